@@ -1,0 +1,114 @@
+"""The browser simulator: a stand-in messaging app at /sim/.
+
+Its "platform" is the sim_message table: what the bot sends lands there, and the
+page polls it. Inbound messages and card taps become the same IncomingEvent a real
+platform produces and go through the same dispatcher, outbox and cards.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from bot.clock import utcnow
+from bot.events import CardUpdate, EventKind, IncomingEvent, Outgoing, UserRef
+from bot.rendering import msg, render
+from models.org import Person
+from models.system import SimMessage
+
+log = logging.getLogger(__name__)
+
+NAME = "sim"
+HISTORY = 200
+
+
+class SimChannel:
+    """Delivers into the simulator mailbox; idempotent per outbox row."""
+
+    name = NAME
+
+    async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
+        payload = message.to_dict()
+        await SimMessage.get_or_create(
+            outbox_id=outbox_id,
+            defaults={"user_id": user_id, "direction": "out", "payload": payload,
+                      "card_ref": payload.get("card_ref")},
+        )
+
+    async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
+        await SimMessage.filter(user_id=user_id, card_ref=update.card.card_ref).update(
+            payload=update.card.to_dict(), updated_at=utcnow())
+
+
+def text_event(user_id: str, text: str, event_id: str | None = None) -> IncomingEvent:
+    return IncomingEvent(channel=NAME, kind=EventKind.MESSAGE,
+                         event_id=event_id or uuid.uuid4().hex, user=UserRef(NAME, user_id),
+                         received_at=utcnow(), text=text)
+
+
+def tap_event(user_id: str, key: str, event_id: str | None = None) -> IncomingEvent:
+    return IncomingEvent(channel=NAME, kind=EventKind.CARD_ACTION,
+                         event_id=event_id or uuid.uuid4().hex, user=UserRef(NAME, user_id),
+                         received_at=utcnow(), action=key)
+
+
+async def mailbox(user_id: str) -> list[dict[str, Any]]:
+    """The last messages of one person's chat with the bot, oldest first."""
+    rows = await SimMessage.filter(user_id=user_id).order_by("-id").limit(HISTORY)
+    return [{"id": r.id, "direction": r.direction, **r.payload} for r in reversed(rows)]
+
+
+async def _people() -> list[dict[str, Any]]:
+    people = await Person.filter(active=True).order_by("unit_id", "id").prefetch_related("unit")
+    return [{"id": p.id, "name": p.name, "unit": p.unit.name,
+             "roles": [msg(f"role.{r}") for r in p.roles]} for p in people]
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        data = json.loads(await request.text())
+    except json.JSONDecodeError:
+        raise web.HTTPBadRequest(text="invalid JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("user"), str):
+        raise web.HTTPBadRequest(text="missing user")
+    return data
+
+
+def routes(feed: Any) -> list[web.RouteDef]:
+    """The simulator's HTTP routes; feed(event) hands an event to the dispatcher."""
+
+    async def page(request: web.Request) -> web.Response:
+        html = render("sim/index.html.j2", bot_name=msg("sim.bot_name"))
+        return web.Response(text=html, content_type="text/html")
+
+    async def people(request: web.Request) -> web.Response:
+        return web.json_response(await _people())
+
+    async def messages(request: web.Request) -> web.Response:
+        user = request.query.get("user", "")
+        return web.json_response(await mailbox(user))
+
+    async def send(request: web.Request) -> web.Response:
+        data = await _json_body(request)
+        text = str(data.get("text", ""))
+        await SimMessage.create(user_id=data["user"], direction="in",
+                                payload={"type": "text", "text": text, "markdown": False})
+        feed(text_event(data["user"], text, data.get("event_id")))
+        return web.json_response({"ok": True})
+
+    async def tap(request: web.Request) -> web.Response:
+        data = await _json_body(request)
+        feed(tap_event(data["user"], str(data.get("key", "")), data.get("event_id")))
+        return web.json_response({"ok": True})
+
+    return [
+        web.get("/sim/", page),
+        web.get("/sim/api/people", people),
+        web.get("/sim/api/messages", messages),
+        web.post("/sim/api/send", send),
+        web.post("/sim/api/tap", tap),
+    ]

@@ -1,0 +1,228 @@
+"""Routers, the dispatcher and the context every handler gets.
+
+A handler runs inside one database transaction together with the record of the
+inbound event, its outbox rows and its audit events: either all of it happens or
+none of it does. A DomainError rolls the work back and answers the user.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from bot import audit, outbox
+from bot.config import Settings
+from bot.errors import DomainError
+from bot.events import (
+    CardUpdate,
+    EventKind,
+    IncomingEvent,
+    Outgoing,
+    OutgoingText,
+    parse_button_key,
+)
+from bot.policy import Policy
+from bot.rendering import msg, render
+from models.org import Person
+from models.system import InboundEvent
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[IncomingEvent, "HandlerContext"], Awaitable[None]]
+_SEPARATORS = re.compile(r"[\s:#]")
+
+
+def normalize(line: str) -> str:
+    """Fold full-width punctuation and spaces (＃ ： 　) to half-width; collapse spaces."""
+    return " ".join(unicodedata.normalize("NFKC", line).split())
+
+
+@dataclass(frozen=True)
+class Command:
+    """A chat command split the way every handler needs it."""
+
+    name: str
+    args: str  # the rest of the first line, normalized, without the command word
+    lines: tuple[str, ...]  # the following lines, as written
+
+
+def parse_command(text: str, names: Iterable[str]) -> Command | None:
+    first, *rest = text.strip().splitlines() or [""]
+    head = normalize(first)
+    for name in sorted(names, key=len, reverse=True):
+        if head == name or (head.startswith(name) and _SEPARATORS.match(head[len(name)])):
+            args = head[len(name):].lstrip(" :")
+            return Command(name=name, args=args.strip(), lines=tuple(rest))
+    return None
+
+
+@dataclass
+class HandlerContext:
+    """What a handler may do: read settings and policy, find the person, say things."""
+
+    event: IncomingEvent
+    settings: Settings
+    policy: Policy
+    command: Command | None = None
+    args: list[str] = field(default_factory=list)
+    person: Person | None = None
+    queued: int = 0
+
+    async def reply(self, message: Outgoing) -> None:
+        """Answer the person who sent the event, on the channel it came from."""
+        await outbox.enqueue(self.event.channel, self.event.user.user_id, message)
+        self.queued += 1
+
+    async def notify(self, person_id: str, message: Outgoing | CardUpdate) -> None:
+        """Tell someone else, on the office's main channel."""
+        channel = (self.event.channel if self.event.channel == self.settings.channel
+                   else self.settings.channel)
+        await outbox.enqueue(channel, person_id, message)
+        self.queued += 1
+
+    async def say(self, person_id: str, message: Outgoing | CardUpdate) -> None:
+        """Reply when person_id is the sender, notify otherwise."""
+        if person_id == self.event.user.user_id and not isinstance(message, CardUpdate):
+            await self.reply(message)
+        else:
+            await self.notify(person_id, message)
+
+    async def audit(self, action: str, subject: str, **data: Any) -> None:
+        await audit.append(self.event.user.user_id, action, subject, data)
+
+    def require_person(self) -> Person:
+        if self.person is None:
+            raise DomainError("common.unknown_person", user_id=self.event.user.user_id)
+        return self.person
+
+    @staticmethod
+    def text(key: str, **ctx: Any) -> OutgoingText:
+        return OutgoingText(msg(key, **ctx))
+
+    @staticmethod
+    def render(name: str, **ctx: Any) -> str:
+        return render(name, **ctx)
+
+
+@dataclass(frozen=True)
+class _Route:
+    kind: EventKind
+    name: str
+    handler: Handler
+
+
+class Router:
+    """A named group of handlers: chat commands and card actions."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.routes: list[_Route] = []
+
+    def command(self, name: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.routes.append(_Route(EventKind.MESSAGE, name, handler))
+            return handler
+        return register
+
+    def action(self, verb: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.routes.append(_Route(EventKind.CARD_ACTION, verb, handler))
+            return handler
+        return register
+
+
+class Dispatcher:
+    """Feeds each event to the first matching handler, exactly once per event id."""
+
+    def __init__(self, settings: Settings, policy: Policy,
+                 on_commit: Callable[[], None] = lambda: None) -> None:
+        self.settings = settings
+        self.policy = policy
+        self.on_commit = on_commit
+        self.commands: dict[str, Handler] = {}
+        self.actions: dict[str, Handler] = {}
+
+    def include_routers(self, *routers: Router) -> None:
+        for router in routers:
+            for route in router.routes:
+                table = self.commands if route.kind is EventKind.MESSAGE else self.actions
+                if route.name in table:
+                    raise ValueError(f"duplicate route {route.name!r} in {router.name}")
+                table[route.name] = route.handler
+
+    async def feed(self, event: IncomingEvent) -> bool:
+        """Handle one event; False if it was a duplicate and nothing was done."""
+        try:
+            await self._run(event, self._route(event))
+        except _Duplicate:
+            log.info("duplicate event %s/%s ignored", event.channel, event.event_id)
+            return False
+        except DomainError as exc:
+            await self._answer_only(event, OutgoingText(exc.text()))
+        except Exception:
+            log.exception("handler failed for %s event %s", event.channel, event.event_id)
+            await self._answer_only(event, OutgoingText(msg("common.internal_error",
+                                                            event_id=event.event_id)))
+        self.on_commit()
+        return True
+
+    def _route(self, event: IncomingEvent) -> tuple[Handler, Command | None, list[str]]:
+        if event.kind is EventKind.CARD_ACTION:
+            verb, args = parse_button_key(event.action)
+            if verb not in self.actions:
+                raise_later = _raiser(DomainError("review.stale_card"))
+                return raise_later, None, []
+            return self.actions[verb], None, args
+        text = event.text.strip()
+        if not text:
+            return _raiser(DomainError("common.empty_message")), None, []
+        if len(text) > self.settings.max_message_chars:
+            return _raiser(DomainError("common.too_long", limit=self.settings.max_message_chars,
+                                       size=len(text))), None, []
+        command = parse_command(text, self.commands)
+        if command is None:
+            return _raiser(DomainError("common.unknown_command",
+                                       head=normalize(text.splitlines()[0])[:20])), None, []
+        return self.commands[command.name], command, []
+
+    async def _run(self, event: IncomingEvent,
+                   route: tuple[Handler, Command | None, list[str]]) -> None:
+        handler, command, args = route
+        async with in_transaction():
+            await self._record(event)
+            person = await Person.get_or_none(id=event.user.user_id, active=True)
+            ctx = HandlerContext(event, self.settings, self.policy, command, args, person)
+            await handler(event, ctx)
+
+    async def _record(self, event: IncomingEvent) -> None:
+        try:
+            await InboundEvent.create(channel=event.channel, event_id=event.event_id)
+        except IntegrityError:
+            raise _Duplicate from None
+
+    async def _answer_only(self, event: IncomingEvent, message: Outgoing) -> None:
+        """Record the event and send one reply, changing nothing else."""
+        try:
+            async with in_transaction():
+                await self._record(event)
+                await outbox.enqueue(event.channel, event.user.user_id, message)
+        except _Duplicate:
+            log.info("duplicate event %s/%s ignored", event.channel, event.event_id)
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _raiser(exc: Exception) -> Handler:
+    async def handler(event: IncomingEvent, ctx: HandlerContext) -> None:
+        raise exc
+    return handler
+

@@ -1,0 +1,43 @@
+"""Exception hierarchy. DomainError carries a message key, never a sentence."""
+
+from __future__ import annotations
+
+from bot.rendering import msg
+
+
+class BotError(Exception):
+    """Base of every error the bot raises on purpose."""
+
+
+class ConfigError(BotError):
+    """A configuration value is missing or invalid; str() is one line for the operator."""
+
+
+class DomainError(BotError):
+    """A user's request cannot be done; the user gets the rendered message and nothing changes."""
+
+    def __init__(self, key: str, **ctx: object) -> None:
+        self.key = key
+        self.ctx = ctx
+        super().__init__(key)
+
+    def text(self) -> str:
+        return msg(self.key, **self.ctx)
+
+
+class SignatureError(BotError):
+    """An inbound callback failed signature or timestamp verification."""
+
+
+class ChannelAPIError(BotError):
+    """A platform API answered with an error code."""
+
+    def __init__(self, errcode: int, errmsg: str, *, retryable: bool) -> None:
+        self.errcode = errcode
+        self.errmsg = errmsg
+        self.retryable = retryable
+        super().__init__(f"{errcode}: {errmsg}")
+
+
+class ChannelNetworkError(BotError):
+    """The platform could not be reached; always retryable."""

@@ -1,0 +1,119 @@
+"""The channel boundary: one normalized event in, one Text or Card out. Pure data."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class EventKind(enum.StrEnum):
+    MESSAGE = "message"
+    CARD_ACTION = "card_action"
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """A person as the platform knows them: the channel and the platform user id."""
+
+    channel: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    channel: str
+    kind: EventKind
+    event_id: str
+    user: UserRef
+    received_at: datetime
+    text: str = ""
+    chat_id: str = ""
+    # button key of a card action: "<verb>:<arg>:<arg>…", built by handlers (see ButtonKey)
+    action: str = ""
+    payload: Mapping[str, str] = field(default_factory=dict)
+    raw: Any = None
+
+
+@dataclass(frozen=True)
+class Button:
+    key: str
+    label: str
+    style: str = "primary"  # primary | danger | default
+
+
+@dataclass(frozen=True)
+class OutgoingText:
+    text: str
+    markdown: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "text", "text": self.text, "markdown": self.markdown}
+
+
+@dataclass(frozen=True)
+class OutgoingCard:
+    """A neutral card; only an adapter turns it into a platform card.
+
+    card_ref names every copy of one logical card so that a later update can reach
+    them all (e.g. "review-12-2-1" for draft 12, level 2, version 1).
+    """
+
+    title: str
+    body_md: str
+    card_ref: str
+    fields: tuple[tuple[str, str], ...] = ()
+    buttons: tuple[Button, ...] = ()
+    status: str = ""
+    url: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "card",
+            "title": self.title,
+            "body_md": self.body_md,
+            "card_ref": self.card_ref,
+            "fields": [list(f) for f in self.fields],
+            "buttons": [{"key": b.key, "label": b.label, "style": b.style} for b in self.buttons],
+            "status": self.status,
+            "url": self.url,
+        }
+
+
+Outgoing = OutgoingText | OutgoingCard
+
+
+def outgoing_from_dict(data: Mapping[str, Any]) -> Outgoing:
+    """Inverse of to_dict(), used by the outbox sender."""
+    if data["type"] == "text":
+        return OutgoingText(text=data["text"], markdown=data.get("markdown", False))
+    return OutgoingCard(
+        title=data["title"],
+        body_md=data["body_md"],
+        card_ref=data["card_ref"],
+        fields=tuple((k, v) for k, v in data.get("fields", [])),
+        buttons=tuple(Button(**b) for b in data.get("buttons", [])),
+        status=data.get("status", ""),
+        url=data.get("url", ""),
+    )
+
+
+@dataclass(frozen=True)
+class CardUpdate:
+    """Replace every copy of a card (by card_ref) with a decided, button-less version."""
+
+    card: OutgoingCard
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "card_update", "card": self.card.to_dict()}
+
+
+def button_key(verb: str, *args: object) -> str:
+    return ":".join([verb, *(str(a) for a in args)])
+
+
+def parse_button_key(key: str) -> tuple[str, list[str]]:
+    verb, *args = key.split(":")
+    return verb, args

@@ -1,0 +1,19 @@
+"""Every aiohttp AppKey in one place."""
+
+from __future__ import annotations
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels.base import Channel
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.outbox import Sender
+from bot.tasks import BackgroundTasks
+
+settings_key = web.AppKey("settings", Settings)
+http_key = web.AppKey("http", aiohttp.ClientSession)
+dispatcher_key = web.AppKey("dispatcher", Dispatcher)
+channels_key = web.AppKey("channels", dict[str, Channel])
+tasks_key = web.AppKey("tasks", BackgroundTasks)
+sender_key = web.AppKey("sender", Sender)

@@ -1,0 +1,219 @@
+"""The organisation file (TOML): validate all of it, then write it in one transaction."""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import tomli_w
+from tortoise.transactions import in_transaction
+
+from bot import audit
+from bot.errors import BotError
+from bot.rendering import msg
+from models.org import CONTENT_KINDS, PLATFORMS, ROLES, Account, Person, Unit
+
+SECTIONS = {
+    "units": ({"id", "name"}, {"parent"}),
+    "people": ({"id", "name", "unit"}, {"roles"}),
+    "accounts": ({"name", "platform", "unit"}, {"content", "admins"}),
+}
+
+
+class OrgFileError(BotError):
+    """The file is wrong somewhere; str() names the entry. Nothing was written."""
+
+
+@dataclass
+class LoadSummary:
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    deactivated: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.deactivated)
+
+
+def _entry(section: str, index: int, item: dict[str, Any]) -> str:
+    ident = item.get("id") or item.get("name") or ""
+    return msg("org.entry", section=section, index=index + 1, ident=ident)
+
+
+def _fail(key: str, where: str, **ctx: Any) -> OrgFileError:
+    return OrgFileError(msg("org.error", where=where, detail=msg(key, **ctx)))
+
+
+def _check_shape(section: str, index: int, item: Any) -> None:
+    where = _entry(section, index, item if isinstance(item, dict) else {})
+    if not isinstance(item, dict):
+        raise _fail("org.not_table", where)
+    required, optional = SECTIONS[section]
+    unknown = sorted(set(item) - required - optional)
+    if unknown:
+        raise _fail("org.unknown_keys", where, keys="、".join(unknown))
+    missing = sorted(k for k in required if not isinstance(item.get(k), str) or not item[k].strip())
+    if missing:
+        raise _fail("org.missing_keys", where, keys="、".join(missing))
+
+
+def _check_unique(section: str, items: list[dict[str, Any]], key: Any) -> None:
+    seen: set[Any] = set()
+    for i, item in enumerate(items):
+        if key(item) in seen:
+            raise _fail("org.duplicate", _entry(section, i, item))
+        seen.add(key(item))
+
+
+def _check_units(units: list[dict[str, Any]]) -> None:
+    ids = {u["id"] for u in units}
+    parents = {u["id"]: u.get("parent") for u in units}
+    for i, unit in enumerate(units):
+        parent, seen = unit.get("parent"), {unit["id"]}
+        if parent is not None and parent not in ids:
+            raise _fail("org.missing_unit", _entry("units", i, unit), unit=parent)
+        while parent is not None:
+            if parent in seen:
+                raise _fail("org.unit_cycle", _entry("units", i, unit))
+            seen.add(parent)
+            parent = parents[parent]
+
+
+def _check_people(people: list[dict[str, Any]], unit_ids: set[str]) -> None:
+    for i, person in enumerate(people):
+        where = _entry("people", i, person)
+        if person["unit"] not in unit_ids:
+            raise _fail("org.missing_unit", where, unit=person["unit"])
+        roles = person.get("roles", [])
+        if not isinstance(roles, list):
+            raise _fail("org.bad_roles", where, allowed="、".join(ROLES))
+        bad = [r for r in roles if r not in ROLES]
+        if bad:
+            raise _fail("org.unknown_role", where, role=bad[0], allowed="、".join(ROLES))
+
+
+def _check_accounts(accounts: list[dict[str, Any]], unit_ids: set[str],
+                    person_ids: set[str]) -> None:
+    for i, account in enumerate(accounts):
+        where = _entry("accounts", i, account)
+        if account["platform"] not in PLATFORMS:
+            raise _fail("org.unknown_platform", where, platform=account["platform"],
+                        allowed="、".join(PLATFORMS))
+        if account["unit"] not in unit_ids:
+            raise _fail("org.missing_unit", where, unit=account["unit"])
+        if account.get("content", "text") not in CONTENT_KINDS:
+            raise _fail("org.unknown_content", where, content=account.get("content"))
+        admins = account.get("admins", [])
+        if not isinstance(admins, list):
+            raise _fail("org.bad_admins", where)
+        missing = [a for a in admins if a not in person_ids]
+        if missing:
+            raise _fail("org.missing_person", where, person=missing[0])
+
+
+def parse(text: str) -> dict[str, list[dict[str, Any]]]:
+    """Parse and validate the whole file; OrgFileError names the first bad entry."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise OrgFileError(msg("org.syntax", error=str(exc))) from None
+    unknown = sorted(set(data) - set(SECTIONS))
+    if unknown:
+        raise OrgFileError(msg("org.unknown_sections", keys="、".join(unknown)))
+    org = {s: data.get(s, []) for s in SECTIONS}
+    for section, items in org.items():
+        if not isinstance(items, list):
+            raise OrgFileError(msg("org.not_array", section=section))
+        for i, item in enumerate(items):
+            _check_shape(section, i, item)
+    _check_unique("units", org["units"], lambda u: u["id"])
+    _check_unique("people", org["people"], lambda p: p["id"])
+    _check_unique("accounts", org["accounts"], lambda a: (a["name"], a["platform"]))
+    _check_units(org["units"])
+    unit_ids = {u["id"] for u in org["units"]}
+    _check_people(org["people"], unit_ids)
+    _check_accounts(org["accounts"], unit_ids, {p["id"] for p in org["people"]})
+    return org
+
+
+async def _upsert(model: Any, summary: LoadSummary, kind: str, lookup: dict[str, Any],
+                  values: dict[str, Any]) -> Any:
+    row = await model.get_or_none(**lookup)
+    if row is None:
+        summary.created[kind] += 1
+        return await model.create(**lookup, **values)
+    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+    if changed:
+        summary.updated[kind] += 1
+        await model.filter(**lookup).update(**changed)
+        await row.refresh_from_db()
+    return row
+
+
+async def _apply_units(units: list[dict[str, Any]], summary: LoadSummary) -> None:
+    for unit in units:
+        await _upsert(Unit, summary, "units", {"id": unit["id"]},
+                      {"name": unit["name"], "active": True})
+    for unit in units:
+        row = await Unit.get(id=unit["id"])
+        if row.parent_id != unit.get("parent"):  # type: ignore[attr-defined]
+            await Unit.filter(id=unit["id"]).update(parent_id=unit.get("parent"))
+            summary.updated["units"] += 1
+    gone = await Unit.filter(active=True).exclude(id__in=[u["id"] for u in units]) \
+        .update(active=False)
+    summary.deactivated["units"] += gone
+
+
+async def _apply_people(people: list[dict[str, Any]], summary: LoadSummary) -> None:
+    for person in people:
+        await _upsert(Person, summary, "people", {"id": person["id"]},
+                      {"name": person["name"], "unit_id": person["unit"],
+                       "roles": list(person.get("roles", [])), "active": True})
+    gone = await Person.filter(active=True).exclude(id__in=[p["id"] for p in people]) \
+        .update(active=False)
+    summary.deactivated["people"] += gone
+
+
+async def _apply_accounts(accounts: list[dict[str, Any]], summary: LoadSummary) -> None:
+    for account in accounts:
+        row = await _upsert(Account, summary, "accounts",
+                            {"name": account["name"], "platform": account["platform"]},
+                            {"unit_id": account["unit"],
+                             "content": account.get("content", "text")})
+        wanted = list(dict.fromkeys(account.get("admins", [])))
+        current = sorted(await row.admins.all().values_list("id", flat=True))
+        if current != sorted(wanted):
+            await row.admins.clear()
+            if wanted:
+                await row.admins.add(*await Person.filter(id__in=wanted))
+            summary.updated["accounts"] += 1
+
+
+async def apply(org: dict[str, list[dict[str, Any]]], actor: str = "cli") -> LoadSummary:
+    """Write a parsed file in one transaction; loading the same file twice changes nothing."""
+    summary = LoadSummary()
+    async with in_transaction():
+        await _apply_units(org["units"], summary)
+        await _apply_people(org["people"], summary)
+        await _apply_accounts(org["accounts"], summary)
+        if summary.changed:
+            await audit.append(actor, "org.loaded", "org",
+                               {"created": dict(summary.created), "updated": dict(summary.updated),
+                                "deactivated": dict(summary.deactivated)})
+    return summary
+
+
+async def export() -> str:
+    """The active organisation in the same TOML format `org load` reads."""
+    units = [{"id": u.id, "name": u.name, **({"parent": u.parent_id} if u.parent_id else {})}
+             for u in await Unit.filter(active=True).order_by("id")]
+    people = [{"id": p.id, "name": p.name, "unit": p.unit_id, "roles": list(p.roles)}
+              for p in await Person.filter(active=True).order_by("id")]
+    accounts = []
+    for a in await Account.all().order_by("id"):
+        admins = sorted(await a.admins.filter(active=True).values_list("id", flat=True))
+        accounts.append({"name": a.name, "platform": a.platform, "unit": a.unit_id,
+                         "content": a.content, "admins": admins})
+    return tomli_w.dumps({"units": units, "people": people, "accounts": accounts})

@@ -1,0 +1,158 @@
+"""Policy profiles: every number from the regulations, with its rule ID (RULES.md).
+
+A profile is a TOML file; the built-in ones live in bot/policies/. A profile may
+`extends` another and override any key. GOVMEDIA_POLICY names a built-in profile or
+a path to a profile file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.errors import ConfigError
+from bot.rendering import msg
+
+POLICY_DIR = Path(__file__).resolve().parent / "policies"
+BUILTIN = ("default", "ankang", "jingyuan", "luan", "qianjiang", "luju")
+
+
+@dataclass(frozen=True)
+class ReviewPolicy:
+    levels: tuple[str, ...]  # R-REV-1
+    final_role_important: str  # R-REV-2
+    escalation: tuple[str, ...]  # R-REV-3
+    repost_allowlist: tuple[str, ...]  # R-REV-4
+    checklist: tuple[str, ...]  # R-REV-6
+
+
+@dataclass(frozen=True)
+class UpdatePolicy:
+    text_max_gap_days: int  # R-UPD-1
+    video_max_gap_days: int  # R-UPD-2
+    min_updates_per_week: int  # R-UPD-3
+    inspection_veto_days: int  # R-UPD-5
+
+
+@dataclass(frozen=True)
+class RelayPolicy:
+    deadline_hours: int  # R-RLY-1
+
+
+@dataclass(frozen=True)
+class SecurityPolicy:
+    password_max_age_months: int  # R-SEC-1
+
+
+@dataclass(frozen=True)
+class FilingPolicy:
+    announce_within_workdays: int  # R-ACC-2
+    announcement_min_days: int  # R-ACC-2
+    announcement_unit: str  # R-ACC-2
+    complete_within_months: int  # R-ACC-3
+    report_change_workdays: int  # R-ACC-4
+
+
+@dataclass(frozen=True)
+class FixPolicy:
+    max_days: int  # R-FIX-1
+
+
+@dataclass(frozen=True)
+class MessagePolicy:
+    ack_workdays: int  # R-MSG-1
+    result_workdays: int  # R-MSG-1
+
+
+@dataclass(frozen=True)
+class InterpretationPolicy:
+    within_workdays: int  # R-INT-1
+
+
+@dataclass(frozen=True)
+class InspectionPolicy:
+    every_months: int  # R-INS-1
+
+
+SECTIONS: dict[str, type] = {
+    "review": ReviewPolicy,
+    "updates": UpdatePolicy,
+    "relay": RelayPolicy,
+    "security": SecurityPolicy,
+    "filings": FilingPolicy,
+    "fixes": FixPolicy,
+    "messages": MessagePolicy,
+    "interpretation": InterpretationPolicy,
+    "inspection": InspectionPolicy,
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    title: str
+    review: ReviewPolicy
+    updates: UpdatePolicy
+    relay: RelayPolicy
+    security: SecurityPolicy
+    filings: FilingPolicy
+    fixes: FixPolicy
+    messages: MessagePolicy
+    interpretation: InterpretationPolicy
+    inspection: InspectionPolicy
+
+    def is_allowed_source(self, url: str) -> bool:
+        """R-REV-4: a repost source is official when its host is on the allow-list."""
+        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+        return any(host == d or host.endswith("." + d) for d in self.review.repost_allowlist)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read(ref: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    path = POLICY_DIR / f"{ref}.toml" if ref in BUILTIN else Path(ref)
+    if ref in seen:
+        raise ConfigError(msg("policy.cycle", name=ref))
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(msg("policy.unknown", name=ref, builtin="、".join(BUILTIN))) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(msg("policy.syntax", name=ref, error=str(exc))) from None
+    parent = data.pop("extends", None)
+    return _merge(_read(parent, (*seen, ref)), data) if parent else data
+
+
+def _section(name: str, cls: type, data: dict[str, Any], ref: str) -> Any:
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - names)
+    missing = sorted(names - set(data))
+    if unknown or missing:
+        raise ConfigError(msg("policy.bad_section", name=ref, section=name,
+                              keys="、".join(unknown or missing), missing=bool(missing)))
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+@cache
+def load_policy(ref: str) -> Policy:
+    """Load a built-in profile by name or a profile file by path; ConfigError if invalid."""
+    data = _read(ref)
+    unknown = sorted(set(data) - set(SECTIONS) - {"name", "title"})
+    if unknown:
+        raise ConfigError(msg("policy.bad_section", name=ref, section="/",
+                              keys="、".join(unknown), missing=False))
+    sections = {k: _section(k, cls, data.get(k, {}), ref) for k, cls in SECTIONS.items()}
+    return Policy(name=data.get("name", ref), title=data.get("title", ref), **sections)

@@ -1,0 +1,51 @@
+"""Finding accounts and people by what users type."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from bot.dispatcher import normalize
+from bot.errors import DomainError
+from bot.rendering import msg
+from models.org import Account
+
+_NAME_AND_PLATFORM = re.compile(r"^(?P<name>.*?)\s*(?:\((?P<platform>[^()]+)\))?$")
+MAX_SUGGESTIONS = 3
+
+
+def platform_label(platform: str) -> str:
+    return msg(f"platform.{platform}")
+
+
+def account_label(account: Account) -> str:
+    return msg("account.label", name=account.name, platform=platform_label(account.platform))
+
+
+def _platform_matches(account: Account, wanted: str) -> bool:
+    label = platform_label(account.platform)
+    return wanted in (account.platform, label) or wanted in label
+
+
+async def find_account(text: str) -> Account:
+    """Resolve '黔江文旅' or '平安黔江（新浪微博）'; DomainError with suggestions otherwise."""
+    match = _NAME_AND_PLATFORM.match(normalize(text))
+    name = match["name"].strip() if match else ""
+    wanted = (match["platform"] or "").strip() if match else ""
+    if not name:
+        raise DomainError("account.name_missing")
+    accounts = [a for a in await Account.filter(name=name).order_by("id")
+                if not wanted or _platform_matches(a, wanted)]
+    if len(accounts) == 1:
+        return accounts[0]
+    if accounts:
+        raise DomainError("account.ambiguous", name=name,
+                          choices=[account_label(a) for a in accounts])
+    raise DomainError("account.unknown", name=name, suggestions=await suggest(name))
+
+
+async def suggest(name: str) -> list[str]:
+    names = sorted(set(await Account.all().values_list("name", flat=True)))
+    close = difflib.get_close_matches(name, names, n=MAX_SUGGESTIONS, cutoff=0.3)
+    partial = [n for n in names if (name in n or n in name) and n not in close]
+    return (close + partial)[:MAX_SUGGESTIONS]

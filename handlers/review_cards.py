@@ -1,0 +1,91 @@
+"""The review card (R-REV-6 checklist on it) and its decided form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.events import Button, OutgoingCard, button_key
+from bot.policy import Policy
+from bot.rendering import msg, render
+from handlers.lookup import account_label
+from handlers.review_routing import level_label, needs_chief, role_label
+from models.org import Account, Person
+from models.review import Decision, Draft, ReviewStep
+
+APPROVE = "approve"
+REJECT = "reject"
+
+
+@dataclass(frozen=True)
+class StepView:
+    level: str
+    name: str
+    role: str
+    decision: str
+    comment: str
+    at: str
+
+
+def local_time(at: datetime | None, tz: ZoneInfo) -> str:
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+def card_ref(draft_id: int, level: int, version: int) -> str:
+    return f"review-{draft_id}-{level}-{version}"
+
+
+async def history(draft: Draft, tz: ZoneInfo) -> list[StepView]:
+    """The decided steps of the current version, in level order."""
+    steps = await ReviewStep.filter(draft_id=draft.id, version=draft.version,
+                                    decision__isnull=False).order_by("level") \
+        .prefetch_related("assignee")
+    return [StepView(level_label(s.level), s.assignee.name, role_label(s.role),
+                     msg(f"decision.{s.decision}"), s.comment, local_time(s.decided_at, tz))
+            for s in steps]
+
+
+async def _card(policy: Policy, tz: ZoneInfo, draft: Draft, step: ReviewStep,
+                *, decided: bool) -> OutgoingCard:
+    account: Account = await draft.account
+    author: Person = await draft.author
+    body = render("cards/review_request.md.j2", draft=draft, author=author.name,
+                  note=step.escalation_note, history=await history(draft, tz),
+                  chief=needs_chief(policy, draft), checklist=policy.review.checklist,
+                  show_checklist=not decided)
+    fields = (
+        (msg("card.field_account"), account_label(account)),
+        (msg("card.field_author"), author.name),
+        (msg("card.field_level"), f"{level_label(step.level)}·{role_label(step.role)}"),
+        (msg("card.field_version"), f"v{draft.version}"),
+    )
+    return OutgoingCard(
+        title=msg("card.review_title", id=draft.id, title=draft.title),
+        body_md=body,
+        card_ref=card_ref(draft.id, step.level, step.version),
+        fields=fields,
+    )
+
+
+async def review_card(policy: Policy, tz: ZoneInfo, draft: Draft,
+                      step: ReviewStep) -> OutgoingCard:
+    """The live card with 通过 / 退回 buttons; keys trace draft, level and version."""
+    card = await _card(policy, tz, draft, step, decided=False)
+    args = (draft.id, step.level, step.version)
+    buttons = (
+        Button(button_key(APPROVE, *args), msg("card.button_approve"), "primary"),
+        Button(button_key(REJECT, *args), msg("card.button_reject"), "danger"),
+    )
+    return OutgoingCard(card.title, card.body_md, card.card_ref, card.fields, buttons)
+
+
+async def decided_card(policy: Policy, tz: ZoneInfo, draft: Draft,
+                       step: ReviewStep) -> OutgoingCard:
+    """The same card after the decision: no buttons, the outcome as its status."""
+    card = await _card(policy, tz, draft, step, decided=True)
+    assignee: Person = await step.assignee
+    status = msg("card.status_approved" if step.decision == Decision.APPROVE
+                 else "card.status_rejected", name=assignee.name,
+                 at=local_time(step.decided_at, tz), comment=step.comment)
+    return OutgoingCard(card.title, card.body_md, card.card_ref, card.fields, (), status)

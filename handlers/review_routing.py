@@ -1,0 +1,93 @@
+"""Who reviews which level (R-REV-1..4) and who may not (R-REV-3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.errors import DomainError
+from bot.policy import Policy
+from bot.rendering import msg
+from models.org import Account, Person, Unit
+from models.review import Draft, ReviewStep
+
+AUTHOR_LEVEL = 1
+FIRST_REVIEW_LEVEL = 2
+FINAL_LEVEL = 3
+LEVEL_KEYS = {1: "level.1", 2: "level.2", 3: "level.3"}
+
+
+@dataclass(frozen=True)
+class Assignment:
+    person: Person
+    role: str
+    note: str  # why the step went above its normal role; empty if it did not
+
+
+def level_label(level: int) -> str:
+    return msg(LEVEL_KEYS[level])
+
+
+def role_label(role: str) -> str:
+    return msg(f"role.{role}")
+
+
+def needs_chief(policy: Policy, draft: Draft) -> bool:
+    """R-REV-2 important items and R-REV-4 reposts from outside the allow-list."""
+    outside = bool(draft.repost_url) and not policy.is_allowed_source(draft.repost_url or "")
+    return draft.important or outside
+
+
+def normal_role(policy: Policy, draft: Draft, level: int) -> str:
+    """R-REV-1: level 2 → reviewer, level 3 → approver (or chief, R-REV-2/R-REV-4)."""
+    if level == FINAL_LEVEL and needs_chief(policy, draft):
+        return policy.review.final_role_important
+    return policy.review.levels[level - FIRST_REVIEW_LEVEL]
+
+
+async def _holders(role: str, unit: Unit) -> list[Person]:
+    """People with `role` in the unit; supervisors are looked for in the units above."""
+    if role != "supervisor":
+        people = await Person.filter(unit_id=unit.id, active=True).order_by("id")
+        return [p for p in people if p.has_role(role)]
+    parent_id = unit.parent_id  # type: ignore[attr-defined]
+    while parent_id:
+        parent = await Unit.get(id=parent_id)
+        people = [p for p in await Person.filter(unit_id=parent.id, active=True).order_by("id")
+                  if p.has_role(role)]
+        if people:
+            return people
+        parent_id = parent.parent_id  # type: ignore[attr-defined]
+    return []
+
+
+async def _least_loaded(people: list[Person]) -> Person:
+    loads = [await ReviewStep.filter(assignee_id=p.id, decision__isnull=True).count()
+             for p in people]
+    return min(zip(loads, range(len(people)), people, strict=True))[2]
+
+
+async def excluded_for(draft: Draft, level: int) -> set[str]:
+    """R-REV-3: the author and whoever decided another level of this draft."""
+    deciders = await ReviewStep.filter(draft_id=draft.id, decision__isnull=False,
+                                       level__gt=AUTHOR_LEVEL).exclude(level=level) \
+        .values_list("assignee_id", flat=True)
+    return {draft.author_id, *deciders}  # type: ignore[attr-defined]
+
+
+async def assign(policy: Policy, draft: Draft, account: Account, level: int,
+                 excluded: set[str]) -> Assignment:
+    """Pick the reviewer for a level, climbing the ladder past excluded people."""
+    start = normal_role(policy, draft, level)
+    ladder = policy.review.escalation[policy.review.escalation.index(start):]
+    unit = await Unit.get(id=account.unit_id)  # type: ignore[attr-defined]
+    reasons: list[str] = []
+    for role in ladder:
+        holders = await _holders(role, unit)
+        eligible = [p for p in holders if p.id not in excluded]
+        if eligible:
+            note = msg("review.escalated", reasons=reasons, to=role_label(role)) if reasons else ""
+            return Assignment(await _least_loaded(eligible), role, note)
+        names = "、".join(p.name for p in holders)
+        reasons.append(msg("review.excluded_reason" if holders else "review.missing_reason",
+                           role=role_label(role), names=names))
+    raise DomainError("review.nobody_eligible", level=level_label(level), reasons=reasons)

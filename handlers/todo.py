@@ -1,0 +1,43 @@
+"""待办: what waits for me — steps to decide, drafts to revise, drafts to publish."""
+
+from __future__ import annotations
+
+from bot.dispatcher import HandlerContext, Router
+from bot.events import IncomingEvent, OutgoingText
+from handlers.lookup import account_label
+from handlers.review_routing import level_label
+from models.review import Draft, DraftState, ReviewStep
+
+router = Router("todo")
+LIMIT = 30
+
+
+@router.command("待办")
+async def on_todo(event: IncomingEvent, ctx: HandlerContext) -> None:
+    """`待办`: open review steps assigned to me, my returned drafts, drafts I may publish."""
+    person = ctx.require_person()
+    steps = await ReviewStep.filter(assignee_id=person.id, decision__isnull=True) \
+        .order_by("created_at").limit(LIMIT).prefetch_related("draft__account", "draft__author")
+    returned = await Draft.filter(author_id=person.id, state=DraftState.RETURNED) \
+        .order_by("id").limit(LIMIT).prefetch_related("account")
+    admin_of = await person.admin_of.all().values_list("id", flat=True)
+    publishable = await _publishable(person.id, list(admin_of))
+    text = ctx.render(
+        "text/todo.md.j2",
+        steps=[{"id": s.draft.id, "title": s.draft.title, "author": s.draft.author.name,
+                "account": account_label(s.draft.account), "level": level_label(s.level)}
+               for s in steps],
+        returned=[{"id": d.id, "title": d.title, "account": account_label(d.account)}
+                  for d in returned],
+        publishable=[{"id": d.id, "title": d.title, "account": account_label(d.account)}
+                     for d in publishable],
+    )
+    await ctx.reply(OutgoingText(text, markdown=True))
+
+
+async def _publishable(person_id: str, admin_of: list[int]) -> list[Draft]:
+    mine = Draft.filter(state=DraftState.APPROVED, author_id=person_id)
+    theirs = Draft.filter(state=DraftState.APPROVED, account_id__in=admin_of)
+    drafts = {d.id: d for d in [*await mine.prefetch_related("account"),
+                                *await theirs.prefetch_related("account")]}
+    return [drafts[k] for k in sorted(drafts)][:LIMIT]

@@ -1,0 +1,67 @@
+"""The organisation: units, people and their roles, accounts (loaded from the org file)."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+ROLES = ("editor", "reviewer", "approver", "chief", "supervisor")
+PLATFORMS = (
+    "wechat_service", "wechat_subscription", "wechat_miniprogram", "weibo", "douyin",
+    "kuaishou", "toutiao", "xigua", "app", "website", "other",
+)
+CONTENT_KINDS = ("text", "video")
+
+
+class Unit(Model):
+    """A supervising office or a host unit (主办单位); units nest by parent."""
+
+    id = fields.CharField(max_length=64, primary_key=True)
+    name = fields.CharField(max_length=128)
+    parent: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+    active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "unit"
+
+
+class Person(Model):
+    """A member of staff; id is their user id in the messaging app."""
+
+    id = fields.CharField(max_length=64, primary_key=True)
+    name = fields.CharField(max_length=64)
+    unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="people", on_delete=fields.RESTRICT
+    )
+    roles: list[str] = fields.JSONField(default=list)
+    active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "person"
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+class Account(Model):
+    """A 政务新媒体 account on the registry (R-ACC-8); name+platform is its natural key."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=128)
+    platform = fields.CharField(max_length=32)
+    unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="accounts", on_delete=fields.RESTRICT
+    )
+    content = fields.CharField(max_length=8, default="text")
+    admins: fields.ManyToManyRelation[Person] = fields.ManyToManyField(
+        "models.Person", related_name="admin_of", through="account_admin"
+    )
+    status = fields.CharField(max_length=16, default="normal")
+    last_update_at = fields.DatetimeField(null=True)
+    password_changed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "account"
+        unique_together = (("name", "platform"),)

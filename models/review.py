@@ -1,0 +1,92 @@
+"""Drafts and their review steps (三审三校, R-REV-1..5)."""
+
+from __future__ import annotations
+
+import enum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.org import Account, Person
+
+
+class DraftState(enum.StrEnum):
+    REVIEWING = "reviewing"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+
+
+class Decision(enum.StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class Draft(Model):
+    """A post under review; #N in chat is its id. title/body are the current version."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="drafts", on_delete=fields.RESTRICT
+    )
+    author: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="drafts", on_delete=fields.RESTRICT
+    )
+    title = fields.CharField(max_length=200)
+    body = fields.TextField()
+    repost_url = fields.CharField(max_length=1024, null=True)
+    important = fields.BooleanField(default=False)
+    version = fields.IntField(default=1)
+    state = fields.CharEnumField(DraftState, max_length=16, default=DraftState.REVIEWING)
+    level = fields.IntField(default=2)  # the level now waiting for a decision
+    published_url = fields.CharField(max_length=1024, null=True)
+    published_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "draft"
+        indexes = (("state", "account_id"),)
+
+
+class DraftVersion(Model):
+    """Every submitted version is kept for the review record (R-REV-5)."""
+
+    id = fields.IntField(primary_key=True)
+    draft: fields.ForeignKeyRelation[Draft] = fields.ForeignKeyField(
+        "models.Draft", related_name="versions", on_delete=fields.CASCADE
+    )
+    version = fields.IntField()
+    title = fields.CharField(max_length=200)
+    body = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "draft_version"
+        unique_together = (("draft", "version"),)
+
+
+class ReviewStep(Model):
+    """One level of one version; decision is NULL while it waits. Level 1 is the author."""
+
+    id = fields.IntField(primary_key=True)
+    draft: fields.ForeignKeyRelation[Draft] = fields.ForeignKeyField(
+        "models.Draft", related_name="steps", on_delete=fields.CASCADE
+    )
+    version = fields.IntField()
+    level = fields.IntField()
+    role = fields.CharField(max_length=16)
+    assignee: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="review_steps", on_delete=fields.RESTRICT
+    )
+    # why the step went above its normal role (R-REV-3), as shown on the card
+    escalation_note = fields.TextField(default="")
+    decision = fields.CharEnumField(Decision, max_length=8, null=True)
+    comment = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    decided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "review_step"
+        unique_together = (("draft", "version", "level"),)
+        indexes = (("assignee_id", "decision"),)

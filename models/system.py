@@ -1,0 +1,84 @@
+"""Infrastructure tables: outbox, inbound dedupe, audit chain, simulator mailbox."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Outbox(Model):
+    """A message waiting for delivery; written in the transaction that caused it."""
+
+    id = fields.BigIntField(primary_key=True)
+    channel = fields.CharField(max_length=16)
+    user_id = fields.CharField(max_length=64)
+    payload: dict = fields.JSONField()
+    status = fields.CharField(max_length=8, default="pending")  # pending | sent | failed
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    # a sender that claimed the row owns it until then; after a crash another may retry
+    locked_until = fields.DatetimeField(null=True)
+    last_error = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox"
+        indexes = (("status", "next_attempt_at"),)
+
+
+class InboundEvent(Model):
+    """A platform event seen once; the unique key makes a platform retry a no-op."""
+
+    id = fields.BigIntField(primary_key=True)
+    channel = fields.CharField(max_length=16)
+    event_id = fields.CharField(max_length=191)
+    received_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "inbound_event"
+        unique_together = (("channel", "event_id"),)
+
+
+class AuditEvent(Model):
+    """Append-only, hash-chained record of every state change (R-REV-5)."""
+
+    seq = fields.BigIntField(primary_key=True, generated=False)
+    at = fields.CharField(max_length=40)  # ISO-8601 UTC, hashed as stored
+    actor = fields.CharField(max_length=64)
+    action = fields.CharField(max_length=64)
+    subject = fields.CharField(max_length=128)
+    data = fields.TextField()  # canonical JSON, hashed as stored
+    prev_hash = fields.CharField(max_length=64)
+    hash = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "audit_event"
+
+
+class AuditHead(Model):
+    """One row: the chain's last seq and hash, locked while appending."""
+
+    id = fields.IntField(primary_key=True, generated=False)
+    seq = fields.BigIntField(default=0)
+    hash = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "audit_head"
+
+
+class SimMessage(Model):
+    """The browser simulator's mailbox: what a demo person sees in their chat."""
+
+    id = fields.BigIntField(primary_key=True)
+    user_id = fields.CharField(max_length=64)
+    direction = fields.CharField(max_length=3)  # in | out
+    payload: dict = fields.JSONField()
+    card_ref = fields.CharField(max_length=128, null=True)
+    outbox_id = fields.BigIntField(null=True, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "sim_message"
+        indexes = (("user_id", "id"), ("card_ref",))

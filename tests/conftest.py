@@ -1,0 +1,85 @@
+"""Shared fixtures: an in-memory database with the demo organisation, and a harness
+that talks to the bot through the simulator channel exactly as the web page does."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot import demo
+from bot.channels import sim
+from bot.config import Settings
+from bot.db import close_db, init_db
+from bot.dispatcher import Dispatcher
+from bot.outbox import Sender
+from bot.policy import load_policy
+from handlers import ROUTERS
+
+
+class Harness:
+    """Drives the router through the simulator channel; every call delivers the outbox."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sender = Sender({sim.NAME: sim.SimChannel()}, max_attempts=3, poll_seconds=0.05)
+        self.dispatcher = Dispatcher(settings, load_policy(settings.policy))
+        self.dispatcher.include_routers(*ROUTERS)
+
+    async def say(self, user: str, text: str, event_id: str | None = None) -> str:
+        """Send a chat message; return the bot's last text reply to this user."""
+        before = await self._last_id(user)
+        await self.dispatcher.feed(sim.text_event(user, text, event_id))
+        await self.sender.flush()
+        return await self.reply_after(user, before)
+
+    async def tap(self, user: str, key: str, event_id: str | None = None) -> str:
+        before = await self._last_id(user)
+        await self.dispatcher.feed(sim.tap_event(user, key, event_id))
+        await self.sender.flush()
+        return await self.reply_after(user, before)
+
+    async def inbox(self, user: str) -> list[dict[str, Any]]:
+        return [m for m in await sim.mailbox(user) if m["direction"] == "out"]
+
+    async def cards(self, user: str) -> list[dict[str, Any]]:
+        return [m for m in await self.inbox(user) if m["type"] == "card"]
+
+    async def live_card(self, user: str) -> dict[str, Any]:
+        live = [c for c in await self.cards(user) if c["buttons"]]
+        assert live, f"{user} has no live card"
+        return live[-1]
+
+    async def texts(self, user: str) -> list[str]:
+        return [m["text"] for m in await self.inbox(user) if m["type"] == "text"]
+
+    async def _last_id(self, user: str) -> int:
+        box = await sim.mailbox(user)
+        return box[-1]["id"] if box else 0
+
+    async def reply_after(self, user: str, after: int) -> str:
+        texts = [m["text"] for m in await self.inbox(user) if m["id"] > after and m["type"] == "text"]
+        return texts[-1] if texts else ""
+
+    @staticmethod
+    def key(card: dict[str, Any], label: str) -> str:
+        return next(b["key"] for b in card["buttons"] if b["label"] == label)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(database_url="sqlite://:memory:", outbox_poll_seconds=0.05)
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[None]:
+    await init_db(settings.database_url)
+    await demo.seed_if_empty()
+    yield
+    await close_db()
+
+
+@pytest.fixture
+async def bot(db: None, settings: Settings) -> Harness:
+    return Harness(settings)
