@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from tortoise import Tortoise, connections
+from tortoise import Tortoise
 
 from models import MODELS_MODULES
 
 
 async def init_db(database_url: str, *, generate_schemas: bool = True) -> None:
     """Connect; create missing tables when asked (safe: existing tables are kept)."""
-    await Tortoise.init(db_url=database_url, modules={"models": MODELS_MODULES})
+    # aiohttp runs start-up, requests and background tasks in different asyncio contexts;
+    # Tortoise 1.x keeps its state in a contextvar unless the global fallback is enabled.
+    await Tortoise.init(db_url=database_url, modules={"models": MODELS_MODULES},
+                        _enable_global_fallback=True)
     if generate_schemas:
         await Tortoise.generate_schemas(safe=True)
 
 
 async def close_db() -> None:
-    await connections.close_all()
+    await Tortoise.close_connections()

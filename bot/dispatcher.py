@@ -103,11 +103,11 @@ class HandlerContext:
         return self.person
 
     @staticmethod
-    def text(key: str, **ctx: Any) -> OutgoingText:
+    def text(key: str, /, **ctx: Any) -> OutgoingText:
         return OutgoingText(msg(key, **ctx))
 
     @staticmethod
-    def render(name: str, **ctx: Any) -> str:
+    def render(name: str, /, **ctx: Any) -> str:
         return render(name, **ctx)
 
 

@@ -16,7 +16,7 @@ class ConfigError(BotError):
 class DomainError(BotError):
     """A user's request cannot be done; the user gets the rendered message and nothing changes."""
 
-    def __init__(self, key: str, **ctx: object) -> None:
+    def __init__(self, key: str, /, **ctx: object) -> None:
         self.key = key
         self.ctx = ctx
         super().__init__(key)

@@ -34,7 +34,7 @@ class LoadSummary:
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.updated or self.deactivated)
+        return any(c.total() for c in (self.created, self.updated, self.deactivated))
 
 
 def _entry(section: str, index: int, item: dict[str, Any]) -> str:
@@ -163,7 +163,8 @@ async def _apply_units(units: list[dict[str, Any]], summary: LoadSummary) -> Non
             summary.updated["units"] += 1
     gone = await Unit.filter(active=True).exclude(id__in=[u["id"] for u in units]) \
         .update(active=False)
-    summary.deactivated["units"] += gone
+    if gone:
+        summary.deactivated["units"] += gone
 
 
 async def _apply_people(people: list[dict[str, Any]], summary: LoadSummary) -> None:
@@ -173,7 +174,8 @@ async def _apply_people(people: list[dict[str, Any]], summary: LoadSummary) -> N
                        "roles": list(person.get("roles", [])), "active": True})
     gone = await Person.filter(active=True).exclude(id__in=[p["id"] for p in people]) \
         .update(active=False)
-    summary.deactivated["people"] += gone
+    if gone:
+        summary.deactivated["people"] += gone
 
 
 async def _apply_accounts(accounts: list[dict[str, Any]], summary: LoadSummary) -> None:

@@ -1,7 +1,8 @@
 """Every user-visible sentence comes from templates/ (zh-CN).
 
-Long texts and cards are Jinja2 files; short lines live in templates/messages.toml,
-one key per sentence, rendered with the same StrictUndefined environment.
+Long texts and cards are Jinja2 files; short lines live in templates/messages/*.toml
+(one file per capability, one key per sentence), rendered with the same
+StrictUndefined environment. A key defined in two files is an error.
 """
 
 from __future__ import annotations
@@ -30,17 +31,24 @@ def environment() -> Environment:
 
 @cache
 def _catalog() -> dict[str, str]:
-    with open(TEMPLATES_DIR / "messages.toml", "rb") as fh:
-        return tomllib.load(fh)
+    catalog: dict[str, str] = {}
+    for path in sorted((TEMPLATES_DIR / "messages").glob("*.toml")):
+        with open(path, "rb") as fh:
+            entries = tomllib.load(fh)
+        clash = sorted(set(entries) & set(catalog))
+        if clash:
+            raise ValueError(f"{path.name}: message keys defined twice: {clash}")
+        catalog.update(entries)
+    return catalog
 
 
-def render(name: str, **ctx: object) -> str:
+def render(name: str, /, **ctx: object) -> str:
     """Render a template file under templates/ and strip surrounding whitespace."""
     return environment().get_template(name).render(**ctx).strip()
 
 
-def msg(key: str, **ctx: object) -> str:
-    """Render one short sentence from templates/messages.toml by its key."""
+def msg(key: str, /, **ctx: object) -> str:
+    """Render one short sentence from templates/messages/ by its key."""
     return environment().from_string(_catalog()[key]).render(**ctx)
 
 

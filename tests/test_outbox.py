@@ -1,0 +1,120 @@
+"""The outbox: retries with backoff, per-recipient order, at most once per row."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot import outbox
+from bot.channels.sim import SimChannel
+from bot.clock import utcnow
+from bot.errors import ChannelAPIError, ChannelNetworkError
+from bot.events import CardUpdate, Outgoing, OutgoingText
+from bot.outbox import Sender
+from models.system import Outbox, SimMessage
+
+
+class FlakyChannel:
+    """Fails the first `failures` sends, then records deliveries."""
+
+    name = "flaky"
+
+    def __init__(self, failures: int = 0, error: Exception | None = None) -> None:
+        self.failures = failures
+        self.error = error or ChannelNetworkError("down")
+        self.delivered: list[tuple[str, str]] = []
+
+    async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise self.error
+        assert isinstance(message, OutgoingText)
+        self.delivered.append((user_id, message.text))
+
+    async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
+        raise AssertionError("not used")
+
+
+async def make_due() -> None:
+    await Outbox.filter(status="pending").update(next_attempt_at=utcnow())
+
+
+async def test_outage_delays_but_never_drops_or_duplicates(db: None) -> None:
+    channel = FlakyChannel(failures=3)
+    sender = Sender({"flaky": channel}, max_attempts=10, poll_seconds=0.01)
+    await outbox.enqueue("flaky", "u1", OutgoingText("one"))
+    await outbox.enqueue("flaky", "u1", OutgoingText("two"))
+    for _ in range(5):
+        await sender.flush()
+        await make_due()
+    assert channel.delivered == [("u1", "one"), ("u1", "two")]
+    row = (await Outbox.all().order_by("id"))[0]
+    assert (row.status, row.attempts) == ("sent", 4)
+
+
+async def test_backoff_waits_before_retrying(db: None) -> None:
+    channel = FlakyChannel(failures=1)
+    sender = Sender({"flaky": channel}, max_attempts=10, poll_seconds=0.01)
+    await outbox.enqueue("flaky", "u1", OutgoingText("one"))
+    assert await sender.flush() == 0
+    assert await sender.flush() == 0  # not due yet
+    row = await Outbox.get()
+    assert row.next_attempt_at > utcnow() + timedelta(seconds=1)
+    await make_due()
+    assert await sender.flush() == 1
+
+
+async def test_order_kept_per_recipient_while_others_proceed(db: None) -> None:
+    channel = FlakyChannel(failures=1)
+    sender = Sender({"flaky": channel}, max_attempts=10, poll_seconds=0.01)
+    await outbox.enqueue("flaky", "u1", OutgoingText("first"))
+    await outbox.enqueue("flaky", "u1", OutgoingText("second"))
+    await outbox.enqueue("flaky", "u2", OutgoingText("other"))
+    await sender.flush()
+    assert channel.delivered == [("u2", "other")]
+    await make_due()
+    await sender.flush()
+    assert channel.delivered[1:] == [("u1", "first"), ("u1", "second")]
+
+
+async def test_permanent_error_gives_up_without_blocking_later(db: None) -> None:
+    channel = FlakyChannel(failures=1, error=ChannelAPIError(81013, "user invalid",
+                                                             retryable=False))
+    sender = Sender({"flaky": channel}, max_attempts=10, poll_seconds=0.01)
+    await outbox.enqueue("flaky", "u1", OutgoingText("lost cause"))
+    await outbox.enqueue("flaky", "u1", OutgoingText("next"))
+    await sender.flush()
+    rows = await Outbox.all().order_by("id")
+    assert [r.status for r in rows] == ["failed", "sent"]
+    assert "81013" in rows[0].last_error
+
+
+async def test_gives_up_after_max_attempts(db: None) -> None:
+    channel = FlakyChannel(failures=100)
+    sender = Sender({"flaky": channel}, max_attempts=3, poll_seconds=0.01)
+    await outbox.enqueue("flaky", "u1", OutgoingText("x"))
+    for _ in range(4):
+        await sender.flush()
+        await make_due()
+    row = await Outbox.get()
+    assert (row.status, row.attempts) == ("failed", 3)
+
+
+async def test_claimed_row_is_not_sent_twice(db: None) -> None:
+    """A row claimed by another sender (its lease live) is left alone; after the lease
+    expires (that sender crashed) it is sent, and the simulator keeps one copy."""
+    sender = Sender({"sim": SimChannel()}, max_attempts=3, poll_seconds=0.01)
+    row = await outbox.enqueue("sim", "u1", OutgoingText("hello"))
+    await Outbox.filter(id=row.id).update(locked_until=utcnow() + timedelta(seconds=30))
+    assert await sender.flush() == 0
+    # the crashed sender had delivered before dying: the retry must not duplicate it
+    await SimChannel().send("u1", OutgoingText("hello"), outbox_id=row.id)
+    await Outbox.filter(id=row.id).update(locked_until=utcnow() - timedelta(seconds=1))
+    assert await sender.flush() == 1
+    assert await SimMessage.filter(user_id="u1").count() == 1
+
+
+async def test_unknown_channel_fails_the_row(db: None) -> None:
+    sender = Sender({}, max_attempts=3, poll_seconds=0.01)
+    await outbox.enqueue("nowhere", "u1", OutgoingText("x"))
+    await sender.flush()
+    assert (await Outbox.get()).status == "failed"
