@@ -64,6 +64,10 @@ def build_channels(settings: Settings) -> dict[str, Channel]:
     channels: dict[str, Channel] = {}
     if settings.sim_enabled:
         channels[sim.NAME] = sim.SimChannel()
+    # 企业微信 / 政务微信
+
+    # 钉钉
+
     return channels
 
 

@@ -39,6 +39,12 @@ class Settings:
     outbox_max_attempts: int = 10
     db_generate_schemas: bool = True
 
+    # --- 企业微信 / 政务微信 channel (each channel adds its keys in its own block) ---
+
+    # --- 钉钉 channel ---
+
+    # --- reminders and scheduler ---
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

@@ -81,15 +81,17 @@ class HandlerContext:
         self.queued += 1
 
     async def notify(self, person_id: str, message: Outgoing | CardUpdate) -> None:
-        """Tell someone else, on the office's main channel."""
-        channel = (self.event.channel if self.event.channel == self.settings.channel
-                   else self.settings.channel)
-        await outbox.enqueue(channel, person_id, message)
+        """Tell a person (by org id), on the office's main channel."""
+        channel = self.settings.channel
+        person = await Person.get_or_none(id=person_id)
+        address = person.address(channel) if person else person_id
+        await outbox.enqueue(channel, address, message)
         self.queued += 1
 
     async def say(self, person_id: str, message: Outgoing | CardUpdate) -> None:
         """Reply when person_id is the sender, notify otherwise."""
-        if person_id == self.event.user.user_id and not isinstance(message, CardUpdate):
+        sender = self.person.id if self.person else None
+        if person_id == sender and not isinstance(message, CardUpdate):
             await self.reply(message)
         else:
             await self.notify(person_id, message)
@@ -197,7 +199,7 @@ class Dispatcher:
         handler, command, args = route
         async with in_transaction():
             await self._record(event)
-            person = await Person.get_or_none(id=event.user.user_id, active=True)
+            person = await Person.by_address(event.channel, event.user.user_id)
             ctx = HandlerContext(event, self.settings, self.policy, command, args, person)
             await handler(event, ctx)
 

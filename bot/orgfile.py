@@ -17,7 +17,7 @@ from models.org import CONTENT_KINDS, PLATFORMS, ROLES, Account, Person, Unit
 
 SECTIONS = {
     "units": ({"id", "name"}, {"parent"}),
-    "people": ({"id", "name", "unit"}, {"roles"}),
+    "people": ({"id", "name", "unit"}, {"roles", "wecom_id", "dingtalk_id"}),
     "accounts": ({"name", "platform", "unit"}, {"content", "admins"}),
 }
 
@@ -62,6 +62,8 @@ def _check_shape(section: str, index: int, item: Any) -> None:
 def _check_unique(section: str, items: list[dict[str, Any]], key: Any) -> None:
     seen: set[Any] = set()
     for i, item in enumerate(items):
+        if isinstance(key(item), tuple) and key(item)[-1] is None:
+            continue  # an optional key left out
         if key(item) in seen:
             raise _fail("org.duplicate", _entry(section, i, item))
         seen.add(key(item))
@@ -130,6 +132,8 @@ def parse(text: str) -> dict[str, list[dict[str, Any]]]:
             _check_shape(section, i, item)
     _check_unique("units", org["units"], lambda u: u["id"])
     _check_unique("people", org["people"], lambda p: p["id"])
+    _check_unique("people", org["people"], lambda p: ("wecom", p.get("wecom_id")))
+    _check_unique("people", org["people"], lambda p: ("dingtalk", p.get("dingtalk_id")))
     _check_unique("accounts", org["accounts"], lambda a: (a["name"], a["platform"]))
     _check_units(org["units"])
     unit_ids = {u["id"] for u in org["units"]}
@@ -171,7 +175,9 @@ async def _apply_people(people: list[dict[str, Any]], summary: LoadSummary) -> N
     for person in people:
         await _upsert(Person, summary, "people", {"id": person["id"]},
                       {"name": person["name"], "unit_id": person["unit"],
-                       "roles": list(person.get("roles", [])), "active": True})
+                       "roles": list(person.get("roles", [])), "active": True,
+                       "wecom_id": person.get("wecom_id"),
+                       "dingtalk_id": person.get("dingtalk_id")})
     gone = await Person.filter(active=True).exclude(id__in=[p["id"] for p in people]) \
         .update(active=False)
     if gone:
@@ -211,7 +217,8 @@ async def export() -> str:
     """The active organisation in the same TOML format `org load` reads."""
     units = [{"id": u.id, "name": u.name, **({"parent": u.parent_id} if u.parent_id else {})}
              for u in await Unit.filter(active=True).order_by("id")]
-    people = [{"id": p.id, "name": p.name, "unit": p.unit_id, "roles": list(p.roles)}
+    people = [{"id": p.id, "name": p.name, "unit": p.unit_id, "roles": list(p.roles),
+               **{k: getattr(p, k) for k in ("wecom_id", "dingtalk_id") if getattr(p, k)}}
               for p in await Person.filter(active=True).order_by("id")]
     accounts = []
     for a in await Account.all().order_by("id"):

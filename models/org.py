@@ -11,6 +11,8 @@ PLATFORMS = (
     "kuaishou", "toutiao", "xigua", "app", "website", "other",
 )
 CONTENT_KINDS = ("text", "video")
+# a person's id is their user id on every channel unless the org file gives another
+CHANNEL_ID_FIELDS = {"wecom": "wecom_id", "dingtalk": "dingtalk_id"}
 
 
 class Unit(Model):
@@ -36,6 +38,8 @@ class Person(Model):
         "models.Unit", related_name="people", on_delete=fields.RESTRICT
     )
     roles: list[str] = fields.JSONField(default=list)
+    wecom_id = fields.CharField(max_length=64, null=True, unique=True)
+    dingtalk_id = fields.CharField(max_length=64, null=True, unique=True)
     active = fields.BooleanField(default=True)
 
     class Meta:
@@ -43,6 +47,21 @@ class Person(Model):
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
+
+    def address(self, channel: str) -> str:
+        """This person's user id on a channel."""
+        field = CHANNEL_ID_FIELDS.get(channel)
+        return (getattr(self, field) if field else None) or self.id
+
+    @classmethod
+    async def by_address(cls, channel: str, user_id: str) -> Person | None:
+        """The active person a channel's user id belongs to."""
+        field = CHANNEL_ID_FIELDS.get(channel)
+        if field:
+            person = await cls.get_or_none(**{field: user_id}, active=True)
+            if person is not None:
+                return person
+        return await cls.get_or_none(id=user_id, active=True)
 
 
 class Account(Model):

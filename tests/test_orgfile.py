@@ -123,3 +123,18 @@ def test_cli_org_load_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["org", "load", str(org)], env) == 1
     assert "未知角色" in capsys.readouterr().err
     assert main(["org", "load", str(tmp_path / "missing.toml")], env) == 2
+
+
+async def test_channel_ids_map_people(empty_db: None) -> None:
+    from models.org import Person
+
+    text = BASE.replace('roles = ["editor"]', 'roles = ["editor"]\nwecom_id = "WangWu01"')
+    await orgfile.apply(orgfile.parse(text))
+    person = await Person.by_address("wecom", "WangWu01")
+    assert person is not None and person.id == "wangwu"
+    assert person.address("wecom") == "WangWu01" and person.address("dingtalk") == "wangwu"
+    assert (await Person.by_address("dingtalk", "wangwu")) is not None
+    assert 'wecom_id = "WangWu01"' in await orgfile.export()
+    dup = text + '\n[[people]]\nid = "x"\nname = "x"\nunit = "qj-wlw"\nwecom_id = "WangWu01"\n'
+    with pytest.raises(orgfile.OrgFileError, match="people 第 2 项"):
+        orgfile.parse(dup)
