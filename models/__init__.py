@@ -1,3 +1,3 @@
 """Tortoise models. MODELS_MODULES is what Tortoise.init is given."""
 
-MODELS_MODULES = ["models.org", "models.review", "models.system"]
+MODELS_MODULES = ["models.org", "models.review", "models.system", "models.deadlines"]

@@ -1,0 +1,39 @@
+"""Dated obligations the reminder engine chases (R-ACC-2..4, R-SEC-3, R-FIX-1 …).
+
+Whoever creates an obligation (an approved filing, a team change) writes a Deadline
+row in the same transaction; the reminder scan finds due rows by (done_at, due_at)
+and the owner closes them by setting done_at.
+"""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.org import Account, Person, Unit
+
+
+class Deadline(Model):
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharField(max_length=32)  # e.g. announce, platform_change, password_change
+    rule = fields.CharField(max_length=16)  # the rule ID it enforces, e.g. R-ACC-2
+    unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="deadlines", on_delete=fields.RESTRICT
+    )
+    account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="deadlines", null=True, on_delete=fields.RESTRICT
+    )
+    # the person who must act; None means the account's admins / the unit's editors
+    assignee: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="deadlines", null=True, on_delete=fields.RESTRICT
+    )
+    subject = fields.CharField(max_length=128)  # what created it, e.g. "filing:12"
+    title = fields.CharField(max_length=200)  # shown to people, zh-CN
+    due_at = fields.DatetimeField()
+    done_at = fields.DatetimeField(null=True)
+    done_by = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "deadline"
+        indexes = (("done_at", "due_at"),)
