@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -52,8 +53,7 @@ async def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> in
 
 async def _org_load(path: str) -> int:
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        text = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
     except OSError as exc:
         print(msg("org.read_failed", path=path, error=exc.strerror), file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ person is still pending.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
@@ -59,10 +60,8 @@ class Sender:
             except Exception:
                 log.exception("outbox pass failed")
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            except TimeoutError:
-                pass
 
     async def flush(self) -> int:
         """Deliver every row due now; return how many were sent."""

@@ -25,7 +25,7 @@ class BackgroundTasks:
         if not task.cancelled() and task.exception() is not None:
             log.error("background task failed", exc_info=task.exception())
 
-    async def drain(self, timeout: float | None = None) -> None:
+    async def drain(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
         """Wait for every task (including ones spawned meanwhile); cancel what is left."""
         try:
             async with asyncio.timeout(timeout):

@@ -173,7 +173,8 @@ async def on_reject_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
     draft_id, level, version = _card_args(ctx)
     draft = await _draft(draft_id, lock=True)
     step = await _open_step_for(ctx, draft, level, version)
-    await ctx.reply(ctx.text("review.reject_ask_reason", id=draft.id, level=level_label(step.level)))
+    await ctx.reply(ctx.text("review.reject_ask_reason", id=draft.id,
+                             level=level_label(step.level)))
 
 
 async def _open_step_for(ctx: HandlerContext, draft: Draft, level: int,
@@ -185,7 +186,8 @@ async def _open_step_for(ctx: HandlerContext, draft: Draft, level: int,
         raise DomainError("review.stale_card")
     if step.assignee_id != person.id:  # type: ignore[attr-defined]
         raise DomainError("review.not_assignee", id=draft.id)
-    current = draft.state == DraftState.REVIEWING and (draft.level, draft.version) == (level, version)
+    at_step = (draft.level, draft.version) == (level, version)
+    current = draft.state == DraftState.REVIEWING and at_step
     if step.decision is not None or not current:
         raise DomainError("review.stale_card")
     return step

@@ -59,7 +59,8 @@ class Harness:
         return box[-1]["id"] if box else 0
 
     async def reply_after(self, user: str, after: int) -> str:
-        texts = [m["text"] for m in await self.inbox(user) if m["id"] > after and m["type"] == "text"]
+        texts = [m["text"] for m in await self.inbox(user)
+                 if m["id"] > after and m["type"] == "text"]
         return texts[-1] if texts else ""
 
     @staticmethod
