@@ -11,11 +11,12 @@ import pytest
 from bot import demo
 from bot.channels import sim
 from bot.config import Settings
-from bot.db import close_db, init_db
+from bot.db import close_db
 from bot.dispatcher import Dispatcher
 from bot.outbox import Sender
 from bot.policy import load_policy
 from handlers import ROUTERS
+from tests import databases
 
 
 class Harness:
@@ -68,14 +69,20 @@ class Harness:
         return next(b["key"] for b in card["buttons"] if b["label"] == label)
 
 
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(database_url="sqlite://:memory:", outbox_poll_seconds=0.05)
+@pytest.fixture(params=databases.backends())
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every test that touches the database runs once per available backend."""
+    return str(request.param)
 
 
 @pytest.fixture
-async def db(settings: Settings) -> AsyncIterator[None]:
-    await init_db(settings.database_url)
+def settings(backend: str) -> Settings:
+    return Settings(database_url=databases.URLS[backend], outbox_poll_seconds=0.05)
+
+
+@pytest.fixture
+async def db(backend: str) -> AsyncIterator[None]:
+    await databases.open_clean(backend)
     await demo.seed_if_empty()
     yield
     await close_db()

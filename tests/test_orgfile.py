@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot import orgfile
 from bot.cli import main
+from bot.db import close_db
 from bot.demo import DEMO_FILE
 from models.org import Account, Person, Unit
 from models.system import AuditEvent
+from tests import databases
 
 BASE = """
 [[units]]
@@ -36,10 +39,8 @@ admins = ["wangwu"]
 
 
 @pytest.fixture
-async def empty_db(settings):  # type: ignore[no-untyped-def]
-    from bot.db import close_db, init_db
-
-    await init_db(settings.database_url)
+async def empty_db(backend: str) -> AsyncIterator[None]:
+    await databases.open_clean(backend)
     yield
     await close_db()
 
