@@ -262,3 +262,15 @@ def test_configured_channel_loads() -> None:
     assert s.dingtalk_enabled and s.dingtalk_mode == "stream"
     assert s.dingtalk_api_base == "https://api.dingtalk.com"
     assert not load_settings(None, {}).dingtalk_enabled
+
+
+def test_shipped_card_template_matches_the_variables_the_bot_fills() -> None:
+    from bot.channels.dingtalk import TEMPLATE_BUTTON_SLOTS, card_params
+    from bot.events import Button, OutgoingCard
+
+    spec = json.loads((Path(__file__).parent.parent / "deploy" / "dingtalk" /
+                       "approval_card.json").read_text(encoding="utf-8"))
+    card = OutgoingCard("t", "b", "review-1-2-1", buttons=(Button("approve:1:2:1", "通过"),))
+    assert {v["name"] for v in spec["variables"]} == set(card_params(card))
+    assert [b["params"]["button"] for b in spec["buttons"]] == \
+        [str(i) for i in range(TEMPLATE_BUTTON_SLOTS)]
