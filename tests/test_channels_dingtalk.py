@@ -4,7 +4,7 @@ API server on loopback; bad input; tokens, retries, dedupe, fallback cards, cust
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,8 +42,8 @@ async def start(aiohttp_client, server: FakeDingTalkServer, settings: Settings) 
 
 @pytest.fixture
 async def talk(aiohttp_client, server: FakeDingTalkServer, tmp_path: Path  # type: ignore[no-untyped-def]
-               ) -> AsyncIterator[HttpDriver]:
-    yield await start(aiohttp_client, server, dingtalk_settings(tmp_path, server.fake))
+               ) -> HttpDriver:
+    return await start(aiohttp_client, server, dingtalk_settings(tmp_path, server.fake))
 
 
 def test_sign_matches_the_reference_value() -> None:
@@ -51,7 +51,8 @@ def test_sign_matches_the_reference_value() -> None:
         "ivc/TnLE0cJGaMF8jKAlKH4Nb+cx6sXvBySm4l2poXE="
 
 
-async def test_review_flow_through_signed_callbacks(talk: HttpDriver, fake: FakeDingTalk) -> None:
+async def test_review_flow_through_signed_callbacks(talk: HttpDriver,
+                                                    fake: FakeDingTalk) -> None:
     """rule R-REV-1 end to end on DingTalk: message → card → tap → card → tap → publish."""
     register = fake.calls("/v1.0/card/callbacks/register")
     assert [r.body["callbackUrl"] for r in register] == [CALLBACK_URL]
@@ -63,7 +64,8 @@ async def test_review_flow_through_signed_callbacks(talk: HttpDriver, fake: Fake
     assert card["body"]["cardTemplateId"] == TEMPLATE_ID
     assert card["callbackType"] == "HTTP" and card["body"]["callbackRouteKey"]
     assert card["params"]["title"] == "待审稿件 #1：秋季旅游节开幕"
-    assert card["params"]["btn0_label"] == "通过" and "是否涉及国家秘密" in card["params"]["markdown"]
+    assert card["params"]["btn0_label"] == "通过"
+    assert "是否涉及国家秘密" in card["params"]["markdown"]
     assert all(isinstance(v, str) for v in card["params"].values())
     assert await talk.tap("zhangming", card["outTrackId"], 0) == 200
 
@@ -118,7 +120,8 @@ async def test_bad_callbacks_are_4xx_and_change_nothing(
     assert not fake.texts("wangwu")
 
 
-async def test_bad_card_taps_answer_and_change_nothing(talk: HttpDriver, fake: FakeDingTalk) -> None:
+async def test_bad_card_taps_answer_and_change_nothing(talk: HttpDriver,
+                                                       fake: FakeDingTalk) -> None:
     await talk.say("wangwu", DRAFT)
     card = fake.live_card("zhangming")
     assert await talk.tap("zhangming", "no-such-card", 0) == 200

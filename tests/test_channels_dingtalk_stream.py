@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -119,24 +118,25 @@ async def test_serve_in_stream_mode_stops_on_sigterm(server: FakeDingTalkServer,
            "GOVMEDIA_DINGTALK_MODE": "stream", "GOVMEDIA_DINGTALK_CARD_TEMPLATE_ID": TEMPLATE_ID,
            "GOVMEDIA_DINGTALK_API_BASE": fake.url, "GOVMEDIA_DINGTALK_OAPI_BASE": fake.url,
            "DINGTALK_OPENAPI_ENDPOINT": fake.url, "GOVMEDIA_OUTBOX_POLL_SECONDS": "0.1"}
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port",
-                                 str(_free_port())], env=env, stdout=out, stderr=out)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", "--port", str(_free_port()), env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     try:
-        await server.run(fake.wait_for(lambda: fake.connections >= 1, timeout=30))
+        await server.run(fake.wait_for(lambda: fake.connections >= 1, seconds=30))
         frame = fake.frame(ROBOT_TOPIC, fake.robot_message("wangwu", DRAFT))
         assert (await send_frame(server, frame))["code"] == 200
         await server.run(fake.wait_for(lambda: fake.cards("zhangming")))
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        code = await asyncio.to_thread(proc.wait, EXIT_SECONDS)
+        async with asyncio.timeout(EXIT_SECONDS):
+            out, _ = await proc.communicate()
         elapsed = time.monotonic() - started
+        code = proc.returncode
     finally:
-        if proc.poll() is None:
+        if proc.returncode is None:
             proc.kill()
-            proc.wait()
-    output = log.read_text(encoding="utf-8")
+            await proc.communicate()
+    output = out.decode()
     assert "dingtalk stream: connected" in output
     assert code == 0, output
     assert elapsed < EXIT_SECONDS, output

@@ -77,9 +77,9 @@ class FakeDingTalk:
         async with self._changed:
             self._changed.notify_all()
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = WAIT_SECONDS) -> Any:
+    async def wait_for(self, predicate: Callable[[], Any], seconds: float = WAIT_SECONDS) -> Any:
         assert self._changed is not None
-        async with asyncio.timeout(timeout), self._changed:
+        async with asyncio.timeout(seconds), self._changed:
             await self._changed.wait_for(predicate)
         return predicate()
 
