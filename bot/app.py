@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 from aiohttp import web
@@ -95,11 +95,11 @@ def create_app(settings: Settings) -> web.Application:
         app.router.add_routes(sim.routes(feed))
         app.router.add_get("/", _redirect_to_sim)
     # channel contexts (routes added here, connections held): between tasks and sender
-    channel_ctxs = []
+    channel_ctxs: list[Callable[[web.Application], AsyncIterator[None]]] = []
     # 钉钉
-    talk = channels.get(dingtalk.NAME)
-    if isinstance(talk, dingtalk.DingTalkChannel):
-        channel_ctxs.append(dingtalk_web.install(app, talk, feed))
+    ding = channels.get(dingtalk.NAME)
+    if isinstance(ding, dingtalk.DingTalkChannel):
+        channel_ctxs.append(dingtalk_web.install(app, ding, feed))
     # teardown runs in reverse: the sender stops first, channels stop taking events,
     # tasks drain, then the DB closes
     app.cleanup_ctx.extend([http_ctx, db_ctx, tasks_ctx, *channel_ctxs, sender_ctx])

@@ -47,13 +47,15 @@ CLOSE_TIMEOUT = 2
 Feed = Callable[[IncomingEvent], None]
 
 
-class RobotHandler(CallbackHandler):
-    """Robot messages: record, hand to the dispatcher, ACK at once (no redelivery)."""
-
+class _Handler(CallbackHandler):
     def __init__(self, channel: DingTalkChannel, feed: Feed) -> None:
         super().__init__()
         self.logger = log
         self.channel, self.feed = channel, feed
+
+
+class RobotHandler(_Handler):
+    """Robot messages: record, hand to the dispatcher, ACK at once (no redelivery)."""
 
     async def process(self, message: CallbackMessage) -> tuple[int, Any]:
         try:
@@ -66,14 +68,9 @@ class RobotHandler(CallbackHandler):
         return AckMessage.STATUS_OK, "OK"
 
 
-class CardHandler(CallbackHandler):
+class CardHandler(_Handler):
     """Card button taps. The ACK changes nothing on the card: the decision arrives
     through the outbox as a card update that reaches every copy, not only the tapper's."""
-
-    def __init__(self, channel: DingTalkChannel, feed: Feed) -> None:
-        super().__init__()
-        self.logger = log
-        self.channel, self.feed = channel, feed
 
     async def process(self, message: CallbackMessage) -> tuple[int, Any]:
         try:
