@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 from aiohttp import web
 
 from bot import demo
-from bot.channels import sim
+from bot.channels import dingtalk, dingtalk_web, sim
 from bot.channels.base import Channel
 from bot.config import Settings
 from bot.db import close_db, init_db
@@ -67,7 +67,8 @@ def build_channels(settings: Settings) -> dict[str, Channel]:
     # 企业微信 / 政务微信
 
     # 钉钉
-
+    if settings.dingtalk_enabled:
+        channels[dingtalk.NAME] = dingtalk.DingTalkChannel(settings)
     return channels
 
 
@@ -93,8 +94,15 @@ def create_app(settings: Settings) -> web.Application:
     if settings.sim_enabled:
         app.router.add_routes(sim.routes(feed))
         app.router.add_get("/", _redirect_to_sim)
-    # teardown runs in reverse: the sender stops first, tasks drain, then the DB closes
-    app.cleanup_ctx.extend([http_ctx, db_ctx, tasks_ctx, sender_ctx])
+    # channel contexts (routes added here, connections held): between tasks and sender
+    channel_ctxs: list[Callable[[web.Application], AsyncIterator[None]]] = []
+    # 钉钉
+    ding = channels.get(dingtalk.NAME)
+    if isinstance(ding, dingtalk.DingTalkChannel):
+        channel_ctxs.append(dingtalk_web.install(app, ding, feed))
+    # teardown runs in reverse: the sender stops first, channels stop taking events,
+    # tasks drain, then the DB closes
+    app.cleanup_ctx.extend([http_ctx, db_ctx, tasks_ctx, *channel_ctxs, sender_ctx])
     return app
 
 

@@ -18,6 +18,7 @@ from bot.rendering import msg
 
 ENV_PREFIX = "GOVMEDIA_"
 DB_SCHEMES = ("sqlite://", "postgres://", "psycopg://", "mysql://")
+DINGTALK_REQUIRED = ("dingtalk_app_key", "dingtalk_app_secret", "dingtalk_robot_code")
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,27 @@ class Settings:
     # --- 企业微信 / 政务微信 channel (each channel adds its keys in its own block) ---
 
     # --- 钉钉 channel ---
+    # enabled when app key, secret and robot code are set; "stream" needs no public URL
+    dingtalk_app_key: str = ""
+    dingtalk_app_secret: str = ""
+    dingtalk_robot_code: str = ""
+    dingtalk_mode: str = "stream"  # stream | http
+    # interactive approval cards; empty: cards go out as markdown with typed commands
+    dingtalk_card_template_id: str = ""
+    dingtalk_api_base: str = "https://api.dingtalk.com"
+    dingtalk_oapi_base: str = "https://oapi.dingtalk.com"
+    # http mode with cards: the public URL of /dingtalk/card, registered for card callbacks
+    dingtalk_card_callback_url: str = ""
 
     # --- reminders and scheduler ---
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def dingtalk_enabled(self) -> bool:
+        return any(getattr(self, key) for key in DINGTALK_REQUIRED)
 
 
 def _parse_bool(raw: str) -> bool:
@@ -95,6 +111,22 @@ def _check(settings: Settings) -> None:
         raise ConfigError(msg("config.bad_value", key="outbox_poll_seconds",
                               value=settings.outbox_poll_seconds,
                               expected=msg("config.expect_positive")))
+    _check_dingtalk(settings)
+
+
+def _check_dingtalk(settings: Settings) -> None:
+    if not settings.dingtalk_enabled:
+        return
+    needed = list(DINGTALK_REQUIRED)
+    if settings.dingtalk_mode == "http" and settings.dingtalk_card_template_id:
+        needed.append("dingtalk_card_callback_url")
+    for key in needed:
+        if not getattr(settings, key):
+            raise ConfigError(msg("dingtalk.config_missing", key=key))
+    if settings.dingtalk_mode not in ("http", "stream"):
+        raise ConfigError(msg("config.bad_value", key="dingtalk_mode",
+                              value=settings.dingtalk_mode,
+                              expected=msg("dingtalk.expect_mode")))
 
 
 def _read_file(path: str) -> dict[str, Any]:

@@ -42,6 +42,8 @@ class Button:
     key: str
     label: str
     style: str = "primary"  # primary | danger | default
+    # the chat command that does the same, for channels that cannot deliver a tap
+    command: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,8 @@ class OutgoingCard:
             "body_md": self.body_md,
             "card_ref": self.card_ref,
             "fields": [list(f) for f in self.fields],
-            "buttons": [{"key": b.key, "label": b.label, "style": b.style} for b in self.buttons],
+            "buttons": [{"key": b.key, "label": b.label, "style": b.style, "command": b.command}
+                        for b in self.buttons],
             "status": self.status,
             "url": self.url,
         }

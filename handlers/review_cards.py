@@ -74,8 +74,10 @@ async def review_card(policy: Policy, tz: ZoneInfo, draft: Draft,
     card = await _card(policy, tz, draft, step, decided=False)
     args = (draft.id, step.level, step.version)
     buttons = (
-        Button(button_key(APPROVE, *args), msg("card.button_approve"), "primary"),
-        Button(button_key(REJECT, *args), msg("card.button_reject"), "danger"),
+        Button(button_key(APPROVE, *args), msg("card.button_approve"), "primary",
+               msg("card.command_approve", id=draft.id)),
+        Button(button_key(REJECT, *args), msg("card.button_reject"), "danger",
+               msg("card.command_reject", id=draft.id)),
     )
     return OutgoingCard(card.title, card.body_md, card.card_ref, card.fields, buttons)
 

@@ -1,0 +1,162 @@
+"""钉钉 Stream mode: the official dingtalk-stream client, with its 0.24 quirks handled.
+
+No public callback URL is needed: the bot opens a WebSocket to DingTalk's gateway and
+receives robot messages and card callbacks as frames (PROTOCOLS.md §7). The SDK parses
+frames, routes them to our handlers and writes the ACK frames. Its own start() loop is not
+used, because in 0.24.3
+  - open_connection() calls requests.post inside the event loop (it blocks the bot, has no
+    timeout, and reads its URL from DINGTALK_OPENAPI_ENDPOINT frozen at import time), and
+  - start() swallows CancelledError and reconnects forever, so SIGTERM could not stop it.
+StreamClient.run() opens the connection over aiohttp at settings.dingtalk_api_base with the
+SDK's request body, reconnects with backoff after a dropped socket, and ends when cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote_plus
+
+import websockets
+from dingtalk_stream import (
+    AckMessage,
+    CallbackHandler,
+    CallbackMessage,
+    ChatbotMessage,
+    Credential,
+    DingTalkStreamClient,
+)
+from dingtalk_stream.version import VERSION_STRING
+
+from bot.channels.dingtalk import BadCallback, DingTalkChannel
+from bot.errors import ChannelAPIError, ChannelNetworkError
+from bot.events import IncomingEvent
+
+log = logging.getLogger(__name__)
+
+ROBOT_TOPIC = ChatbotMessage.TOPIC
+CARD_TOPIC = CallbackHandler.TOPIC_CARD_CALLBACK
+RETRY_SECONDS = 1.0
+MAX_RETRY_SECONDS = 60.0
+OPEN_TIMEOUT = 10
+CLOSE_TIMEOUT = 2
+
+Feed = Callable[[IncomingEvent], None]
+
+
+class _Handler(CallbackHandler):
+    def __init__(self, channel: DingTalkChannel, feed: Feed) -> None:
+        super().__init__()
+        self.logger = log
+        self.channel, self.feed = channel, feed
+
+
+class RobotHandler(_Handler):
+    """Robot messages: record, hand to the dispatcher, ACK at once (no redelivery)."""
+
+    async def process(self, message: CallbackMessage) -> tuple[int, Any]:
+        try:
+            event = await self.channel.accept_message(message.data)
+        except BadCallback as exc:
+            log.warning("dingtalk stream: unusable robot message %s: %s",
+                        message.headers.message_id, exc)
+            return AckMessage.STATUS_BAD_REQUEST, str(exc)
+        self.feed(event)
+        return AckMessage.STATUS_OK, "OK"
+
+
+class CardHandler(_Handler):
+    """Card button taps. The ACK changes nothing on the card: the decision arrives
+    through the outbox as a card update that reaches every copy, not only the tapper's."""
+
+    async def process(self, message: CallbackMessage) -> tuple[int, Any]:
+        try:
+            event = await self.channel.accept_card(message.data, message.headers.message_id)
+        except BadCallback as exc:
+            log.warning("dingtalk stream: unusable card callback %s: %s",
+                        message.headers.message_id, exc)
+            return AckMessage.STATUS_BAD_REQUEST, {}
+        self.feed(event)
+        return AckMessage.STATUS_OK, {}
+
+
+class StreamClient(DingTalkStreamClient):
+    """One Stream connection per app key (DingTalk routes STREAM cards to it)."""
+
+    def __init__(self, channel: DingTalkChannel, feed: Feed, *,
+                 retry_seconds: float = RETRY_SECONDS) -> None:
+        settings = channel.settings
+        super().__init__(Credential(settings.dingtalk_app_key, settings.dingtalk_app_secret),
+                         logger=log)
+        self.channel = channel
+        self.retry_seconds = retry_seconds
+        self.register_callback_handler(ROBOT_TOPIC, RobotHandler(channel, feed))
+        self.register_callback_handler(CARD_TOPIC, CardHandler(channel, feed))
+        self._frames: set[asyncio.Task[Any]] = set()
+
+    async def open_stream(self) -> dict[str, str]:
+        """The SDK's open-connection request, sent without blocking the loop."""
+        body = {
+            "clientId": self.credential.client_id,
+            "clientSecret": self.credential.client_secret,
+            "subscriptions": [{"type": "CALLBACK", "topic": topic}
+                              for topic in self.callback_handler_map],
+            "ua": f"dingtalk-sdk-python/v{VERSION_STRING}-union",
+            "localIp": "",
+        }
+        url = self.channel.settings.dingtalk_api_base + "/v1.0/gateway/connections/open"
+        status, data = await self.channel.api.request("POST", url, body,
+                                                      {"Accept": "application/json"})
+        if status != 200 or not isinstance(data, dict) or not data.get("endpoint") \
+                or not data.get("ticket"):
+            raise ChannelAPIError(status, f"open connection refused: {str(data)[:200]}",
+                                  retryable=True)
+        return data
+
+    async def run(self) -> None:
+        """Connect, serve frames, reconnect after any drop; returns only by cancellation."""
+        self.pre_start()
+        delay = self.retry_seconds
+        try:
+            while True:
+                try:
+                    if await self._serve():
+                        delay = self.retry_seconds
+                except (ChannelAPIError, ChannelNetworkError, OSError, TimeoutError,
+                        websockets.exceptions.WebSocketException) as exc:
+                    log.warning("dingtalk stream: connection failed or dropped: %r", exc)
+                log.info("dingtalk stream: reconnecting in %.1f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_SECONDS)
+        finally:
+            for task in list(self._frames):
+                task.cancel()
+
+    async def _serve(self) -> bool:
+        """One connection; True once it was established (it then ended or dropped)."""
+        connection = await self.open_stream()
+        uri = f"{connection['endpoint']}?ticket={quote_plus(connection['ticket'])}"
+        async with websockets.connect(uri, open_timeout=OPEN_TIMEOUT,
+                                      close_timeout=CLOSE_TIMEOUT) as ws:
+            self.websocket = ws
+            log.info("dingtalk stream: connected")
+            try:
+                async for raw in ws:
+                    self._frame(raw)
+            except websockets.exceptions.ConnectionClosed as exc:
+                log.warning("dingtalk stream: socket dropped: %r", exc)
+        return True
+
+    def _frame(self, raw: str | bytes) -> None:
+        try:
+            frame = json.loads(raw)
+        except json.JSONDecodeError:
+            log.warning("dingtalk stream: frame is not JSON, ignored")
+            return
+        # the SDK routes the frame to a handler and sends its ACK (or closes on "disconnect")
+        task = asyncio.create_task(self.background_task(frame))
+        self._frames.add(task)
+        task.add_done_callback(self._frames.discard)

@@ -1,0 +1,307 @@
+"""A fake DingTalk on loopback: the OpenAPI, session webhooks, the custom robot, and the
+Stream gateway (open-connection endpoint + WebSocket), recording every request.
+
+It runs in its own thread and event loop, as the real service is another process: the
+bot's HTTP calls and the dingtalk-stream client reach it over real sockets. Tests wait
+on it with `await fake.wait_for(predicate)`, which runs in the fake's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bot.channels.dingtalk import sign
+
+APP_KEY = "ding-test-key"
+APP_SECRET = "ding-test-secret"
+ROBOT_CODE = "ding-robot"
+TEMPLATE_ID = "tpl-govmedia-approval.schema"
+WAIT_SECONDS = 10
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    query: dict[str, str]
+    body: Any
+
+
+@dataclass
+class Failure:
+    status: int
+    body: Any
+
+
+@dataclass
+class FakeDingTalk:
+    """The fake's state; every handler runs in the fake's own loop."""
+
+    requests: list[Recorded] = field(default_factory=list)
+    acks: list[dict[str, Any]] = field(default_factory=list)
+    tokens: set[str] = field(default_factory=set)
+    tickets: set[str] = field(default_factory=set)
+    failures: dict[str, list[Failure]] = field(default_factory=dict)
+    connections: int = 0
+    robot_secret: str = "SECrobot"
+    url: str = ""
+    _sockets: list[tuple[web.Request, web.WebSocketResponse]] = field(default_factory=list)
+    _changed: asyncio.Condition | None = None
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    # --- recording and scripting ---------------------------------------------------------
+
+    def calls(self, path: str) -> list[Recorded]:
+        return [r for r in self.requests if r.path == path]
+
+    def fail_next(self, path: str, status: int, body: Any = None) -> None:
+        self.failures.setdefault(path, []).append(Failure(status, body or {}))
+
+    def expire_tokens(self) -> None:
+        self.tokens.clear()
+
+    async def _notify(self) -> None:
+        assert self._changed is not None
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_for(self, predicate: Callable[[], Any], seconds: float = WAIT_SECONDS) -> Any:
+        assert self._changed is not None
+        async with asyncio.timeout(seconds), self._changed:
+            await self._changed.wait_for(predicate)
+        return predicate()
+
+    # --- what the bot sent, read back ----------------------------------------------------
+
+    def texts(self, user: str) -> list[str]:
+        """Every text/markdown the bot sent to a person, by webhook or batchSend."""
+        out: list[str] = []
+        for r in self.requests:
+            if r.path == f"/session/{user}":
+                body = r.body
+                out.append(body.get("text", {}).get("content")
+                           or body.get("markdown", {}).get("text", ""))
+            elif r.path == "/v1.0/robot/oToMessages/batchSend" and user in r.body["userIds"]:
+                param = json.loads(r.body["msgParam"])
+                out.append(param.get("content") or param.get("text", ""))
+        return out
+
+    def cards(self, user: str) -> list[dict[str, Any]]:
+        """Cards delivered to a person, each with its params after every update."""
+        cards = [{"outTrackId": r.body["outTrackId"], "callbackType": r.body["callbackType"],
+                  "params": dict(r.body["cardData"]["cardParamMap"]), "body": r.body}
+                 for r in self.calls("/v1.0/card/instances/createAndDeliver")
+                 if r.body["openSpaceId"] == f"dtv1.card//IM_ROBOT.{user}"]
+        for update in self.calls("/v1.0/card/instances"):
+            for card in cards:
+                if card["outTrackId"] == update.body["outTrackId"]:
+                    card["params"].update(update.body["cardData"]["cardParamMap"])
+        return cards
+
+    def live_card(self, user: str) -> dict[str, Any]:
+        live = [c for c in self.cards(user) if c["params"]["decided"] == "false"]
+        assert live, f"{user} has no live card"
+        return live[-1]
+
+    # --- inbound payloads the platform would send ---------------------------------------
+
+    def robot_message(self, user: str, text: str, *, msg_id: str | None = None,
+                      group: bool = False) -> dict[str, Any]:
+        now = int(time.time() * 1000)
+        return {
+            "conversationId": "cidGROUP==" if group else f"cid{user}==",
+            "conversationType": "2" if group else "1",
+            "msgId": msg_id or f"msg{uuid.uuid4().hex}",
+            "msgtype": "text", "text": {"content": text},
+            "createAt": now, "senderId": f"$:LWCP_v1:${user}", "senderStaffId": user,
+            "senderNick": user, "senderCorpId": "dingcorp", "isAdmin": False,
+            "chatbotUserId": "$:LWCP_v1:$bot", "robotCode": ROBOT_CODE,
+            "sessionWebhook": f"{self.url}/session/{'group' if group else user}",
+            "sessionWebhookExpiredTime": now + 90 * 60 * 1000,
+        }
+
+    @staticmethod
+    def card_callback(out_track_id: str, user: str, button: int) -> dict[str, Any]:
+        content = json.dumps({"cardPrivateData": {"actionIds": [f"btn{button}"],
+                                                  "params": {"button": str(button)}}})
+        return {"extension": "{}", "corpId": "dingcorp", "spaceType": "im", "userIdType": 1,
+                "type": "actionCallback", "userId": user, "content": content,
+                "spaceId": f"cid{user}==", "outTrackId": out_track_id, "value": content}
+
+    @staticmethod
+    def signed(secret: str = APP_SECRET, *, skew_ms: int = 0) -> dict[str, str]:
+        ts = str(int(time.time() * 1000) + skew_ms)
+        return {"timestamp": ts, "sign": sign(secret, ts)}
+
+    def frame(self, topic: str, data: dict[str, Any], kind: str = "CALLBACK") -> dict[str, Any]:
+        return {"specVersion": "1.0", "type": kind,
+                "headers": {"appId": APP_KEY, "connectionId": "conn1",
+                            "contentType": "application/json",
+                            "messageId": f"mid-{next(self._ids)}",
+                            "time": str(int(time.time() * 1000)), "topic": topic},
+                "data": json.dumps(data, ensure_ascii=False)}
+
+    def ack_for(self, frame: dict[str, Any]) -> dict[str, Any] | None:
+        mid = frame["headers"]["messageId"]
+        return next((a for a in self.acks if a["headers"].get("messageId") == mid), None)
+
+    async def push(self, frame: dict[str, Any]) -> None:
+        """Send a frame on the newest socket."""
+        await self._sockets[-1][1].send_str(json.dumps(frame, ensure_ascii=False))
+
+    async def drop(self) -> None:
+        """Cut the newest socket without a close handshake, as a network failure does."""
+        request, _ = self._sockets[-1]
+        assert request.transport is not None
+        request.transport.abort()
+
+    # --- the server ---------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v1.0/gateway/connections/open", self._open)
+        app.router.add_get("/connect", self._connect)
+        app.router.add_post("/v1.0/oauth2/accessToken", self._token)
+        app.router.add_post("/robot/send", self._custom_robot)
+        app.router.add_post("/session/{who}", self._session)
+        app.router.add_route("*", "/v1.0/{tail:.*}", self._api)
+        app.on_shutdown.append(self._close_sockets)
+        return app
+
+    async def _record(self, request: web.Request) -> Recorded:
+        text = await request.text()
+        body = json.loads(text) if text else None
+        rec = Recorded(request.method, request.path, dict(request.headers),
+                       dict(request.query), body)
+        self.requests.append(rec)
+        await self._notify()
+        return rec
+
+    def _failure(self, path: str) -> web.Response | None:
+        queue = self.failures.get(path)
+        if queue:
+            failure = queue.pop(0)
+            return web.json_response(failure.body, status=failure.status)
+        return None
+
+    async def _open(self, request: web.Request) -> web.Response:
+        rec = await self._record(request)
+        if (rec.body or {}).get("clientSecret") != APP_SECRET:
+            return web.json_response({"code": "InvalidClient"}, status=401)
+        ticket = uuid.uuid4().hex
+        self.tickets.add(ticket)
+        ws_url = self.url.replace("http://", "ws://") + "/connect"
+        return web.json_response({"endpoint": ws_url, "ticket": ticket})
+
+    async def _connect(self, request: web.Request) -> web.StreamResponse:
+        ticket = request.query.get("ticket", "")
+        if ticket not in self.tickets:
+            raise web.HTTPForbidden(text="bad ticket")
+        self.tickets.discard(ticket)  # single use
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append((request, ws))
+        self.connections += 1
+        await self._notify()
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                self.acks.append(json.loads(message.data))
+                await self._notify()
+        return ws
+
+    async def _close_sockets(self, app: web.Application) -> None:
+        for _, ws in self._sockets:
+            await ws.close()
+
+    async def _token(self, request: web.Request) -> web.Response:
+        rec = await self._record(request)
+        body = rec.body or {}
+        if (body.get("appKey"), body.get("appSecret")) != (APP_KEY, APP_SECRET):
+            return web.json_response({"code": "invalidClientSecret"}, status=400)
+        token = f"tok-{next(self._ids)}"
+        self.tokens.add(token)
+        return web.json_response({"accessToken": token, "expireIn": 7200})
+
+    async def _api(self, request: web.Request) -> web.Response:
+        rec = await self._record(request)
+        if rec.headers.get("x-acs-dingtalk-access-token") not in self.tokens:
+            return web.json_response({"code": "InvalidAuthentication",
+                                      "message": "token is invalid"}, status=401)
+        failure = self._failure(rec.path)
+        if failure is not None:
+            return failure
+        if rec.path == "/v1.0/card/instances/createAndDeliver":
+            space = rec.body["openSpaceId"]
+            return web.json_response({"success": True, "result": {
+                "outTrackId": rec.body["outTrackId"],
+                "deliverResults": [{"spaceType": "IM_ROBOT", "spaceId": space,
+                                    "success": True}]}})
+        if rec.path == "/v1.0/robot/oToMessages/batchSend":
+            return web.json_response({"processQueryKey": uuid.uuid4().hex,
+                                      "invalidStaffIdList": [],
+                                      "flowControlledStaffIdList": []})
+        return web.json_response({"success": True, "result": True})
+
+    async def _session(self, request: web.Request) -> web.Response:
+        rec = await self._record(request)
+        return self._failure(rec.path) or web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _custom_robot(self, request: web.Request) -> web.Response:
+        rec = await self._record(request)
+        ts = rec.query.get("timestamp", "")
+        if rec.query.get("sign") != sign(self.robot_secret, ts):
+            return web.json_response({"errcode": 310000, "errmsg": "sign not match"})
+        return self._failure(rec.path) or web.json_response({"errcode": 0, "errmsg": "ok"})
+
+
+class FakeDingTalkServer:
+    """Runs a FakeDingTalk on 127.0.0.1 in its own thread and loop."""
+
+    def __init__(self) -> None:
+        self.fake = FakeDingTalk()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+
+    def __enter__(self) -> FakeDingTalk:
+        self._thread.start()
+        self.call(self._start()).result(WAIT_SECONDS)
+        return self.fake
+
+    def __exit__(self, *exc: object) -> None:
+        self.call(self._stop()).result(WAIT_SECONDS)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(WAIT_SECONDS)
+        self._loop.close()
+
+    def call(self, coro: Coroutine[Any, Any, Any]) -> Future[Any]:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    async def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """Await a coroutine of the fake (push, drop, wait_for) from the test's loop."""
+        return await asyncio.wrap_future(self.call(coro))
+
+    async def _start(self) -> None:
+        self.fake._changed = asyncio.Condition()
+        self._runner = web.AppRunner(self.fake.app(), shutdown_timeout=1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.fake.url = f"http://127.0.0.1:{port}"
+
+    async def _stop(self) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
