@@ -69,6 +69,10 @@ class Harness:
         return next(b["key"] for b in card["buttons"] if b["label"] == label)
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    databases.drop_all()
+
+
 @pytest.fixture(params=databases.backends())
 def backend(request: pytest.FixtureRequest) -> str:
     """Every test that touches the database runs once per available backend."""

@@ -17,7 +17,8 @@ from bot.db import init_db
 from tortoise.transactions import in_transaction
 
 SERVERS = {"postgres": ("127.0.0.1", 5432), "mysql": ("127.0.0.1", 3306)}
-TEST_DB = "govmedia_test"
+# one scratch database per test process, so parallel runs on one machine never collide
+TEST_DB = f"govmedia_test_{os.getpid()}"
 URLS = {
     "sqlite": "sqlite://:memory:",
     "postgres": f"postgres://postgres@127.0.0.1:5432/{TEST_DB}",
@@ -46,14 +47,14 @@ def backends() -> list[str]:
     return ["sqlite", *(n for n in SERVERS if _reachable(n))]
 
 
-async def _recreate(name: str) -> None:
+async def _server_sql(name: str, *statements: str) -> None:
     if name == "postgres":
         import asyncpg
 
         conn = await asyncpg.connect(user="postgres", host="127.0.0.1", database="postgres")
         try:
-            await conn.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
-            await conn.execute(f"CREATE DATABASE {TEST_DB} ENCODING 'UTF8'")
+            for statement in statements:
+                await conn.execute(statement)
         finally:
             await conn.close()
     else:
@@ -62,11 +63,26 @@ async def _recreate(name: str) -> None:
         conn = await asyncmy.connect(host="127.0.0.1", user="root", password="")
         try:
             async with conn.cursor() as cur:
-                await cur.execute(f"DROP DATABASE IF EXISTS {TEST_DB}")
-                await cur.execute(f"CREATE DATABASE {TEST_DB} CHARACTER SET utf8mb4 "
-                                  "COLLATE utf8mb4_unicode_ci")
+                for statement in statements:
+                    await cur.execute(statement)
         finally:
             conn.close()
+
+
+def _drop_sql(name: str) -> str:
+    return f"DROP DATABASE IF EXISTS {TEST_DB}" + (" WITH (FORCE)" if name == "postgres" else "")
+
+
+async def _recreate(name: str) -> None:
+    create = (f"CREATE DATABASE {TEST_DB} ENCODING 'UTF8'" if name == "postgres" else
+              f"CREATE DATABASE {TEST_DB} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    await _server_sql(name, _drop_sql(name), create)
+
+
+def drop_all() -> None:
+    """Remove this process's scratch databases (called once at the end of the session)."""
+    for name in sorted(_prepared):
+        asyncio.run(_server_sql(name, _drop_sql(name)))
 
 
 def _tables() -> list[str]:
@@ -109,6 +125,3 @@ async def open_clean(name: str) -> str:
         await _truncate(name)
     return url
 
-
-def recreate_sync(name: str) -> None:
-    asyncio.run(_recreate(name))
