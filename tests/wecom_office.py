@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from tortoise.expressions import Q
 
 from bot.app import create_app
 from bot.clock import utcnow
@@ -43,12 +42,9 @@ class Office:
         """
         await self.client.app[tasks_key].drain()
         for _ in range(500):
-            await self.client.app[sender_key].flush()
-            now = utcnow()
-            busy = await Outbox.filter(Q(status="pending"),
-                                       Q(next_attempt_at__lte=now) | Q(locked_until__gt=now)
-                                       ).exists()
-            if not busy:
+            sent = await self.client.app[sender_key].flush()
+            held = await Outbox.filter(status="pending", locked_until__gt=utcnow()).exists()
+            if not sent and not held:
                 return
             await asyncio.sleep(0.002)
         raise AssertionError("outbox did not settle")
