@@ -16,6 +16,7 @@ from bot.dispatcher import Dispatcher
 from bot.outbox import Sender
 from bot.policy import load_policy
 from handlers import ROUTERS
+from tests.wecom_office import office, wecom_fake  # noqa: F401  (WeCom channel fixtures)
 
 
 class Harness:

@@ -18,7 +18,7 @@ from models.org import Unit
 from models.review import Draft
 from models.system import InboundEvent, Outbox
 from tests.fakes.wecom import CORP_ID, WeComSender
-from tests.wecom_office import DRAFT, Office, fake, office  # noqa: F401
+from tests.wecom_office import DRAFT, Office
 
 # official vector A (doc 90968)
 VERIFY_A = {"msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3",

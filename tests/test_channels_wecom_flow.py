@@ -7,7 +7,7 @@ import re
 from models.channel_state import CardCopy
 from models.review import Draft, DraftState, ReviewStep
 from models.system import InboundEvent, Outbox
-from tests.wecom_office import DRAFT, Office, fake, office  # noqa: F401
+from tests.wecom_office import DRAFT, Office
 
 TASK_ID = re.compile(r"^[0-9A-Za-z_\-@]{1,128}$")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,14 +77,15 @@ class Office:
 
 
 @pytest.fixture
-async def fake(aiohttp_server) -> AsyncIterator[FakeWeCom]:  # type: ignore[no-untyped-def]
+async def wecom_fake(aiohttp_server) -> FakeWeCom:  # type: ignore[no-untyped-def]
     fake = FakeWeCom()
     server = await aiohttp_server(fake.app())
     fake.base = str(server.make_url("")).rstrip("/")
-    yield fake
+    return fake
 
 
 @pytest.fixture
-async def office(aiohttp_client, fake: FakeWeCom) -> Office:  # type: ignore[no-untyped-def]
-    client = await aiohttp_client(create_app(wecom_settings(fake.base)))
-    return Office(client, fake, WeComSender(client))
+async def office(aiohttp_client, wecom_fake: FakeWeCom) -> Office:  # type: ignore[no-untyped-def]
+    """The app with WeCom as its only channel, on an in-memory database."""
+    client = await aiohttp_client(create_app(wecom_settings(wecom_fake.base)))
+    return Office(client, wecom_fake, WeComSender(client))

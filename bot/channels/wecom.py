@@ -9,6 +9,7 @@ response_code, group robots for units. Protocol notes: ../shared/PROTOCOLS.md §
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -336,10 +337,9 @@ class Callback:
             updated = await UnknownSender.filter(channel=NAME, user_id=user_id).update(
                 count=F("count") + 1, last_at=utcnow())
             if not updated:
-                try:
+                # a concurrent first message may have created it
+                with contextlib.suppress(IntegrityError):
                     await UnknownSender.create(channel=NAME, user_id=user_id)
-                except IntegrityError:  # a concurrent first message created it
-                    pass
 
     async def _reply_only(self, event: IncomingEvent, text: str) -> bool:
         """Record the event and answer it, nothing else; False for a duplicate."""
