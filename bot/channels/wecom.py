@@ -14,6 +14,7 @@ import hashlib
 import logging
 import re
 import struct
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import timedelta
 from typing import Any
@@ -67,7 +68,12 @@ HELP_COMMAND = "帮助"  # enter_agent is answered as if the person asked for he
 _TASK_ID_BAD = re.compile(r"[^0-9A-Za-z_\-@]")
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
 
+# background workers per app: bounding them keeps acks fast while drafts are being made
+WORKERS = 2
+MAX_BACKLOG = 5000  # beyond this, answer 503 and let WeCom retry rather than hold more
+
 Spawn = Callable[[Coroutine[Any, Any, Any]], Any]
+Work = Callable[[], Awaitable[None]]
 Feed = Callable[[IncomingEvent], Awaitable[bool]]
 
 
@@ -233,6 +239,26 @@ class Callback:
         self.spawn = spawn
         self.feed = feed
         self.wake = wake
+        self._backlog: deque[Work] = deque()
+        self._workers = 0
+
+    def _submit(self, work: Work) -> None:
+        """Queue work for a tracked worker task; workers end when the backlog is empty."""
+        self._backlog.append(work)
+        if self._workers < WORKERS:
+            self._workers += 1
+            self.spawn(self._work())
+
+    async def _work(self) -> None:
+        try:
+            while self._backlog:
+                work = self._backlog.popleft()
+                try:
+                    await work()
+                except Exception:
+                    log.exception("wecom: callback work failed")
+        finally:
+            self._workers -= 1
 
     def _signed(self, request: web.Request) -> tuple[str, str, str]:
         try:
@@ -255,6 +281,8 @@ class Callback:
     def decrypt(self, request: web.Request, body: bytes) -> Any:
         """POST: the parsed wechatpy message, or BadCallback."""
         signature, timestamp, nonce = self._signed(request)
+        if len(self._backlog) >= MAX_BACKLOG:
+            raise BadCallback(503, "backlog full, WeCom will retry")
         if _DTD.search(body):  # WeCom never sends a DTD; entities are how XML bombs work
             raise BadCallback(400, "DTD in body")
         try:
@@ -275,18 +303,18 @@ class Callback:
         if message.type == "text":
             event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source,
                                 text=message.content or "")
-            self.spawn(self._message(event))
+            self._submit(lambda: self._message(event))
         elif message.type == "event" and message.event == "enter_agent":
             # the help text once a day at most: the date is the event id
             day = utcnow().astimezone(self.tz).date().isoformat()
             event = self._event(EventKind.MESSAGE, f"enter:{message.source}:{day}",
                                 message.source, text=HELP_COMMAND)
-            self.spawn(self._message(event))
+            self._submit(lambda: self._message(event))
         elif message.type == "unknown" and message._data.get("Event") == "template_card_event":
             self._card_event(message._data)
         elif message.type not in ("event", "unknown"):
             event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source)
-            self.spawn(self._reply_only(event, msg("wecom.unsupported_message")))
+            self._submit(lambda: self._reply_only(event, msg("wecom.unsupported_message")))
         else:
             log.info("wecom: ignored %s event", message._data.get("Event", message.type))
 
@@ -307,8 +335,9 @@ class Callback:
         digest = hashlib.sha1("\n".join(fields).encode()).hexdigest()
         user, created, task_id, key = fields
         event = self._event(EventKind.CARD_ACTION, f"card:{digest}", user, action=key)
-        self.spawn(self._card_click(event, task_id, int(created) if created.isdigit() else 0,
-                                    str(data.get("ResponseCode") or "")))
+        when = int(created) if created.isdigit() else 0
+        code = str(data.get("ResponseCode") or "")
+        self._submit(lambda: self._card_click(event, task_id, when, code))
 
     async def _message(self, event: IncomingEvent) -> None:
         if await Person.by_address(NAME, event.user.user_id) is None:
