@@ -10,7 +10,7 @@ import aiohttp
 from aiohttp import web
 
 from bot import demo
-from bot.channels import dingtalk, dingtalk_web, sim
+from bot.channels import dingtalk, dingtalk_web, sim, wecom
 from bot.channels.base import Channel
 from bot.config import Settings
 from bot.db import close_db, init_db
@@ -21,6 +21,7 @@ from bot.outbox import Sender
 from bot.policy import load_policy
 from bot.tasks import BackgroundTasks
 from handlers import ROUTERS
+from handlers.delivery import report_undeliverable
 from models.system import Outbox
 
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=15)
@@ -45,6 +46,17 @@ async def db_ctx(app: web.Application) -> AsyncIterator[None]:
 async def tasks_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     await app[tasks_key].drain(timeout=DRAIN_SECONDS)
+
+
+async def channels_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Channels that call an HTTP API are built once the shared session exists."""
+    settings, session, channels = app[settings_key], app[http_key], app[channels_key]
+    # 企业微信 / 政务微信
+    if settings.wecom_enabled:
+        channels[wecom.NAME] = wecom.WeComChannel(settings, session)
+    # 钉钉
+
+    yield
 
 
 async def sender_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -77,8 +89,12 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application()
     app[settings_key] = settings
     channels = build_channels(settings)
+    async def undeliverable(channel: str, user_id: str, reason: str) -> None:
+        await report_undeliverable(settings, channel, user_id, reason)
+
     sender = Sender(channels, max_attempts=settings.outbox_max_attempts,
-                    poll_seconds=settings.outbox_poll_seconds)
+                    poll_seconds=settings.outbox_poll_seconds,
+                    on_undeliverable=undeliverable)
     dispatcher = Dispatcher(settings, load_policy(settings.policy), on_commit=sender.wake)
     dispatcher.include_routers(*ROUTERS)
     tasks = BackgroundTasks()
@@ -94,6 +110,10 @@ def create_app(settings: Settings) -> web.Application:
     if settings.sim_enabled:
         app.router.add_routes(sim.routes(feed))
         app.router.add_get("/", _redirect_to_sim)
+    if settings.wecom_enabled:
+        callback = wecom.Callback(settings, spawn=tasks.spawn, feed=dispatcher.feed,
+                                  wake=sender.wake)
+        app.router.add_routes(wecom.routes(callback))
     # channel contexts (routes added here, connections held): between tasks and sender
     channel_ctxs: list[Callable[[web.Application], AsyncIterator[None]]] = []
     # 钉钉
@@ -102,7 +122,8 @@ def create_app(settings: Settings) -> web.Application:
         channel_ctxs.append(dingtalk_web.install(app, ding, feed))
     # teardown runs in reverse: the sender stops first, channels stop taking events,
     # tasks drain, then the DB closes
-    app.cleanup_ctx.extend([http_ctx, db_ctx, tasks_ctx, *channel_ctxs, sender_ctx])
+    app.cleanup_ctx.extend([http_ctx, db_ctx, channels_ctx, tasks_ctx, *channel_ctxs,
+                            sender_ctx])
     return app
 
 

@@ -19,6 +19,7 @@ from bot.rendering import msg
 ENV_PREFIX = "GOVMEDIA_"
 DB_SCHEMES = ("sqlite://", "postgres://", "psycopg://", "mysql://")
 DINGTALK_REQUIRED = ("dingtalk_app_key", "dingtalk_app_secret", "dingtalk_robot_code")
+WECOM_KEYS = ("wecom_corp_id", "wecom_agent_id", "wecom_secret", "wecom_token", "wecom_aes_key")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,13 @@ class Settings:
     db_generate_schemas: bool = True
 
     # --- 企业微信 / 政务微信 channel (each channel adds its keys in its own block) ---
+    wecom_corp_id: str = ""
+    wecom_agent_id: str = ""
+    wecom_secret: str = ""
+    wecom_token: str = ""
+    wecom_aes_key: str = ""
+    # 政务微信 and private deployments run their own host; every API path is relative to it
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
 
     # --- 钉钉 channel ---
     # enabled when app key, secret and robot code are set; "stream" needs no public URL
@@ -64,6 +72,10 @@ class Settings:
     @property
     def dingtalk_enabled(self) -> bool:
         return any(getattr(self, key) for key in DINGTALK_REQUIRED)
+
+    @property
+    def wecom_enabled(self) -> bool:
+        return all(getattr(self, k) for k in WECOM_KEYS)
 
 
 def _parse_bool(raw: str) -> bool:
@@ -112,6 +124,7 @@ def _check(settings: Settings) -> None:
                               value=settings.outbox_poll_seconds,
                               expected=msg("config.expect_positive")))
     _check_dingtalk(settings)
+    _check_wecom(settings)
 
 
 def _check_dingtalk(settings: Settings) -> None:
@@ -127,6 +140,24 @@ def _check_dingtalk(settings: Settings) -> None:
         raise ConfigError(msg("config.bad_value", key="dingtalk_mode",
                               value=settings.dingtalk_mode,
                               expected=msg("dingtalk.expect_mode")))
+
+
+def _check_wecom(settings: Settings) -> None:
+    """Either every WeCom key is set or none is; a half-configured channel names its gap."""
+    missing = [k for k in WECOM_KEYS if not getattr(settings, k)]
+    if missing and len(missing) < len(WECOM_KEYS):
+        raise ConfigError(msg("wecom.config_missing", key=ENV_PREFIX + missing[0].upper()))
+    if missing:
+        return
+    if not settings.wecom_agent_id.isdigit():
+        raise ConfigError(msg("config.bad_value", key="wecom_agent_id",
+                              value=settings.wecom_agent_id, expected=msg("wecom.expect_agent_id")))
+    if len(settings.wecom_aes_key) != 43:
+        raise ConfigError(msg("config.bad_value", key="wecom_aes_key", value="…",
+                              expected=msg("wecom.expect_aes_key")))
+    if not settings.wecom_api_base.startswith(("https://", "http://")):
+        raise ConfigError(msg("config.bad_value", key="wecom_api_base",
+                              value=settings.wecom_api_base, expected=msg("wecom.expect_url")))
 
 
 def _read_file(path: str) -> dict[str, Any]:
@@ -161,6 +192,13 @@ def load_settings(config_file: str | None, environ: Mapping[str, str]) -> Settin
             raise ConfigError(msg("config.bad_type", key=source, value=raw,
                                   expected=types[key].__name__)) from None
     settings = dataclasses.replace(Settings(), **coerced)
+    if "channel" not in coerced:
+        # a configured platform is the office's main channel unless `channel` says otherwise
+        for name, enabled in (("wecom", settings.wecom_enabled),
+                              ("dingtalk", settings.dingtalk_enabled)):
+            if enabled:
+                settings = dataclasses.replace(settings, channel=name)
+                break
     _check(settings)
     return settings
 

@@ -26,6 +26,7 @@ from bot.events import (
     IncomingEvent,
     Outgoing,
     OutgoingText,
+    group_address,
     parse_button_key,
 )
 from bot.policy import Policy
@@ -86,6 +87,11 @@ class HandlerContext:
         person = await Person.get_or_none(id=person_id)
         address = person.address(channel) if person else person_id
         await outbox.enqueue(channel, address, message)
+        self.queued += 1
+
+    async def notify_group(self, unit_id: str, message: Outgoing) -> None:
+        """Post to a unit's group chat (digests, escalations) on the main channel."""
+        await outbox.enqueue(self.settings.channel, group_address(unit_id), message)
         self.queued += 1
 
     async def say(self, person_id: str, message: Outgoing | CardUpdate) -> None:

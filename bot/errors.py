@@ -39,5 +39,15 @@ class ChannelAPIError(BotError):
         super().__init__(f"{errcode}: {errmsg}")
 
 
+class RecipientError(ChannelAPIError):
+    """The platform says the recipient does not exist or may not receive messages.
+
+    Never retried; the outbox reports it through its undeliverable hook.
+    """
+
+    def __init__(self, errcode: int, errmsg: str) -> None:
+        super().__init__(errcode, errmsg, retryable=False)
+
+
 class ChannelNetworkError(BotError):
     """The platform could not be reached; always retryable."""

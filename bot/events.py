@@ -113,6 +113,19 @@ class CardUpdate:
         return {"type": "card_update", "card": self.card.to_dict()}
 
 
+GROUP_PREFIX = "group:"
+
+
+def group_address(unit_id: str) -> str:
+    """The address of a unit's group chat (a group robot), usable wherever a user id is."""
+    return GROUP_PREFIX + unit_id
+
+
+def group_unit(address: str) -> str:
+    """The unit id of a group address; "" for a person's user id."""
+    return address.removeprefix(GROUP_PREFIX) if address.startswith(GROUP_PREFIX) else ""
+
+
 def button_key(verb: str, *args: object) -> str:
     return ":".join([verb, *(str(a) for a in args)])
 

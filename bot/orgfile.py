@@ -16,7 +16,7 @@ from bot.rendering import msg
 from models.org import CONTENT_KINDS, PLATFORMS, ROLES, Account, Person, Unit
 
 SECTIONS = {
-    "units": ({"id", "name"}, {"parent"}),
+    "units": ({"id", "name"}, {"parent", "wecom_webhook_key"}),
     "people": ({"id", "name", "unit"}, {"roles", "wecom_id", "dingtalk_id"}),
     "accounts": ({"name", "platform", "unit"}, {"content", "admins"}),
 }
@@ -159,7 +159,8 @@ async def _upsert(model: Any, summary: LoadSummary, kind: str, lookup: dict[str,
 async def _apply_units(units: list[dict[str, Any]], summary: LoadSummary) -> None:
     for unit in units:
         await _upsert(Unit, summary, "units", {"id": unit["id"]},
-                      {"name": unit["name"], "active": True})
+                      {"name": unit["name"], "active": True,
+                       "wecom_webhook_key": unit.get("wecom_webhook_key")})
     for unit in units:
         row = await Unit.get(id=unit["id"])
         if row.parent_id != unit.get("parent"):  # type: ignore[attr-defined]
@@ -215,7 +216,8 @@ async def apply(org: dict[str, list[dict[str, Any]]], actor: str = "cli") -> Loa
 
 async def export() -> str:
     """The active organisation in the same TOML format `org load` reads."""
-    units = [{"id": u.id, "name": u.name, **({"parent": u.parent_id} if u.parent_id else {})}
+    units = [{"id": u.id, "name": u.name, **({"parent": u.parent_id} if u.parent_id else {}),
+              **({"wecom_webhook_key": u.wecom_webhook_key} if u.wecom_webhook_key else {})}
              for u in await Unit.filter(active=True).order_by("id")]
     people = [{"id": p.id, "name": p.name, "unit": p.unit_id, "roles": list(p.roles),
                **{k: getattr(p, k) for k in ("wecom_id", "dingtalk_id") if getattr(p, k)}}

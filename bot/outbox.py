@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
 
 from tortoise.expressions import Q
 
 from bot.channels.base import Channel
 from bot.clock import utcnow
-from bot.errors import ChannelAPIError, ChannelNetworkError
+from bot.errors import ChannelAPIError, ChannelNetworkError, RecipientError
 from bot.events import CardUpdate, Outgoing, OutgoingCard, outgoing_from_dict
 from models.system import Outbox
 
@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF_SECONDS = 600
 BATCH = 100
+
+# (channel, user_id, reason): told when a platform says a recipient cannot be reached
+UndeliverableHook = Callable[[str, str, str], Awaitable[None]]
 
 
 async def enqueue(channel: str, user_id: str, message: Outgoing | CardUpdate) -> Outbox:
@@ -43,10 +46,11 @@ class Sender:
     """Delivers due outbox rows through the channel adapters."""
 
     def __init__(self, channels: Mapping[str, Channel], *, max_attempts: int,
-                 poll_seconds: float) -> None:
+                 poll_seconds: float, on_undeliverable: UndeliverableHook | None = None) -> None:
         self.channels = channels
         self.max_attempts = max_attempts
         self.poll_seconds = poll_seconds
+        self.on_undeliverable = on_undeliverable
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -96,8 +100,17 @@ class Sender:
         """True if sent, False if it failed or will be retried, None if not ours now."""
         if not await self._claim(row):
             return None
+        paced_until = await self._paced_until(row)
+        if paced_until is not None:
+            # not an attempt: the row simply waits for the recipient's window to open
+            await Outbox.filter(id=row.id).update(locked_until=None, next_attempt_at=paced_until)
+            return False
         try:
             await self._send(row)
+        except RecipientError as exc:
+            await self._failed(row, str(exc), retryable=False)
+            await self._undeliverable(row, str(exc))
+            return False
         except (ChannelAPIError, ChannelNetworkError) as exc:
             retryable = not isinstance(exc, ChannelAPIError) or exc.retryable
             await self._failed(row, str(exc), retryable=retryable)
@@ -109,6 +122,30 @@ class Sender:
         await Outbox.filter(id=row.id).update(status="sent", sent_at=utcnow(), locked_until=None,
                                               attempts=row.attempts + 1)
         return True
+
+    async def _paced_until(self, row: Outbox) -> datetime | None:
+        """When the channel's per-recipient limits allow this row, if not now."""
+        limits = getattr(self.channels.get(row.channel), "pace_limits", None)
+        if limits is None:
+            return None
+        now = utcnow()
+        for count, seconds in limits(row.user_id):
+            window = timedelta(seconds=seconds)
+            recent = Outbox.filter(channel=row.channel, user_id=row.user_id, status="sent",
+                                   sent_at__gt=now - window)
+            if await recent.count() >= count:
+                oldest = await recent.order_by("-sent_at").offset(count - 1).first() \
+                    .values_list("sent_at", flat=True)
+                return oldest + window  # type: ignore[operator]
+        return None
+
+    async def _undeliverable(self, row: Outbox, reason: str) -> None:
+        if self.on_undeliverable is None:
+            return
+        try:
+            await self.on_undeliverable(row.channel, row.user_id, reason)
+        except Exception:
+            log.exception("outbox %s: undeliverable hook failed", row.id)
 
     async def _send(self, row: Outbox) -> None:
         channel = self.channels.get(row.channel)

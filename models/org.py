@@ -24,6 +24,8 @@ class Unit(Model):
         "models.Unit", related_name="children", null=True, on_delete=fields.RESTRICT
     )
     active = fields.BooleanField(default=True)
+    # the unit's WeCom group robot (群机器人) for group digests and escalations
+    wecom_webhook_key = fields.CharField(max_length=128, null=True)
 
     class Meta:
         table = "unit"

@@ -24,7 +24,7 @@ class Outbox(Model):
 
     class Meta:
         table = "outbox"
-        indexes = (("status", "next_attempt_at"),)
+        indexes = (("status", "next_attempt_at"), ("channel", "user_id", "status"))
 
 
 class InboundEvent(Model):

@@ -17,6 +17,7 @@ from bot.outbox import Sender
 from bot.policy import load_policy
 from handlers import ROUTERS
 from tests import databases
+from tests.wecom_office import office, wecom_fake  # noqa: F401  (WeCom channel fixtures)
 
 
 class Harness:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from bot.events import CardUpdate, Outgoing
@@ -17,3 +18,15 @@ class Channel(Protocol):
 
     async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
         """Make every copy of update.card.card_ref this user holds show the update."""
+
+
+class Paced(Protocol):
+    """Optional: a channel whose platform drops messages beyond a per-recipient rate.
+
+    The outbox never sends more than `count` rows to one user id within `seconds`, for
+    each pair the channel returns (a channel that sends one row as several platform
+    messages states its limits in rows).
+    """
+
+    def pace_limits(self, user_id: str) -> Sequence[tuple[int, float]]:
+        """(count, seconds) limits for this recipient; empty for none."""

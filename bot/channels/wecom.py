@@ -1,0 +1,416 @@
+"""企业微信 / 政务微信: the encrypted callback and the outgoing adapter.
+
+Inbound (`/wecom/callback`): verify msg_signature, decrypt and parse with wechatpy, hand
+the work to a tracked background task and answer 200 with an empty body at once (WeCom
+retries after 5 s). Outbound: text, markdown and `button_interaction` template cards
+through message/send, card updates through update_template_card with the stored
+response_code, group robots for units. Protocol notes: ../shared/PROTOCOLS.md §1–5.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import re
+import struct
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import timedelta
+from typing import Any
+from xml.parsers.expat import ExpatError
+
+import aiohttp
+from aiohttp import web
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+from wechatpy.enterprise import parse_message
+from wechatpy.enterprise.crypto import WeChatCrypto
+from wechatpy.enterprise.exceptions import InvalidCorpIdException
+from wechatpy.exceptions import InvalidSignatureException
+
+from bot import outbox
+from bot.channels.wecom_api import ALL_RECEIVERS_INVALID, WeComAPI
+from bot.clock import utcnow
+from bot.config import Settings
+from bot.errors import ChannelAPIError, RecipientError
+from bot.events import (
+    CardUpdate,
+    EventKind,
+    IncomingEvent,
+    Outgoing,
+    OutgoingCard,
+    OutgoingText,
+    UserRef,
+    group_unit,
+)
+from bot.rendering import msg
+from models.channel_state import CardCopy, UnknownSender
+from models.org import Person, Unit
+from models.system import InboundEvent
+
+log = logging.getLogger(__name__)
+
+NAME = "wecom"
+MAX_BODY_BYTES = 64 * 1024  # a real callback is a few KB; anything larger is refused
+TEXT_MAX_BYTES = 2048  # message/send text and markdown content
+ROBOT_MAX_BYTES = 4096  # group robot markdown content
+TASK_ID_MAX = 128
+CODE_LIFETIME = timedelta(hours=72)  # response_code: single use, 72 h (doc 94945)
+# WeCom drops messages beyond 30/min and 1000/h to one member. A card row sends two
+# messages (its text, then the card), so the limits are stated in rows at half.
+MEMBER_LIMITS = ((15, 60.0), (500, 3600.0))
+ROBOT_LIMITS = ((20, 60.0),)  # 群机器人: 20 messages per minute
+BUTTON_STYLES = {"primary": 1, "danger": 2, "default": 3}
+REPLACE_NAME_MAX = 8
+HELP_COMMAND = "帮助"  # enter_agent is answered as if the person asked for help
+_TASK_ID_BAD = re.compile(r"[^0-9A-Za-z_\-@]")
+_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
+
+# background workers per app: bounding them keeps acks fast while drafts are being made
+WORKERS = 2
+MAX_BACKLOG = 5000  # beyond this, answer 503 and let WeCom retry rather than hold more
+
+Spawn = Callable[[Coroutine[Any, Any, Any]], Any]
+Work = Callable[[], Awaitable[None]]
+Feed = Callable[[IncomingEvent], Awaitable[bool]]
+
+
+def clip_bytes(text: str, limit: int) -> str:
+    """Cut text to at most `limit` UTF-8 bytes, marking the cut."""
+    raw = text.encode()
+    if len(raw) <= limit:
+        return text
+    mark = msg("wecom.truncated")
+    return raw[: limit - len(mark.encode())].decode(errors="ignore") + mark
+
+
+def task_id_for(card_ref: str, outbox_id: int) -> str:
+    """Unique per delivered copy; only the characters and length WeCom allows."""
+    suffix = f"-o{outbox_id}"
+    return _TASK_ID_BAD.sub("_", card_ref)[: TASK_ID_MAX - len(suffix)] + suffix
+
+
+def template_card(card: OutgoingCard, task_id: str) -> dict[str, Any]:
+    """A neutral card as a `button_interaction` template card (doc 90236)."""
+    body: dict[str, Any] = {
+        "card_type": "button_interaction",
+        "main_title": {"title": card.title[:36]},
+        "sub_title_text": msg("wecom.card_body_above"),
+        "horizontal_content_list": [{"keyname": k[:5], "value": v[:30]}
+                                    for k, v in card.fields[:6]],
+        "task_id": task_id,
+        "button_list": [{"text": b.label, "style": BUTTON_STYLES.get(b.style, 1), "key": b.key}
+                        for b in card.buttons[:6]],
+    }
+    if card.url:
+        body["jump_list"] = [{"type": 1, "title": msg("wecom.card_open"), "url": card.url}]
+    return body
+
+
+def card_text(card: OutgoingCard) -> str:
+    parts = [f"**{card.title}**", card.body_md, card.status]
+    return "\n\n".join(p for p in parts if p)
+
+
+def text_body(text: str, *, markdown: bool) -> dict[str, Any]:
+    kind = "markdown" if markdown else "text"
+    return {"msgtype": kind, kind: {"content": clip_bytes(text, TEXT_MAX_BYTES)}}
+
+
+class WeComChannel:
+    """Delivers outbox rows to one WeCom app's members and its units' group robots."""
+
+    name = NAME
+
+    def __init__(self, settings: Settings, session: aiohttp.ClientSession) -> None:
+        self.api = WeComAPI(session, api_base=settings.wecom_api_base,
+                            corp_id=settings.wecom_corp_id, secret=settings.wecom_secret)
+        self.agent_id = int(settings.wecom_agent_id)
+
+    def pace_limits(self, user_id: str) -> Sequence[tuple[int, float]]:
+        return ROBOT_LIMITS if group_unit(user_id) else MEMBER_LIMITS
+
+    async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
+        unit_id = group_unit(user_id)
+        if unit_id:
+            await self._send_group(unit_id, message)
+        elif isinstance(message, OutgoingText):
+            await self._send(user_id, text_body(message.text, markdown=message.markdown))
+        else:
+            await self._send_card(user_id, message, outbox_id)
+
+    async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
+        """Grey out the buttons of every live copy; where that is impossible, say it."""
+        if group_unit(user_id):
+            return  # robot messages have no buttons
+        card = update.card
+        copies = await CardCopy.filter(channel=NAME, user_id=user_id, card_ref=card.card_ref,
+                                       sent=True, decided=False)
+        stale = [c for c in copies if not await self._update_copy(user_id, c, card)]
+        if stale:
+            # the code is spent or expired: a short status so no button looks live
+            status = msg("wecom.card_decided", title=card.title, status=card.status)
+            await self._send(user_id, text_body(status, markdown=False))
+            await CardCopy.filter(id__in=[c.id for c in stale]).update(decided=True,
+                                                                       update_code=None)
+
+    async def _update_copy(self, user_id: str, copy: CardCopy, card: OutgoingCard) -> bool:
+        if not copy.update_code or copy.code_expires_at is None \
+                or copy.code_expires_at <= utcnow():
+            return False
+        # the status's first part ("已通过", "已退回") becomes the greyed button's name
+        replace = (card.status.split(" · ")[0] or msg("wecom.card_done"))[:REPLACE_NAME_MAX]
+        try:
+            await self.api.post("/cgi-bin/message/update_template_card", {
+                "userids": [user_id], "agentid": self.agent_id,
+                "response_code": copy.update_code, "button": {"replace_name": replace}})
+        except ChannelAPIError as exc:
+            if exc.retryable:
+                raise
+            log.warning("wecom: update of card %s refused (%s); sending status instead",
+                        copy.platform_ref, exc)
+            return False
+        await CardCopy.filter(id=copy.id).update(decided=True, update_code=None)
+        return True
+
+    async def _send(self, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        data = await self.api.post("/cgi-bin/message/send",
+                                   {"touser": user_id, "agentid": self.agent_id, **body})
+        if data.get("invaliduser"):
+            raise RecipientError(ALL_RECEIVERS_INVALID, f"invaliduser {data['invaliduser']}")
+        return data
+
+    async def _send_card(self, user_id: str, card: OutgoingCard, outbox_id: int) -> None:
+        """The card's full text as markdown, then the card; a retry skips what went out."""
+        task_id = task_id_for(card.card_ref, outbox_id)
+        copy, _ = await CardCopy.get_or_create(
+            platform_ref=task_id,
+            defaults={"channel": NAME, "user_id": user_id, "card_ref": card.card_ref,
+                      "outbox_id": outbox_id, "button_keys": [b.key for b in card.buttons]})
+        if copy.sent:
+            return
+        if not copy.body_sent:
+            await self._send(user_id, text_body(card_text(card), markdown=True))
+            await CardCopy.filter(id=copy.id).update(body_sent=True)
+        if not card.buttons:
+            await CardCopy.filter(id=copy.id).update(sent=True, decided=True)
+            return
+        data = await self._send(user_id, {"msgtype": "template_card",
+                                          "template_card": template_card(card, task_id)})
+        code = data.get("response_code") or None
+        await CardCopy.filter(id=copy.id).update(
+            sent=True, update_code=code, code_expires_at=utcnow() + CODE_LIFETIME if code else None)
+
+    async def _send_group(self, unit_id: str, message: Outgoing) -> None:
+        unit = await Unit.get_or_none(id=unit_id)
+        key = unit.wecom_webhook_key if unit else None
+        if not key:
+            raise ChannelAPIError(0, f"unit {unit_id!r} has no wecom_webhook_key",
+                                  retryable=False)
+        text = message.text if isinstance(message, OutgoingText) else card_text(message)
+        await self.api.webhook(key, {"msgtype": "markdown",
+                                     "markdown": {"content": clip_bytes(text, ROBOT_MAX_BYTES)}})
+
+
+# --- inbound ---------------------------------------------------------------------------
+
+class BadCallback(Exception):
+    """The request is not a callback we accept; status is the HTTP answer."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+_DECRYPT_ERRORS = (ValueError, KeyError, TypeError, IndexError, struct.error, ExpatError,
+                   InvalidCorpIdException)
+
+
+class Callback:
+    """Verifies, decrypts and parses callbacks; the work runs in background tasks."""
+
+    def __init__(self, settings: Settings, *, spawn: Spawn, feed: Feed,
+                 wake: Callable[[], None]) -> None:
+        self.crypto = WeChatCrypto(settings.wecom_token, settings.wecom_aes_key,
+                                   settings.wecom_corp_id)
+        self.tz = settings.tz
+        self.spawn = spawn
+        self.feed = feed
+        self.wake = wake
+        self._backlog: deque[Work] = deque()
+        self._workers = 0
+
+    def _submit(self, work: Work) -> None:
+        """Queue work for a tracked worker task; workers end when the backlog is empty."""
+        self._backlog.append(work)
+        if self._workers < WORKERS:
+            self._workers += 1
+            self.spawn(self._work())
+
+    async def _work(self) -> None:
+        try:
+            while self._backlog:
+                work = self._backlog.popleft()
+                try:
+                    await work()
+                except Exception:
+                    log.exception("wecom: callback work failed")
+        finally:
+            self._workers -= 1
+
+    def _signed(self, request: web.Request) -> tuple[str, str, str]:
+        try:
+            return (request.query["msg_signature"], request.query["timestamp"],
+                    request.query["nonce"])
+        except KeyError:
+            raise BadCallback(403, "missing signature") from None
+
+    def verify_url(self, request: web.Request) -> str:
+        """GET: the decrypted echostr proves we hold the token and key."""
+        signature, timestamp, nonce = self._signed(request)
+        echostr = request.query.get("echostr", "")
+        try:
+            return self.crypto.check_signature(signature, timestamp, nonce, echostr)
+        except InvalidSignatureException:
+            raise BadCallback(403, "bad signature") from None
+        except _DECRYPT_ERRORS as exc:
+            raise BadCallback(400, f"undecryptable echostr ({type(exc).__name__})") from None
+
+    def decrypt(self, request: web.Request, body: bytes) -> Any:
+        """POST: the parsed wechatpy message, or BadCallback."""
+        signature, timestamp, nonce = self._signed(request)
+        if len(self._backlog) >= MAX_BACKLOG:
+            raise BadCallback(503, "backlog full, WeCom will retry")
+        if _DTD.search(body):  # WeCom never sends a DTD; entities are how XML bombs work
+            raise BadCallback(400, "DTD in body")
+        try:
+            xml = self.crypto.decrypt_message(body.decode(), signature, timestamp, nonce)
+        except InvalidSignatureException:
+            raise BadCallback(403, "bad signature") from None
+        except _DECRYPT_ERRORS as exc:
+            raise BadCallback(400, f"undecryptable body ({type(exc).__name__})") from None
+        if _DTD.search(xml.encode()):
+            raise BadCallback(400, "DTD in payload")
+        try:
+            return parse_message(xml)
+        except _DECRYPT_ERRORS as exc:
+            raise BadCallback(400, f"unparsable payload ({type(exc).__name__})") from None
+
+    def dispatch(self, message: Any) -> None:
+        """Start the work for one parsed message; unknown kinds are ignored."""
+        if message.type == "text":
+            event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source,
+                                text=message.content or "")
+            self._submit(lambda: self._message(event))
+        elif message.type == "event" and message.event == "enter_agent":
+            # the help text once a day at most: the date is the event id
+            day = utcnow().astimezone(self.tz).date().isoformat()
+            event = self._event(EventKind.MESSAGE, f"enter:{message.source}:{day}",
+                                message.source, text=HELP_COMMAND)
+            self._submit(lambda: self._message(event))
+        elif message.type == "unknown" and message._data.get("Event") == "template_card_event":
+            self._card_event(message._data)
+        elif message.type not in ("event", "unknown"):
+            event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source)
+            self._submit(lambda: self._reply_only(event, msg("wecom.unsupported_message")))
+        else:
+            log.info("wecom: ignored %s event", message._data.get("Event", message.type))
+
+    def _event(self, kind: EventKind, event_id: str, user_id: str, *, text: str = "",
+               action: str = "") -> IncomingEvent:
+        return IncomingEvent(channel=NAME, kind=kind, event_id=event_id,
+                             user=UserRef(NAME, user_id), received_at=utcnow(), text=text,
+                             action=action)
+
+    def _card_event(self, data: dict[str, Any]) -> None:
+        fields = [str(data.get(k) or "") for k in ("FromUserName", "CreateTime", "TaskId",
+                                                    "EventKey")]
+        if not all(fields):
+            log.warning("wecom: card event without %s ignored",
+                        "/".join(k for k, v in zip(("user", "time", "task", "key"), fields,
+                                                   strict=True) if not v))
+            return
+        digest = hashlib.sha1("\n".join(fields).encode()).hexdigest()
+        user, created, task_id, key = fields
+        event = self._event(EventKind.CARD_ACTION, f"card:{digest}", user, action=key)
+        when = int(created) if created.isdigit() else 0
+        code = str(data.get("ResponseCode") or "")
+        self._submit(lambda: self._card_click(event, task_id, when, code))
+
+    async def _message(self, event: IncomingEvent) -> None:
+        if await Person.by_address(NAME, event.user.user_id) is None:
+            await self._unknown_sender(event)
+            return
+        await self.feed(event)
+
+    async def _card_click(self, event: IncomingEvent, task_id: str, created: int,
+                          code: str) -> None:
+        copy = await CardCopy.get_or_none(channel=NAME, platform_ref=task_id)
+        if copy is None or event.action not in copy.button_keys:
+            log.warning("wecom: click on task %s we never sent (or a foreign key) ignored",
+                        task_id)
+            return
+        if copy.user_id == event.user.user_id and code and not copy.decided:
+            # each click brings a fresh response_code; a replayed older click never wins
+            await CardCopy.filter(id=copy.id, code_event_time__lt=created).update(
+                update_code=code, code_expires_at=utcnow() + CODE_LIFETIME,
+                code_event_time=created)
+        await self._message(event)
+
+    async def _unknown_sender(self, event: IncomingEvent) -> None:
+        user_id = event.user.user_id
+        log.warning("wecom: message from unknown userid %s (event %s)", user_id, event.event_id)
+        if await self._reply_only(event, msg("wecom.unknown_user", user_id=user_id)):
+            updated = await UnknownSender.filter(channel=NAME, user_id=user_id).update(
+                count=F("count") + 1, last_at=utcnow())
+            if not updated:
+                # a concurrent first message may have created it
+                with contextlib.suppress(IntegrityError):
+                    await UnknownSender.create(channel=NAME, user_id=user_id)
+
+    async def _reply_only(self, event: IncomingEvent, text: str) -> bool:
+        """Record the event and answer it, nothing else; False for a duplicate."""
+        try:
+            async with in_transaction():
+                await InboundEvent.create(channel=NAME, event_id=event.event_id)
+                await outbox.enqueue(NAME, event.user.user_id, OutgoingText(text))
+        except IntegrityError:
+            return False
+        self.wake()
+        return True
+
+
+async def _read_body(request: web.Request) -> bytes:
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise BadCallback(413, "body too large")
+    body = await request.content.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        raise BadCallback(413, "body too large")
+    return body
+
+
+def routes(callback: Callback) -> list[web.RouteDef]:
+    """GET (URL verification) and POST (messages and events) on /wecom/callback."""
+
+    async def get(request: web.Request) -> web.Response:
+        try:
+            return web.Response(text=callback.verify_url(request))
+        except BadCallback as exc:
+            return _refuse(request, exc)
+
+    async def post(request: web.Request) -> web.Response:
+        try:
+            callback.dispatch(callback.decrypt(request, await _read_body(request)))
+        except BadCallback as exc:
+            return _refuse(request, exc)
+        return web.Response(status=200, body=b"")
+
+    return [web.get("/wecom/callback", get), web.post("/wecom/callback", post)]
+
+
+def _refuse(request: web.Request, exc: BadCallback) -> web.Response:
+    # never log the body: it may be a forged payload or someone's message
+    log.warning("wecom: callback refused with %s from %s: %s", exc.status, request.remote, exc)
+    return web.Response(status=exc.status)

@@ -1,0 +1,211 @@
+"""A fake WeCom API server (aiohttp on loopback) and a client that sends real encrypted
+callbacks, both speaking the documented protocol (../shared/PROTOCOLS.md §1–3)."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import xmltodict
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from wechatpy.enterprise.crypto import WeChatCrypto
+
+# official test vector A (doc 90968): token, EncodingAESKey, corp id
+TOKEN = "QDG6eK"
+AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+CORP_ID = "wx5823bf96d3bd56c7"
+AGENT_ID = 1000002
+SECRET = "test-secret"
+
+
+@dataclass
+class Call:
+    path: str
+    query: dict[str, str]
+    body: dict[str, Any] | None
+    ok: bool = False  # the fake accepted it (a message delivered, a card updated)
+
+
+@dataclass
+class FakeWeCom:
+    """Serves gettoken, message/send, update_template_card and webhook/send.
+
+    Script failures with fail_next(path, errcode, times); tokens can be expired at once;
+    response codes are single use, as on the real platform.
+    """
+
+    base: str = ""  # where the test server serves it
+    calls: list[Call] = field(default_factory=list)
+    invalid_users: set[str] = field(default_factory=set)
+    _failures: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    _tokens: set[str] = field(default_factory=set)
+    _codes: dict[str, str] = field(default_factory=dict)  # response_code -> task_id
+    _seq: Any = field(default_factory=lambda: itertools.count(1))
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/cgi-bin/gettoken", self._gettoken)
+        app.router.add_post("/cgi-bin/message/send", self._send)
+        app.router.add_post("/cgi-bin/message/update_template_card", self._update)
+        app.router.add_post("/cgi-bin/webhook/send", self._webhook)
+        return app
+
+    # --- scripting and inspection ---
+
+    def fail_next(self, path: str, errcode: int, times: int = 1) -> None:
+        self._failures[path].extend([errcode] * times)
+
+    def expire_tokens(self) -> None:
+        self._tokens.clear()
+
+    def issue_code(self, task_id: str) -> str:
+        """A response_code as a click callback carries it."""
+        code = f"click-code-{next(self._seq)}"
+        self._codes[code] = task_id
+        return code
+
+    def to(self, path: str) -> list[Call]:
+        return [c for c in self.calls if c.path == path]
+
+    def sent(self, user: str, msgtype: str | None = None) -> list[dict[str, Any]]:
+        return [c.body for c in self.to("/cgi-bin/message/send")
+                if c.body and c.body["touser"] == user
+                and (msgtype is None or c.body["msgtype"] == msgtype)
+                and c.ok]
+
+    def texts(self, user: str) -> list[str]:
+        return [b[b["msgtype"]]["content"] for b in self.sent(user)
+                if b["msgtype"] in ("text", "markdown")]
+
+    def cards(self, user: str) -> list[dict[str, Any]]:
+        return [b["template_card"] for b in self.sent(user, "template_card")]
+
+    def updates(self) -> list[dict[str, Any]]:
+        return [c.body for c in self.to("/cgi-bin/message/update_template_card")
+                if c.body and c.ok]
+
+    # --- handlers ---
+
+    async def _record(self, request: web.Request) -> Call:
+        body = await request.json() if request.method == "POST" else None
+        call = Call(request.path, dict(request.query), body)
+        self.calls.append(call)
+        return call
+
+    def _scripted(self, path: str) -> int | None:
+        queue = self._failures[path]
+        return queue.pop(0) if queue else None
+
+    def _auth(self, call: Call) -> web.Response | None:
+        if call.query.get("access_token") not in self._tokens:
+            return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
+        errcode = self._scripted(call.path)
+        if errcode is not None:
+            return web.json_response({"errcode": errcode, "errmsg": f"scripted {errcode}"})
+        return None
+
+    async def _gettoken(self, request: web.Request) -> web.Response:
+        call = await self._record(request)
+        if call.query != {"corpid": CORP_ID, "corpsecret": SECRET}:
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        token = f"token-{next(self._seq)}"
+        self._tokens.add(token)
+        return web.json_response({"errcode": 0, "errmsg": "ok", "access_token": token,
+                                  "expires_in": 7200})
+
+    async def _send(self, request: web.Request) -> web.Response:
+        call = await self._record(request)
+        refused = self._auth(call)
+        if refused is not None:
+            return refused
+        body = call.body or {}
+        if body.get("agentid") != AGENT_ID:
+            return web.json_response({"errcode": 40056, "errmsg": "invalid agentid"})
+        if body["touser"] in self.invalid_users:
+            return web.json_response({"errcode": 81013, "errmsg": "user & party & tag all invalid",
+                                      "invaliduser": body["touser"]})
+        call.ok = True
+        answer: dict[str, Any] = {"errcode": 0, "errmsg": "ok", "msgid": f"m{next(self._seq)}"}
+        if body["msgtype"] == "template_card":
+            code = f"send-code-{next(self._seq)}"
+            self._codes[code] = body["template_card"]["task_id"]
+            answer["response_code"] = code
+        return web.json_response(answer)
+
+    async def _update(self, request: web.Request) -> web.Response:
+        call = await self._record(request)
+        refused = self._auth(call)
+        if refused is not None:
+            return refused
+        code = (call.body or {}).get("response_code")
+        if code not in self._codes:
+            return web.json_response({"errcode": 40058, "errmsg": "invalid response_code"})
+        del self._codes[code]  # single use
+        call.ok = True
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        call = await self._record(request)
+        errcode = self._scripted(call.path)
+        if errcode is not None:
+            return web.json_response({"errcode": errcode, "errmsg": f"scripted {errcode}"})
+        call.ok = True
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+
+class WeComSender:
+    """Posts encrypted callbacks to /wecom/callback the way WeCom does."""
+
+    def __init__(self, client: TestClient, *, token: str = TOKEN, aes_key: str = AES_KEY,
+                 corp_id: str = CORP_ID) -> None:
+        self.client = client
+        self.crypto = WeChatCrypto(token, aes_key, corp_id)
+        self.corp_id = corp_id
+        self._ids = itertools.count(int(time.time() * 1000))
+
+    def envelope(self, xml: str) -> tuple[dict[str, str], str]:
+        """The query and body of one callback carrying `xml`."""
+        nonce, timestamp = str(next(self._ids)), str(int(time.time()))
+        reply = xmltodict.parse(self.crypto.encrypt_message(xml, nonce, timestamp))["xml"]
+        query = {"msg_signature": reply["MsgSignature"], "timestamp": timestamp, "nonce": nonce}
+        body = (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName>"
+                f"<Encrypt><![CDATA[{reply['Encrypt']}]]></Encrypt>"
+                f"<AgentID><![CDATA[{AGENT_ID}]]></AgentID></xml>")
+        return query, body
+
+    async def post(self, xml: str) -> Any:
+        query, body = self.envelope(xml)
+        return await self.client.post("/wecom/callback", params=query, data=body)
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def text_xml(self, user: str, text: str, msg_id: int | None = None) -> str:
+        return (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName>"
+                f"<FromUserName><![CDATA[{user}]]></FromUserName>"
+                f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+                f"<Content><![CDATA[{text}]]></Content><MsgId>{msg_id or self.next_id()}</MsgId>"
+                f"<AgentID>{AGENT_ID}</AgentID></xml>")
+
+    def click_xml(self, user: str, task_id: str, key: str, code: str,
+                  created: int | None = None) -> str:
+        return (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName>"
+                f"<FromUserName><![CDATA[{user}]]></FromUserName>"
+                f"<CreateTime>{created or self.next_id()}</CreateTime>"
+                f"<MsgType><![CDATA[event]]></MsgType>"
+                f"<Event><![CDATA[template_card_event]]></Event>"
+                f"<EventKey><![CDATA[{key}]]></EventKey><TaskId><![CDATA[{task_id}]]></TaskId>"
+                f"<CardType><![CDATA[button_interaction]]></CardType>"
+                f"<ResponseCode><![CDATA[{code}]]></ResponseCode>"
+                f"<AgentID>{AGENT_ID}</AgentID></xml>")
+
+    def event_xml(self, user: str, event: str) -> str:
+        return (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName>"
+                f"<FromUserName><![CDATA[{user}]]></FromUserName>"
+                f"<CreateTime>{self.next_id()}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+                f"<Event><![CDATA[{event}]]></Event><EventKey><![CDATA[]]></EventKey>"
+                f"<AgentID>{AGENT_ID}</AgentID></xml>")
