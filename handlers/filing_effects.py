@@ -89,7 +89,7 @@ async def platform_deadline(policy: Policy, filing: Filing, account: Account, to
     """R-ACC-3: finish the change with the platform within the profile's months."""
     due = add_months(today, policy.filings.complete_within_months)
     await _deadline(filing, account, "platform_change", "R-ACC-3", end_of(due, tz),
-                    kind=msg(f"filing.kind_{filing.kind}"))
+                    action=msg(f"filing.kind_{filing.kind}"))
 
 
 async def report_deadline(policy: Policy, filing: Filing, account: Account, today: date,

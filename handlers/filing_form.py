@@ -76,7 +76,8 @@ def parse_form(kind: FilingKind, lines: Sequence[str], tz: ZoneInfo) -> FilingFo
         match = _LINE.match(unicodedata.normalize("NFKC", line.strip()))
         if not match:
             raise DomainError("filing.bad_line", line=line.strip()[:30], usage=usage_text(kind))
-        key, value = _key(match["key"]), match["value"].strip()
+        key = _key(match["key"])
+        value = re.split(r"[:：]", line.strip(), maxsplit=1)[1].strip()  # as typed, for the card
         _take(form, kind, key, value)
     form.record(tz)  # every value must parse now, not at approval time
     if kind in (FilingKind.SUSPEND, FilingKind.CLOSE, FilingKind.CANCEL) and not form.reason:
