@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -88,31 +89,43 @@ def column(label: str) -> Column | None:
     return BY_LABEL.get(ALIASES.get(folded, ALIASES.get(folded.upper(), folded)))
 
 
+@cache
+def label(key: str) -> str:
+    """A fixed label (platform, status, content kind); cached: the ledger asks per cell."""
+    return msg(key)
+
+
+@cache
+def _platform_labels() -> dict[str, str]:
+    labels = {label(f"platform.{p}"): p for p in PLATFORMS}
+    labels.update({"微博": "weibo", "APP": "app", "移动客户端": "app", "抖音号": "douyin"})
+    return labels
+
+
 def platform_code(value: str) -> str:
     """'微信订阅号' or 'wechat_subscription' → 'wechat_subscription'."""
-    labels = {msg(f"platform.{p}"): p for p in PLATFORMS}
-    labels.update({"微博": "weibo", "APP": "app", "移动客户端": "app", "抖音号": "douyin"})
+    labels = _platform_labels()
     folded = unicodedata.normalize("NFKC", value).strip()
     code = folded if folded in PLATFORMS else labels.get(folded, labels.get(folded.upper()))
     if code is None:
         raise DomainError("registry.bad_platform", value=value,
-                          allowed="、".join(msg(f"platform.{p}") for p in PLATFORMS))
+                          allowed="、".join(label(f"platform.{p}") for p in PLATFORMS))
     return code
 
 
 def status_label(status: str) -> str:
-    return msg(f"registry.status_{status}")
+    return label(f"registry.status_{status}")
 
 
 def content_label(content: str) -> str:
-    return msg(f"registry.content_{content}")
+    return label(f"registry.content_{content}")
 
 
-def _by_label(value: str, codes: Iterable[str], label: Callable[[str], str], key: str) -> str:
-    table = {label(c): c for c in codes} | {c: c for c in codes}
+def _by_label(value: str, codes: Iterable[str], name_of: Callable[[str], str], key: str) -> str:
+    table = {name_of(c): c for c in codes} | {c: c for c in codes}
     folded = unicodedata.normalize("NFKC", value).strip()
     if folded not in table:
-        raise DomainError(key, value=value, allowed="、".join(label(c) for c in codes))
+        raise DomainError(key, value=value, allowed="、".join(name_of(c) for c in codes))
     return table[folded]
 
 
@@ -280,7 +293,7 @@ def cell(account: Account, col: Column, unit_name: str, team: list[Member],
     if value is None:
         return ""
     formats: dict[str, Callable[[Any], str]] = {
-        "platform": lambda v: msg(f"platform.{v}"),
+        "platform": lambda v: label(f"platform.{v}"),
         "date": lambda v: v.strftime(DATE_FORMAT),
         "time": lambda v: v.astimezone(tz).strftime(TIME_FORMAT),
         "bool": lambda v: "是" if v else "否",

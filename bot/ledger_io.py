@@ -207,7 +207,7 @@ async def ledger_rows(tz: ZoneInfo) -> list[list[str]]:
 
 def to_csv(rows: Iterable[list[str]]) -> str:
     out = io.StringIO()
-    csv.writer(out).writerows(rows)
+    csv.writer(out, lineterminator="\n").writerows(rows)
     return out.getvalue()
 
 
