@@ -20,8 +20,19 @@ from tortoise.transactions import in_transaction
 
 from bot import audit
 from bot.errors import BotError, DomainError
-from bot.ledger import BY_LABEL, COLUMNS, REQUIRED, Column, Record, cell, column, parse_value, \
-    set_team, team_of, unit_people
+from bot.ledger import (
+    BY_LABEL,
+    COLUMNS,
+    REQUIRED,
+    Column,
+    Record,
+    cell,
+    column,
+    parse_value,
+    set_team,
+    team_of,
+    unit_people,
+)
 from bot.rendering import msg
 from models.org import Account, Unit
 

@@ -8,6 +8,7 @@ update on the filing's state, so of two taps exactly one wins.
 from __future__ import annotations
 
 import re
+
 from bot import clock
 from bot.dispatcher import Handler, HandlerContext, Router
 from bot.errors import DomainError

@@ -1,4 +1,4 @@
-"""`查询`, `我的账号`, `台账` for an editor, a chief and a supervisor (R-ACC-8, R-UPD-1/2, R-SEC-1)."""
+"""`查询`, `我的账号`, `台账` seen by an editor, a chief and a supervisor (R-ACC-8, R-UPD, R-SEC-1)."""
 
 from __future__ import annotations
 
@@ -91,3 +91,19 @@ async def test_my_accounts(bot: Harness) -> None:
     reply = await bot.say("sunli", "我的账号")
     assert "（共 4 个）" in reply and "平安黔江（西瓜视频）" in reply
     assert "（共 0 个）" in await bot.say("zhaoqiang", "我的账号")
+
+
+async def test_help_lists_registry_commands(bot: Harness) -> None:
+    reply = await bot.say("wangwu", "帮助")
+    for command in ("查询 账号名", "我的账号", "台账 [单位]", "开设 账号名", "补录", "变更 账号名",
+                    "暂停 / 关停 / 注销", "紧急关停 账号名 原因", "同意备案 #备案号"):
+        assert command in reply
+
+
+async def test_org_file_reload_keeps_registry_fields(bot: Harness, wenlv: Account) -> None:
+    """The org file sets name/platform/unit/content/admins; the form's other fields stay."""
+    from bot import demo, orgfile
+
+    await orgfile.apply(orgfile.parse(demo.DEMO_FILE.read_text(encoding="utf-8")))
+    account = await Account.get(id=wenlv.id)
+    assert account.intro == "黔江文化旅游资讯" and account.last_update_at is not None

@@ -184,7 +184,8 @@ async def test_bad_filings_change_nothing(bot: Harness) -> None:
     assert "不属于您所在的单位" in await bot.say("sunli", "紧急关停 黔江文旅 测试")
     assert "没有看懂" in await bot.say("wangwu", "开设 黔江新号\n平台 抖音")
     assert "不能填写" in await bot.say("wangwu", "开设 黔江新号\n平台：抖音\n最近改密：2024-01-01")
-    assert "11 位" in await bot.say("wangwu", "开设 黔江新号\n平台：抖音\n管理员：王五，科员，，123")
+    bad_mobile = "开设 黔江新号\n平台：抖音\n管理员：王五，科员，，123"
+    assert "11 位" in await bot.say("wangwu", bad_mobile)
     assert "日期" in await bot.say("wangwu", "开设 黔江新号\n平台：抖音\n开设时间：2024-13-01")
     assert "没有写要变更" in await bot.say("wangwu", "变更 黔江文旅")
     assert "开设 黔江文旅" in await bot.say("wangwu", "开设")  # usage
