@@ -65,6 +65,6 @@ async def decided_card(filing: Filing, stage: str, tz: ZoneInfo) -> OutgoingCard
     card = await _card(filing, stage, tz, live=False)
     decision = next(a for a in filing.approvals if a["stage"] == stage)
     status = msg(f"filing.status_{decision['decision']}", name=decision["name"],
-                 at=history(filing, tz)[filing.approvals.index(decision)]["at"],
+                 at=local_time(datetime.fromisoformat(decision["at"]), tz),
                  comment=decision["comment"])
     return OutgoingCard(card.title, card.body_md, card.card_ref, card.fields, (), status)

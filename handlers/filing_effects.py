@@ -128,7 +128,7 @@ async def other_accounts_of(account: Account, leavers: list[str]) -> list[Accoun
     return await Account.filter(id__in=set(rows) | set(m2m)).exclude(id=account.id).order_by("id")
 
 
-async def apply_change(policy: Policy, filing: Filing, account: Account, form: FilingForm,
+async def apply_change(filing: Filing, account: Account, form: FilingForm,
                        tz: ZoneInfo) -> Change:
     """变更: new values, a new name, a new team; leavers (离任) leave every team of the unit."""
     record = form.record(tz)
@@ -185,7 +185,7 @@ async def apply_approved(policy: Policy, filing: Filing, tz: ZoneInfo) -> Accoun
     account = await Account.select_for_update().get(id=filing.account_id)  # type: ignore[attr-defined]
     check_status(filing.kind, account)
     if filing.kind == FilingKind.CHANGE:
-        change = await apply_change(policy, filing, account, form, tz)
+        change = await apply_change(filing, account, form, tz)
         if change.account:
             await announce_deadlines(policy, filing, account, today, tz)
         if change.account or change.basic:

@@ -41,7 +41,7 @@ async def _stage_holders(filing: Filing, stage: str) -> list[Person]:
 
 
 async def _flags(kind: FilingKind, name: str, platform: str, unit_id: str,
-                 form: FilingForm, tz: object) -> list[str]:
+                 form: FilingForm) -> list[str]:
     """Rule checks shown on the card; the approvers decide (R-ACC-5, R-ACC-6, R-ACC-13)."""
     flags = []
     checked = form.new_name or (name if kind in (FilingKind.OPEN, FilingKind.BACKFILL) else "")
@@ -106,7 +106,7 @@ async def _file(ctx: HandlerContext, kind: FilingKind) -> None:
     filing = await Filing.create(
         kind=kind, unit_id=unit_id, account=account, account_name=name, platform=platform,
         filer=person, payload=form.payload(),
-        flags=await _flags(kind, name, platform, unit_id, form, ctx.settings.tz))
+        flags=await _flags(kind, name, platform, unit_id, form))
     await ctx.audit("filing.submitted", f"filing:{filing.id}", kind=str(kind), account=name,
                     platform=platform, payload=filing.payload, flags=filing.flags)
     for chief in chiefs:
