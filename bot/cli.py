@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import audit, orgfile
+from bot import audit, ledger_io, orgfile
 from bot.config import Settings, load_settings, with_overrides
 from bot.db import close_db, init_db
 from bot.errors import ConfigError
@@ -37,6 +37,14 @@ def _parser() -> argparse.ArgumentParser:
                                                                              required=True)
     aud.add_parser("verify", help=msg("cli.audit_verify_help"))
     aud.add_parser("export", help=msg("cli.audit_export_help"))
+    accounts = sub.add_parser("accounts", help=msg("ledger.cli_help")) \
+        .add_subparsers(dest="action", required=True)
+    imp = accounts.add_parser("import", help=msg("ledger.cli_import_help"))
+    imp.add_argument("file")
+    imp.add_argument("--skip-bad", action="store_true", help=msg("ledger.cli_skip_bad_help"))
+    exp = accounts.add_parser("export", help=msg("ledger.cli_export_help"))
+    exp.add_argument("--format", choices=ledger_io.EXPORT_FORMATS, default="csv")
+    exp.add_argument("--output", help=msg("ledger.cli_output_help"))
     db = sub.add_parser("db", help=msg("cli.db_help")).add_subparsers(dest="action",
                                                                       required=True)
     db.add_parser("upgrade", help=msg("cli.db_upgrade_help"))
@@ -105,6 +113,43 @@ async def _db_upgrade() -> int:
     return 0
 
 
+async def _accounts_import(settings: Settings, path: str, skip_bad: bool) -> int:
+    try:
+        result = await ledger_io.import_ledger(path, settings.tz, skip_bad=skip_bad)
+    except ledger_io.LedgerFileError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    for error in result.errors:
+        print(msg("ledger.row_error", row=error.row, reason=error.reason), file=sys.stderr)
+    if not result.written:
+        print(msg("ledger.nothing_written", count=len(result.errors)), file=sys.stderr)
+        return 1
+    print(msg("ledger.imported", created=result.created, updated=result.updated,
+              skipped=len(result.errors)))
+    return 0
+
+
+async def _accounts_export(settings: Settings, fmt: str, output: str | None) -> int:
+    rows = await ledger_io.ledger_rows(settings.tz)
+    if fmt == "xlsx" and not output:
+        print(msg("ledger.xlsx_needs_output"), file=sys.stderr)
+        return 2
+    try:
+        if fmt == "xlsx":
+            ledger_io.write_xlsx(rows, output or "")
+        elif output:
+            with open(output, "w", encoding="utf-8-sig", newline="") as fh:
+                fh.write(ledger_io.to_csv(rows))
+        else:
+            sys.stdout.write(ledger_io.to_csv(rows))
+    except OSError as exc:
+        print(msg("ledger.write_failed", path=output, error=exc.strerror), file=sys.stderr)
+        return 1
+    if output:
+        print(msg("ledger.exported", count=len(rows) - 1, path=output))
+    return 0
+
+
 def _serve(settings: Settings) -> int:
     from bot.app import create_app
 
@@ -139,5 +184,7 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         ("audit", "verify"): _audit_verify,
         ("audit", "export"): _audit_export,
         ("db", "upgrade"): _db_upgrade,
+        ("accounts", "import"): lambda: _accounts_import(settings, args.file, args.skip_bad),
+        ("accounts", "export"): lambda: _accounts_export(settings, args.format, args.output),
     }
     return asyncio.run(_with_db(settings, jobs[(args.command, args.action)]))

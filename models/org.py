@@ -11,6 +11,7 @@ PLATFORMS = (
     "kuaishou", "toutiao", "xigua", "app", "website", "other",
 )
 CONTENT_KINDS = ("text", "video")
+ACCOUNT_STATUSES = ("normal", "suspended", "closed", "cancelled")  # 正常/暂停/关停/注销 (R-ACC-8)
 # a person's id is their user id on every channel unless the org file gives another
 CHANNEL_ID_FIELDS = {"wecom": "wecom_id", "dingtalk": "dingtalk_id"}
 
@@ -82,6 +83,19 @@ class Account(Model):
     status = fields.CharField(max_length=16, default="normal")
     last_update_at = fields.DatetimeField(null=True)
     password_changed_at = fields.DatetimeField(null=True)
+    # the rest of the filing form (R-ACC-8, 002 appendix 1, 004 appendix); set by filings
+    # and `accounts import`, not by the org file; the team is models.registry.TeamMember
+    platform_id = fields.CharField(max_length=128, default="")  # 账号ID
+    platform_note = fields.CharField(max_length=64, default="")  # e.g. which 其他 platform
+    organizer = fields.CharField(max_length=128, default="")  # 承办单位
+    opened_on = fields.DateField(null=True)
+    certified = fields.BooleanField(null=True)
+    news_licence = fields.BooleanField(null=True)
+    intro = fields.TextField(default="")
+    url = fields.CharField(max_length=1024, default="")
+    vendor = fields.CharField(max_length=128, default="")  # 服务外包单位 (R-ACC-13)
+    vendor_qualification = fields.CharField(max_length=256, default="")
+    followers = fields.IntField(null=True)
 
     class Meta:
         table = "account"

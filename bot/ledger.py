@@ -1,0 +1,302 @@
+"""The ledger (台账) fields of the filing form (R-ACC-8) and how their values read and write.
+
+One table of Chinese labels serves the chat filings (`字段：值` lines), `accounts import`
+and `accounts export`, so a spreadsheet column and a chat line always mean the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.errors import DomainError
+from bot.rendering import msg
+from models.org import ACCOUNT_STATUSES, CONTENT_KINDS, PLATFORMS, Account, Person
+from models.registry import TEAM_ROLES, TeamMember
+
+DATE_FORMAT = "%Y-%m-%d"
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+_MOBILE = re.compile(r"^1\d{10}$")
+_PHONE = re.compile(r"^[\d\-+() ]{5,20}$")
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_TIME = re.compile(r"^(?P<date>.+?)[ T]+(?P<h>\d{1,2}):(?P<m>\d{2})(?::\d{2})?$")
+
+
+@dataclass(frozen=True)
+class Member:
+    role: str
+    name: str
+    post: str = ""
+    office_phone: str = ""
+    mobile: str = ""
+
+    def text(self, *, phones: bool = True) -> str:
+        parts = [self.name, self.post, *((self.office_phone, self.mobile) if phones else ())]
+        while parts and not parts[-1]:
+            parts.pop()
+        return "，".join(parts)
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str  # the filing form's words: the chat line key and the spreadsheet header
+    attr: str  # Account attribute, "unit", or "team:<role>"
+    kind: str  # text | platform | unit | date | time | bool | int | content | status | team
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("账号名称", "name", "text"),
+    Column("账号ID", "platform_id", "text"),
+    Column("平台", "platform", "platform"),
+    Column("平台说明", "platform_note", "text"),
+    Column("主办单位", "unit", "unit"),
+    Column("承办单位", "organizer", "text"),
+    Column("开设时间", "opened_on", "date"),
+    Column("是否认证", "certified", "bool"),
+    Column("新闻信息服务资质", "news_licence", "bool"),
+    Column("简介", "intro", "text"),
+    Column("网址", "url", "text"),
+    Column("外包单位", "vendor", "text"),
+    Column("外包单位资质", "vendor_qualification", "text"),
+    Column("内容类型", "content", "content"),
+    Column("分管领导", "team:leader", "team"),
+    Column("科室负责人", "team:section_head", "team"),
+    Column("管理员", "team:admin", "team"),
+    Column("运行状态", "status", "status"),
+    Column("粉丝量", "followers", "int"),
+    Column("最近更新", "last_update_at", "time"),
+    Column("最近改密", "password_changed_at", "time"),
+)
+BY_LABEL = {c.label: c for c in COLUMNS}
+# what office staff also write for a label in chat
+ALIASES = {"名称": "账号名称", "类型": "平台", "认证": "是否认证", "新闻资质": "新闻信息服务资质",
+           "链接": "网址", "URL": "网址", "外包资质": "外包单位资质", "内容": "内容类型",
+           "状态": "运行状态", "粉丝": "粉丝量", "粉丝数": "粉丝量", "开设日期": "开设时间"}
+REQUIRED = ("账号名称", "平台", "主办单位")
+_YES = ("是", "有", "已认证", "yes", "y", "true", "1")
+_NO = ("否", "无", "未认证", "no", "n", "false", "0")
+_CLEARABLE: dict[str, Any] = {"text": "", "date": None, "time": None, "bool": None, "int": None}
+
+
+def column(label: str) -> Column | None:
+    folded = unicodedata.normalize("NFKC", label).strip()
+    return BY_LABEL.get(ALIASES.get(folded, ALIASES.get(folded.upper(), folded)))
+
+
+@cache
+def label(key: str) -> str:
+    """A fixed label (platform, status, content kind); cached: the ledger asks per cell."""
+    return msg(key)
+
+
+@cache
+def _platform_labels() -> dict[str, str]:
+    labels = {label(f"platform.{p}"): p for p in PLATFORMS}
+    labels.update({"微博": "weibo", "APP": "app", "移动客户端": "app", "抖音号": "douyin"})
+    return labels
+
+
+def platform_code(value: str) -> str:
+    """'微信订阅号' or 'wechat_subscription' → 'wechat_subscription'."""
+    labels = _platform_labels()
+    folded = unicodedata.normalize("NFKC", value).strip()
+    code = folded if folded in PLATFORMS else labels.get(folded, labels.get(folded.upper()))
+    if code is None:
+        raise DomainError("registry.bad_platform", value=value,
+                          allowed="、".join(label(f"platform.{p}") for p in PLATFORMS))
+    return code
+
+
+def status_label(status: str) -> str:
+    return label(f"registry.status_{status}")
+
+
+def content_label(content: str) -> str:
+    return label(f"registry.content_{content}")
+
+
+def _by_label(value: str, codes: Iterable[str], name_of: Callable[[str], str], key: str) -> str:
+    table = {name_of(c): c for c in codes} | {c: c for c in codes}
+    folded = unicodedata.normalize("NFKC", value).strip()
+    if folded not in table:
+        raise DomainError(key, value=value, allowed="、".join(name_of(c) for c in codes))
+    return table[folded]
+
+
+def parse_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    match = _DATE.match(unicodedata.normalize("NFKC", str(value)).strip())
+    try:
+        if match:
+            return date(*(int(g) for g in match.groups()))
+    except ValueError:
+        pass
+    raise DomainError("registry.bad_date", value=value)
+
+
+def parse_time(value: Any, tz: ZoneInfo) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=tz) if value.tzinfo is None else value
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    match = _TIME.match(text)
+    try:
+        day = parse_date(match["date"] if match else text)
+        hour, minute = (int(match["h"]), int(match["m"])) if match else (0, 0)
+        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
+    except (DomainError, ValueError):
+        raise DomainError("registry.bad_time", value=value) from None
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    folded = unicodedata.normalize("NFKC", str(value)).strip().lower()
+    if folded in _YES:
+        return True
+    if folded in _NO:
+        return False
+    raise DomainError("registry.bad_bool", value=value)
+
+
+def parse_int(value: Any) -> int:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == int(value):
+        number = int(value)
+    else:
+        folded = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
+        if not folded.isdigit():
+            raise DomainError("registry.bad_int", value=value)
+        number = int(folded)
+    if number < 0:
+        raise DomainError("registry.bad_int", value=value)
+    return number
+
+
+def parse_members(role: str, value: str) -> list[Member]:
+    """'王五，科员，023-1234567，13800000000；李四' → members (name, post, office, mobile)."""
+    members = []
+    for chunk in unicodedata.normalize("NFKC", value).split(";"):
+        parts = [p.strip() for p in chunk.split(",")]
+        if not any(parts):
+            continue
+        if len(parts) > 4 or not parts[0]:
+            raise DomainError("registry.bad_member", value=chunk.strip())
+        name, post, office, mobile = (parts + ["", "", ""])[:4]
+        if office and not _PHONE.match(office):
+            raise DomainError("registry.bad_phone", value=office)
+        if mobile and not _MOBILE.match(mobile):
+            raise DomainError("registry.bad_mobile", value=mobile)
+        members.append(Member(role, name, post, office, mobile))
+    return members
+
+
+@dataclass
+class Record:
+    """Parsed ledger values: Account attributes, the unit given, and the team if given."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    unit: str | None = None
+    team: dict[str, list[Member]] | None = None  # by role; None: team not given
+
+    def members(self) -> list[Member]:
+        return [m for role in TEAM_ROLES for m in (self.team or {}).get(role, [])]
+
+
+def parse_value(record: Record, col: Column, raw: Any, tz: ZoneInfo) -> None:
+    """Set one column's value on the record; empty cells set nothing but an empty team."""
+    text = "" if raw is None else (raw if isinstance(raw, str) else str(raw)).strip()
+    if col.kind == "team":
+        team = record.team if record.team is not None else {}
+        role = col.attr.split(":", 1)[1]
+        team[role] = [*team.get(role, []), *parse_members(role, text)]
+        record.team = team
+        return
+    if raw is None or text == "":
+        if col.kind in _CLEARABLE:  # an empty cell clears; platform, status, content keep
+            record.values[col.attr] = _CLEARABLE[col.kind]
+        return
+    parsers: dict[str, Callable[[Any], Any]] = {
+        "text": lambda v: text, "platform": lambda v: platform_code(text),
+        "date": parse_date, "time": lambda v: parse_time(v, tz), "bool": parse_bool,
+        "int": parse_int,
+        "content": lambda v: _by_label(text, CONTENT_KINDS, content_label,
+                                       "registry.bad_content"),
+        "status": lambda v: _by_label(text, ACCOUNT_STATUSES, status_label,
+                                      "registry.bad_status"),
+    }
+    if col.kind == "unit":
+        record.unit = text
+    else:
+        record.values[col.attr] = parsers[col.kind](raw)
+
+
+async def team_of(account: Account) -> list[Member]:
+    """The account's team; an account with no team rows shows its admins from the org file."""
+    rows = await TeamMember.filter(account_id=account.id).order_by("id")
+    if rows:
+        order = {r: i for i, r in enumerate(TEAM_ROLES)}
+        rows.sort(key=lambda r: order.get(r.role, len(order)))
+        return [Member(r.role, r.name, r.post, r.office_phone, r.mobile) for r in rows]
+    admins = await account.admins.filter(active=True).order_by("id")
+    return [Member("admin", p.name) for p in admins]
+
+
+async def set_team(account: Account, members: list[Member],
+                   people: dict[tuple[str, str], Person] | None = None) -> None:
+    """Replace the team; admins who are staff of the unit become the account's admins."""
+    if people is None:
+        people = await unit_people(account.unit_id)  # type: ignore[attr-defined]
+    await TeamMember.filter(account_id=account.id).delete()
+    await TeamMember.bulk_create([
+        TeamMember(account_id=account.id, role=m.role, name=m.name, post=m.post,
+                   office_phone=m.office_phone, mobile=m.mobile,
+                   person=people.get((account.unit_id, m.name)))  # type: ignore[attr-defined]
+        for m in members])
+    admins = [people[(account.unit_id, m.name)] for m in members  # type: ignore[attr-defined]
+              if m.role == "admin" and (account.unit_id, m.name) in people]  # type: ignore[attr-defined]
+    await account.admins.clear()
+    if admins:
+        await account.admins.add(*admins)
+
+
+async def unit_people(unit_id: str | None = None) -> dict[tuple[str, str], Person]:
+    """Active people by (unit, name); a name two people share in one unit links to nobody."""
+    query = Person.filter(active=True)
+    people = await (query.filter(unit_id=unit_id) if unit_id else query)
+    found: dict[tuple[str, str], Person] = {}
+    shared: set[tuple[str, str]] = set()
+    for p in people:
+        key = (p.unit_id, p.name)  # type: ignore[attr-defined]
+        if key in found:
+            shared.add(key)
+        found[key] = p
+    return {k: v for k, v in found.items() if k not in shared}
+
+
+def cell(account: Account, col: Column, unit_name: str, team: list[Member],
+         tz: ZoneInfo) -> str:
+    """The ledger text of one column, as `accounts export` writes it and import reads it."""
+    if col.kind == "team":
+        role = col.attr.split(":", 1)[1]
+        return "；".join(m.text() for m in team if m.role == role)
+    if col.kind == "unit":
+        return unit_name
+    value = getattr(account, col.attr)
+    if value is None:
+        return ""
+    formats: dict[str, Callable[[Any], str]] = {
+        "platform": lambda v: label(f"platform.{v}"),
+        "date": lambda v: v.strftime(DATE_FORMAT),
+        "time": lambda v: v.astimezone(tz).strftime(TIME_FORMAT),
+        "bool": lambda v: "是" if v else "否",
+        "content": content_label, "status": status_label, "int": str,
+    }
+    return formats.get(col.kind, str)(value)

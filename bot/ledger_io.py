@@ -1,0 +1,230 @@
+"""`accounts import` / `accounts export`: the ledger as a CSV or XLSX spreadsheet.
+
+Import validates every row first and writes nothing when any row is bad (unless the
+caller skips bad rows); then it writes all good rows in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook, load_workbook
+from tortoise.transactions import in_transaction
+
+from bot import audit
+from bot.errors import BotError, DomainError
+from bot.ledger import (
+    BY_LABEL,
+    COLUMNS,
+    REQUIRED,
+    Column,
+    Record,
+    cell,
+    column,
+    parse_value,
+    set_team,
+    team_of,
+    unit_people,
+)
+from bot.rendering import msg
+from models.org import Account, Unit
+
+# a ledger of a few thousand accounts is well under 1 MB; anything far larger is a mistake
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+class LedgerFileError(BotError):
+    """The file as a whole cannot be read (size, format, columns); str() says why."""
+
+
+@dataclass
+class RowError:
+    row: int  # as the spreadsheet numbers it: the header is row 1
+    reason: str
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    written: bool = False
+
+
+@dataclass
+class _Row:
+    number: int
+    record: Record
+    unit_id: str = ""
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise LedgerFileError(msg("ledger.bad_encoding"))
+
+
+def read_table(path: str) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    """The header and the data rows (numbered as in the spreadsheet) of a CSV or XLSX file."""
+    try:
+        size = os.stat(path).st_size
+    except OSError as exc:
+        raise LedgerFileError(msg("ledger.read_failed", path=path, error=exc.strerror)) from None
+    if size > MAX_IMPORT_BYTES:
+        raise LedgerFileError(msg("ledger.too_big", size=size // (1024 * 1024) or 1,
+                                  limit=MAX_IMPORT_BYTES // (1024 * 1024)))
+    if Path(path).suffix.lower() == ".xlsx":
+        rows = _xlsx_rows(path)
+    else:
+        rows = list(csv.reader(io.StringIO(_decode(Path(path).read_bytes()))))
+    numbered = [(i + 1, list(r)) for i, r in enumerate(rows)
+                if any(c is not None and str(c).strip() for c in r)]
+    if not numbered:
+        raise LedgerFileError(msg("ledger.empty"))
+    (_, header), *data = numbered
+    return [("" if h is None else str(h)).strip() for h in header], data
+
+
+def _xlsx_rows(path: str) -> list[tuple[Any, ...]]:
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise LedgerFileError(msg("ledger.bad_xlsx", error=type(exc).__name__)) from None
+    try:
+        return list(book.worksheets[0].iter_rows(values_only=True))
+    finally:
+        book.close()
+
+
+def _columns(header: list[str]) -> list[Column | None]:
+    cols = [column(h) if h else None for h in header]
+    unknown = [h for h, c in zip(header, cols, strict=True) if h and c is None]
+    if unknown:
+        raise LedgerFileError(msg("ledger.unknown_columns", columns="、".join(unknown),
+                                  allowed="、".join(c.label for c in COLUMNS)))
+    labels = [c.label for c in cols if c]
+    missing = [label for label in REQUIRED if label not in labels]
+    twice = sorted({label for label in labels if labels.count(label) > 1})
+    if missing or twice:
+        raise LedgerFileError(msg("ledger.bad_columns", missing="、".join(missing),
+                                  twice="、".join(twice)))
+    return cols
+
+
+async def _units() -> dict[str, str]:
+    """Unit id or name → id, active units only; a name two units share resolves to nothing."""
+    units = await Unit.filter(active=True)
+    names: dict[str, str | None] = {}
+    for u in units:
+        names[u.name] = None if u.name in names else u.id
+    return {**{k: v for k, v in names.items() if v}, **{u.id: u.id for u in units}}
+
+
+def _parse_row(number: int, cols: list[Column | None], cells: list[Any],
+               tz: ZoneInfo) -> _Row:
+    record = Record()
+    for col, raw in zip(cols, cells, strict=False):
+        if col is not None:
+            try:
+                parse_value(record, col, raw, tz)
+            except DomainError as exc:
+                raise DomainError("ledger.cell", column=col.label, detail=exc.text()) from None
+    for label in REQUIRED:
+        col = BY_LABEL[label]
+        given = record.unit if col.kind == "unit" else record.values.get(col.attr)
+        if not given:
+            raise DomainError("ledger.missing_value", column=label)
+    return _Row(number, record)
+
+
+async def validate(path: str, tz: ZoneInfo) -> tuple[list[_Row], list[RowError]]:
+    header, data = read_table(path)
+    cols = _columns(header)
+    units = await _units()
+    good: list[_Row] = []
+    errors: list[RowError] = []
+    seen: dict[tuple[str, str], int] = {}
+    for number, cells in data:
+        try:
+            row = _parse_row(number, cols, cells, tz)
+            row.unit_id = units.get(row.record.unit or "", "")
+            if not row.unit_id:
+                raise DomainError("ledger.unknown_unit", unit=row.record.unit)
+            key = (row.record.values["name"], row.record.values["platform"])
+            if key in seen:
+                raise DomainError("ledger.duplicate", first=seen[key])
+            seen[key] = number
+            good.append(row)
+        except DomainError as exc:
+            errors.append(RowError(number, exc.text()))
+    return good, errors
+
+
+async def import_ledger(path: str, tz: ZoneInfo, *, skip_bad: bool = False,
+                        actor: str = "cli") -> ImportResult:
+    """Validate the whole file; write its rows in one transaction unless a row is bad."""
+    rows, errors = await validate(path, tz)
+    result = ImportResult(errors=errors)
+    if errors and not skip_bad:
+        return result
+    async with in_transaction():
+        existing = {(a.name, a.platform): a for a in await Account.all()}
+        people = await unit_people()
+        for row in rows:
+            await _write(row, existing, people, result)
+        await audit.append(actor, "ledger.imported", "ledger",
+                           {"file": Path(path).name, "created": result.created,
+                            "updated": result.updated, "skipped": len(errors)})
+    result.written = True
+    return result
+
+
+async def _write(row: _Row, existing: dict[tuple[str, str], Account], people: dict[Any, Any],
+                 result: ImportResult) -> None:
+    values = dict(row.record.values, unit_id=row.unit_id)
+    account = existing.get((values["name"], values["platform"]))
+    if account is None:
+        account = await Account.create(**values)
+        result.created += 1
+    else:
+        account.update_from_dict(values)
+        await account.save()
+        result.updated += 1
+    if row.record.team is not None:
+        await set_team(account, row.record.members(), people)
+
+
+async def ledger_rows(tz: ZoneInfo) -> list[list[str]]:
+    """The header and one row per account, in the columns import reads."""
+    units = {u.id: u.name for u in await Unit.all()}
+    rows = [[c.label for c in COLUMNS]]
+    for account in await Account.all().order_by("id"):
+        team = await team_of(account)
+        rows.append([cell(account, c, units[account.unit_id], team, tz)  # type: ignore[attr-defined]
+                     for c in COLUMNS])
+    return rows
+
+
+def to_csv(rows: Iterable[list[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+def write_xlsx(rows: Iterable[list[str]], path: str) -> None:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(msg("ledger.sheet_title"))
+    for row in rows:
+        sheet.append(row)
+    book.save(path)

@@ -1,0 +1,70 @@
+"""The filing approval card (same machinery as review cards) and its decided form."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.events import Button, OutgoingCard, button_key
+from bot.rendering import msg, render
+from handlers.filing_form import FilingForm
+from handlers.review_cards import local_time
+from models.org import Person, Unit
+from models.registry import Filing, FilingKind
+
+APPROVE = "filing_approve"
+REJECT = "filing_reject"
+
+
+def card_ref(filing_id: int, stage: str) -> str:
+    return f"filing-{filing_id}-{stage}"
+
+
+def filing_label(filing: Filing) -> str:
+    return msg("filing.label", id=filing.id, kind=msg(f"filing.kind_{filing.kind}"),
+               account=msg("account.label", name=filing.account_name,
+                           platform=msg(f"platform.{filing.platform}")))
+
+
+def history(filing: Filing, tz: ZoneInfo) -> list[dict[str, str]]:
+    return [{"stage": msg(f"filing.stage_{a['stage']}"), "name": a["name"],
+             "decision": msg(f"filing.decision_{a['decision']}"), "comment": a["comment"],
+             "at": local_time(datetime.fromisoformat(a["at"]), tz)} for a in filing.approvals]
+
+
+async def _card(filing: Filing, stage: str, tz: ZoneInfo, *, live: bool) -> OutgoingCard:
+    filer: Person = await filing.filer
+    unit: Unit = await filing.unit
+    form = FilingForm.from_payload(filing.payload)
+    body = render("cards/filing_request.md.j2", form=form, flags=filing.flags,
+                  history=history(filing, tz), materials=live and filing.kind == FilingKind.OPEN)
+    fields = (
+        (msg("filing.field_kind"), msg(f"filing.kind_{filing.kind}")),
+        (msg("filing.field_account"), msg("account.label", name=filing.account_name,
+                                          platform=msg(f"platform.{filing.platform}"))),
+        (msg("filing.field_unit"), unit.name),
+        (msg("filing.field_filer"), filer.name),
+        (msg("filing.field_stage"), msg(f"filing.stage_{stage}")),
+    )
+    return OutgoingCard(title=msg("filing.card_title", label=filing_label(filing)),
+                        body_md=body, card_ref=card_ref(filing.id, stage), fields=fields)
+
+
+async def request_card(filing: Filing, stage: str, tz: ZoneInfo) -> OutgoingCard:
+    """The live card with 同意 / 退回; the keys carry the filing and the stage."""
+    card = await _card(filing, stage, tz, live=True)
+    buttons = (
+        Button(button_key(APPROVE, filing.id, stage), msg("filing.button_approve"), "primary"),
+        Button(button_key(REJECT, filing.id, stage), msg("filing.button_reject"), "danger"),
+    )
+    return OutgoingCard(card.title, card.body_md, card.card_ref, card.fields, buttons)
+
+
+async def decided_card(filing: Filing, stage: str, tz: ZoneInfo) -> OutgoingCard:
+    """The same card once its stage is decided: no buttons, the decision as its status."""
+    card = await _card(filing, stage, tz, live=False)
+    decision = next(a for a in filing.approvals if a["stage"] == stage)
+    status = msg(f"filing.status_{decision['decision']}", name=decision["name"],
+                 at=local_time(datetime.fromisoformat(decision["at"]), tz),
+                 comment=decision["comment"])
+    return OutgoingCard(card.title, card.body_md, card.card_ref, card.fields, (), status)

@@ -1,0 +1,200 @@
+"""What an approved filing does: the registry change and its follow-up deadlines.
+
+Runs inside the approval's transaction, so the change, its Deadline rows and the
+messages about them commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot import clock
+from bot.errors import DomainError
+from bot.ledger import Member, set_team, team_of
+from bot.policy import Policy
+from bot.rendering import msg
+from bot.workdays import add_months, add_workdays
+from handlers.filing_form import FilingForm
+from handlers.lookup import account_label
+from models.deadlines import Deadline
+from models.org import Account
+from models.registry import Filing, FilingKind, TeamMember
+
+NEW_STATUS = {FilingKind.SUSPEND: "suspended", FilingKind.CLOSE: "closed",
+              FilingKind.CANCEL: "cancelled", FilingKind.EMERGENCY: "closed"}
+# what each status change may start from (closing twice is refused, R-ACC-1)
+FROM_STATUS = {FilingKind.SUSPEND: ("normal",), FilingKind.CLOSE: ("normal", "suspended"),
+               FilingKind.CANCEL: ("normal", "suspended", "closed"),
+               FilingKind.EMERGENCY: ("normal", "suspended"),
+               FilingKind.CHANGE: ("normal", "suspended", "closed")}
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a change filing touches, which decides its deadlines."""
+
+    account: bool  # name or platform ID (账号变更)
+    team: bool
+    maintenance: bool  # outsourcing vendor (维护方式)
+    basic: bool
+
+
+def check_status(kind: FilingKind, account: Account) -> None:
+    allowed = FROM_STATUS.get(kind)
+    if allowed is not None and account.status not in allowed:
+        raise DomainError("filing.bad_status", account=account_label(account),
+                          status=msg(f"registry.status_{account.status}"),
+                          kind=msg(f"filing.kind_{kind}"))
+
+
+async def check_new_name(name: str, platform: str) -> None:
+    if await Account.filter(name=name, platform=platform).exists():
+        raise DomainError("filing.account_exists", name=name,
+                          platform=msg(f"platform.{platform}"))
+
+
+def end_of(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(23, 59, 59), tzinfo=tz)
+
+
+async def _deadline(filing: Filing, account: Account, kind: str, rule: str, due: datetime,
+                    **ctx: object) -> Deadline:
+    return await Deadline.create(
+        kind=kind, rule=rule, unit_id=account.unit_id,  # type: ignore[attr-defined]
+        account=account, assignee_id=filing.filer_id,  # type: ignore[attr-defined]
+        subject=f"filing:{filing.id}",
+        title=msg(f"deadline.{kind}", account=account_label(account), id=filing.id, **ctx),
+        due_at=due)
+
+
+async def announce_deadlines(policy: Policy, filing: Filing, account: Account,
+                             today: date, tz: ZoneInfo) -> None:
+    """R-ACC-2: announce within N workdays; the announcement stays up M days or workdays."""
+    rules = policy.filings
+    announce_by = add_workdays(today, rules.announce_within_workdays)
+    if rules.announcement_unit == "workdays":
+        until = add_workdays(announce_by, rules.announcement_min_days)
+    else:
+        until = announce_by + timedelta(days=rules.announcement_min_days)
+    await _deadline(filing, account, "announce", "R-ACC-2", end_of(announce_by, tz))
+    await _deadline(filing, account, "announcement_period", "R-ACC-2", end_of(until, tz),
+                    days=rules.announcement_min_days,
+                    unit=msg(f"filing.unit_{rules.announcement_unit}"))
+
+
+async def platform_deadline(policy: Policy, filing: Filing, account: Account, today: date,
+                            tz: ZoneInfo) -> None:
+    """R-ACC-3: finish the change with the platform within the profile's months."""
+    due = add_months(today, policy.filings.complete_within_months)
+    await _deadline(filing, account, "platform_change", "R-ACC-3", end_of(due, tz),
+                    action=msg(f"filing.kind_{filing.kind}"))
+
+
+async def report_deadline(policy: Policy, filing: Filing, account: Account, today: date,
+                          tz: ZoneInfo) -> None:
+    """R-ACC-4: changes of ID/name, team or maintenance are reported within N workdays."""
+    due = add_workdays(today, policy.filings.report_change_workdays)
+    await _deadline(filing, account, "report_change", "R-ACC-4", end_of(due, tz))
+
+
+async def password_deadlines(filing: Filing, accounts: list[Account], leavers: list[str],
+                             now: datetime) -> None:
+    """R-SEC-3: when an admin leaves, each account they held changes its password at once."""
+    names = "、".join(leavers)
+    for account in accounts:
+        await Deadline.create(
+            kind="password_change", rule="R-SEC-3",
+            unit_id=account.unit_id, account=account,  # type: ignore[attr-defined]
+            assignee=None, subject=f"filing:{filing.id}",
+            title=msg("deadline.password_change", account=account_label(account), names=names),
+            due_at=now)
+
+
+def merged_team(current: list[Member], given: list[Member]) -> list[Member]:
+    """The roles the filing names replace those roles; the other roles stay."""
+    roles = {m.role for m in given}
+    return [m for m in current if m.role not in roles] + given
+
+
+async def other_accounts_of(account: Account, leavers: list[str]) -> list[Account]:
+    """The unit's other accounts on whose team a leaver (离任) is an admin."""
+    unit_id = account.unit_id  # type: ignore[attr-defined]
+    rows = await TeamMember.filter(account__unit_id=unit_id, role="admin", name__in=leavers) \
+        .values_list("account_id", flat=True)
+    m2m = await Account.filter(unit_id=unit_id, admins__name__in=leavers) \
+        .values_list("id", flat=True)
+    return await Account.filter(id__in=set(rows) | set(m2m)).exclude(id=account.id).order_by("id")
+
+
+async def apply_change(filing: Filing, account: Account, form: FilingForm,
+                       tz: ZoneInfo) -> Change:
+    """变更: new values, a new name, a new team; leavers (离任) leave every team of the unit."""
+    record = form.record(tz)
+    if form.new_name and form.new_name != account.name:
+        await check_new_name(form.new_name, account.platform)
+        account.name = form.new_name
+    account.update_from_dict(record.values)
+    await account.save()
+    before = await team_of(account)
+    after = merged_team(before, record.members()) if record.team is not None else before
+    after = [m for m in after if m.name not in form.leavers]
+    left = {m.name for m in before if m.role == "admin"} - {m.name for m in after
+                                                             if m.role == "admin"}
+    if record.team is not None or form.leavers:
+        await set_team(account, after)
+    held = [account] if left else []
+    for other in await other_accounts_of(account, form.leavers) if form.leavers else []:
+        await set_team(other, [m for m in await team_of(other) if m.name not in form.leavers])
+        held.append(other)
+    if held:
+        await password_deadlines(filing, held, sorted(left | set(form.leavers)), clock.utcnow())
+    values = set(record.values)
+    return Change(account=bool(form.new_name) or "platform_id" in values,
+                  team=record.team is not None or bool(form.leavers),
+                  maintenance=bool(values & {"vendor", "vendor_qualification"}),
+                  basic=bool(values - {"platform_id"}))
+
+
+async def _create(filing: Filing, form: FilingForm, today: date, tz: ZoneInfo) -> Account:
+    """开设 / 补录: the account joins the registry as the filing describes it."""
+    await check_new_name(filing.account_name, filing.platform)
+    record = form.record(tz)
+    record.values.pop("platform", None)
+    if filing.kind == FilingKind.OPEN:
+        record.values.setdefault("opened_on", today)
+    account = await Account.create(name=filing.account_name, platform=filing.platform,
+                                   unit_id=filing.unit_id,  # type: ignore[attr-defined]
+                                   **record.values)
+    if record.team is not None:
+        await set_team(account, record.members())
+    return account
+
+
+async def apply_approved(policy: Policy, filing: Filing, tz: ZoneInfo) -> Account:
+    """Change the registry as the approved filing says and write its deadlines."""
+    today = clock.utcnow().astimezone(tz).date()
+    form = FilingForm.from_payload(filing.payload)
+    if filing.kind in (FilingKind.OPEN, FilingKind.BACKFILL):
+        account = await _create(filing, form, today, tz)
+        if filing.kind == FilingKind.OPEN:
+            await announce_deadlines(policy, filing, account, today, tz)
+            await platform_deadline(policy, filing, account, today, tz)
+        return account
+    account = await Account.select_for_update().get(id=filing.account_id)  # type: ignore[attr-defined]
+    check_status(filing.kind, account)
+    if filing.kind == FilingKind.CHANGE:
+        change = await apply_change(filing, account, form, tz)
+        if change.account:
+            await announce_deadlines(policy, filing, account, today, tz)
+        if change.account or change.basic:
+            await platform_deadline(policy, filing, account, today, tz)
+        if change.account or change.team or change.maintenance:
+            await report_deadline(policy, filing, account, today, tz)
+        return account
+    account.status = NEW_STATUS[filing.kind]
+    await account.save(update_fields=["status"])
+    await announce_deadlines(policy, filing, account, today, tz)
+    await platform_deadline(policy, filing, account, today, tz)
+    return account

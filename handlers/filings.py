@@ -1,0 +1,287 @@
+"""备案: 开设 / 变更 / 暂停 / 关停 / 注销 / 补录 with approval cards, and 紧急关停 (R-ACC-1..9).
+
+A filing waits for the unit chief, then for a supervisor of a unit above; only the
+second approval changes the registry (R-ACC-1). Each decision is gated by a conditional
+update on the filing's state, so of two taps exactly one wins.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot import clock
+from bot.dispatcher import Handler, HandlerContext, Router
+from bot.errors import DomainError
+from bot.events import CardUpdate, IncomingEvent
+from bot.ledger import platform_code
+from bot.rendering import msg
+from handlers.filing_cards import APPROVE, REJECT, decided_card, filing_label, request_card
+from handlers.filing_effects import apply_approved, check_new_name, check_status
+from handlers.filing_form import FilingForm, parse_form, usage_text
+from handlers.lookup import account_label, find_account, platform_label
+from handlers.registry_access import ancestors, holders, oversees, supervisors_above
+from models.deadlines import Deadline
+from models.org import Account, Person
+from models.registry import Filing, FilingKind, FilingState
+
+router = Router("filings")
+PENDING = (FilingState.CHIEF, FilingState.SUPERVISOR)
+KINDS = {"开设": FilingKind.OPEN, "补录": FilingKind.BACKFILL, "变更": FilingKind.CHANGE,
+         "暂停": FilingKind.SUSPEND, "关停": FilingKind.CLOSE, "注销": FilingKind.CANCEL}
+# R-ACC-6: names are Chinese words only: no letters, digits or special symbols
+_NAME_OK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]+$")
+_FILING_REF = re.compile(r"^#\s*(?P<id>\d+)\s*(?P<rest>.*)$", re.S)
+
+
+async def _stage_holders(filing: Filing, stage: str) -> list[Person]:
+    unit_id = filing.unit_id  # type: ignore[attr-defined]
+    if stage == FilingState.CHIEF:
+        return await holders(unit_id, "chief")
+    return await supervisors_above(unit_id)
+
+
+async def _flags(kind: FilingKind, name: str, platform: str, unit_id: str,
+                 form: FilingForm) -> list[str]:
+    """Rule checks shown on the card; the approvers decide (R-ACC-5, R-ACC-6, R-ACC-13)."""
+    flags = []
+    checked = form.new_name or (name if kind in (FilingKind.OPEN, FilingKind.BACKFILL) else "")
+    if checked and not _NAME_OK.match(checked):
+        flags.append(msg("filing.flag_name", name=checked))
+    if kind in (FilingKind.OPEN, FilingKind.BACKFILL):
+        same = await Account.filter(unit_id=unit_id, platform=platform,
+                                    status__in=("normal", "suspended")).order_by("id")
+        if same:
+            flags.append(msg("filing.flag_second", platform=platform_label(platform),
+                             accounts="、".join(a.name for a in same)))
+    labels = {label for label, _ in form.fields}
+    if "外包单位" in labels and "外包单位资质" not in labels:
+        flags.append(msg("filing.flag_vendor"))
+    return flags
+
+
+def _platform_of(form: FilingForm, kind: FilingKind) -> str:
+    given = [value for label, value in form.fields if label == "平台"]
+    if not given:
+        raise DomainError("filing.platform_required", usage=usage_text(kind))
+    return platform_code(given[-1])
+
+
+async def _pending(**filters: object) -> None:
+    filing = await Filing.filter(state__in=PENDING, **filters).first()
+    if filing is not None:
+        raise DomainError("filing.pending_exists", label=filing_label(filing))
+
+
+async def _target(ctx: HandlerContext, kind: FilingKind, person: Person,
+                  form: FilingForm) -> tuple[str, str, Account | None]:
+    """The account name and platform a filing is about, checked against the registry."""
+    assert ctx.command is not None
+    if kind in (FilingKind.OPEN, FilingKind.BACKFILL):
+        name, platform = ctx.command.args, _platform_of(form, kind)
+        await check_new_name(name, platform)
+        await _pending(account_name=name, platform=platform)
+        return name, platform, None
+    account = await find_account(ctx.command.args)
+    if account.unit_id != person.unit_id:  # type: ignore[attr-defined]
+        raise DomainError("filing.not_your_unit", account=account_label(account))
+    check_status(kind, account)
+    await _pending(account_id=account.id)
+    if kind == FilingKind.CHANGE and not (form.fields or form.new_name or form.leavers):
+        raise DomainError("filing.nothing_to_change", usage=usage_text(kind))
+    return account.name, account.platform, account
+
+
+async def _file(ctx: HandlerContext, kind: FilingKind) -> None:
+    person = ctx.require_person()
+    assert ctx.command is not None
+    if not ctx.command.args:
+        raise DomainError("filing.usage", usage=usage_text(kind))
+    form = parse_form(kind, ctx.command.lines, ctx.settings.tz)
+    name, platform, account = await _target(ctx, kind, person, form)
+    unit_id = person.unit_id  # type: ignore[attr-defined]
+    chiefs, supervisors = await holders(unit_id, "chief"), await supervisors_above(unit_id)
+    if not chiefs or not supervisors:
+        raise DomainError("filing.no_approver", role=msg("role.chief" if not chiefs
+                                                          else "role.supervisor"))
+    filing = await Filing.create(
+        kind=kind, unit_id=unit_id, account=account, account_name=name, platform=platform,
+        filer=person, payload=form.payload(),
+        flags=await _flags(kind, name, platform, unit_id, form))
+    await ctx.audit("filing.submitted", f"filing:{filing.id}", kind=str(kind), account=name,
+                    platform=platform, payload=filing.payload, flags=filing.flags)
+    for chief in chiefs:
+        await ctx.notify(chief.id, await request_card(filing, FilingState.CHIEF, ctx.settings.tz))
+    await ctx.reply(ctx.text("filing.submitted", label=filing_label(filing),
+                             names="、".join(c.name for c in chiefs), flags=filing.flags))
+
+
+def _filing_command(word: str, kind: FilingKind) -> Handler:
+    async def on_filing(event: IncomingEvent, ctx: HandlerContext) -> None:
+        await _file(ctx, kind)
+    on_filing.__doc__ = f"`{word} <账号名>` + `字段：值` lines: a {kind} filing for approval."
+    return on_filing
+
+
+for _word, _kind in KINDS.items():
+    router.command(_word)(_filing_command(_word, _kind))
+
+
+async def _decide(ctx: HandlerContext, filing_id: int, stage: str | None, approve: bool,
+                  comment: str) -> Filing:
+    """Decide the stage the filing waits at (or the tapped card's stage, if still open)."""
+    person = ctx.require_person()
+    filing = await Filing.select_for_update().get_or_none(id=filing_id)
+    if filing is None:
+        raise DomainError("filing.no_such_filing", id=filing_id)
+    if stage is None:
+        if filing.state not in PENDING:
+            raise DomainError("filing.not_pending", label=filing_label(filing),
+                              state=msg(f"filing.state_{filing.state}"))
+        stage = filing.state
+    deciders = await _stage_holders(filing, stage)
+    if person.id not in {p.id for p in deciders}:
+        raise DomainError("filing.not_approver", label=filing_label(filing),
+                          stage=msg(f"filing.stage_{stage}"))
+    after = (FilingState.SUPERVISOR if stage == FilingState.CHIEF else FilingState.APPROVED) \
+        if approve else FilingState.REJECTED
+    # the conditional update is the gate: of two racing decisions exactly one matches
+    won = await Filing.filter(id=filing.id, state=stage).update(state=after)
+    if won != 1:
+        raise DomainError("filing.stale_card")
+    now = clock.utcnow()
+    filing.state = after
+    filing.approvals = [*filing.approvals, {"stage": stage, "person": person.id,
+                                            "name": person.name, "comment": comment,
+                                            "decision": "approve" if approve else "reject",
+                                            "at": now.isoformat()}]
+    if after != FilingState.SUPERVISOR:
+        filing.decided_at = now
+    await filing.save(update_fields=["approvals", "decided_at"])
+    await ctx.audit(f"filing.{'approved' if approve else 'rejected'}", f"filing:{filing.id}",
+                    stage=stage, comment=comment)
+    card = CardUpdate(await decided_card(filing, stage, ctx.settings.tz))
+    for decider in deciders:
+        await ctx.notify(decider.id, card)
+    await _after(ctx, filing, stage, approve, comment)
+    return filing
+
+
+async def _after(ctx: HandlerContext, filing: Filing, stage: str, approve: bool,
+                 comment: str) -> None:
+    tz = ctx.settings.tz
+    filer_id = filing.filer_id  # type: ignore[attr-defined]
+    if not approve:
+        await ctx.say(filer_id, ctx.text("filing.rejected", label=filing_label(filing),
+                                         stage=msg(f"filing.stage_{stage}"), reason=comment))
+    elif filing.state == FilingState.SUPERVISOR:
+        supervisors = await supervisors_above(filing.unit_id)  # type: ignore[attr-defined]
+        for supervisor in supervisors:
+            await ctx.notify(supervisor.id,
+                             await request_card(filing, FilingState.SUPERVISOR, tz))
+        await ctx.say(filer_id, ctx.text("filing.forwarded", label=filing_label(filing),
+                                         names="、".join(s.name for s in supervisors)))
+    else:
+        account = await apply_approved(ctx.policy, filing, tz)
+        filing.account = account
+        await filing.save(update_fields=["account_id"])
+        await ctx.audit("registry.changed", f"account:{account.id}", filing=filing.id,
+                        kind=str(filing.kind), status=account.status, name=account.name)
+        deadlines = await Deadline.filter(subject=f"filing:{filing.id}").order_by("due_at", "id")
+        text = ctx.text("filing.approved", label=filing_label(filing),
+                        deadlines=[{"title": d.title,
+                                    "due": d.due_at.astimezone(tz).strftime("%Y-%m-%d")}
+                                   for d in deadlines])
+        for person_id in dict.fromkeys([filer_id, filing.approvals[0]["person"]]):
+            await ctx.say(person_id, text)
+
+
+def _ref(ctx: HandlerContext, usage: str) -> tuple[int, str]:
+    assert ctx.command is not None
+    match = _FILING_REF.match(ctx.command.args)
+    if not match:
+        raise DomainError(usage)
+    return int(match["id"]), "\n".join([match["rest"], *ctx.command.lines]).strip()
+
+
+@router.command("同意备案")
+async def on_approve_text(event: IncomingEvent, ctx: HandlerContext) -> None:
+    """`同意备案 #N [意见]`: the same as tapping 同意 on the filing card."""
+    filing_id, comment = _ref(ctx, "filing.approve_usage")
+    filing = await _decide(ctx, filing_id, None, True, comment)
+    await ctx.reply(ctx.text("filing.decided_approve", label=filing_label(filing)))
+
+
+@router.command("退回备案")
+async def on_reject_text(event: IncomingEvent, ctx: HandlerContext) -> None:
+    """`退回备案 #N 理由`: return the filing to its filer; nothing on the registry changes."""
+    filing_id, reason = _ref(ctx, "filing.reject_usage")
+    if not reason:
+        raise DomainError("filing.reject_needs_reason", id=filing_id)
+    filing = await _decide(ctx, filing_id, None, False, reason)
+    await ctx.reply(ctx.text("filing.decided_reject", label=filing_label(filing)))
+
+
+def _card_args(ctx: HandlerContext) -> tuple[int, str]:
+    if len(ctx.args) != 2 or not ctx.args[0].isdigit() or ctx.args[1] not in PENDING:
+        raise DomainError("filing.stale_card")
+    return int(ctx.args[0]), ctx.args[1]
+
+
+@router.action(APPROVE)
+async def on_approve_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
+    """Tap on 同意: approve the stage the card was sent for, if it is still open."""
+    filing_id, stage = _card_args(ctx)
+    await _decide(ctx, filing_id, stage, True, "")
+
+
+@router.action(REJECT)
+async def on_reject_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
+    """Tap on 退回: a return needs a reason, so ask for it as `退回备案 #N 理由`."""
+    filing_id, stage = _card_args(ctx)
+    filing = await Filing.get_or_none(id=filing_id)
+    person = ctx.require_person()
+    if filing is None or filing.state != stage:
+        raise DomainError("filing.stale_card")
+    if person.id not in {p.id for p in await _stage_holders(filing, stage)}:
+        raise DomainError("filing.not_approver", label=filing_label(filing),
+                          stage=msg(f"filing.stage_{stage}"))
+    await ctx.reply(ctx.text("filing.reject_ask_reason", id=filing.id))
+
+
+@router.command("紧急关停")
+async def on_emergency(event: IncomingEvent, ctx: HandlerContext) -> None:
+    """`紧急关停 <账号> <原因>`: closed at once and reported up the chain (R-ACC-9)."""
+    person = ctx.require_person()
+    assert ctx.command is not None
+    name, _, reason = ctx.command.args.partition(" ")
+    reason = "\n".join([reason, *ctx.command.lines]).strip()
+    if not name or not reason:
+        raise DomainError("filing.emergency_usage")
+    account = await find_account(name)
+    unit_id = account.unit_id  # type: ignore[attr-defined]
+    if person.unit_id != unit_id and not await oversees(person, unit_id):  # type: ignore[attr-defined]
+        raise DomainError("filing.not_your_unit", account=account_label(account))
+    check_status(FilingKind.EMERGENCY, account)
+    account.status = "closed"
+    await account.save(update_fields=["status"])
+    filing = await Filing.create(kind=FilingKind.EMERGENCY, state=FilingState.APPROVED,
+                                 unit_id=unit_id, account=account, account_name=account.name,
+                                 platform=account.platform, filer=person,
+                                 payload={"reason": reason}, decided_at=clock.utcnow())
+    await ctx.audit("filing.emergency", f"filing:{filing.id}", account=account.id, reason=reason)
+    text = ctx.text("filing.emergency_report", account=account_label(account),
+                    name=person.name, reason=reason, id=filing.id)
+    for other in await _chain(unit_id):
+        if other.id != person.id:
+            await ctx.notify(other.id, text)
+    await ctx.reply(ctx.text("filing.emergency_done", account=account_label(account),
+                             id=filing.id))
+
+
+async def _chain(unit_id: str) -> list[Person]:
+    """R-ACC-9 逐级报备: the unit's leaders, then the supervisors of every unit above."""
+    people = [p for role in ("chief", "approver") for p in await holders(unit_id, role)]
+    for unit in await ancestors(unit_id):
+        people.extend(await holders(unit.id, "supervisor"))
+    return list({p.id: p for p in people}.values())
+
