@@ -1,9 +1,11 @@
 """Durable outgoing messages: written with the change that caused them, sent by a loop.
 
-A row is claimed with a conditional update (a lease), so two senders never deliver
-the same row at once; a sender that dies mid-delivery leaves a lease that expires.
-Delivery keeps each recipient's order: a row waits while an older one to the same
-person is still pending.
+Several senders (replicas) share the table. A sender claims a batch of due rows with
+`SELECT … FOR UPDATE SKIP LOCKED` and stamps them with its name and a lease; before
+each delivery it renews the lease only if the row is still its own, so a row is never
+delivered by two senders at once. A sender that dies leaves leases that expire, and
+another sender takes the rows over. Delivery keeps each recipient's order: a row
+waits while an older one to the same person is still pending.
 """
 
 from __future__ import annotations
@@ -11,10 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from bot.channels.base import Channel
 from bot.clock import utcnow
@@ -27,6 +33,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF_SECONDS = 600
 BATCH = 100
+SENT, FAILED, WAITING, NOT_OURS = "sent", "failed", "waiting", "not_ours"
 
 # (channel, user_id, reason): told when a platform says a recipient cannot be reached
 UndeliverableHook = Callable[[str, str, str], Awaitable[None]]
@@ -51,6 +58,7 @@ class Sender:
         self.max_attempts = max_attempts
         self.poll_seconds = poll_seconds
         self.on_undeliverable = on_undeliverable
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -69,59 +77,78 @@ class Sender:
 
     async def flush(self) -> int:
         """Deliver every row due now; return how many were sent."""
-        sent = 0
+        sent, after = 0, 0
         while True:
-            rows = await self._due()
-            progress = [await self._deliver(row) for row in rows]
-            sent += sum(1 for p in progress if p)
-            if len(rows) < BATCH or not any(p is not None for p in progress):
+            batch = await self._claim_batch(after)
+            blocked: set[tuple[str, str]] = set()
+            for row in batch:
+                recipient = (row.channel, row.user_id)
+                if recipient in blocked or await self._waits_for_earlier(row):
+                    blocked.add(recipient)
+                    await self._release(row)
+                    continue
+                outcome = await self._deliver(row)
+                sent += outcome == SENT
+                if outcome in (WAITING, NOT_OURS):
+                    blocked.add(recipient)  # later rows to this person keep their order
+            if len(batch) < BATCH:
                 return sent
+            after = batch[-1].id
 
-    async def _due(self) -> list[Outbox]:
+    def _due(self, now: datetime) -> Q:
+        return (Q(status="pending") & Q(next_attempt_at__lte=now)
+                & (Q(locked_until__isnull=True) | Q(locked_until__lt=now)))
+
+    async def _claim_batch(self, after: int) -> list[Outbox]:
+        """Take up to BATCH due rows that no other sender holds (SKIP LOCKED)."""
         now = utcnow()
-        return await Outbox.filter(
-            Q(status="pending"), Q(next_attempt_at__lte=now),
-            Q(locked_until__isnull=True) | Q(locked_until__lt=now),
-        ).order_by("id").limit(BATCH)
+        async with in_transaction():
+            rows = await Outbox.select_for_update(skip_locked=True) \
+                .filter(self._due(now), id__gt=after).order_by("id").limit(BATCH)
+            if rows:
+                await Outbox.filter(id__in=[r.id for r in rows]).update(
+                    locked_until=now + LEASE, claimed_by=self.name)
+        return list(rows)
 
-    async def _claim(self, row: Outbox) -> bool:
-        now = utcnow()
-        earlier = await Outbox.filter(channel=row.channel, user_id=row.user_id,
-                                      status="pending", id__lt=row.id).exists()
-        if earlier:
-            return False
-        claimed = await Outbox.filter(
-            Q(id=row.id), Q(status="pending"),
-            Q(locked_until__isnull=True) | Q(locked_until__lt=now),
-        ).update(locked_until=now + LEASE)
-        return claimed == 1
+    async def _renew(self, row: Outbox) -> bool:
+        """Extend the lease just before sending, if the row is still ours and pending."""
+        renewed = await Outbox.filter(id=row.id, status="pending", claimed_by=self.name) \
+            .update(locked_until=utcnow() + LEASE)
+        return renewed == 1
 
-    async def _deliver(self, row: Outbox) -> bool | None:
-        """True if sent, False if it failed or will be retried, None if not ours now."""
-        if not await self._claim(row):
-            return None
+    async def _release(self, row: Outbox) -> None:
+        await Outbox.filter(id=row.id, claimed_by=self.name).update(locked_until=None,
+                                                                    claimed_by=None)
+
+    async def _waits_for_earlier(self, row: Outbox) -> bool:
+        return await Outbox.filter(channel=row.channel, user_id=row.user_id,
+                                   status="pending", id__lt=row.id).exists()
+
+    async def _deliver(self, row: Outbox) -> str:
+        """Send one claimed row; SENT, FAILED (given up), WAITING (retry later) or NOT_OURS."""
+        if not await self._renew(row):
+            return NOT_OURS
         paced_until = await self._paced_until(row)
         if paced_until is not None:
             # not an attempt: the row simply waits for the recipient's window to open
-            await Outbox.filter(id=row.id).update(locked_until=None, next_attempt_at=paced_until)
-            return False
+            await Outbox.filter(id=row.id).update(locked_until=None, claimed_by=None,
+                                                  next_attempt_at=paced_until)
+            return WAITING
         try:
             await self._send(row)
         except RecipientError as exc:
-            await self._failed(row, str(exc), retryable=False)
+            outcome = await self._failed(row, str(exc), retryable=False)
             await self._undeliverable(row, str(exc))
-            return False
+            return outcome
         except (ChannelAPIError, ChannelNetworkError) as exc:
             retryable = not isinstance(exc, ChannelAPIError) or exc.retryable
-            await self._failed(row, str(exc), retryable=retryable)
-            return False
+            return await self._failed(row, str(exc), retryable=retryable)
         except Exception as exc:
             log.exception("outbox %s: unexpected error via %s", row.id, row.channel)
-            await self._failed(row, repr(exc), retryable=True)
-            return False
+            return await self._failed(row, repr(exc), retryable=True)
         await Outbox.filter(id=row.id).update(status="sent", sent_at=utcnow(), locked_until=None,
-                                              attempts=row.attempts + 1)
-        return True
+                                              claimed_by=None, attempts=row.attempts + 1)
+        return SENT
 
     async def _paced_until(self, row: Outbox) -> datetime | None:
         """When the channel's per-recipient limits allow this row, if not now."""
@@ -160,12 +187,13 @@ class Sender:
         else:
             await channel.send(row.user_id, outgoing_from_dict(payload), outbox_id=row.id)
 
-    async def _failed(self, row: Outbox, error: str, *, retryable: bool) -> None:
+    async def _failed(self, row: Outbox, error: str, *, retryable: bool) -> str:
         attempts = row.attempts + 1
         give_up = not retryable or attempts >= self.max_attempts
         log.warning("outbox %s to %s via %s failed (attempt %s%s): %s", row.id, row.user_id,
                     row.channel, attempts, ", giving up" if give_up else "", error)
         await Outbox.filter(id=row.id).update(
             status="failed" if give_up else "pending", attempts=attempts, last_error=error,
-            locked_until=None, next_attempt_at=utcnow() + backoff(attempts),
+            locked_until=None, claimed_by=None, next_attempt_at=utcnow() + backoff(attempts),
         )
+        return FAILED if give_up else WAITING

@@ -18,6 +18,7 @@ class Outbox(Model):
     next_attempt_at = fields.DatetimeField()
     # a sender that claimed the row owns it until then; after a crash another may retry
     locked_until = fields.DatetimeField(null=True)
+    claimed_by = fields.CharField(max_length=96, null=True)  # the sender holding the lease
     last_error = fields.TextField(default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)

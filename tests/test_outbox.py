@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from bot import outbox
@@ -118,3 +119,47 @@ async def test_unknown_channel_fails_the_row(db: None) -> None:
     await outbox.enqueue("nowhere", "u1", OutgoingText("x"))
     await sender.flush()
     assert (await Outbox.get()).status == "failed"
+
+
+class CountingChannel:
+    """Records every delivery; a slow await lets concurrent senders interleave."""
+
+    name = "count"
+
+    def __init__(self) -> None:
+        self.delivered: list[int] = []
+
+    async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
+        await asyncio.sleep(0)
+        self.delivered.append(outbox_id)
+
+    async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
+        raise AssertionError("not used")
+
+
+async def test_two_senders_deliver_each_row_exactly_once(db: None) -> None:
+    """Replicas share the outbox: SKIP LOCKED claims plus owned leases (issue 7)."""
+    channel = CountingChannel()
+    first = Sender({"count": channel}, max_attempts=3, poll_seconds=0.01)
+    second = Sender({"count": channel}, max_attempts=3, poll_seconds=0.01)
+    for i in range(250):
+        await outbox.enqueue("count", f"u{i % 40}", OutgoingText(str(i)))
+    sent = await asyncio.gather(first.flush(), second.flush(), first.flush())
+    await first.flush()
+    assert len(channel.delivered) == len(set(channel.delivered)) == 250
+    assert sum(sent) <= 250
+    assert await Outbox.filter(status="sent").count() == 250
+
+
+async def test_a_lease_taken_over_is_not_sent_by_its_old_holder(db: None) -> None:
+    channel = CountingChannel()
+    slow = Sender({"count": channel}, max_attempts=3, poll_seconds=0.01)
+    other = Sender({"count": channel}, max_attempts=3, poll_seconds=0.01)
+    await outbox.enqueue("count", "u1", OutgoingText("x"))
+    batch = await slow._claim_batch(0)
+    assert [r.claimed_by for r in await Outbox.all()] == [slow.name]
+    # the slow sender stalls past its lease; the other takes the row over and sends it
+    await Outbox.all().update(locked_until=utcnow() - timedelta(seconds=1))
+    assert await other.flush() == 1
+    assert await slow._deliver(batch[0]) == outbox.NOT_OURS
+    assert len(channel.delivered) == 1
