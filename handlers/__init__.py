@@ -1,5 +1,5 @@
 """Handlers, one module per capability. ROUTERS is the explicit registration list."""
 
-from handlers import help, review, todo
+from handlers import help, precheck, review, todo
 
-ROUTERS = (review.router, todo.router, help.router)
+ROUTERS = (review.router, precheck.router, todo.router, help.router)
