@@ -20,7 +20,7 @@ from bot.precheck.findings import (
 from handlers.precheck_review import finding_view, findings_of, unit_chain
 from handlers.review_routing import AUTHOR_LEVEL
 from models.org import Person, Unit
-from models.precheck import PrecheckFinding, PrecheckWord
+from models.precheck import WORD_LISTS, PrecheckFinding, PrecheckWord
 from models.review import Draft, DraftState, ReviewStep
 
 router = Router("precheck")
@@ -117,7 +117,7 @@ def _words(text: str) -> list[str]:
 
 @router.command("词库")
 async def on_words(event: IncomingEvent, ctx: HandlerContext) -> None:
-    """`词库` shows the unit's lists; `词库 添加 敏感|广告 词…`, `词库 放行 词…`, `词库 删除 词…`."""
+    """`词库`: the unit's lists; `词库 添加 敏感|广告 词…`, `词库 放行 词…`, `词库 删除 词…`."""
     person = _supervisor(ctx)
     assert ctx.command is not None
     verb, _, rest = ctx.command.args.partition(" ")
@@ -181,7 +181,7 @@ async def allow_suggestions(unit_id: str) -> list[tuple[str, int]]:
 async def _show_words(ctx: HandlerContext, person: Person) -> None:
     unit: Unit = await person.unit
     rows = await PrecheckWord.filter(unit_id=unit.id).order_by("kind", "id")
-    lists = {kind: [r.word for r in rows if r.kind == kind] for kind in ("sensitive", "ad", "allow")}
+    lists = {kind: [r.word for r in rows if r.kind == kind] for kind in WORD_LISTS}
     text = ctx.render("text/precheck_words.md.j2", unit=unit.name, lists=lists,
                       suggestions=await allow_suggestions(unit.id))
     await ctx.reply(OutgoingText(text, markdown=True))

@@ -120,6 +120,8 @@ async def approval_gate(ctx: HandlerContext, draft: Draft, step: ReviewStep, *,
     if errors and not confirmed and check.asked_at is None:
         check.asked_at = now
         await check.save(update_fields=["asked_at"])
+        await ctx.audit("precheck.confirm_asked", f"draft:{draft.id}", version=draft.version,
+                        level=step.level, seqs=errors)
         await ctx.reply(ctx.text("precheck.confirm_needed", id=draft.id, seqs=errors))
         return None
     check.confirmed_at, check.confirmed_findings = now, errors

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +26,7 @@ from bot.precheck.findings import (
     SOURCE_PLATFORM,
     SOURCE_UNOFFICIAL,
 )
+from bot.precheck.lists import DATA_DIR
 from bot.precheck.personal import luhn, valid_resident_id
 from bot.precheck.sources import SOURCE_SPAN
 
@@ -97,7 +102,7 @@ def test_bank_card_luhn_raises_confidence() -> None:
 def test_id_number_starting_with_62_is_not_a_card() -> None:
     base = "62010219800101001"
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    gansu = base + "10X98765432"[sum(int(d) * w for d, w in zip(base, weights)) % 11]
+    gansu = base + "10X98765432"[sum(int(d) * w for d, w in zip(base, weights, strict=True)) % 11]
     assert kinds(f"身份证{gansu}") == [ID_NUMBER]
 
 
@@ -213,3 +218,15 @@ def test_automaton_is_cached_per_list_set() -> None:
     changed = base.with_unit(sensitive=("龙舟赛",))
     assert lexicon_for(changed) is not lexicon_for(base)
     assert lexicon_for(changed) is lexicon_for(base.with_unit(sensitive=("龙舟赛",)))
+
+
+def test_edited_list_file_is_read_again_without_restart(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    before = default_lists(data)
+    assert default_lists(data) is before  # unchanged files: the cached set
+    events = data / "sensitive_events.txt"
+    events.write_text(events.read_text("utf-8") + "龙舟赛\n", "utf-8")
+    later = time.time() + 5  # a distinct mtime even on coarse file systems
+    os.utime(events, (later, later))
+    assert "龙舟赛" in default_lists(data).sensitive

@@ -29,7 +29,8 @@ _PROVINCES = frozenset({11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 
 _ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<![\d+])(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
 _CARD = re.compile(r"(?<![\dA-Za-z])62\d{2}(?:[ -]?\d){12,15}(?![\dA-Za-z])")
-_PASSPORT = re.compile(r"(?:护照|通行证|旅行证|台胞证)[^\n\d]{0,8}?([A-Z]{1,2}\d{7,8})(?![\dA-Za-z])")
+_PASSPORT = re.compile(
+    r"(?:护照|通行证|旅行证|台胞证)[^\n\d]{0,8}?([A-Z]{1,2}\d{7,8})(?![\dA-Za-z])")
 # a number under one of these labels is the office's, meant to be public
 # (shared/precheck/public_hotlines_allowlist.txt header: 咨询电话/举报电话/服务热线/办公电话)
 _PUBLIC_LABELS = ("热线", "咨询", "举报", "投诉", "办公电话", "服务电话", "值班电话", "客服")
