@@ -230,3 +230,25 @@ def test_edited_list_file_is_read_again_without_restart(tmp_path: Path) -> None:
     later = time.time() + 5  # a distinct mtime even on coarse file systems
     os.utime(events, (later, later))
     assert "龙舟赛" in default_lists(data).sensitive
+
+
+def test_spans_index_the_draft_as_written() -> None:
+    """NFKC may change lengths (㈱ → (株)); spans still point into the original text."""
+    for text in ("㈱说明：中华民国时期，电话１３８１２３４５６７８。",
+                 "说明，中华民国时期，电话１３８１２３４５６７８。"):
+        report = precheck(text, lexicon_for(default_lists()),
+                          is_allowed_source=POLICY.is_allowed_source)
+        spans = [text[f.start:f.end] for f in report.findings]
+        assert spans == ["中华民国", "１３８１２３４５６７８"]
+        assert report.text == text
+
+
+def test_fast_normalization_equals_nfkc() -> None:
+    """The runs left out of NFKC really are NFKC-stable, so the fast path is exact."""
+    import unicodedata
+
+    from bot.precheck.findings import normalize_text
+    stable = [chr(c) for r in ((0, 0x80), (0x3001, 0x3036), (0x4E00, 0xA000)) for c in range(*r)]
+    assert all(unicodedata.normalize("NFKC", ch) == ch for ch in stable)
+    sample = "ＧＳ（２０２４）０６５０号，㈱…ﬁ　１３８。中華"
+    assert normalize_text(sample) == unicodedata.normalize("NFKC", sample)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
-from bot.precheck.findings import ERROR, Finding, normalize_text
+from bot.precheck.findings import ERROR, Finding, normalize_with_offsets
 from bot.precheck.lexicon import Lexicon
 from bot.precheck.personal import detect_personal
 from bot.precheck.sources import detect_sources
@@ -23,7 +23,7 @@ from bot.precheck.wording import (
 
 @dataclass(frozen=True)
 class Report:
-    text: str  # the normalized text the spans index
+    text: str  # the draft as written; the spans index it (the detectors saw its NFKC form)
     findings: tuple[Finding, ...]
 
     def counts(self) -> Counter[str]:
@@ -37,7 +37,7 @@ class Report:
 def precheck(text: str, lexicon: Lexicon, *, is_allowed_source: Callable[[str], bool],
              repost_url: str | None = None, today: date | None = None) -> Report:
     """All findings of a draft, in text order (the `转载：` source first)."""
-    normalized = normalize_text(text)
+    normalized, offsets = normalize_with_offsets(text)
     scan = lexicon.scan(normalized)
     lists = lexicon.lists
     findings = [
@@ -50,4 +50,12 @@ def precheck(text: str, lexicon: Lexicon, *, is_allowed_source: Callable[[str], 
         *detect_maps(normalized, scan),
         *detect_sensitive(scan),
     ]
-    return Report(normalized, tuple(sorted(findings)))
+    if offsets is not None:
+        findings = [_to_original(f, offsets) for f in findings]
+    return Report(text, tuple(sorted(findings)))
+
+
+def _to_original(finding: Finding, offsets: list[int]) -> Finding:
+    if finding.start < 0:
+        return finding
+    return replace(finding, start=offsets[finding.start], end=offsets[finding.end - 1] + 1)
