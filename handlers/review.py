@@ -10,6 +10,7 @@ from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import CardUpdate, IncomingEvent
 from handlers.lookup import account_label, find_account
+from handlers.precheck_review import approval_gate, run_precheck, split_confirmed
 from handlers.review_cards import APPROVE, REJECT, decided_card, review_card
 from handlers.review_form import DraftForm, parse_draft_form
 from handlers.review_routing import (
@@ -56,6 +57,7 @@ async def _start_version(ctx: HandlerContext, draft: Draft, author: Person) -> P
     now = utcnow()
     await DraftVersion.create(draft=draft, version=draft.version, title=draft.title,
                               body=draft.body)
+    await run_precheck(ctx, draft)
     await ReviewStep.create(draft=draft, version=draft.version, level=AUTHOR_LEVEL,
                             role="editor", assignee=author, decision=Decision.APPROVE,
                             decided_at=now)
@@ -135,10 +137,12 @@ def _apply_form(draft: Draft, form: DraftForm) -> None:
 
 @router.command("通过")
 async def on_approve_text(event: IncomingEvent, ctx: HandlerContext) -> None:
-    """`通过 #N [意见]`: the same as tapping 通过 on the card."""
+    """`通过 #N [已核] [意见]`: the same as tapping 通过 on the card (已核: findings handled)."""
     draft_id, comment = _draft_ref(ctx, "review.approve_usage")
+    confirmed, comment = split_confirmed(comment)
     draft = await _draft(draft_id, lock=True)
-    await _decide(ctx, draft, draft.level, draft.version, Decision.APPROVE, comment)
+    await _decide(ctx, draft, draft.level, draft.version, Decision.APPROVE, comment,
+                  confirmed=confirmed)
 
 
 @router.command("退回")
@@ -194,11 +198,19 @@ async def _open_step_for(ctx: HandlerContext, draft: Draft, level: int,
 
 
 async def _decide(ctx: HandlerContext, draft: Draft, level: int, version: int,
-                  decision: Decision, comment: str, *, tapped: bool = False) -> None:
+                  decision: Decision, comment: str, *, tapped: bool = False,
+                  confirmed: bool = False) -> None:
     if draft.state != DraftState.REVIEWING and not tapped:
         raise DomainError("review.not_pending", id=draft.id,
                           state=ctx.text(f"state.{draft.state}").text)
     step = await _open_step_for(ctx, draft, level, version)
+    confirms: dict[str, object] = {}
+    if decision == Decision.APPROVE:
+        # R-REV-6: the approval records the checklist and the 机审 errors it confirms
+        gate = await approval_gate(ctx, draft, step, confirmed=confirmed)
+        if gate is None:
+            return  # asked to confirm the error findings first; nothing decided
+        confirms = gate
     # the conditional update is the gate: of two racing decisions exactly one matches
     won = await ReviewStep.filter(id=step.id, decision__isnull=True).update(
         decision=decision, comment=comment, decided_at=utcnow())
@@ -206,7 +218,7 @@ async def _decide(ctx: HandlerContext, draft: Draft, level: int, version: int,
         raise DomainError("review.stale_card")
     await step.refresh_from_db()
     await ctx.audit(f"review.{decision}", f"draft:{draft.id}", version=version, level=level,
-                    comment=comment)
+                    comment=comment, **confirms)
     await ctx.notify(step.assignee_id,  # type: ignore[attr-defined]
                      CardUpdate(await decided_card(ctx.policy, ctx.settings.tz, draft, step)))
     if decision == Decision.REJECT:

@@ -10,6 +10,7 @@ from bot.events import Button, OutgoingCard, button_key
 from bot.policy import Policy
 from bot.rendering import msg, render
 from handlers.lookup import account_label
+from handlers.precheck_review import card_summary
 from handlers.review_routing import level_label, needs_chief, role_label
 from models.org import Account, Person
 from models.review import Decision, Draft, ReviewStep
@@ -53,7 +54,7 @@ async def _card(policy: Policy, tz: ZoneInfo, draft: Draft, step: ReviewStep,
     body = render("cards/review_request.md.j2", draft=draft, author=author.name,
                   note=step.escalation_note, history=await history(draft, tz),
                   chief=needs_chief(policy, draft), checklist=policy.review.checklist,
-                  show_checklist=not decided)
+                  show_checklist=not decided, precheck=await card_summary(draft))
     fields = (
         (msg("card.field_account"), account_label(account)),
         (msg("card.field_author"), author.name),

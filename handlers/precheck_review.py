@@ -1,0 +1,130 @@
+"""机审 inside the review flow: run it on each submitted version, summarise it on the card,
+and ask the reviewer to confirm error findings before 通过 (never a silent block)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.clock import utcnow
+from bot.dispatcher import HandlerContext
+from bot.precheck import ERROR, Report, WordLists, default_lists, lexicon_for, precheck, snippet
+from bot.precheck.sources import SOURCE_SPAN
+from bot.rendering import msg
+from models.org import Unit
+from models.precheck import PrecheckFinding, PrecheckWord, ReviewCheck
+from models.review import Draft, ReviewStep
+
+CARD_FIRST = 3  # findings shown on the card; 机审 #N shows all
+CONFIRM_WORD = "已核"
+
+
+@dataclass(frozen=True)
+class FindingView:
+    seq: int
+    severity: str
+    label: str
+    snippet: str
+    advice: str
+    false_positive: bool
+
+
+async def unit_chain(unit_id: str) -> list[str]:
+    """The unit and every unit above it: a supervisor's words apply to the units below."""
+    chain: list[str] = []
+    current: str | None = unit_id
+    while current and current not in chain:
+        chain.append(current)
+        current = await Unit.filter(id=current).first().values_list("parent_id", flat=True)
+    return chain
+
+
+async def unit_lists(unit_id: str) -> WordLists:
+    """The shipped lists plus the words added or allowed for this unit and those above it."""
+    rows = await PrecheckWord.filter(unit_id__in=await unit_chain(unit_id)).order_by("id") \
+        .values_list("kind", "word")
+    words: dict[str, tuple[str, ...]] = {"sensitive": (), "ad": (), "allow": ()}
+    for kind, word in rows:
+        words[kind] += (word,)
+    return default_lists().with_unit(sensitive=words["sensitive"], ad=words["ad"],
+                                     allow=words["allow"])
+
+
+def _snippet(report: Report, start: int, end: int, text: str) -> str:
+    if start == SOURCE_SPAN:
+        return msg("precheck.source_line", url=text)
+    return snippet(report.text, start, end)
+
+
+async def run_precheck(ctx: HandlerContext, draft: Draft) -> Report:
+    """Pre-review the current version and store its findings (R-REV-5: part of the record)."""
+    account = await draft.account
+    lists = await unit_lists(account.unit_id)  # type: ignore[attr-defined]
+    report = precheck(f"{draft.title}\n{draft.body}", lexicon_for(lists),
+                      is_allowed_source=ctx.policy.is_allowed_source,
+                      repost_url=draft.repost_url)
+    for seq, f in enumerate(report.findings, start=1):
+        await PrecheckFinding.create(
+            draft=draft, version=draft.version, seq=seq, kind=f.kind, severity=f.severity,
+            rule=f.rule, start=f.start, end=f.end, text=f.text[:200],
+            suggestion=f.suggestion[:200], snippet=_snippet(report, f.start, f.end, f.text)[:300])
+    counts = report.counts()
+    await ctx.audit("precheck.run", f"draft:{draft.id}", version=draft.version,
+                    errors=counts.get(ERROR, 0), findings=len(report.findings))
+    return report
+
+
+def finding_view(f: PrecheckFinding) -> FindingView:
+    return FindingView(f.seq, msg(f"precheck.severity.{f.severity}"),
+                       msg(f"precheck.kind.{f.kind}"), f.snippet,
+                       msg(f"precheck.advice.{f.kind}", suggestion=f.suggestion, rule=f.rule),
+                       f.false_positive_by_id is not None)  # type: ignore[attr-defined]
+
+
+async def findings_of(draft: Draft) -> list[PrecheckFinding]:
+    return await PrecheckFinding.filter(draft_id=draft.id, version=draft.version).order_by("seq")
+
+
+async def card_summary(draft: Draft) -> dict[str, Any]:
+    """Counts by severity and the first few open findings, for the review card."""
+    findings = await findings_of(draft)
+    open_ = [f for f in findings if f.false_positive_by_id is None]  # type: ignore[attr-defined]
+    return {
+        "total": len(findings),
+        "errors": sum(f.severity == ERROR for f in open_),
+        "warnings": sum(f.severity != ERROR for f in open_),
+        "marked": len(findings) - len(open_),
+        "first": [finding_view(f) for f in open_[:CARD_FIRST]],
+        "more": max(0, len(open_) - CARD_FIRST),
+    }
+
+
+def split_confirmed(comment: str) -> tuple[bool, str]:
+    """`通过 #N 已核 [意见]` → (True, '意见')."""
+    if comment.startswith(CONFIRM_WORD):
+        return True, comment[len(CONFIRM_WORD):].strip()
+    return False, comment
+
+
+async def approval_gate(ctx: HandlerContext, draft: Draft, step: ReviewStep, *,
+                        confirmed: bool) -> dict[str, Any] | None:
+    """Before 通过: open error findings need a confirmation (`已核` or a second 通过).
+
+    Returns what the approval confirms, for the audit record (R-REV-6), or None after
+    asking the reviewer to confirm.
+    """
+    errors = [f.seq for f in await findings_of(draft)
+              if f.severity == ERROR and f.false_positive_by_id is None]  # type: ignore[attr-defined]
+    check, _ = await ReviewCheck.get_or_create(step_id=step.id)
+    now = utcnow()
+    if errors and not confirmed and check.asked_at is None:
+        check.asked_at = now
+        await check.save(update_fields=["asked_at"])
+        await ctx.audit("precheck.confirm_asked", f"draft:{draft.id}", version=draft.version,
+                        level=step.level, seqs=errors)
+        await ctx.reply(ctx.text("precheck.confirm_needed", id=draft.id, seqs=errors))
+        return None
+    check.confirmed_at, check.confirmed_findings = now, errors
+    check.checklist = list(ctx.policy.review.checklist)
+    await check.save()
+    return {"checklist": check.checklist, "precheck_confirmed": errors}

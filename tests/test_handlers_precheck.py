@@ -1,0 +1,145 @@
+"""机审 through the router: findings on the card, 机审 #N, 误报, confirmation before 通过,
+and 词库 edits that take effect on the next draft without a restart."""
+
+from __future__ import annotations
+
+import json
+
+from models.precheck import PrecheckFinding, PrecheckWord, ReviewCheck
+from models.review import Draft, DraftState, ReviewStep
+from models.system import AuditEvent
+from tests.conftest import Harness
+
+ID_DRAFT = ("投稿 黔江文旅\n低保公示\n申请人张某某，身份证号500114199003071238，"
+            "联系电话13912345678。")
+CLEAN_DRAFT = "投稿 黔江文旅\n秋季旅游节开幕\n10月1日，黔江秋季旅游节在濯水古镇开幕。"
+
+
+async def _audit(action: str) -> list[dict[str, object]]:
+    rows = await AuditEvent.filter(action=action).order_by("seq").values_list("data", flat=True)
+    return [json.loads(r) for r in rows]
+
+
+async def test_findings_are_stored_and_shown_on_the_card(bot: Harness) -> None:
+    """rule R-REV-8: the ID number is an error on the card, with its place in the text."""
+    await bot.say("wangwu", ID_DRAFT)
+    findings = await PrecheckFinding.filter(draft_id=1, version=1).order_by("seq")
+    assert [(f.seq, f.kind, f.severity) for f in findings] == [
+        (1, "id_number", "error"), (2, "mobile", "warn")]
+    card = await bot.live_card("zhangming")
+    body = card["body_md"]
+    assert "机审提示**：错误 1 条，提醒 1 条" in body
+    assert "1. [错误] 身份证号：" in body and "【500114199003071238】" in body
+    assert "通过 #1 已核" in body
+    assert (await _audit("precheck.run"))[-1] == {"version": 1, "errors": 1, "findings": 2}
+
+
+async def test_clean_draft_card_has_no_precheck_block(bot: Harness) -> None:
+    await bot.say("wangwu", CLEAN_DRAFT)
+    assert "机审提示" not in (await bot.live_card("zhangming"))["body_md"]
+    assert "未发现问题" in await bot.say("zhangming", "机审 #1")
+
+
+async def test_error_needs_a_second_tap(bot: Harness) -> None:
+    """Never a silent block: the first tap asks, the second approves and records it."""
+    await bot.say("wangwu", ID_DRAFT)
+    card = await bot.live_card("zhangming")
+    reply = await bot.tap("zhangming", bot.key(card, "通过"))
+    assert "错误级机审提示（第 1 条" in reply and "已核" in reply
+    step = await ReviewStep.get(draft_id=1, level=2)
+    assert step.decision is None
+    assert await bot.tap("zhangming", bot.key(card, "通过")) == ""
+    await step.refresh_from_db()
+    assert step.decision == "approve"
+    check = await ReviewCheck.get(step_id=step.id)
+    assert check.confirmed_findings == [1] and len(check.checklist) == 12
+    approval = (await _audit("review.approve"))[-1]
+    assert approval["precheck_confirmed"] == [1]
+    assert approval["checklist"][0].startswith("是否涉及国家秘密")  # rule R-REV-6
+
+
+async def test_approve_text_with_confirmation(bot: Harness) -> None:
+    await bot.say("wangwu", ID_DRAFT)
+    reply = await bot.say("zhangming", "通过 #1")
+    assert "请确认已处理" in reply
+    assert "已通过稿件 #1" in await bot.say("zhangming", "通过 #1 已核 身份证号已遮盖")
+    step = await ReviewStep.get(draft_id=1, level=2)
+    assert step.comment == "身份证号已遮盖"
+    # the final level has its own confirmation, in one message
+    assert "已通过稿件 #1" in await bot.say("liufang", "通过 ＃1 已核")
+    assert (await Draft.get(id=1)).state == DraftState.APPROVED
+
+
+async def test_clean_draft_approval_records_the_checklist(bot: Harness) -> None:
+    await bot.say("wangwu", CLEAN_DRAFT)
+    assert "已通过稿件 #1" in await bot.say("zhangming", "通过 #1")
+    approval = (await _audit("review.approve"))[-1]
+    assert len(approval["checklist"]) == 12 and approval["precheck_confirmed"] == []
+
+
+async def test_show_all_findings(bot: Harness) -> None:
+    await bot.say("wangwu", ID_DRAFT)
+    text = await bot.say("zhangming", "机审 #1")
+    assert "共 2 条" in text and "1. [错误] 身份证号" in text and "2. [提醒] 手机号" in text
+    assert "去标识化（R-REV-8）" in text
+    assert "不是稿件 #1 的起草人或审核人" in await bot.say("sunli", "机审 #1")
+    assert "没有找到稿件 #9" in await bot.say("zhangming", "机审 #9")
+    assert "机审 #稿件号" in await bot.say("zhangming", "机审 1")
+
+
+async def test_false_positive_mark_clears_the_error(bot: Harness) -> None:
+    await bot.say("wangwu", ID_DRAFT)
+    assert "当前版本的审核人" in await bot.say("wangwu", "误报 #1 1")  # the author
+    assert "当前版本的审核人" in await bot.say("liufang", "误报 #1 1")
+    assert "没有第 7 条" in await bot.say("zhangming", "误报 #1 7")
+    assert "标记误报：" in await bot.say("zhangming", "误报 #1 一")
+    assert "第 1 条机审提示标记为误报" in await bot.say("zhangming", "误报 #1 1")
+    assert "此前已标记" in await bot.say("zhangming", "误报 #1 1")
+    finding = await PrecheckFinding.get(draft_id=1, seq=1)
+    assert finding.false_positive_by_id == "zhangming"  # type: ignore[attr-defined]
+    assert "（已标为误报）" in await bot.say("zhangming", "机审 #1")
+    # no open error left: one tap approves
+    card = await bot.live_card("zhangming")
+    assert await bot.tap("zhangming", bot.key(card, "通过")) == ""
+    assert (await ReviewStep.get(draft_id=1, level=2)).decision == "approve"
+
+
+async def test_words_commands_take_effect_without_restart(bot: Harness) -> None:
+    """rule R-REV-7: a supervisor's sensitive word flags the next draft of units below."""
+    assert "只有主管单位人员" in await bot.say("zhangming", "词库 添加 敏感 龙舟赛")
+    assert "已加入敏感词：龙舟赛" in await bot.say("zhaoqiang", "词库 添加 敏感 龙舟赛")
+    await bot.say("wangwu", "投稿 黔江文旅\n龙舟赛预告\n端午节将举行龙舟赛。")
+    kinds = await PrecheckFinding.filter(draft_id=1).values_list("kind", flat=True)
+    assert kinds == ["sensitive_event"]
+    assert "本地敏感事件" in (await bot.live_card("zhangming"))["body_md"]
+
+    await bot.say("zhangming", "误报 #1 1")
+    listing = await bot.say("zhaoqiang", "词库")
+    assert "敏感词：龙舟赛" in listing and "- 龙舟赛（1 次）" in listing
+    assert "已加入放行词：龙舟赛" in await bot.say("zhaoqiang", "词库 放行 龙舟赛")
+    assert "建议放行" not in await bot.say("zhaoqiang", "词库")
+    await bot.say("lisi", "投稿 黔江文旅\n龙舟赛回顾\n龙舟赛圆满结束。")
+    assert await PrecheckFinding.filter(draft_id=2).count() == 0
+
+    assert "已删除：龙舟赛" in await bot.say("zhaoqiang", "词库 删除 龙舟赛")
+    assert await PrecheckWord.all().count() == 0
+    assert "词库用法" in await bot.say("zhaoqiang", "词库 添加 其他 词")
+    assert "词库用法" in await bot.say("zhaoqiang", "词库 放行 一")
+
+
+async def test_repost_from_platform_is_on_the_card(bot: Harness) -> None:
+    """rule R-REV-4: the 转载 line is checked; a self-media source goes to the chief."""
+    await bot.say("wangwu", "投稿 黔江文旅\n转载：https://www.toutiao.com/a1\n转发\n正文。")
+    body = (await bot.live_card("zhangming"))["body_md"]
+    assert "平台链接：转载：https://www.toutiao.com/a1" in body
+    await bot.say("zhangming", "通过 #1")
+    assert ["审核环节", "三审三校·主要负责人"] in (await bot.live_card("chenwei"))["fields"]
+
+
+async def test_revision_is_prechecked_again(bot: Harness) -> None:
+    await bot.say("wangwu", ID_DRAFT)
+    await bot.say("zhangming", "退回 #1 请遮盖身份证号")
+    await bot.say("wangwu", "修改 #1\n低保公示\n申请人张某某，身份证号500114********1238。")
+    assert await PrecheckFinding.filter(draft_id=1, version=2).count() == 0
+    assert await PrecheckFinding.filter(draft_id=1, version=1).count() == 2
+    assert "机审提示" not in (await bot.live_card("zhangming"))["body_md"]
