@@ -94,6 +94,7 @@ def create_app(settings: Settings) -> web.Application:
 
     sender = Sender(channels, max_attempts=settings.outbox_max_attempts,
                     poll_seconds=settings.outbox_poll_seconds,
+                    lease_seconds=settings.outbox_lease_seconds,
                     on_undeliverable=undeliverable)
     dispatcher = Dispatcher(settings, load_policy(settings.policy), on_commit=sender.wake)
     dispatcher.include_routers(*ROUTERS)

@@ -39,6 +39,8 @@ class Settings:
     max_message_chars: int = 10000
     outbox_poll_seconds: float = 1.0
     outbox_max_attempts: int = 10
+    # how long a sender owns the rows it claimed; after a crash others wait this long
+    outbox_lease_seconds: float = 60.0
     db_generate_schemas: bool = True
 
     # --- 企业微信 / 政务微信 channel (each channel adds its keys in its own block) ---
@@ -119,10 +121,10 @@ def _check(settings: Settings) -> None:
         if getattr(settings, key) < 1:
             raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
                                   expected=msg("config.expect_positive")))
-    if settings.outbox_poll_seconds <= 0:
-        raise ConfigError(msg("config.bad_value", key="outbox_poll_seconds",
-                              value=settings.outbox_poll_seconds,
-                              expected=msg("config.expect_positive")))
+    for key in ("outbox_poll_seconds", "outbox_lease_seconds"):
+        if getattr(settings, key) <= 0:
+            raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
+                                  expected=msg("config.expect_positive")))
     _check_dingtalk(settings)
     _check_wecom(settings)
 

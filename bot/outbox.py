@@ -30,7 +30,7 @@ from models.system import Outbox
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
+DEFAULT_LEASE_SECONDS = 60.0
 MAX_BACKOFF_SECONDS = 600
 BATCH = 100
 SENT, FAILED, WAITING, NOT_OURS = "sent", "failed", "waiting", "not_ours"
@@ -53,11 +53,13 @@ class Sender:
     """Delivers due outbox rows through the channel adapters."""
 
     def __init__(self, channels: Mapping[str, Channel], *, max_attempts: int,
-                 poll_seconds: float, on_undeliverable: UndeliverableHook | None = None) -> None:
+                 poll_seconds: float, on_undeliverable: UndeliverableHook | None = None,
+                 lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
         self.channels = channels
         self.max_attempts = max_attempts
         self.poll_seconds = poll_seconds
         self.on_undeliverable = on_undeliverable
+        self.lease = timedelta(seconds=lease_seconds)
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
 
@@ -107,13 +109,13 @@ class Sender:
                 .filter(self._due(now), id__gt=after).order_by("id").limit(BATCH)
             if rows:
                 await Outbox.filter(id__in=[r.id for r in rows]).update(
-                    locked_until=now + LEASE, claimed_by=self.name)
+                    locked_until=now + self.lease, claimed_by=self.name)
         return list(rows)
 
     async def _renew(self, row: Outbox) -> bool:
         """Extend the lease just before sending, if the row is still ours and pending."""
         renewed = await Outbox.filter(id=row.id, status="pending", claimed_by=self.name) \
-            .update(locked_until=utcnow() + LEASE)
+            .update(locked_until=utcnow() + self.lease)
         return renewed == 1
 
     async def _release(self, row: Outbox) -> None:

@@ -55,6 +55,9 @@ log = logging.getLogger(__name__)
 NAME = "wecom"
 MAX_BODY_BYTES = 64 * 1024  # a real callback is a few KB; anything larger is refused
 TEXT_MAX_BYTES = 2048  # message/send text and markdown content
+# longer than the default outbox lease (a crashed sender's rows are retried after it),
+# short enough that a person asking the same thing twice soon gets the answer twice
+DUPLICATE_CHECK_SECONDS = 120
 ROBOT_MAX_BYTES = 4096  # group robot markdown content
 TASK_ID_MAX = 128
 CODE_LIFETIME = timedelta(hours=72)  # response_code: single use, 72 h (doc 94945)
@@ -116,7 +119,10 @@ def card_text(card: OutgoingCard) -> str:
 
 def text_body(text: str, *, markdown: bool) -> dict[str, Any]:
     kind = "markdown" if markdown else "text"
-    return {"msgtype": kind, kind: {"content": clip_bytes(text, TEXT_MAX_BYTES)}}
+    # A sender that dies between sending and recording the send retries the row after
+    # its lease; the platform's duplicate check then drops the repeat (message/send doc).
+    return {"msgtype": kind, kind: {"content": clip_bytes(text, TEXT_MAX_BYTES)},
+            "enable_duplicate_check": 1, "duplicate_check_interval": DUPLICATE_CHECK_SECONDS}
 
 
 class WeComChannel:

@@ -4,6 +4,7 @@ callbacks, both speaking the documented protocol (../shared/PROTOCOLS.md §1–3
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ class FakeWeCom:
     _tokens: set[str] = field(default_factory=set)
     _codes: dict[str, str] = field(default_factory=dict)  # response_code -> task_id
     _seq: Any = field(default_factory=lambda: itertools.count(1))
+    # enable_duplicate_check: (touser, msgtype, content) -> when it was last shown
+    _shown: dict[tuple[str, str, str], float] = field(default_factory=dict)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -128,13 +131,27 @@ class FakeWeCom:
         if body["touser"] in self.invalid_users:
             return web.json_response({"errcode": 81013, "errmsg": "user & party & tag all invalid",
                                       "invaliduser": body["touser"]})
-        call.ok = True
+        call.ok = not self._repeated(body)
         answer: dict[str, Any] = {"errcode": 0, "errmsg": "ok", "msgid": f"m{next(self._seq)}"}
         if body["msgtype"] == "template_card":
             code = f"send-code-{next(self._seq)}"
             self._codes[code] = body["template_card"]["task_id"]
             answer["response_code"] = code
         return web.json_response(answer)
+
+    def _repeated(self, body: dict[str, Any]) -> bool:
+        """The platform's duplicate check: the same content to the same member within the
+        interval is accepted but not shown again."""
+        if not body.get("enable_duplicate_check"):
+            return False
+        kind = body["msgtype"]
+        key = (body["touser"], kind, json.dumps(body.get(kind), sort_keys=True))
+        now = time.monotonic()
+        last = self._shown.get(key)
+        if last is not None and now - last < body.get("duplicate_check_interval", 1800):
+            return True
+        self._shown[key] = now
+        return False
 
     async def _update(self, request: web.Request) -> web.Response:
         call = await self._record(request)
