@@ -18,6 +18,9 @@ from bot.rendering import msg
 
 ENV_PREFIX = "GOVMEDIA_"
 DB_SCHEMES = ("sqlite://", "postgres://", "psycopg://", "mysql://")
+LOG_FORMATS = ("text", "json")
+OPS_SECONDS = ("health_db_timeout_seconds", "health_heartbeat_max_age_seconds",
+               "health_outbox_max_age_seconds")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,14 @@ class Settings:
     # --- 钉钉 channel ---
 
     # --- reminders and scheduler ---
+
+    # --- operations: logs and /healthz ---
+    log_format: str = "text"  # text | json (one JSON object per line)
+    health_db_timeout_seconds: float = 2.0
+    # a background loop (outbox sender, scheduler) that has not beaten for longer is dead
+    health_heartbeat_max_age_seconds: float = 120.0
+    # an undelivered outbox message older than this makes /healthz unhealthy
+    health_outbox_max_age_seconds: float = 900.0
 
     @property
     def tz(self) -> ZoneInfo:
@@ -91,10 +102,13 @@ def _check(settings: Settings) -> None:
         if getattr(settings, key) < 1:
             raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
                                   expected=msg("config.expect_positive")))
-    if settings.outbox_poll_seconds <= 0:
-        raise ConfigError(msg("config.bad_value", key="outbox_poll_seconds",
-                              value=settings.outbox_poll_seconds,
-                              expected=msg("config.expect_positive")))
+    for key in ("outbox_poll_seconds", *OPS_SECONDS):
+        if getattr(settings, key) <= 0:
+            raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
+                                  expected=msg("config.expect_positive")))
+    if settings.log_format not in LOG_FORMATS:
+        raise ConfigError(msg("config.bad_value", key="log_format", value=settings.log_format,
+                              expected=msg("ops.expect_log_format")))
 
 
 def _read_file(path: str) -> dict[str, Any]:
