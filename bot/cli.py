@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -13,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import audit, orgfile
+from bot import audit, logs, orgfile
 from bot.config import Settings, load_settings, with_overrides
 from bot.db import close_db, init_db
 from bot.errors import ConfigError
@@ -129,8 +128,7 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings.log_level, settings.log_format)
     if args.command == "serve":
         return _serve(settings)
     jobs: dict[tuple[str, str], Callable[[], Awaitable[int]]] = {
