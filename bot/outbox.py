@@ -64,8 +64,9 @@ class Sender:
         self._wake.set()
 
     async def run(self) -> None:
-        """Until stopped: deliver what is due, then sleep until woken or the poll interval."""
-        while not self._stopping:
+        """Deliver what is due, then sleep until woken or the poll interval; after stop(),
+        return once the pass in progress (or, if it was asleep, one last pass) is done."""
+        while True:
             if self.heartbeat is not None:
                 self.heartbeat.beat()
             try:
