@@ -17,8 +17,7 @@ from bot.db import init_db
 from tortoise.transactions import in_transaction
 
 SERVERS = {"postgres": ("127.0.0.1", 5432), "mysql": ("127.0.0.1", 3306)}
-# parallel checkouts on one server each need their own scratch database
-TEST_DB = os.environ.get("GOVMEDIA_TEST_DB", "govmedia_test")
+TEST_DB = "govmedia_test"
 URLS = {
     "sqlite": "sqlite://:memory:",
     "postgres": f"postgres://postgres@127.0.0.1:5432/{TEST_DB}",
