@@ -9,20 +9,30 @@ from collections.abc import AsyncIterator, Callable
 import aiohttp
 from aiohttp import web
 
-from bot import demo
+from bot import demo, ops
 from bot.channels import dingtalk, dingtalk_web, sim, wecom
 from bot.channels.base import Channel
 from bot.config import Settings
 from bot.db import close_db, init_db
 from bot.dispatcher import Dispatcher
 from bot.events import IncomingEvent
-from bot.keys import channels_key, dispatcher_key, http_key, sender_key, settings_key, tasks_key
+from bot.health import Health
+from bot.keys import (
+    channels_key,
+    dispatcher_key,
+    health_key,
+    http_key,
+    metrics_key,
+    sender_key,
+    settings_key,
+    tasks_key,
+)
+from bot.metrics import Metrics
 from bot.outbox import Sender
 from bot.policy import load_policy
 from bot.tasks import BackgroundTasks
 from handlers import ROUTERS
 from handlers.delivery import report_undeliverable
-from models.system import Outbox
 
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=15)
 DRAIN_SECONDS = 10
@@ -60,16 +70,14 @@ async def channels_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def sender_ctx(app: web.Application) -> AsyncIterator[None]:
-    loop_task = asyncio.create_task(app[sender_key].run())
+    sender = app[sender_key]
+    loop_task = asyncio.create_task(sender.run())
     yield
-    loop_task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await loop_task
-
-
-async def healthz(request: web.Request) -> web.Response:
-    pending = await Outbox.filter(status="pending").count()
-    return web.json_response({"status": "ok", "outbox_pending": pending})
+    # let the pass in progress finish (no row left half-delivered), then cancel
+    sender.stop()
+    # on timeout wait_for cancels it; a claimed row's lease then expires and it is retried
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(loop_task, DRAIN_SECONDS)
 
 
 def build_channels(settings: Settings) -> dict[str, Channel]:
@@ -89,25 +97,35 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application()
     app[settings_key] = settings
     channels = build_channels(settings)
+    metrics = Metrics()
+    health = Health()
+    health.add_check("database", ops.database_check(settings.health_db_timeout_seconds))
+    health.add_check("outbox", ops.outbox_check(settings.health_outbox_max_age_seconds))
+
     async def undeliverable(channel: str, user_id: str, reason: str) -> None:
         await report_undeliverable(settings, channel, user_id, reason)
 
     sender = Sender(channels, max_attempts=settings.outbox_max_attempts,
                     poll_seconds=settings.outbox_poll_seconds,
                     lease_seconds=settings.outbox_lease_seconds,
-                    on_undeliverable=undeliverable)
-    dispatcher = Dispatcher(settings, load_policy(settings.policy), on_commit=sender.wake)
+                    on_undeliverable=undeliverable, metrics=metrics,
+                    heartbeat=health.heartbeat("outbox_sender",
+                                               settings.health_heartbeat_max_age_seconds))
+    dispatcher = Dispatcher(settings, load_policy(settings.policy), on_commit=sender.wake,
+                            metrics=metrics)
     dispatcher.include_routers(*ROUTERS)
     tasks = BackgroundTasks()
     app[channels_key] = channels
     app[sender_key] = sender
     app[dispatcher_key] = dispatcher
     app[tasks_key] = tasks
+    app[metrics_key] = metrics
+    app[health_key] = health
 
     def feed(event: IncomingEvent) -> None:
         tasks.spawn(dispatcher.feed(event))
 
-    app.router.add_get("/healthz", healthz)
+    app.router.add_routes(ops.routes())
     if settings.sim_enabled:
         app.router.add_routes(sim.routes(feed))
         app.router.add_get("/", _redirect_to_sim)
@@ -115,16 +133,17 @@ def create_app(settings: Settings) -> web.Application:
         callback = wecom.Callback(settings, spawn=tasks.spawn, feed=dispatcher.feed,
                                   wake=sender.wake)
         app.router.add_routes(wecom.routes(callback))
-    # channel contexts (routes added here, connections held): between tasks and sender
+    # channel contexts (routes added here, connections held)
     channel_ctxs: list[Callable[[web.Application], AsyncIterator[None]]] = []
     # 钉钉
     ding = channels.get(dingtalk.NAME)
     if isinstance(ding, dingtalk.DingTalkChannel):
         channel_ctxs.append(dingtalk_web.install(app, ding, feed))
-    # teardown runs in reverse: the sender stops first, channels stop taking events,
-    # tasks drain, then the DB closes
-    app.cleanup_ctx.extend([http_ctx, db_ctx, channels_ctx, tasks_ctx, *channel_ctxs,
-                            sender_ctx])
+    # teardown runs in reverse: channels stop taking events, in-flight handlers finish
+    # while the sender still delivers their replies, then the sender finishes its pass,
+    # then the DB closes (SIGTERM too)
+    app.cleanup_ctx.extend([http_ctx, db_ctx, channels_ctx, sender_ctx, tasks_ctx,
+                            *channel_ctxs])
     return app
 
 

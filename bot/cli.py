@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -13,8 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import audit, ledger_io, orgfile
-from bot.config import Settings, load_settings, with_overrides
+from bot import audit, backup, ledger_io, logs, orgfile
+from bot.config import Settings, load_settings, sqlite_path, with_overrides
 from bot.db import close_db, init_db
 from bot.errors import ConfigError
 from bot.policy import load_policy
@@ -48,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help=msg("cli.db_help")).add_subparsers(dest="action",
                                                                       required=True)
     db.add_parser("upgrade", help=msg("cli.db_upgrade_help"))
+    db.add_parser("backup", help=msg("ops.cli_backup_help")).add_argument("file")
     return parser
 
 
@@ -150,6 +150,23 @@ async def _accounts_export(settings: Settings, fmt: str, output: str | None) -> 
     return 0
 
 
+async def _db_backup(settings: Settings, file: str) -> int:
+    """Without Tortoise: the copy must not create or change any table."""
+    source = sqlite_path(settings.database_url)
+    if source is None:
+        in_memory = settings.database_url.startswith("sqlite://")
+        print(msg("ops.backup_memory") if in_memory else
+              backup.dump_hint(settings.database_url, file), file=sys.stderr)
+        return 2
+    try:
+        size = await backup.sqlite_backup(source, Path(file))
+    except backup.BackupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(msg("ops.backup_done", path=file, size=size))
+    return 0
+
+
 def _serve(settings: Settings) -> int:
     from bot.app import create_app
 
@@ -174,10 +191,11 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings.log_level, settings.log_format)
     if args.command == "serve":
         return _serve(settings)
+    if (args.command, args.action) == ("db", "backup"):
+        return asyncio.run(_db_backup(settings, args.file))
     jobs: dict[tuple[str, str], Callable[[], Awaitable[int]]] = {
         ("org", "load"): lambda: _org_load(args.file),
         ("org", "export"): _org_export,

@@ -20,6 +20,9 @@ ENV_PREFIX = "GOVMEDIA_"
 DB_SCHEMES = ("sqlite://", "postgres://", "psycopg://", "mysql://")
 DINGTALK_REQUIRED = ("dingtalk_app_key", "dingtalk_app_secret", "dingtalk_robot_code")
 WECOM_KEYS = ("wecom_corp_id", "wecom_agent_id", "wecom_secret", "wecom_token", "wecom_aes_key")
+LOG_FORMATS = ("text", "json")
+OPS_SECONDS = ("health_db_timeout_seconds", "health_heartbeat_max_age_seconds",
+               "health_outbox_max_age_seconds")
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,14 @@ class Settings:
     dingtalk_card_callback_url: str = ""
 
     # --- reminders and scheduler ---
+
+    # --- operations: logs and /healthz ---
+    log_format: str = "text"  # text | json (one JSON object per line)
+    health_db_timeout_seconds: float = 2.0
+    # a background loop (outbox sender, scheduler) that has not beaten for longer is dead
+    health_heartbeat_max_age_seconds: float = 120.0
+    # an undelivered outbox message older than this makes /healthz unhealthy
+    health_outbox_max_age_seconds: float = 900.0
 
     @property
     def tz(self) -> ZoneInfo:
@@ -121,10 +132,13 @@ def _check(settings: Settings) -> None:
         if getattr(settings, key) < 1:
             raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
                                   expected=msg("config.expect_positive")))
-    for key in ("outbox_poll_seconds", "outbox_lease_seconds"):
+    for key in ("outbox_poll_seconds", "outbox_lease_seconds", *OPS_SECONDS):
         if getattr(settings, key) <= 0:
             raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
                                   expected=msg("config.expect_positive")))
+    if settings.log_format not in LOG_FORMATS:
+        raise ConfigError(msg("config.bad_value", key="log_format", value=settings.log_format,
+                              expected=msg("ops.expect_log_format")))
     _check_dingtalk(settings)
     _check_wecom(settings)
 

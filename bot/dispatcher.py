@@ -29,6 +29,7 @@ from bot.events import (
     group_address,
     parse_button_key,
 )
+from bot.metrics import DUPLICATE, ERROR, HANDLED, REJECTED, Metrics
 from bot.policy import Policy
 from bot.rendering import msg, render
 from models.org import Person
@@ -75,6 +76,8 @@ class HandlerContext:
     args: list[str] = field(default_factory=list)
     person: Person | None = None
     queued: int = 0
+    metrics: Metrics = field(default_factory=Metrics)
+    committed: list[Callable[[], None]] = field(default_factory=list)
 
     async def reply(self, message: Outgoing) -> None:
         """Answer the person who sent the event, on the channel it came from."""
@@ -104,6 +107,10 @@ class HandlerContext:
 
     async def audit(self, action: str, subject: str, **data: Any) -> None:
         await audit.append(self.event.user.user_id, action, subject, data)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run callback once the handler's transaction has committed (e.g. metrics)."""
+        self.committed.append(callback)
 
     def require_person(self) -> Person:
         if self.person is None:
@@ -150,10 +157,12 @@ class Dispatcher:
     """Feeds each event to the first matching handler, exactly once per event id."""
 
     def __init__(self, settings: Settings, policy: Policy,
-                 on_commit: Callable[[], None] = lambda: None) -> None:
+                 on_commit: Callable[[], None] = lambda: None,
+                 metrics: Metrics | None = None) -> None:
         self.settings = settings
         self.policy = policy
         self.on_commit = on_commit
+        self.metrics = metrics or Metrics()
         self.commands: dict[str, Handler] = {}
         self.actions: dict[str, Handler] = {}
 
@@ -167,19 +176,31 @@ class Dispatcher:
 
     async def feed(self, event: IncomingEvent) -> bool:
         """Handle one event; False if it was a duplicate and nothing was done."""
-        try:
-            await self._run(event, self._route(event))
-        except _Duplicate:
-            log.info("duplicate event %s/%s ignored", event.channel, event.event_id)
+        outcome = await self._outcome(event)
+        self.metrics.inbound_events.labels(channel=event.channel, outcome=outcome).inc()
+        if outcome == DUPLICATE:
+            log.info("duplicate event %s/%s ignored", event.channel, event.event_id,
+                     extra=_log_extra(event))
             return False
-        except DomainError as exc:
-            await self._answer_only(event, OutgoingText(exc.text()))
-        except Exception:
-            log.exception("handler failed for %s event %s", event.channel, event.event_id)
-            await self._answer_only(event, OutgoingText(msg("common.internal_error",
-                                                            event_id=event.event_id)))
         self.on_commit()
         return True
+
+    async def _outcome(self, event: IncomingEvent) -> str:
+        try:
+            ctx = await self._run(event, self._route(event))
+        except _Duplicate:
+            return DUPLICATE
+        except DomainError as exc:
+            return await self._answer_only(event, OutgoingText(exc.text()), REJECTED)
+        except Exception:
+            log.exception("handler failed for %s event %s", event.channel, event.event_id,
+                          extra=_log_extra(event))
+            return await self._answer_only(event, OutgoingText(msg("common.internal_error",
+                                                                   event_id=event.event_id)),
+                                           ERROR)
+        for callback in ctx.committed:
+            callback()
+        return HANDLED
 
     def _route(self, event: IncomingEvent) -> tuple[Handler, Command | None, list[str]]:
         if event.kind is EventKind.CARD_ACTION:
@@ -201,13 +222,15 @@ class Dispatcher:
         return self.commands[command.name], command, []
 
     async def _run(self, event: IncomingEvent,
-                   route: tuple[Handler, Command | None, list[str]]) -> None:
+                   route: tuple[Handler, Command | None, list[str]]) -> HandlerContext:
         handler, command, args = route
         async with in_transaction():
             await self._record(event)
             person = await Person.by_address(event.channel, event.user.user_id)
-            ctx = HandlerContext(event, self.settings, self.policy, command, args, person)
+            ctx = HandlerContext(event, self.settings, self.policy, command, args, person,
+                                 metrics=self.metrics)
             await handler(event, ctx)
+        return ctx
 
     async def _record(self, event: IncomingEvent) -> None:
         try:
@@ -215,18 +238,24 @@ class Dispatcher:
         except IntegrityError:
             raise _Duplicate from None
 
-    async def _answer_only(self, event: IncomingEvent, message: Outgoing) -> None:
-        """Record the event and send one reply, changing nothing else."""
+    async def _answer_only(self, event: IncomingEvent, message: Outgoing, outcome: str) -> str:
+        """Record the event and send one reply, changing nothing else; the outcome."""
         try:
             async with in_transaction():
                 await self._record(event)
                 await outbox.enqueue(event.channel, event.user.user_id, message)
         except _Duplicate:
-            log.info("duplicate event %s/%s ignored", event.channel, event.event_id)
+            return DUPLICATE
+        return outcome
 
 
 class _Duplicate(Exception):
     pass
+
+
+def _log_extra(event: IncomingEvent) -> dict[str, str]:
+    """Structured log fields (JSON logs show them): never the text of the event."""
+    return {"platform": event.channel, "event_id": event.event_id}
 
 
 def _raiser(exc: Exception) -> Handler:

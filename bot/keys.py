@@ -8,6 +8,8 @@ from aiohttp import web
 from bot.channels.base import Channel
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
+from bot.health import Health
+from bot.metrics import Metrics
 from bot.outbox import Sender
 from bot.tasks import BackgroundTasks
 
@@ -17,3 +19,5 @@ dispatcher_key = web.AppKey("dispatcher", Dispatcher)
 channels_key = web.AppKey("channels", dict[str, Channel])
 tasks_key = web.AppKey("tasks", BackgroundTasks)
 sender_key = web.AppKey("sender", Sender)
+health_key = web.AppKey("health", Health)
+metrics_key = web.AppKey("metrics", Metrics)

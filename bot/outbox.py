@@ -26,6 +26,8 @@ from bot.channels.base import Channel
 from bot.clock import utcnow
 from bot.errors import ChannelAPIError, ChannelNetworkError, RecipientError
 from bot.events import CardUpdate, Outgoing, OutgoingCard, outgoing_from_dict
+from bot.health import Heartbeat
+from bot.metrics import Metrics
 from models.system import Outbox
 
 log = logging.getLogger(__name__)
@@ -54,25 +56,39 @@ class Sender:
 
     def __init__(self, channels: Mapping[str, Channel], *, max_attempts: int,
                  poll_seconds: float, on_undeliverable: UndeliverableHook | None = None,
-                 lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
+                 lease_seconds: float = DEFAULT_LEASE_SECONDS, metrics: Metrics | None = None,
+                 heartbeat: Heartbeat | None = None) -> None:
         self.channels = channels
         self.max_attempts = max_attempts
         self.poll_seconds = poll_seconds
         self.on_undeliverable = on_undeliverable
         self.lease = timedelta(seconds=lease_seconds)
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.metrics = metrics or Metrics()
+        self.heartbeat = heartbeat
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
         self._wake.set()
 
+    def stop(self) -> None:
+        """Ask run() to return after the pass in progress (graceful shutdown)."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
-        """Forever: deliver what is due, then sleep until woken or the poll interval."""
+        """Deliver what is due, then sleep until woken or the poll interval; after stop(),
+        return once the pass in progress (or, if it was asleep, one last pass) is done."""
         while True:
+            if self.heartbeat is not None:
+                self.heartbeat.beat()
             try:
                 await self.flush()
             except Exception:
                 log.exception("outbox pass failed")
+            if self._stopping:
+                return
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
@@ -148,8 +164,11 @@ class Sender:
         except Exception as exc:
             log.exception("outbox %s: unexpected error via %s", row.id, row.channel)
             return await self._failed(row, repr(exc), retryable=True)
-        await Outbox.filter(id=row.id).update(status="sent", sent_at=utcnow(), locked_until=None,
+        sent_at = utcnow()
+        await Outbox.filter(id=row.id).update(status="sent", sent_at=sent_at, locked_until=None,
                                               claimed_by=None, attempts=row.attempts + 1)
+        self.metrics.delivery_seconds.labels(channel=row.channel).observe(
+            (sent_at - row.created_at).total_seconds())
         return SENT
 
     async def _paced_until(self, row: Outbox) -> datetime | None:
@@ -194,6 +213,8 @@ class Sender:
         give_up = not retryable or attempts >= self.max_attempts
         log.warning("outbox %s to %s via %s failed (attempt %s%s): %s", row.id, row.user_id,
                     row.channel, attempts, ", giving up" if give_up else "", error)
+        self.metrics.delivery_failures.labels(channel=row.channel,
+                                              final=str(give_up).lower()).inc()
         await Outbox.filter(id=row.id).update(
             status="failed" if give_up else "pending", attempts=attempts, last_error=error,
             locked_until=None, claimed_by=None, next_attempt_at=utcnow() + backoff(attempts),

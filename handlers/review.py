@@ -217,6 +217,7 @@ async def _decide(ctx: HandlerContext, draft: Draft, level: int, version: int,
     if won != 1:
         raise DomainError("review.stale_card")
     await step.refresh_from_db()
+    _observe_step(ctx, step)
     await ctx.audit(f"review.{decision}", f"draft:{draft.id}", version=version, level=level,
                     comment=comment, **confirms)
     await ctx.notify(step.assignee_id,  # type: ignore[attr-defined]
@@ -230,6 +231,15 @@ async def _decide(ctx: HandlerContext, draft: Draft, level: int, version: int,
     if not tapped:
         await ctx.reply(ctx.text(f"review.decided_{decision}", id=draft.id,
                                  level=level_label(level)))
+
+
+def _observe_step(ctx: HandlerContext, step: ReviewStep) -> None:
+    """Count how long the step waited, once the decision has committed."""
+    assert step.decided_at is not None and step.decision is not None
+    seconds = (step.decided_at - step.created_at).total_seconds()
+    histogram = ctx.metrics.review_step_seconds.labels(level=str(step.level),
+                                                       decision=str(step.decision))
+    ctx.after_commit(lambda: histogram.observe(seconds))
 
 
 async def _returned(ctx: HandlerContext, draft: Draft, step: ReviewStep) -> None:
