@@ -1,0 +1,131 @@
+"""Several real `govmedia serve` processes on one PostgreSQL database, delivering the
+outbox to a fake WeCom server on loopback. Used by tests/test_replicas.py and by
+bench/bench_outbox_replicas.py."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+
+from bot.db import close_db, init_db
+from bot.events import OutgoingText
+from bot.outbox import enqueue
+from tests import databases
+from tests.fakes.wecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom
+
+ROOT = Path(__file__).resolve().parent.parent
+DB = f"{databases.TEST_DB}_replicas"
+URL = f"postgres://postgres@127.0.0.1:5432/{DB}"
+USERS = 1000  # WeCom paces each member; spread the load over many members
+
+
+@dataclass
+class Replica:
+    proc: asyncio.subprocess.Process
+    port: int
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+
+    async def stop(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 15)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+
+
+@dataclass
+class Cluster:
+    fake: FakeWeCom
+    replicas: list[Replica] = field(default_factory=list)
+
+    async def sent(self) -> int:
+        conn = await asyncpg.connect(URL)
+        try:
+            return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE status='sent'"))
+        finally:
+            await conn.close()
+
+    async def wait_sent(self, count: int, timeout: float) -> float:
+        """Poll the database (other processes do the work) until `count` rows are sent."""
+        started = time.monotonic()
+        while await self.sent() < count:
+            if time.monotonic() - started > timeout:
+                raise AssertionError(f"only {await self.sent()} of {count} sent in {timeout}s")
+            await asyncio.sleep(0.1)
+        return time.monotonic() - started
+
+    def requests(self) -> Counter[str]:
+        """message/send requests by text content, whether or not WeCom showed them."""
+        return Counter(c.body["text"]["content"] for c in self.fake.to("/cgi-bin/message/send")
+                       if c.body and c.body.get("msgtype") == "text")
+
+    def shown(self) -> Counter[str]:
+        return Counter(c.body["text"]["content"] for c in self.fake.to("/cgi-bin/message/send")
+                       if c.ok and c.body and c.body.get("msgtype") == "text")
+
+
+def text(i: int) -> str:
+    return f"第 {i} 条提醒"
+
+
+async def prepare(messages: int) -> None:
+    """A fresh database with the schema and `messages` due outbox rows."""
+    await databases._server_sql("postgres", f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)",
+                                f"CREATE DATABASE {DB} ENCODING 'UTF8'")
+    await init_db(URL)
+    for i in range(messages):
+        await enqueue("wecom", f"u{i % USERS}", OutgoingText(text(i)))
+    await close_db()
+
+
+async def drop() -> None:
+    await databases._server_sql("postgres", f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+
+
+def env(api_base: str, port: int, lease_seconds: float) -> dict[str, str]:
+    return {
+        **os.environ,
+        "GOVMEDIA_DATABASE_URL": URL, "GOVMEDIA_PORT": str(port),
+        "GOVMEDIA_SIM_ENABLED": "false", "GOVMEDIA_SEED_DEMO": "false",
+        "GOVMEDIA_DB_GENERATE_SCHEMAS": "false", "GOVMEDIA_LOG_LEVEL": "WARNING",
+        "GOVMEDIA_OUTBOX_POLL_SECONDS": "0.2",
+        "GOVMEDIA_OUTBOX_LEASE_SECONDS": str(lease_seconds),
+        "GOVMEDIA_WECOM_CORP_ID": CORP_ID, "GOVMEDIA_WECOM_AGENT_ID": str(AGENT_ID),
+        "GOVMEDIA_WECOM_SECRET": SECRET, "GOVMEDIA_WECOM_TOKEN": TOKEN,
+        "GOVMEDIA_WECOM_AES_KEY": AES_KEY, "GOVMEDIA_WECOM_API_BASE": api_base,
+    }
+
+
+async def start(api_base: str, port: int, lease_seconds: float) -> Replica:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", cwd=ROOT,
+        env=env(api_base, port, lease_seconds),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    return Replica(proc, port)
+
+
+@asynccontextmanager
+async def cluster(fake: FakeWeCom, ports: list[int],
+                  lease_seconds: float) -> AsyncIterator[Cluster]:
+    running = Cluster(fake)
+    try:
+        for port in ports:
+            running.replicas.append(await start(fake.base, port, lease_seconds))
+        yield running
+    finally:
+        for replica in running.replicas:
+            await replica.stop()
