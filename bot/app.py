@@ -13,7 +13,7 @@ from bot import demo, ops
 from bot.channels import dingtalk, dingtalk_web, sim, wecom
 from bot.channels.base import Channel
 from bot.config import Settings
-from bot.db import close_db, init_db
+from bot.db import close_db, open_db
 from bot.dispatcher import Dispatcher
 from bot.events import IncomingEvent
 from bot.health import Health
@@ -46,7 +46,7 @@ async def http_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def db_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
-    await init_db(settings.database_url, generate_schemas=settings.db_generate_schemas)
+    await open_db(settings.database_url, create_if_empty=settings.db_generate_schemas)
     if settings.seed_demo:
         await demo.seed_if_empty()
     yield

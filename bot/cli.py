@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot import audit, backup, ledger_io, logs, orgfile
 from bot.config import Settings, load_settings, sqlite_path, with_overrides
-from bot.db import close_db, init_db
+from bot.db import SchemaError, close_db, connect, open_db, upgrade
 from bot.errors import ConfigError
 from bot.policy import load_policy
 from bot.rendering import msg
@@ -52,7 +52,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
-    await init_db(settings.database_url, generate_schemas=True)
+    try:
+        await open_db(settings.database_url)
+    except SchemaError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     try:
         return await work()
     finally:
@@ -108,8 +112,24 @@ async def _audit_export() -> int:
     return 0
 
 
-async def _db_upgrade() -> int:
-    print(msg("db.upgraded"))
+async def _db_upgrade(settings: Settings) -> int:
+    await connect(settings.database_url)
+    try:
+        applied = await upgrade()
+    finally:
+        await close_db()
+    print(msg("db.upgraded", applied=applied) if applied else msg("db.up_to_date"))
+    return 0
+
+
+async def _schema_ready(settings: Settings) -> int:
+    """Before serving: create an empty database's schema, refuse one that is behind."""
+    try:
+        await open_db(settings.database_url, create_if_empty=settings.db_generate_schemas)
+    except SchemaError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    await close_db()
     return 0
 
 
@@ -170,6 +190,8 @@ async def _db_backup(settings: Settings, file: str) -> int:
 def _serve(settings: Settings) -> int:
     from bot.app import create_app
 
+    if asyncio.run(_schema_ready(settings)):
+        return 2
     print(msg("cli.serving", host=settings.host, port=settings.port), flush=True)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
     return 0
@@ -196,12 +218,13 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         return _serve(settings)
     if (args.command, args.action) == ("db", "backup"):
         return asyncio.run(_db_backup(settings, args.file))
+    if (args.command, args.action) == ("db", "upgrade"):
+        return asyncio.run(_db_upgrade(settings))
     jobs: dict[tuple[str, str], Callable[[], Awaitable[int]]] = {
         ("org", "load"): lambda: _org_load(args.file),
         ("org", "export"): _org_export,
         ("audit", "verify"): _audit_verify,
         ("audit", "export"): _audit_export,
-        ("db", "upgrade"): _db_upgrade,
         ("accounts", "import"): lambda: _accounts_import(settings, args.file, args.skip_bad),
         ("accounts", "export"): lambda: _accounts_export(settings, args.format, args.output),
     }

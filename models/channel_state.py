@@ -10,7 +10,7 @@ from tortoise.models import Model
 class CardCopy(Model):
     """One delivered copy of a card to one person, and how to update it later.
 
-    `platform_ref` is the platform's id for the copy (WeCom task_id); `update_code` is the
+    `platform_ref` is the platform's id for the copy (WeCom task_id), `update_code` is the
     single-use code that updates it (WeCom response_code) and `code_expires_at` its end.
     """
 

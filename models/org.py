@@ -17,7 +17,7 @@ CHANNEL_ID_FIELDS = {"wecom": "wecom_id", "dingtalk": "dingtalk_id"}
 
 
 class Unit(Model):
-    """A supervising office or a host unit (主办单位); units nest by parent."""
+    """A supervising office or a host unit (主办单位), units nest by parent."""
 
     id = fields.CharField(max_length=64, primary_key=True)
     name = fields.CharField(max_length=128)
@@ -33,7 +33,7 @@ class Unit(Model):
 
 
 class Person(Model):
-    """A member of staff; id is their user id in the messaging app."""
+    """A member of staff, id is their user id in the messaging app."""
 
     id = fields.CharField(max_length=64, primary_key=True)
     name = fields.CharField(max_length=64)
@@ -68,7 +68,7 @@ class Person(Model):
 
 
 class Account(Model):
-    """A 政务新媒体 account on the registry (R-ACC-8); name+platform is its natural key."""
+    """A 政务新媒体 account on the registry (R-ACC-8), name+platform is its natural key."""
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=128)

@@ -13,7 +13,7 @@ WORD_LISTS = ("sensitive", "ad", "allow")  # 敏感词 (R-REV-7), 广告词, 放
 
 
 class PrecheckFinding(Model):
-    """One finding of the pre-review of one version; seq is its 编号 in chat."""
+    """One finding of the pre-review of one version, seq is its 编号 in chat."""
 
     id = fields.IntField(primary_key=True)
     draft: fields.ForeignKeyRelation[Draft] = fields.ForeignKeyField(

@@ -13,7 +13,7 @@ TEAM_ROLES = ("leader", "section_head", "admin")  # 分管领导, 科室负责�
 
 
 class TeamMember(Model):
-    """One row of the filing form's 管理队伍; phones are personal data (shown to few)."""
+    """One row of the filing form's 管理队伍, phones are personal data (shown to few)."""
 
     id = fields.IntField(primary_key=True)
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
@@ -51,7 +51,7 @@ class FilingState(enum.StrEnum):
 
 
 class Filing(Model):
-    """A 备案: the form's values in payload; approvals records each stage's decision."""
+    """A 备案: the form's values in payload, approvals records each stage's decision."""
 
     id = fields.IntField(primary_key=True)
     kind = fields.CharEnumField(FilingKind, max_length=16)

@@ -23,7 +23,7 @@ class Decision(enum.StrEnum):
 
 
 class Draft(Model):
-    """A post under review; #N in chat is its id. title/body are the current version."""
+    """A post under review, #N in chat is its id. title/body are the current version."""
 
     id = fields.IntField(primary_key=True)
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
@@ -67,7 +67,7 @@ class DraftVersion(Model):
 
 
 class ReviewStep(Model):
-    """One level of one version; decision is NULL while it waits. Level 1 is the author."""
+    """One level of one version, decision is NULL while it waits. Level 1 is the author."""
 
     id = fields.IntField(primary_key=True)
     draft: fields.ForeignKeyRelation[Draft] = fields.ForeignKeyField(

@@ -7,7 +7,7 @@ from tortoise.models import Model
 
 
 class Outbox(Model):
-    """A message waiting for delivery; written in the transaction that caused it."""
+    """A message waiting for delivery, written in the transaction that caused it."""
 
     id = fields.BigIntField(primary_key=True)
     channel = fields.CharField(max_length=16)
@@ -29,7 +29,7 @@ class Outbox(Model):
 
 
 class InboundEvent(Model):
-    """A platform event seen once; the unique key makes a platform retry a no-op."""
+    """A platform event seen once, the unique key makes a platform retry a no-op."""
 
     id = fields.BigIntField(primary_key=True)
     channel = fields.CharField(max_length=16)

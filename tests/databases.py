@@ -117,11 +117,10 @@ async def open_clean(name: str) -> str:
         return url
     if name not in _prepared:
         await _recreate(name)
-    await init_db(url, generate_schemas=False)
-    if name not in _prepared:
-        await Tortoise.generate_schemas()
+        await init_db(url)  # the schema, with every migration recorded as applied
         _prepared.add(name)
-    else:
-        await _truncate(name)
+        return url
+    await init_db(url, generate_schemas=False)
+    await _truncate(name)
     return url
 

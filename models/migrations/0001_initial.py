@@ -1,0 +1,195 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
+from models.review import Decision, DraftState
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    initial = True
+
+    operations = [
+        ops.CreateModel(
+            name='AuditEvent',
+            fields=[
+                ('seq', fields.BigIntField(primary_key=True, generated=False, unique=True, db_index=True)),
+                ('at', fields.CharField(max_length=40)),
+                ('actor', fields.CharField(max_length=64)),
+                ('action', fields.CharField(max_length=64)),
+                ('subject', fields.CharField(max_length=128)),
+                ('data', fields.TextField(unique=False)),
+                ('prev_hash', fields.CharField(max_length=64)),
+                ('hash', fields.CharField(max_length=64)),
+            ],
+            options={'table': 'audit_event', 'app': 'models', 'pk_attr': 'seq', 'table_description': 'Append-only, hash-chained record of every state change (R-REV-5).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='AuditHead',
+            fields=[
+                ('id', fields.IntField(primary_key=True, generated=False, unique=True, db_index=True)),
+                ('seq', fields.BigIntField(default=0)),
+                ('hash', fields.CharField(max_length=64)),
+            ],
+            options={'table': 'audit_head', 'app': 'models', 'pk_attr': 'id', 'table_description': "One row: the chain's last seq and hash, locked while appending."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='InboundEvent',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('channel', fields.CharField(max_length=16)),
+                ('event_id', fields.CharField(max_length=191)),
+                ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'inbound_event', 'app': 'models', 'unique_together': (('channel', 'event_id'),), 'pk_attr': 'id', 'table_description': 'A platform event seen once, the unique key makes a platform retry a no-op.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Outbox',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('channel', fields.CharField(max_length=16)),
+                ('user_id', fields.CharField(max_length=64)),
+                ('payload', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('status', fields.CharField(default='pending', max_length=8)),
+                ('attempts', fields.IntField(default=0)),
+                ('next_attempt_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('locked_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('last_error', fields.TextField(default='', unique=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'outbox', 'app': 'models', 'indexes': [Index(fields=['status', 'next_attempt_at'])], 'pk_attr': 'id', 'table_description': 'A message waiting for delivery, written in the transaction that caused it.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='SimMessage',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user_id', fields.CharField(max_length=64)),
+                ('direction', fields.CharField(max_length=3)),
+                ('payload', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('card_ref', fields.CharField(null=True, max_length=128)),
+                ('outbox_id', fields.BigIntField(null=True, unique=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'sim_message', 'app': 'models', 'indexes': [Index(fields=['user_id', 'id']), Index(fields=['card_ref'])], 'pk_attr': 'id', 'table_description': "The browser simulator's mailbox: what a demo person sees in their chat."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Unit',
+            fields=[
+                ('id', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=64)),
+                ('name', fields.CharField(max_length=128)),
+                ('parent', fields.ForeignKeyField('models.Unit', source_field='parent_id', null=True, db_constraint=True, to_field='id', related_name='children', on_delete=OnDelete.RESTRICT)),
+                ('active', fields.BooleanField(default=True)),
+            ],
+            options={'table': 'unit', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A supervising office or a host unit (主办单位), units nest by parent.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Person',
+            fields=[
+                ('id', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=64)),
+                ('name', fields.CharField(max_length=64)),
+                ('unit', fields.ForeignKeyField('models.Unit', source_field='unit_id', db_constraint=True, to_field='id', related_name='people', on_delete=OnDelete.RESTRICT)),
+                ('roles', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('wecom_id', fields.CharField(null=True, unique=True, max_length=64)),
+                ('dingtalk_id', fields.CharField(null=True, unique=True, max_length=64)),
+                ('active', fields.BooleanField(default=True)),
+            ],
+            options={'table': 'person', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A member of staff, id is their user id in the messaging app.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Account',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('name', fields.CharField(max_length=128)),
+                ('platform', fields.CharField(max_length=32)),
+                ('unit', fields.ForeignKeyField('models.Unit', source_field='unit_id', db_constraint=True, to_field='id', related_name='accounts', on_delete=OnDelete.RESTRICT)),
+                ('content', fields.CharField(default='text', max_length=8)),
+                ('admins', fields.ManyToManyField('models.Person', unique=True, db_constraint=True, through='account_admin', forward_key='person_id', backward_key='account_id', related_name='admin_of', on_delete=OnDelete.CASCADE)),
+                ('status', fields.CharField(default='normal', max_length=16)),
+                ('last_update_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('password_changed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'account', 'app': 'models', 'unique_together': (('name', 'platform'),), 'pk_attr': 'id', 'table_description': 'A 政务新媒体 account on the registry (R-ACC-8), name+platform is its natural key.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Deadline',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('kind', fields.CharField(max_length=32)),
+                ('rule', fields.CharField(max_length=16)),
+                ('unit', fields.ForeignKeyField('models.Unit', source_field='unit_id', db_constraint=True, to_field='id', related_name='deadlines', on_delete=OnDelete.RESTRICT)),
+                ('account', fields.ForeignKeyField('models.Account', source_field='account_id', null=True, db_constraint=True, to_field='id', related_name='deadlines', on_delete=OnDelete.RESTRICT)),
+                ('assignee', fields.ForeignKeyField('models.Person', source_field='assignee_id', null=True, db_constraint=True, to_field='id', related_name='deadlines', on_delete=OnDelete.RESTRICT)),
+                ('subject', fields.CharField(max_length=128)),
+                ('title', fields.CharField(max_length=200)),
+                ('due_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('done_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('done_by', fields.CharField(null=True, max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'deadline', 'app': 'models', 'indexes': [Index(fields=['done_at', 'due_at'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Draft',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('account', fields.ForeignKeyField('models.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='drafts', on_delete=OnDelete.RESTRICT)),
+                ('author', fields.ForeignKeyField('models.Person', source_field='author_id', db_constraint=True, to_field='id', related_name='drafts', on_delete=OnDelete.RESTRICT)),
+                ('title', fields.CharField(max_length=200)),
+                ('body', fields.TextField(unique=False)),
+                ('repost_url', fields.CharField(null=True, max_length=1024)),
+                ('important', fields.BooleanField(default=False)),
+                ('version', fields.IntField(default=1)),
+                ('state', fields.CharEnumField(default=DraftState.REVIEWING, description='REVIEWING: reviewing\nRETURNED: returned\nAPPROVED: approved\nPUBLISHED: published', enum_type=DraftState, max_length=16)),
+                ('level', fields.IntField(default=2)),
+                ('published_url', fields.CharField(null=True, max_length=1024)),
+                ('published_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'draft', 'app': 'models', 'indexes': [Index(fields=['state', 'account_id'])], 'pk_attr': 'id', 'table_description': 'A post under review, #N in chat is its id. title/body are the current version.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='DraftVersion',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('draft', fields.ForeignKeyField('models.Draft', source_field='draft_id', db_constraint=True, to_field='id', related_name='versions', on_delete=OnDelete.CASCADE)),
+                ('version', fields.IntField()),
+                ('title', fields.CharField(max_length=200)),
+                ('body', fields.TextField(unique=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'draft_version', 'app': 'models', 'unique_together': (('draft', 'version'),), 'pk_attr': 'id', 'table_description': 'Every submitted version is kept for the review record (R-REV-5).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ReviewStep',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('draft', fields.ForeignKeyField('models.Draft', source_field='draft_id', db_constraint=True, to_field='id', related_name='steps', on_delete=OnDelete.CASCADE)),
+                ('version', fields.IntField()),
+                ('level', fields.IntField()),
+                ('role', fields.CharField(max_length=16)),
+                ('assignee', fields.ForeignKeyField('models.Person', source_field='assignee_id', db_constraint=True, to_field='id', related_name='review_steps', on_delete=OnDelete.RESTRICT)),
+                ('escalation_note', fields.TextField(default='', unique=False)),
+                ('decision', fields.CharEnumField(null=True, description='APPROVE: approve\nREJECT: reject', enum_type=Decision, max_length=8)),
+                ('comment', fields.TextField(default='', unique=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('decided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'review_step', 'app': 'models', 'unique_together': (('draft', 'version', 'level'),), 'indexes': [Index(fields=['assignee_id', 'decision'])], 'pk_attr': 'id', 'table_description': 'One level of one version, decision is NULL while it waits. Level 1 is the author.'},
+            bases=['Model'],
+        ),
+    ]
