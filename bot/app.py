@@ -19,6 +19,7 @@ from bot.events import IncomingEvent
 from bot.keys import channels_key, dispatcher_key, http_key, sender_key, settings_key, tasks_key
 from bot.outbox import Sender
 from bot.policy import load_policy
+from bot.scheduler import scheduler_ctx
 from bot.tasks import BackgroundTasks
 from handlers import ROUTERS
 from models.system import Outbox
@@ -93,8 +94,9 @@ def create_app(settings: Settings) -> web.Application:
     if settings.sim_enabled:
         app.router.add_routes(sim.routes(feed))
         app.router.add_get("/", _redirect_to_sim)
-    # teardown runs in reverse: the sender stops first, tasks drain, then the DB closes
-    app.cleanup_ctx.extend([http_ctx, db_ctx, tasks_ctx, sender_ctx])
+    # teardown runs in reverse: the scheduler and the sender stop first, tasks drain,
+    # then the DB closes
+    app.cleanup_ctx.extend([http_ctx, db_ctx, tasks_ctx, sender_ctx, scheduler_ctx])
     return app
 
 

@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help=msg("cli.db_help")).add_subparsers(dest="action",
                                                                       required=True)
     db.add_parser("upgrade", help=msg("cli.db_upgrade_help"))
+    remind = sub.add_parser("remind", help=msg("cli.remind_help"))
+    remind.add_argument("--now", help=msg("cli.remind_now_help"))
     return parser
 
 
@@ -105,6 +107,25 @@ async def _db_upgrade() -> int:
     return 0
 
 
+def _remind(settings: Settings, when: str | None) -> int:
+    """`remind --now ISO-TIME`: one reminder scan at that time (naive: the office's zone)."""
+    from bot.scheduler import parse_now, run_scan
+
+    try:
+        now = parse_now(when, settings.tz)
+    except ValueError:
+        print(msg("reminders.cli_bad_time", value=when), file=sys.stderr)
+        return 2
+
+    async def work() -> int:
+        report = await run_scan(settings, now)
+        print(msg("reminders.cli_done", now=now.astimezone(settings.tz).isoformat(),
+                  claimed=report.claimed, messages=report.messages, quiet=report.quiet))
+        return 0
+
+    return asyncio.run(_with_db(settings, work))
+
+
 def _serve(settings: Settings) -> int:
     from bot.app import create_app
 
@@ -133,6 +154,8 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
         return _serve(settings)
+    if args.command == "remind":
+        return _remind(settings, args.now)
     jobs: dict[tuple[str, str], Callable[[], Awaitable[int]]] = {
         ("org", "load"): lambda: _org_load(args.file),
         ("org", "export"): _org_export,

@@ -44,6 +44,8 @@ class Settings:
     # --- 钉钉 channel ---
 
     # --- reminders and scheduler ---
+    scheduler_enabled: bool = True  # the reminder scan runs inside `serve`
+    reminder_scan_seconds: int = 60  # how often; the scan itself catches up after downtime
 
     @property
     def tz(self) -> ZoneInfo:
@@ -87,7 +89,7 @@ def _check(settings: Settings) -> None:
     if not settings.database_url.startswith(DB_SCHEMES):
         raise ConfigError(msg("config.bad_value", key="database_url",
                               value=settings.database_url, expected=msg("config.expect_db")))
-    for key in ("max_message_chars", "outbox_max_attempts"):
+    for key in ("max_message_chars", "outbox_max_attempts", "reminder_scan_seconds"):
         if getattr(settings, key) < 1:
             raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
                                   expected=msg("config.expect_positive")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.base import Channel
 from bot.config import Settings
@@ -17,3 +18,4 @@ dispatcher_key = web.AppKey("dispatcher", Dispatcher)
 channels_key = web.AppKey("channels", dict[str, Channel])
 tasks_key = web.AppKey("tasks", BackgroundTasks)
 sender_key = web.AppKey("sender", Sender)
+scheduler_key = web.AppKey("scheduler", AsyncIOScheduler)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 
 from tortoise.expressions import Q
@@ -133,3 +133,12 @@ class Sender:
             status="failed" if give_up else "pending", attempts=attempts, last_error=error,
             locked_until=None, next_attempt_at=utcnow() + backoff(attempts),
         )
+
+
+async def enqueue_many(messages: Iterable[tuple[str, str, Outgoing | CardUpdate]]) -> int:
+    """Queue many (channel, user_id, message) in few statements; same rules as enqueue."""
+    now = utcnow()
+    rows = [Outbox(channel=channel, user_id=user_id, payload=message.to_dict(),
+                   next_attempt_at=now) for channel, user_id, message in messages]
+    await Outbox.bulk_create(rows, batch_size=BATCH)
+    return len(rows)

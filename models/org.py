@@ -80,7 +80,12 @@ class Account(Model):
     status = fields.CharField(max_length=16, default="normal")
     last_update_at = fields.DatetimeField(null=True)
     password_changed_at = fields.DatetimeField(null=True)
+    # when it came onto the registry: the reminders count from it until a first update
+    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "account"
         unique_together = (("name", "platform"),)
+        # the reminder scan's range queries (stale accounts, password rotation)
+        indexes = (("status", "content", "last_update_at", "created_at"),
+                   ("status", "password_changed_at", "created_at"))

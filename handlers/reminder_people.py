@@ -1,0 +1,69 @@
+"""Who hears about a due item: audience tokens → person ids, cached for one scan."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from bot.policy import Policy
+from handlers.reminder_kinds import DOERS, LEADERS, NEXT_UP, SUPERVISOR, Due
+from handlers.review_routing import holders, next_up
+from models.org import Account, Unit
+
+LEADER_ROLES = ("reviewer", "chief")
+
+
+class People:
+    """Answers each question (a unit's editors, an account's admins …) once per scan."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self._units: dict[str, Unit] = {}
+        self._holders: dict[tuple[str, str], list[str]] = {}
+        self._admins: dict[int, list[str]] = {}
+
+    async def unit(self, unit_id: str) -> Unit:
+        if unit_id not in self._units:
+            self._units[unit_id] = await Unit.get(id=unit_id)
+        return self._units[unit_id]
+
+    async def holders(self, role: str, unit_id: str) -> list[str]:
+        key = (role, unit_id)
+        if key not in self._holders:
+            self._holders[key] = [p.id for p in await holders(role, await self.unit(unit_id))]
+        return self._holders[key]
+
+    async def load_admins(self, account_ids: Iterable[int | None]) -> None:
+        """Fetch the admins of many accounts in one query."""
+        wanted = {a for a in account_ids if a is not None and a not in self._admins}
+        found: dict[int, list[str]] = defaultdict(list)
+        for acc_id, person_id in await Account.filter(id__in=wanted) \
+                .values_list("id", "admins__id"):
+            if person_id:
+                found[acc_id].append(person_id)
+        self._admins.update({a: sorted(found.get(a, [])) for a in wanted})
+
+    async def doers(self, due: Due) -> list[str]:
+        """The named people, else the account's admins, else the unit's editors."""
+        if due.people:
+            return list(due.people)
+        if due.account_id is not None and self._admins.get(due.account_id):
+            return self._admins[due.account_id]
+        return await self.holders("editor", due.unit_id)
+
+    async def resolve(self, due: Due) -> tuple[list[str], list[str]]:
+        """(recipients, doers). Nobody to tell at a stage means the supervisor is told."""
+        doers = await self.doers(due)
+        found: list[str] = list(doers) if DOERS in due.audience else []
+        if LEADERS in due.audience:
+            for role in LEADER_ROLES:
+                found += await self.holders(role, due.unit_id)
+        if SUPERVISOR in due.audience:
+            found += [*await self.holders("supervisor", due.unit_id), *due.extra]
+        if NEXT_UP in due.audience:
+            up = await next_up(self.policy, due.role, await self.unit(due.unit_id),
+                               set(due.excluded))
+            found += [p.id for p in up]
+        if not found:
+            found = await self.holders("supervisor", due.unit_id)
+        return list(dict.fromkeys(p for p in found if p)), doers
