@@ -11,7 +11,7 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -47,9 +47,14 @@ def render(name: str, /, **ctx: object) -> str:
     return environment().get_template(name).render(**ctx).strip()
 
 
+@cache
+def _sentence(key: str) -> Template:
+    return environment().from_string(_catalog()[key])
+
+
 def msg(key: str, /, **ctx: object) -> str:
-    """Render one short sentence from templates/messages/ by its key."""
-    return environment().from_string(_catalog()[key]).render(**ctx)
+    """Render one short sentence from templates/messages/ by its key (compiled once)."""
+    return _sentence(key).render(**ctx)
 
 
 def message_keys() -> list[str]:

@@ -15,7 +15,8 @@ from typing import Any
 
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
-from handlers.lookup import account_label
+from bot.rendering import msg
+from handlers.lookup import platform_label
 from models.deadlines import Deadline
 from models.org import Account
 from models.relay import RelayTarget
@@ -127,7 +128,7 @@ async def stale_due(policy: Policy, now: datetime) -> list[Due]:
 
 
 def _label(name: str, platform: str) -> str:
-    return account_label(Account(name=name, platform=platform))
+    return msg("account.label", name=name, platform=platform_label(platform))
 
 
 # --- password rotation (R-SEC-1) ---

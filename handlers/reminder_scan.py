@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from tortoise.transactions import in_transaction
@@ -112,6 +112,9 @@ async def _digest_claims(policy: Policy, now: datetime, hours: WorkingHours, due
 
 async def scan(now: datetime, settings: Settings, policy: Policy) -> ScanReport:
     """One scan at `now` (an aware datetime); safe to run any number of times."""
+    # SQLite keeps an aware datetime as text in its own offset and compares it as text:
+    # every time the scan queries with must be in UTC, as stored rows are (bot.clock)
+    now = now.astimezone(UTC)
     hours = working_hours(settings, policy)
     quiet = not hours.is_open(now)
     dues = await _due_items(policy, now, hours, quiet)

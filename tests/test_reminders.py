@@ -8,7 +8,7 @@ Dates are in November 2025 (Asia/Shanghai): Nov 3, 10, 17 are Mondays; Nov 8–9
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.channels import sim
@@ -28,7 +28,8 @@ DRAFT = "投稿 黔江文旅\n秋季旅游节开幕\n10月1日，黔江秋季旅
 
 
 def at(month: int, day: int, hour: int, minute: int = 0, year: int = 2025) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=TZ)
+    """Office time, as UTC: the database holds UTC (bot.clock), as in production."""
+    return datetime(year, month, day, hour, minute, tzinfo=TZ).astimezone(UTC)
 
 
 async def only(*names: str, updated: datetime, changed: datetime) -> None:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
 
+@cache
 def is_workday(day: date) -> bool:
     """Official workday; Monday–Friday outside the years the calendar knows."""
     try:
