@@ -64,7 +64,8 @@ def build(path: Path, accounts: int, due: int, seed: int = 7) -> None:
     db.execute("PRAGMA synchronous=OFF")
     db.execute("PRAGMA journal_mode=MEMORY")
     units = accounts // UNIT_ACCOUNTS
-    db.execute("INSERT INTO unit (id, name, active, parent_id) VALUES ('gov', '市政府办公室', 1, NULL)")
+    db.execute("INSERT INTO unit (id, name, active, parent_id) "
+               "VALUES ('gov', '市政府办公室', 1, NULL)")
     db.executemany("INSERT INTO unit VALUES (?, ?, 1, 'gov')",
                    [(f"o{i}", f"区县办公室{i}") for i in range(OFFICES)])
     db.executemany("INSERT INTO unit VALUES (?, ?, 1, ?)",

@@ -75,6 +75,7 @@ async def _facts(dues: list[Due], people: People, hours: WorkingHours) -> dict[s
             "draft_id", "level", "draft__title", "draft__account__unit_id", "assignee__name"):
         units[unit_id].drafts.append({"id": draft_id, "title": title, "assignee": assignee,
                                       "level": level_label(level)})
+    await people.prepare(units)
     for unit_id, digest in units.items():
         digest.unit = (await people.unit(unit_id)).name
     return units

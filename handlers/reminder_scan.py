@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -34,13 +34,11 @@ from handlers.reminder_kinds import (
     review_due,
     stale_due,
 )
-from handlers.reminder_people import People
+from handlers.reminder_people import CHUNK, People, chunks
 from models.org import Person
 from models.reminders import ReminderLog
 
-CHUNK = 500
 MAX_LINES = 20  # per message; WeCom text messages are short
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -62,11 +60,6 @@ def working_hours(settings: Settings, policy: Policy) -> WorkingHours:
     return WorkingHours.of(policy.reminders.work_start, policy.reminders.work_end, settings.tz)
 
 
-def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
-    for i in range(0, len(items), CHUNK):
-        yield items[i:i + CHUNK]
-
-
 async def _unsent(dues: list[Due]) -> list[Due]:
     """Drop items whose stage (or a higher one: the clock may jump back) was sent."""
     by_kind: dict[str, list[Due]] = defaultdict(list)
@@ -75,7 +68,7 @@ async def _unsent(dues: list[Due]) -> list[Due]:
     fresh: list[Due] = []
     for kind, items in by_kind.items():
         sent: dict[str, int] = {}
-        for chunk in _chunks([d.subject for d in items]):
+        for chunk in chunks([d.subject for d in items]):
             for subject, stage in await ReminderLog.filter(kind=kind, subject__in=chunk) \
                     .values_list("subject", "stage"):
                 sent[subject] = max(sent.get(subject, -1), RANK.get(stage, -1))
@@ -120,6 +113,7 @@ async def scan(now: datetime, settings: Settings, policy: Policy) -> ScanReport:
     dues = await _due_items(policy, now, hours, quiet)
     people = People(policy)
     fresh = await _unsent(dues)
+    await people.prepare({d.unit_id for d in (fresh if quiet else dues)})
     await people.load_admins(d.account_id for d in fresh)
     plans = [(due, *await people.resolve(due)) for due in fresh]
     for due in fresh:
@@ -144,7 +138,7 @@ async def scan(now: datetime, settings: Settings, policy: Policy) -> ScanReport:
 
 async def _people(ids: Iterable[str]) -> dict[str, Person]:
     found: dict[str, Person] = {}
-    for chunk in _chunks(sorted(set(ids))):
+    for chunk in chunks(sorted(set(ids))):
         found.update({p.id: p for p in await Person.filter(id__in=chunk, active=True)})
     return found
 
