@@ -20,8 +20,8 @@ from models.deadlines import Deadline
 from models.org import Account, Unit
 from models.relay import RelayTarget, RelayTask
 from models.reminders import ReminderLog
-from models.review import ReviewStep
-from models.system import Outbox
+from models.review import Draft, ReviewStep
+from models.system import AuditEvent, Outbox
 from tests.conftest import Harness
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -143,8 +143,7 @@ async def test_password_in_chat_is_refused_and_not_stored(bot: Harness) -> None:
         assert "请不要在聊天中发送密码" in reply
     assert (await Account.get(name="黔江文旅")).password_changed_at is None
     stored = [str(r.payload) for r in await Outbox.all()]
-    stored += [f"{r.action} {r.data}" for r in await __import__(
-        "models.system", fromlist=["AuditEvent"]).AuditEvent.all()]
+    stored += [f"{r.action} {r.data}" for r in await AuditEvent.all()]
     assert not any("Qj@2025abc" in s or "hunter22" in s for s in stored)
 
 
@@ -214,7 +213,6 @@ async def test_publishing_a_linked_draft_closes_the_relay(bot: Harness) -> None:
     await bot.say("wangwu", "已发布 #1 https://mp.weixin.qq.com/s/d")
     target = await RelayTarget.get(task_id=1, unit_id="qj-wlw")
     assert target.done_at is not None and target.draft_id == 1
-    from models.review import Draft
     assert (await Draft.get(id=1)).repost_url == "https://www.gov.cn/d.html"
     assert "没有派给" in await bot.say("wangwu", "投稿 黔江文旅\n任务：1\n再转\n正文。")
 
@@ -223,7 +221,6 @@ async def test_repost_option_line_still_works_in_drafts(bot: Harness) -> None:
     """`转载：` inside 投稿 is an option line, not the relay command."""
     reply = await bot.say("wangwu", "投稿 黔江文旅\n转载：https://www.gov.cn/e.html\n标题\n正文。")
     assert "#1" in reply
-    from models.review import Draft
     assert (await Draft.get(id=1)).repost_url == "https://www.gov.cn/e.html"
     assert await RelayTask.all().count() == 0
 
