@@ -30,6 +30,7 @@ from bot.keys import (
 from bot.metrics import Metrics
 from bot.outbox import Sender
 from bot.policy import load_policy
+from bot.scheduler import scheduler_ctx
 from bot.tasks import BackgroundTasks
 from handlers import ROUTERS
 from handlers.delivery import report_undeliverable
@@ -139,11 +140,11 @@ def create_app(settings: Settings) -> web.Application:
     ding = channels.get(dingtalk.NAME)
     if isinstance(ding, dingtalk.DingTalkChannel):
         channel_ctxs.append(dingtalk_web.install(app, ding, feed))
-    # teardown runs in reverse: channels stop taking events, in-flight handlers finish
-    # while the sender still delivers their replies, then the sender finishes its pass,
-    # then the DB closes (SIGTERM too)
+    # teardown runs in reverse: the scheduler stops scanning, channels stop taking events,
+    # in-flight handlers finish while the sender still delivers their replies, then the
+    # sender finishes its pass, then the DB closes (SIGTERM too)
     app.cleanup_ctx.extend([http_ctx, db_ctx, channels_ctx, sender_ctx, tasks_ctx,
-                            *channel_ctxs])
+                            *channel_ctxs, scheduler_ctx])
     return app
 
 

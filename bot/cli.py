@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
                                                                       required=True)
     db.add_parser("upgrade", help=msg("cli.db_upgrade_help"))
     db.add_parser("backup", help=msg("ops.cli_backup_help")).add_argument("file")
+    remind = sub.add_parser("remind", help=msg("cli.remind_help"))
+    remind.add_argument("--now", help=msg("cli.remind_now_help"))
     return parser
 
 
@@ -187,6 +189,25 @@ async def _db_backup(settings: Settings, file: str) -> int:
     return 0
 
 
+def _remind(settings: Settings, when: str | None) -> int:
+    """`remind --now ISO-TIME`: one reminder scan at that time (naive: the office's zone)."""
+    from bot.scheduler import parse_now, run_scan
+
+    try:
+        now = parse_now(when, settings.tz)
+    except ValueError:
+        print(msg("reminders.cli_bad_time", value=when), file=sys.stderr)
+        return 2
+
+    async def work() -> int:
+        report = await run_scan(settings, now)
+        print(msg("reminders.cli_done", now=now.astimezone(settings.tz).isoformat(),
+                  claimed=report.claimed, messages=report.messages, quiet=report.quiet))
+        return 0
+
+    return asyncio.run(_with_db(settings, work))
+
+
 def _serve(settings: Settings) -> int:
     from bot.app import create_app
 
@@ -216,6 +237,8 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
     logs.configure(settings.log_level, settings.log_format)
     if args.command == "serve":
         return _serve(settings)
+    if args.command == "remind":
+        return _remind(settings, args.now)
     if (args.command, args.action) == ("db", "backup"):
         return asyncio.run(_db_backup(settings, args.file))
     if (args.command, args.action) == ("db", "upgrade"):

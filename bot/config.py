@@ -69,6 +69,8 @@ class Settings:
     dingtalk_card_callback_url: str = ""
 
     # --- reminders and scheduler ---
+    scheduler_enabled: bool = True  # the reminder scan runs inside `serve`
+    reminder_scan_seconds: int = 60  # how often; the scan itself catches up after downtime
 
     # --- operations: logs and /healthz ---
     log_format: str = "text"  # text | json (one JSON object per line)
@@ -128,7 +130,7 @@ def _check(settings: Settings) -> None:
     if not settings.database_url.startswith(DB_SCHEMES):
         raise ConfigError(msg("config.bad_value", key="database_url",
                               value=settings.database_url, expected=msg("config.expect_db")))
-    for key in ("max_message_chars", "outbox_max_attempts"):
+    for key in ("max_message_chars", "outbox_max_attempts", "reminder_scan_seconds"):
         if getattr(settings, key) < 1:
             raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
                                   expected=msg("config.expect_positive")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.base import Channel
 from bot.config import Settings
@@ -21,3 +22,4 @@ tasks_key = web.AppKey("tasks", BackgroundTasks)
 sender_key = web.AppKey("sender", Sender)
 health_key = web.AppKey("health", Health)
 metrics_key = web.AppKey("metrics", Metrics)
+scheduler_key = web.AppKey("scheduler", AsyncIOScheduler)

@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
 from tortoise.expressions import Q
@@ -220,3 +220,12 @@ class Sender:
             locked_until=None, claimed_by=None, next_attempt_at=utcnow() + backoff(attempts),
         )
         return FAILED if give_up else WAITING
+
+
+async def enqueue_many(messages: Iterable[tuple[str, str, Outgoing | CardUpdate]]) -> int:
+    """Queue many (channel, user_id, message) in few statements; same rules as enqueue."""
+    now = utcnow()
+    rows = [Outbox(channel=channel, user_id=user_id, payload=message.to_dict(),
+                   next_attempt_at=now) for channel, user_id, message in messages]
+    await Outbox.bulk_create(rows, batch_size=BATCH)
+    return len(rows)

@@ -78,6 +78,28 @@ class InspectionPolicy:
     every_months: int  # R-INS-1
 
 
+@dataclass(frozen=True)
+class ReminderPolicy:
+    """When the reminder engine speaks (issue 6); limits themselves live in their sections."""
+
+    work_start: str  # "08:30": non-urgent reminders wait for working hours on workdays
+    work_end: str
+    stale_before_days: int  # R-UPD-1/2: warn this many days before the limit
+    stale_overdue_days: int  # R-UPD-1/2: the unit's leaders too, this long after the limit
+    relay_before_hours: int  # R-RLY-1: warn before the deadline (urgent: any hour)
+    relay_escalate_hours: int  # R-RLY-1: the supervisor too, this long after the deadline
+    password_before_days: int  # R-SEC-1: reminders from this many days before
+    password_overdue_days: int  # R-SEC-1: the unit's leaders too, this long after
+    review_late_work_hours: float  # a review step waiting longer → its assignee
+    review_escalate_work_hours: float  # and this much longer → the next level up
+    deadline_before_days: int  # R-ACC-2..4, R-SEC-3, R-FIX-1 deadline rows
+    deadline_overdue_days: int
+    deadline_escalate_days: int
+    daily_digest_at: str  # unit reviewers, every workday
+    weekly_digest_weekday: int  # ISO weekday; the first workday from it
+    weekly_digest_at: str  # supervisors, once a week
+
+
 SECTIONS: dict[str, type] = {
     "review": ReviewPolicy,
     "updates": UpdatePolicy,
@@ -88,6 +110,7 @@ SECTIONS: dict[str, type] = {
     "messages": MessagePolicy,
     "interpretation": InterpretationPolicy,
     "inspection": InspectionPolicy,
+    "reminders": ReminderPolicy,
 }
 
 
@@ -104,6 +127,7 @@ class Policy:
     messages: MessagePolicy
     interpretation: InterpretationPolicy
     inspection: InspectionPolicy
+    reminders: ReminderPolicy
 
     def is_allowed_source(self, url: str) -> bool:
         """R-REV-4: a repost source is official when its host is on the allow-list."""

@@ -11,6 +11,7 @@ from bot.errors import DomainError
 from bot.events import CardUpdate, IncomingEvent
 from handlers.lookup import account_label, find_account
 from handlers.precheck_review import approval_gate, run_precheck, split_confirmed
+from handlers.relay import close_by_draft, task_for_draft
 from handlers.review_cards import APPROVE, REJECT, decided_card, review_card
 from handlers.review_form import DraftForm, parse_draft_form
 from handlers.review_routing import (
@@ -91,8 +92,10 @@ async def on_submit(event: IncomingEvent, ctx: HandlerContext) -> None:
     if not await _may_write_for(author, account):
         raise DomainError("review.not_editor", account=account_label(account))
     form = parse_draft_form(ctx.command.lines)
+    task = await task_for_draft(form.relay_task, account) if form.relay_task else None
     draft = await Draft.create(account=account, author=author, title=form.title, body=form.body,
-                               repost_url=form.repost_url, important=bool(form.important))
+                               repost_url=form.repost_url or (task and task.source_url),
+                               important=bool(form.important), relay_task=task)
     await ctx.audit("draft.submitted", f"draft:{draft.id}", account=account.id,
                     title=draft.title, version=1, repost_url=draft.repost_url,
                     important=draft.important)
@@ -115,7 +118,10 @@ async def on_revise(event: IncomingEvent, ctx: HandlerContext) -> None:
     if draft.state != DraftState.RETURNED:
         raise DomainError("review.not_returned", id=draft.id,
                           state=ctx.text(f"state.{draft.state}").text)
-    _apply_form(draft, parse_draft_form(ctx.command.lines))
+    form = parse_draft_form(ctx.command.lines)
+    if form.relay_task:
+        draft.relay_task = await task_for_draft(form.relay_task, await draft.account)
+    _apply_form(draft, form)
     await draft.save()
     await ctx.audit("draft.revised", f"draft:{draft.id}", version=draft.version,
                     title=draft.title, repost_url=draft.repost_url, important=draft.important)
@@ -294,3 +300,6 @@ async def on_published(event: IncomingEvent, ctx: HandlerContext) -> None:
     await account.save(update_fields=["last_update_at"])
     await ctx.audit("draft.published", f"draft:{draft.id}", url=url, account=account.id)
     await ctx.reply(ctx.text("review.published", id=draft.id, account=account_label(account)))
+    if draft.relay_task_id:  # type: ignore[attr-defined]
+        await close_by_draft(ctx, draft.relay_task_id, account.unit_id,  # type: ignore[attr-defined]
+                             draft.id, url)

@@ -11,7 +11,8 @@ from bot.dispatcher import normalize
 from bot.errors import DomainError
 
 TITLE_MAX_CHARS = 120
-_OPTION = re.compile(r"^(?P<key>转载|重要)\s*:\s*(?P<value>.*)$")
+_OPTION = re.compile(r"^(?P<key>转载|重要|任务)\s*:\s*(?P<value>.*)$")
+_TASK = re.compile(r"^#?\s*(\d+)$")
 _YES = ("是", "yes", "y", "true", "1", "重要")
 _NO = ("否", "no", "n", "false", "0", "不")
 
@@ -22,6 +23,7 @@ class DraftForm:
     body: str
     repost_url: str | None  # None: not given in this message
     important: bool | None  # None: not given in this message
+    relay_task: int | None = None  # `任务：N`, the relay task this draft answers
 
 
 def _option(line: str) -> tuple[str, str] | None:
@@ -73,4 +75,13 @@ def parse_draft_form(lines: Sequence[str]) -> DraftForm:
         raise DomainError("review.missing_body")
     repost = _url(found["转载"]) if "转载" in found else None
     important = _flag(found["重要"]) if "重要" in found else None
-    return DraftForm(title=title, body=body, repost_url=repost, important=important)
+    task = _task(found["任务"]) if "任务" in found else None
+    return DraftForm(title=title, body=body, repost_url=repost, important=important,
+                     relay_task=task)
+
+
+def _task(value: str) -> int:
+    match = _TASK.match(value)
+    if not match:
+        raise DomainError("relay.bad_task_option", value=value[:20])
+    return int(match[1])

@@ -44,7 +44,7 @@ def normal_role(policy: Policy, draft: Draft, level: int) -> str:
     return policy.review.levels[level - FIRST_REVIEW_LEVEL]
 
 
-async def _holders(role: str, unit: Unit) -> list[Person]:
+async def holders(role: str, unit: Unit) -> list[Person]:
     """People with `role` in the unit; supervisors are looked for in the units above."""
     if role != "supervisor":
         people = await Person.filter(unit_id=unit.id, active=True).order_by("id")
@@ -57,6 +57,17 @@ async def _holders(role: str, unit: Unit) -> list[Person]:
         if people:
             return people
         parent_id = parent.parent_id  # type: ignore[attr-defined]
+    return []
+
+
+async def next_up(policy: Policy, role: str, unit: Unit, excluded: set[str]) -> list[Person]:
+    """The holders of the first role above `role` on the escalation ladder (R-REV-3)."""
+    ladder = policy.review.escalation
+    start = ladder.index(role) + 1 if role in ladder else len(ladder)
+    for higher in ladder[start:]:
+        people = [p for p in await holders(higher, unit) if p.id not in excluded]
+        if people:
+            return people
     return []
 
 
@@ -82,12 +93,12 @@ async def assign(policy: Policy, draft: Draft, account: Account, level: int,
     unit = await Unit.get(id=account.unit_id)  # type: ignore[attr-defined]
     reasons: list[str] = []
     for role in ladder:
-        holders = await _holders(role, unit)
-        eligible = [p for p in holders if p.id not in excluded]
+        found = await holders(role, unit)
+        eligible = [p for p in found if p.id not in excluded]
         if eligible:
             note = msg("review.escalated", reasons=reasons, to=role_label(role)) if reasons else ""
             return Assignment(await _least_loaded(eligible), role, note)
-        names = "、".join(p.name for p in holders)
-        reasons.append(msg("review.excluded_reason" if holders else "review.missing_reason",
+        names = "、".join(p.name for p in found)
+        reasons.append(msg("review.excluded_reason" if found else "review.missing_reason",
                            role=role_label(role), names=names))
     raise DomainError("review.nobody_eligible", level=level_label(level), reasons=reasons)

@@ -84,19 +84,26 @@ class Account(Model):
     last_update_at = fields.DatetimeField(null=True)
     password_changed_at = fields.DatetimeField(null=True)
     # the rest of the filing form (R-ACC-8, 002 appendix 1, 004 appendix); set by filings
-    # and `accounts import`, not by the org file; the team is models.registry.TeamMember
-    platform_id = fields.CharField(max_length=128, default="")  # 账号ID
-    platform_note = fields.CharField(max_length=64, default="")  # e.g. which 其他 platform
-    organizer = fields.CharField(max_length=128, default="")  # 承办单位
+    # and `accounts import`, not by the org file; the team is models.registry.TeamMember.
+    # The text columns came after the first release: nullable in the database so that a
+    # migration can add them to a full table, but never NULL (default here, backfilled there).
+    platform_id = fields.CharField(null=True, max_length=128, default="")  # 账号ID
+    platform_note = fields.CharField(null=True, max_length=64, default="")  # e.g. which 其他 platform
+    organizer = fields.CharField(null=True, max_length=128, default="")  # 承办单位
     opened_on = fields.DateField(null=True)
     certified = fields.BooleanField(null=True)
     news_licence = fields.BooleanField(null=True)
-    intro = fields.TextField(default="")
-    url = fields.CharField(max_length=1024, default="")
-    vendor = fields.CharField(max_length=128, default="")  # 服务外包单位 (R-ACC-13)
-    vendor_qualification = fields.CharField(max_length=256, default="")
+    intro = fields.TextField(null=True, default="")
+    url = fields.CharField(null=True, max_length=1024, default="")
+    vendor = fields.CharField(null=True, max_length=128, default="")  # 服务外包单位 (R-ACC-13)
+    vendor_qualification = fields.CharField(null=True, max_length=256, default="")
     followers = fields.IntField(null=True)
+    # when it came onto the registry: the reminders count from it until a first update
+    created_at = fields.DatetimeField(auto_now_add=True, null=True)  # backfilled, never NULL
 
     class Meta:
         table = "account"
         unique_together = (("name", "platform"),)
+        # the reminder scan's range queries (stale accounts, password rotation)
+        indexes = (("status", "content", "last_update_at", "created_at"),
+                   ("status", "password_changed_at", "created_at"))

@@ -41,6 +41,10 @@ class Draft(Model):
     level = fields.IntField(default=2)  # the level now waiting for a decision
     published_url = fields.CharField(max_length=1024, null=True)
     published_at = fields.DatetimeField(null=True)
+    # the relay task this draft answers (`任务：N`); publishing it closes the unit's share
+    relay_task: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.RelayTask", related_name="drafts", null=True, on_delete=fields.SET_NULL
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -89,4 +93,4 @@ class ReviewStep(Model):
     class Meta:
         table = "review_step"
         unique_together = (("draft", "version", "level"),)
-        indexes = (("assignee_id", "decision"),)
+        indexes = (("assignee_id", "decision"), ("decision", "created_at"))

@@ -1,4 +1,8 @@
+from datetime import UTC, datetime
+from typing import Any
+
 from tortoise import migrations
+from tortoise.migrations.operations import RunPython
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
@@ -6,6 +10,28 @@ from models.registry import FilingKind, FilingState
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
+
+TEXT_COLUMNS = ("platform_id", "platform_note", "organizer", "intro", "url", "vendor",
+                "vendor_qualification")
+
+
+async def backfill_accounts(apps: Any, schema_editor: Any) -> None:
+    """Accounts already on the registry: empty registry texts, created at upgrade time."""
+    client = schema_editor.client
+    dialect = client.capabilities.dialect
+    q = (lambda name: f"`{name}`") if dialect == "mysql" else (lambda name: f'"{name}"')
+    for column in TEXT_COLUMNS:
+        await client.execute_query(
+            f"UPDATE {q('account')} SET {q(column)} = '' WHERE {q(column)} IS NULL")
+    now = datetime.now(UTC)
+    # each driver takes a datetime its own way: SQLite stores Tortoise's text form,
+    # MySQL's DATETIME holds naive UTC, PostgreSQL's timestamptz an aware value
+    value: Any = {"sqlite": str(now), "mysql": now.replace(tzinfo=None)}.get(dialect, now)
+    mark = {"postgres": "$1", "mysql": "%s"}.get(dialect, "?")
+    await client.execute_query(
+        f"UPDATE {q('account')} SET {q('created_at')} = {mark} WHERE {q('created_at')} IS NULL",
+        [value])
+
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0001_initial')]
@@ -116,6 +142,49 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='RelayTask',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('source_url', fields.CharField(max_length=1024)),
+                ('title', fields.CharField(default='', max_length=200)),
+                ('unit', fields.ForeignKeyField('models.Unit', source_field='unit_id', db_constraint=True, to_field='id', related_name='relay_tasks', on_delete=OnDelete.RESTRICT)),
+                ('created_by', fields.ForeignKeyField('models.Person', source_field='created_by_id', db_constraint=True, to_field='id', related_name='relay_tasks', on_delete=OnDelete.RESTRICT)),
+                ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('due_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'relay_task', 'app': 'models', 'pk_attr': 'id', 'table_description': '`转载 <来源URL> [标题]`, its id is the 任务号 people type.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='RelayTarget',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('task', fields.ForeignKeyField('models.RelayTask', source_field='task_id', db_constraint=True, to_field='id', related_name='targets', on_delete=OnDelete.CASCADE)),
+                ('unit', fields.ForeignKeyField('models.Unit', source_field='unit_id', db_constraint=True, to_field='id', related_name='relay_targets', on_delete=OnDelete.RESTRICT)),
+                ('due_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('done_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('done_by', fields.CharField(null=True, max_length=64)),
+                ('url', fields.CharField(null=True, max_length=1024)),
+                ('draft_id', fields.IntField(null=True)),
+            ],
+            options={'table': 'relay_target', 'app': 'models', 'unique_together': (('task', 'unit'),), 'indexes': [Index(fields=['done_at', 'due_at'])], 'pk_attr': 'id', 'table_description': "One host unit's share of a task, open while done_at is NULL."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ReminderLog',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('subject', fields.CharField(max_length=128)),
+                ('kind', fields.CharField(max_length=16)),
+                ('stage', fields.CharField(max_length=16)),
+                ('recipients', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('scan', fields.CharField(max_length=32)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'reminder_log', 'app': 'models', 'unique_together': (('subject', 'kind', 'stage'),), 'indexes': [Index(fields=['scan'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='ReviewCheck',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -177,13 +246,18 @@ class Migration(migrations.Migration):
         ),
         ops.AddField(
             model_name='Account',
+            name='created_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=True),
+        ),
+        ops.AddField(
+            model_name='Account',
             name='followers',
             field=fields.IntField(null=True),
         ),
         ops.AddField(
             model_name='Account',
             name='intro',
-            field=fields.TextField(default='', unique=False),
+            field=fields.TextField(null=True, default='', unique=False),
         ),
         ops.AddField(
             model_name='Account',
@@ -198,32 +272,45 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Account',
             name='organizer',
-            field=fields.CharField(default='', max_length=128),
+            field=fields.CharField(null=True, default='', max_length=128),
         ),
         ops.AddField(
             model_name='Account',
             name='platform_id',
-            field=fields.CharField(default='', max_length=128),
+            field=fields.CharField(null=True, default='', max_length=128),
         ),
         ops.AddField(
             model_name='Account',
             name='platform_note',
-            field=fields.CharField(default='', max_length=64),
+            field=fields.CharField(null=True, default='', max_length=64),
         ),
         ops.AddField(
             model_name='Account',
             name='url',
-            field=fields.CharField(default='', max_length=1024),
+            field=fields.CharField(null=True, default='', max_length=1024),
         ),
         ops.AddField(
             model_name='Account',
             name='vendor',
-            field=fields.CharField(default='', max_length=128),
+            field=fields.CharField(null=True, default='', max_length=128),
         ),
         ops.AddField(
             model_name='Account',
             name='vendor_qualification',
-            field=fields.CharField(default='', max_length=256),
+            field=fields.CharField(null=True, default='', max_length=256),
+        ),
+        ops.AddIndex(
+            model_name='Account',
+            index=Index(fields=['status', 'content', 'last_update_at', 'created_at']),
+        ),
+        ops.AddIndex(
+            model_name='Account',
+            index=Index(fields=['status', 'password_changed_at', 'created_at']),
+        ),
+        ops.AddField(
+            model_name='Draft',
+            name='relay_task',
+            field=fields.ForeignKeyField('models.RelayTask', source_field='relay_task_id', null=True, db_constraint=True, to_field='id', related_name='drafts', on_delete=OnDelete.SET_NULL),
         ),
         ops.AddField(
             model_name='Outbox',
@@ -234,9 +321,14 @@ class Migration(migrations.Migration):
             model_name='Outbox',
             index=Index(fields=['channel', 'user_id', 'status']),
         ),
+        ops.AddIndex(
+            model_name='ReviewStep',
+            index=Index(fields=['decision', 'created_at']),
+        ),
         ops.AddField(
             model_name='Unit',
             name='wecom_webhook_key',
             field=fields.CharField(null=True, max_length=128),
         ),
+        ops.RunPython(backfill_accounts, RunPython.noop),
     ]

@@ -1,0 +1,1 @@
+"""Pure helpers of the reminder engine (time of day, workdays); the scan is handlers/reminders."""

@@ -1,0 +1,74 @@
+"""APScheduler 3.x inside the app: the reminder scan on an interval (DESIGN.md).
+
+The scan is a plain async function (handlers/reminder_scan.py); `govmedia remind --now`
+runs the same function once, which is how tests drive time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import utcnow
+from bot.config import Settings
+from bot.health import Heartbeat
+from bot.keys import health_key, scheduler_key, sender_key, settings_key
+from bot.policy import load_policy
+from handlers.reminder_scan import ScanReport, scan
+
+log = logging.getLogger(__name__)
+SCAN_JOB = "reminder_scan"
+
+
+def parse_now(text: str | None, tz: ZoneInfo) -> datetime:
+    """An ISO time (naive means the office's zone); ValueError if malformed; None → now."""
+    if text is None:
+        return utcnow()
+    moment = datetime.fromisoformat(text.strip())
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+async def run_scan(settings: Settings, now: datetime | None = None,
+                   on_commit: Callable[[], None] = lambda: None,
+                   heartbeat: Heartbeat | None = None) -> ScanReport:
+    """One scan; wakes the outbox sender when it queued messages."""
+    report = await scan(now or utcnow(), settings, load_policy(settings.policy))
+    if heartbeat is not None:
+        heartbeat.beat()  # /healthz: the scheduler is alive and its scan succeeds
+    if report.messages:
+        log.info("reminder scan at %s: %s claimed, %s messages", report.now, report.claimed,
+                 report.messages)
+        on_commit()
+    return report
+
+
+def build_scheduler(settings: Settings, wake: Callable[[], None],
+                    heartbeat: Heartbeat | None = None) -> AsyncIOScheduler:
+    """The scheduler with its jobs, not started (start() needs the running loop)."""
+    scheduler = AsyncIOScheduler(timezone=settings.tz)
+    # one scan at a time; missed runs collapse into one (the scan catches up by itself)
+    scheduler.add_job(run_scan, "interval", seconds=settings.reminder_scan_seconds,
+                      id=SCAN_JOB, args=[settings],
+                      kwargs={"on_commit": wake, "heartbeat": heartbeat},
+                      max_instances=1, coalesce=True)
+    return scheduler
+
+
+async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[settings_key]
+    if not settings.scheduler_enabled:
+        yield
+        return
+    # a missed scan or two is normal under load; silence for longer means it is dead
+    max_age = max(settings.health_heartbeat_max_age_seconds, 3 * settings.reminder_scan_seconds)
+    heartbeat = app[health_key].heartbeat("scheduler", max_age)
+    scheduler = build_scheduler(settings, app[sender_key].wake, heartbeat)
+    scheduler.start()
+    app[scheduler_key] = scheduler
+    yield
+    scheduler.shutdown(wait=False)

@@ -1,0 +1,186 @@
+"""转载 tasks (R-RLY-1/2): a supervisor asks every host unit below to relay a post.
+
+`转载 <来源URL> [标题]` opens the task (due 12 hours after it was received), `已转载 <任务号>
+<URL>` or publishing a reviewed draft with `任务：<号>` closes a unit's share, and
+`转载进度 <任务号>` shows the supervisor who is done. The scan chases the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from bot.clock import utcnow
+from bot.dispatcher import HandlerContext, Router
+from bot.errors import DomainError
+from bot.events import IncomingEvent, OutgoingText
+from bot.reminders.hours import WorkingHours
+from handlers.reminder_kinds import local_text
+from handlers.review_routing import holders
+from models.org import Account, Person, Unit
+from models.relay import RelayTarget, RelayTask
+
+router = Router("relay")
+_TASK_NO = re.compile(r"^#?\s*(\d+)$")
+NOTICE_ROLES = ("editor", "reviewer", "chief")  # the first role a unit has hears of a task
+
+
+def _clock(ctx: HandlerContext) -> WorkingHours:
+    rem = ctx.policy.reminders
+    return WorkingHours.of(rem.work_start, rem.work_end, ctx.settings.tz)
+
+
+def _is_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def task_number(value: str, usage: str) -> int:
+    match = _TASK_NO.match(value.strip())
+    if not match:
+        raise DomainError(usage)
+    return int(match[1])
+
+
+async def _units_below(unit_id: str) -> list[Unit]:
+    """Every active unit under this one, nearest first."""
+    found: list[Unit] = []
+    frontier = [unit_id]
+    while frontier:
+        children = await Unit.filter(parent_id__in=frontier, active=True).order_by("id")
+        found += children
+        frontier = [u.id for u in children]
+    return found
+
+
+async def _unit_contacts(unit: Unit) -> list[Person]:
+    for role in NOTICE_ROLES:
+        people = await holders(role, unit)
+        if people:
+            return people
+    return []
+
+
+@router.command("转载")
+async def on_relay(event: IncomingEvent, ctx: HandlerContext) -> None:
+    """`转载 <来源URL> [标题]` (supervisors): a relay task for every host unit below."""
+    person = ctx.require_person()
+    assert ctx.command is not None
+    if not person.has_role("supervisor"):
+        raise DomainError("relay.not_supervisor")
+    url, _, title = ctx.command.args.partition(" ")
+    if not url:
+        raise DomainError("relay.usage")
+    if not _is_url(url):
+        raise DomainError("relay.bad_url", value=url[:80])
+    units = await _units_below(person.unit_id)  # type: ignore[attr-defined]
+    if not units:
+        raise DomainError("relay.no_units")
+    due = event.received_at + timedelta(hours=ctx.policy.relay.deadline_hours)  # rule R-RLY-1
+    task = await RelayTask.create(source_url=url, title=title.strip(), created_by=person,
+                                  unit_id=person.unit_id,  # type: ignore[attr-defined]
+                                  received_at=event.received_at, due_at=due)
+    await RelayTarget.bulk_create([RelayTarget(task=task, unit=u, due_at=due) for u in units])
+    await ctx.audit("relay.opened", f"relay:{task.id}", url=url, title=task.title,
+                    units=[u.id for u in units], due_at=due.isoformat())
+    due_text = local_text(due, _clock(ctx))
+    notice = ctx.text("relay.assigned", task=task.id, by=person.name, title=task.title or url,
+                      url=url, due=due_text)
+    for unit in units:
+        for contact in await _unit_contacts(unit):
+            await ctx.say(contact.id, notice)
+    await ctx.reply(ctx.text("relay.opened", task=task.id, title=task.title or url,
+                             count=len(units), due=due_text,
+                             hours=ctx.policy.relay.deadline_hours))
+
+
+async def _open_task(task_no: int) -> RelayTask:
+    task = await RelayTask.get_or_none(id=task_no)
+    if task is None:
+        raise DomainError("relay.unknown_task", task=task_no)
+    return task
+
+
+async def _close(ctx: HandlerContext, target: RelayTarget, url: str, draft_id: int | None) -> None:
+    """Close one unit's share (conditionally: of two racing closes one wins)."""
+    person = ctx.require_person()
+    now = utcnow()
+    won = await RelayTarget.filter(id=target.id, done_at__isnull=True).update(
+        done_at=now, done_by=person.id, url=url, draft_id=draft_id)
+    if won != 1:
+        return
+    task = await target.task
+    unit = await target.unit
+    await ctx.audit("relay.done", f"relay:{task.id}", unit=unit.id, url=url, draft=draft_id,
+                    late=now > target.due_at)
+    await ctx.reply(ctx.text("relay.done", task=task.id, unit=unit.name, late=now > target.due_at))
+    if not await RelayTarget.exists(task_id=task.id, done_at__isnull=True):
+        count = await RelayTarget.filter(task_id=task.id).count()
+        await ctx.say(task.created_by_id,  # type: ignore[attr-defined]
+                      ctx.text("relay.all_done", task=task.id, title=task.title or task.source_url,
+                               count=count))
+
+
+@router.command("已转载")
+async def on_relayed(event: IncomingEvent, ctx: HandlerContext) -> None:
+    """`已转载 <任务号> <URL>`: my unit has relayed the post."""
+    person = ctx.require_person()
+    assert ctx.command is not None
+    number, _, url = ctx.command.args.partition(" ")
+    task = await _open_task(task_number(number, "relay.done_usage"))
+    url = url.strip()
+    if not _is_url(url) or any(c.isspace() for c in url):
+        raise DomainError("relay.done_usage")
+    target = await RelayTarget.select_for_update().get_or_none(
+        task_id=task.id, unit_id=person.unit_id)  # type: ignore[attr-defined]
+    if target is None:
+        raise DomainError("relay.not_your_task", task=task.id)
+    if target.done_at is not None:
+        closer = await Person.get_or_none(id=target.done_by or "")
+        raise DomainError("relay.already_done", task=task.id, at=local_text(target.done_at,
+                                                                             _clock(ctx)),
+                          by=closer.name if closer else target.done_by)
+    await _close(ctx, target, url, None)
+
+
+@router.command("转载进度")
+async def on_progress(event: IncomingEvent, ctx: HandlerContext) -> None:
+    """`转载进度 <任务号>`: which units are done, for the supervisor."""
+    person = ctx.require_person()
+    assert ctx.command is not None
+    task = await _open_task(task_number(ctx.command.args, "relay.progress_usage"))
+    if person.id != task.created_by_id and not person.has_role("supervisor"):  # type: ignore[attr-defined]
+        raise DomainError("relay.not_allowed_progress", task=task.id)
+    clock, now = _clock(ctx), utcnow()
+    targets = await RelayTarget.filter(task_id=task.id).order_by("unit_id") \
+        .prefetch_related("unit")
+    closers = {p.id: p.name for p in await Person.filter(
+        id__in=[t.done_by for t in targets if t.done_by])}
+    done = [{"unit": t.unit.name, "at": local_text(t.done_at, clock), "url": t.url,
+             "by": closers.get(t.done_by or "", t.done_by), "late": t.done_at > t.due_at}
+            for t in targets if t.done_at is not None]
+    pending = [t.unit.name for t in targets if t.done_at is None]
+    await ctx.reply(OutgoingText(ctx.render(
+        "text/relay_progress.md.j2", task=task.id, title=task.title or task.source_url,
+        url=task.source_url, due=local_text(task.due_at, clock), overdue=now > task.due_at,
+        done=done, pending=pending), markdown=True))
+
+
+async def task_for_draft(task_no: int, account: Account) -> RelayTask:
+    """The task a draft answers (`任务：N`): it must be open for the account's unit."""
+    task = await _open_task(task_no)
+    if not await RelayTarget.exists(task_id=task.id, done_at__isnull=True,
+                                    unit_id=account.unit_id):  # type: ignore[attr-defined]
+        unit = await Unit.get(id=account.unit_id)  # type: ignore[attr-defined]
+        raise DomainError("relay.task_closed_for_unit", task=task.id, unit=unit.name)
+    return task
+
+
+async def close_by_draft(ctx: HandlerContext, task_id: int, unit_id: str, draft_id: int,
+                         url: str) -> None:
+    """Publishing a reviewed draft linked to a task closes the unit's share, if still open."""
+    target = await RelayTarget.get_or_none(task_id=task_id, unit_id=unit_id,
+                                           done_at__isnull=True)
+    if target is not None:
+        await _close(ctx, target, url, draft_id)

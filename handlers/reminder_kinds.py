@@ -1,0 +1,232 @@
+"""What is due: one indexed query per reminder kind, turned into Due items.
+
+Each kind has a ladder of stages (before, due, overdue, escalated) whose times come
+from the policy profile; an item is due at the highest stage it has reached. Who hears
+about it is named by audience tokens that handlers/reminder_scan.py resolves.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.policy import Policy
+from bot.reminders.hours import WorkingHours
+from bot.rendering import msg
+from handlers.lookup import platform_label
+from models.deadlines import Deadline
+from models.org import Account
+from models.relay import RelayTarget
+from models.review import ReviewStep
+
+STAGES = ("before", "due", "overdue", "escalated")
+RANK = {stage: i for i, stage in enumerate(STAGES)}
+# audience tokens: who must act, the unit's reviewer and chief, the supervisor above,
+# the next level up the review ladder (R-REV-3)
+DOERS, LEADERS, SUPERVISOR, NEXT_UP = "doers", "leaders", "supervisor", "next_up"
+_ACCOUNT_FIELDS = ("id", "unit_id", "name", "platform", "content", "last_update_at",
+                   "created_at", "password_changed_at")
+
+
+@dataclass(frozen=True)
+class Rung:
+    stage: str
+    at: datetime
+    audience: frozenset[str]
+
+
+@dataclass
+class Due:
+    """One thing to chase at one stage."""
+
+    kind: str
+    subject: str
+    stage: str
+    audience: frozenset[str]
+    unit_id: str
+    ctx: dict[str, Any]  # for the message line templates/messages/reminders.toml
+    urgent: bool = False
+    account_id: int | None = None
+    people: tuple[str, ...] = ()  # named doers (assignee, task creator …), else derived
+    extra: tuple[str, ...] = ()  # added at SUPERVISOR (the relay task's creator)
+    role: str = ""  # the review step's role, for NEXT_UP
+    excluded: frozenset[str] = field(default_factory=frozenset)
+
+
+def reached(rungs: Iterable[Rung], now: datetime) -> Rung | None:
+    """The highest-ranked rung whose time has come."""
+    hit = [r for r in rungs if r.at <= now]
+    return max(hit, key=lambda r: RANK[r.stage]) if hit else None
+
+
+def ladder(*steps: tuple[str, datetime, Iterable[str]]) -> tuple[Rung, ...]:
+    return tuple(Rung(stage, at, frozenset(aud)) for stage, at, aud in steps)
+
+
+def local_text(moment: datetime, hours: WorkingHours) -> str:
+    here = hours.local(moment)
+    return f"{here.month}月{here.day}日 {here:%H:%M}"
+
+
+def stamp(moment: datetime) -> str:
+    """A period key for subjects: the reference time, to the second, in UTC."""
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    month0 = moment.month - 1 + months
+    year, month = moment.year + month0 // 12, month0 % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+# --- stale accounts (R-UPD-1, R-UPD-2, R-UPD-3, R-UPD-5) ---
+
+def stale_limits(policy: Policy) -> dict[str, int]:
+    return {"text": policy.updates.text_max_gap_days,  # rule R-UPD-1 (R-UPD-3 in 黔江)
+            "video": policy.updates.video_max_gap_days}  # rule R-UPD-2
+
+
+async def _accounts_since(content: str, column: str, cutoff: datetime) -> list[tuple[Any, ...]]:
+    """Active accounts whose reference time (column, or created_at when NULL) ≤ cutoff."""
+    base = Account.filter(status="normal", **({"content": content} if content else {}))
+    dated = base.filter(**{f"{column}__lte": cutoff}).values_list(*_ACCOUNT_FIELDS)
+    never = base.filter(**{f"{column}__isnull": True, "created_at__lte": cutoff}) \
+        .values_list(*_ACCOUNT_FIELDS)
+    return [*await dated, *await never]
+
+
+async def stale_due(policy: Policy, now: datetime) -> list[Due]:
+    """Accounts near or past their update limit; suspended or closed ones are left alone."""
+    rem, items = policy.reminders, []
+    for content, limit in stale_limits(policy).items():
+        first = timedelta(days=limit - rem.stale_before_days)
+        for row in await _accounts_since(content, "last_update_at", now - first):
+            acc_id, unit_id, name, platform, _, last, created, _ = row
+            ref = last or created
+            rung = reached(ladder(
+                ("before", ref + first, [DOERS]),
+                ("due", ref + timedelta(days=limit), [DOERS]),
+                ("overdue", ref + timedelta(days=limit + rem.stale_overdue_days),
+                 [DOERS, LEADERS]),
+                # rule R-UPD-5: the national inspection veto brings in the supervisor
+                ("escalated", ref + timedelta(days=policy.updates.inspection_veto_days),
+                 [DOERS, LEADERS, SUPERVISOR]),
+            ), now)
+            if rung is None:
+                continue
+            items.append(Due("stale", f"account:{acc_id}@{stamp(ref)}", rung.stage,
+                             rung.audience, unit_id, account_id=acc_id, ctx={
+                                 "account": _label(name, platform),
+                                 "days": (now - ref).days, "limit": limit,
+                                 "never": last is None,
+                                 "veto": policy.updates.inspection_veto_days}))
+    return items
+
+
+def _label(name: str, platform: str) -> str:
+    return msg("account.label", name=name, platform=platform_label(platform))
+
+
+# --- password rotation (R-SEC-1) ---
+
+async def password_due(policy: Policy, now: datetime, hours: WorkingHours) -> list[Due]:
+    """Accounts whose password is due within the warning window, or past it."""
+    rem, months = policy.reminders, policy.security.password_max_age_months
+    before = timedelta(days=rem.password_before_days)
+    # month ends make add_months uneven; the slack is checked exactly below
+    cutoff = add_months(now + before, -months) + timedelta(days=3)
+    items = []
+    for row in await _accounts_since("", "password_changed_at", cutoff):
+        acc_id, unit_id, name, platform, _, _, created, changed = row
+        ref = changed or created
+        due_at = add_months(ref, months)  # rule R-SEC-1
+        rung = reached(ladder(
+            ("before", due_at - before, [DOERS]),
+            ("due", due_at, [DOERS]),
+            ("overdue", due_at + timedelta(days=rem.password_overdue_days), [DOERS, LEADERS]),
+        ), now)
+        if rung is None:
+            continue
+        items.append(Due("password", f"password:{acc_id}@{stamp(ref)}", rung.stage,
+                         rung.audience, unit_id, account_id=acc_id, ctx={
+                             "account": _label(name, platform), "due": local_text(due_at, hours),
+                             "months": months, "never": changed is None}))
+    return items
+
+
+# --- relay tasks (R-RLY-1): urgent, any hour ---
+
+async def relay_due(policy: Policy, now: datetime, hours: WorkingHours) -> list[Due]:
+    rem = policy.reminders
+    rows = await RelayTarget.filter(
+        done_at__isnull=True, due_at__lte=now + timedelta(hours=rem.relay_before_hours),
+    ).values_list("id", "task_id", "unit_id", "due_at", "task__title", "task__source_url",
+                  "task__created_by_id")
+    items = []
+    for target_id, task_id, unit_id, due_at, title, url, creator in rows:
+        rung = reached(ladder(
+            ("before", due_at - timedelta(hours=rem.relay_before_hours), [DOERS]),
+            ("due", due_at, [DOERS, LEADERS]),
+            ("escalated", due_at + timedelta(hours=rem.relay_escalate_hours),
+             [DOERS, LEADERS, SUPERVISOR]),
+        ), now)
+        if rung is None:
+            continue
+        items.append(Due("relay", f"relay:{target_id}", rung.stage, rung.audience, unit_id,
+                         urgent=True, extra=(creator,), ctx={
+                             "task": task_id, "title": title or url, "url": url,
+                             "due": local_text(due_at, hours)}))
+    return items
+
+
+# --- late review (R-REV-1), counted in working hours ---
+
+async def review_due(policy: Policy, now: datetime, hours: WorkingHours) -> list[Due]:
+    rem = policy.reminders
+    top = rem.review_late_work_hours + rem.review_escalate_work_hours
+    # working hours never exceed wall-clock hours: a safe index range first
+    rows = await ReviewStep.filter(
+        decision__isnull=True, level__gt=1,
+        created_at__lte=now - timedelta(hours=rem.review_late_work_hours),
+    ).values_list("id", "draft_id", "role", "assignee_id", "created_at", "draft__title",
+                  "draft__account__unit_id", "draft__author_id")
+    items = []
+    for step_id, draft_id, role, assignee, created, title, unit_id, author in rows:
+        waited = hours.hours_between(created, now, cap=top)
+        if waited < rem.review_late_work_hours:
+            continue
+        stage, audience = ("escalated", {DOERS, NEXT_UP}) if waited >= top else ("due", {DOERS})
+        items.append(Due("review", f"review:{step_id}", stage, frozenset(audience), unit_id,
+                         people=(assignee,), role=role, excluded=frozenset({assignee, author}),
+                         ctx={"id": draft_id, "title": title, "since": local_text(created, hours),
+                              "hours": rem.review_late_work_hours}))
+    return items
+
+
+# --- filing deadlines from the registry (R-ACC-2..4, R-SEC-3, R-FIX-1) ---
+
+async def deadline_due(policy: Policy, now: datetime, hours: WorkingHours) -> list[Due]:
+    rem = policy.reminders
+    before = timedelta(days=rem.deadline_before_days)
+    rows = await Deadline.filter(done_at__isnull=True, due_at__lte=now + before).values_list(
+        "id", "kind", "rule", "unit_id", "account_id", "assignee_id", "title", "due_at")
+    items = []
+    for dl_id, kind, rule, unit_id, account_id, assignee, title, due_at in rows:
+        rung = reached(ladder(
+            ("before", due_at - before, [DOERS]),
+            ("due", due_at, [DOERS]),
+            ("overdue", due_at + timedelta(days=rem.deadline_overdue_days), [DOERS, LEADERS]),
+            ("escalated", due_at + timedelta(days=rem.deadline_escalate_days),
+             [DOERS, LEADERS, SUPERVISOR]),
+        ), now)
+        if rung is None:
+            continue
+        items.append(Due("deadline", f"deadline:{dl_id}", rung.stage, rung.audience, unit_id,
+                         account_id=account_id, people=(assignee,) if assignee else (),
+                         ctx={"title": title, "kind": kind, "rule": rule,
+                              "due": local_text(due_at, hours)}))
+    return items

@@ -1,0 +1,168 @@
+"""The reminder scan (DESIGN.md "reminders derived from state").
+
+Every minute (bot/scheduler.py) or on demand (`govmedia remind --now ISO-TIME`): find
+what is due with indexed queries, claim one reminder-log row per (subject, kind, stage)
+under its unique key, and queue one message per person through the outbox, all in one
+transaction. A second scan, a restart or a second replica finds the rows claimed and
+sends nothing; after downtime the next scan sends each item's highest stage once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from bot import outbox
+from bot.config import Settings
+from bot.events import OutgoingText
+from bot.policy import Policy
+from bot.reminders.hours import WorkingHours
+from bot.rendering import msg, render
+from handlers.reminder_digest import DigestClaim, daily_key, digests, weekly_key
+from handlers.reminder_kinds import (
+    RANK,
+    Due,
+    deadline_due,
+    password_due,
+    relay_due,
+    review_due,
+    stale_due,
+)
+from handlers.reminder_people import CHUNK, People, chunks
+from models.org import Person
+from models.reminders import ReminderLog
+
+MAX_LINES = 20  # per message; WeCom text messages are short
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    now: datetime
+    claimed: int  # reminder-log rows this scan wrote
+    messages: int  # outbox rows this scan queued (one per person)
+    quiet: bool  # outside working hours: only urgent kinds were looked at
+
+
+@dataclass
+class _Mail:
+    lines: list[str] = field(default_factory=list)
+    daily: list[Any] = field(default_factory=list)
+    weekly: list[Any] = field(default_factory=list)
+
+
+def working_hours(settings: Settings, policy: Policy) -> WorkingHours:
+    return WorkingHours.of(policy.reminders.work_start, policy.reminders.work_end, settings.tz)
+
+
+async def _unsent(dues: list[Due]) -> list[Due]:
+    """Drop items whose stage (or a higher one: the clock may jump back) was sent."""
+    by_kind: dict[str, list[Due]] = defaultdict(list)
+    for due in dues:
+        by_kind[due.kind].append(due)
+    fresh: list[Due] = []
+    for kind, items in by_kind.items():
+        sent: dict[str, int] = {}
+        for chunk in chunks([d.subject for d in items]):
+            for subject, stage in await ReminderLog.filter(kind=kind, subject__in=chunk) \
+                    .values_list("subject", "stage"):
+                sent[subject] = max(sent.get(subject, -1), RANK.get(stage, -1))
+        fresh += [d for d in items if sent.get(d.subject, -1) < RANK[d.stage]]
+    return fresh
+
+
+async def _due_items(policy: Policy, now: datetime, hours: WorkingHours,
+                     quiet: bool) -> list[Due]:
+    dues = await relay_due(policy, now, hours)  # rule R-RLY-1: urgent, any hour
+    if not quiet:
+        dues += await stale_due(policy, now)
+        dues += await password_due(policy, now, hours)
+        dues += await review_due(policy, now, hours)
+        dues += await deadline_due(policy, now, hours)
+    return dues
+
+
+async def _digest_claims(policy: Policy, now: datetime, hours: WorkingHours, dues: list[Due],
+                         people: People) -> list[DigestClaim]:
+    """This period's digests, unless already handed out (a marker row says so cheaply)."""
+    periods = {"daily": daily_key(policy, now, hours), "weekly": weekly_key(policy, now, hours)}
+    for stage, key in periods.items():
+        if key is not None and await ReminderLog.exists(kind="digest", subject=f"run:{key}"):
+            periods[stage] = None
+    if not any(periods.values()):
+        return []
+    claims = await digests(now, hours, dues, people, periods["daily"], periods["weekly"])
+    stages = {c.stage for c in claims}
+    # markers: the period's digests were handed out (recipients empty: nothing to send)
+    return claims + [DigestClaim(f"run:{key}", stage, "", None)
+                     for stage, key in periods.items() if key is not None and stage in stages]
+
+
+async def scan(now: datetime, settings: Settings, policy: Policy) -> ScanReport:
+    """One scan at `now` (an aware datetime); safe to run any number of times."""
+    # SQLite keeps an aware datetime as text in its own offset and compares it as text:
+    # every time the scan queries with must be in UTC, as stored rows are (bot.clock)
+    now = now.astimezone(UTC)
+    hours = working_hours(settings, policy)
+    quiet = not hours.is_open(now)
+    dues = await _due_items(policy, now, hours, quiet)
+    people = People(policy)
+    fresh = await _unsent(dues)
+    await people.prepare({d.unit_id for d in (fresh if quiet else dues)})
+    await people.load_admins(d.account_id for d in fresh)
+    plans = [(due, *await people.resolve(due)) for due in fresh]
+    for due in fresh:
+        due.ctx["unit"] = (await people.unit(due.unit_id)).name
+    claims = [] if quiet else await _digest_claims(policy, now, hours, dues, people)
+    scan_id = uuid.uuid4().hex
+    rows = [ReminderLog(subject=d.subject, kind=d.kind, stage=d.stage, recipients=to,
+                        scan=scan_id, at=now) for d, to, _ in plans]
+    rows += [ReminderLog(subject=c.subject, kind="digest", stage=c.stage,
+                         recipients=[c.person] if c.person else [], scan=scan_id, at=now)
+             for c in claims]
+    if not rows:
+        return ScanReport(now, 0, 0, quiet)
+    async with in_transaction():
+        await ReminderLog.bulk_create(rows, ignore_conflicts=True, batch_size=CHUNK)
+        mine = set(await ReminderLog.filter(scan=scan_id).values_list("kind", "subject"))
+        plans = [p for p in plans if (p[0].kind, p[0].subject) in mine]
+        claims = [c for c in claims if ("digest", c.subject) in mine and c.person]
+        sent = await _send(settings, plans, claims)
+    return ScanReport(now, len(mine), sent, quiet)
+
+
+async def _people(ids: Iterable[str]) -> dict[str, Person]:
+    found: dict[str, Person] = {}
+    for chunk in chunks(sorted(set(ids))):
+        found.update({p.id: p for p in await Person.filter(id__in=chunk, active=True)})
+    return found
+
+
+async def _send(settings: Settings, plans: list[tuple[Due, list[str], list[str]]],
+                claims: list[DigestClaim]) -> int:
+    """One message per person: every line and digest they have in this scan."""
+    persons = await _people([p for _, to, doers in plans for p in (*to, *doers)]
+                            + [c.person for c in claims])
+    mail: dict[str, _Mail] = defaultdict(_Mail)
+    for due, to, doers in plans:
+        who = "、".join(persons[p].name for p in doers if p in persons)
+        line = msg(f"reminders.{due.kind}.{due.stage}", **due.ctx, who=who)
+        for person in to:
+            mail[person].lines.append(line)
+    for claim in claims:
+        box = mail[claim.person]
+        (box.daily.append if claim.stage == "daily" else box.weekly.extend)(claim.block)
+    channel = settings.channel
+    messages = [
+        (channel, persons[pid].address(channel), OutgoingText(render(
+            "text/reminders.md.j2", name=persons[pid].name, lines=box.lines[:MAX_LINES],
+            more=max(len(box.lines) - MAX_LINES, 0), daily=box.daily, weekly=box.weekly),
+            markdown=True))
+        for pid, box in mail.items() if pid in persons
+    ]
+    return await outbox.enqueue_many(messages)

@@ -1,0 +1,28 @@
+"""提醒设置: what reminders this person gets, and why. Escalations cannot be turned off."""
+
+from __future__ import annotations
+
+from bot.dispatcher import HandlerContext, Router
+from bot.events import IncomingEvent, OutgoingText
+from handlers.lookup import account_label
+from handlers.reminder_kinds import stale_limits
+from models.org import Account, Unit
+
+router = Router("reminders")
+WEEKDAYS = "一二三四五六日"
+
+
+@router.command("提醒设置")
+async def on_settings(event: IncomingEvent, ctx: HandlerContext) -> None:
+    """`提醒设置`: the reminders I receive, with the rule and the timing of each."""
+    person = ctx.require_person()
+    limits = stale_limits(ctx.policy)
+    accounts = await Account.filter(admins__id=person.id).order_by("id")
+    unit = await Unit.get(id=person.unit_id)  # type: ignore[attr-defined]
+    text = ctx.render(
+        "text/reminder_settings.md.j2", name=person.name, unit=unit.name, roles=person.roles,
+        accounts=[{"label": account_label(a), "limit": limits.get(a.content),
+                   "active": a.status == "normal"} for a in accounts],
+        policy=ctx.policy, weekday=WEEKDAYS[ctx.policy.reminders.weekly_digest_weekday - 1],
+    )
+    await ctx.reply(OutgoingText(text, markdown=True))
