@@ -160,8 +160,8 @@ async def _accounts_export(settings: Settings, fmt: str, output: str | None) -> 
         if fmt == "xlsx":
             ledger_io.write_xlsx(rows, output or "")
         elif output:
-            with open(output, "w", encoding="utf-8-sig", newline="") as fh:
-                fh.write(ledger_io.to_csv(rows))
+            await asyncio.to_thread(Path(output).write_text, ledger_io.to_csv(rows),
+                                    encoding="utf-8-sig", newline="")
         else:
             sys.stdout.write(ledger_io.to_csv(rows))
     except OSError as exc:

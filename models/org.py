@@ -88,7 +88,8 @@ class Account(Model):
     # The text columns came after the first release: nullable in the database so that a
     # migration can add them to a full table, but never NULL (default here, backfilled there).
     platform_id = fields.CharField(null=True, max_length=128, default="")  # 账号ID
-    platform_note = fields.CharField(null=True, max_length=64, default="")  # e.g. which 其他 platform
+    # e.g. which 其他 platform
+    platform_note = fields.CharField(null=True, max_length=64, default="")
     organizer = fields.CharField(null=True, max_length=128, default="")  # 承办单位
     opened_on = fields.DateField(null=True)
     certified = fields.BooleanField(null=True)

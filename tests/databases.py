@@ -12,9 +12,9 @@ import os
 import socket
 
 from tortoise import Tortoise
+from tortoise.transactions import in_transaction
 
 from bot.db import init_db
-from tortoise.transactions import in_transaction
 
 SERVERS = {"postgres": ("127.0.0.1", 5432), "mysql": ("127.0.0.1", 3306)}
 # one scratch database per test process, so parallel runs on one machine never collide

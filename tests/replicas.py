@@ -59,12 +59,12 @@ class Cluster:
         finally:
             await conn.close()
 
-    async def wait_sent(self, count: int, timeout: float) -> float:
+    async def wait_sent(self, count: int, limit: float) -> float:
         """Poll the database (other processes do the work) until `count` rows are sent."""
         started = time.monotonic()
         while await self.sent() < count:
-            if time.monotonic() - started > timeout:
-                raise AssertionError(f"only {await self.sent()} of {count} sent in {timeout}s")
+            if time.monotonic() - started > limit:
+                raise AssertionError(f"only {await self.sent()} of {count} sent in {limit}s")
             await asyncio.sleep(0.1)
         return time.monotonic() - started
 

@@ -1,4 +1,5 @@
-"""`查询`, `我的账号`, `台账` seen by an editor, a chief and a supervisor (R-ACC-8, R-UPD, R-SEC-1)."""
+"""`查询`, `我的账号`, `台账` seen by an editor, a chief and a supervisor
+(R-ACC-8, R-UPD, R-SEC-1)."""
 
 from __future__ import annotations
 
