@@ -21,6 +21,10 @@ APPS_CONFIG = {APP: {"models": MODELS_MODULES, "migrations": "models.migrations"
                      "default_connection": "default"}}
 
 
+# for `python -m tortoise -c bot.db.TORTOISE_ORM makemigrations` (developers only)
+TORTOISE_ORM = {"connections": {"default": "sqlite://:memory:"}, "apps": APPS_CONFIG}
+
+
 class SchemaError(BotError):
     """The database's schema does not match this version; str() says what to run."""
 
