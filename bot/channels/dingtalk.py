@@ -37,7 +37,7 @@ from bot.events import (
     OutgoingText,
     UserRef,
 )
-from bot.rendering import render
+from bot.rendering import msg, render
 from models.dingtalk_state import DingTalkCard, DingTalkSession
 
 log = logging.getLogger(__name__)
@@ -177,7 +177,7 @@ def card_params(card: OutgoingCard) -> dict[str, str]:
 
 def _title(text: str) -> str:
     first = text.strip().splitlines()[0] if text.strip() else ""
-    return first.lstrip("#* ")[:TITLE_CHARS] or "消息"
+    return first.lstrip("#* ")[:TITLE_CHARS] or msg("dingtalk.default_title")
 
 
 def webhook_body(message: OutgoingText) -> dict[str, Any]:
