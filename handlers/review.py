@@ -98,7 +98,7 @@ async def on_submit(event: IncomingEvent, ctx: HandlerContext) -> None:
                                important=bool(form.important), relay_task=task)
     await ctx.audit("draft.submitted", f"draft:{draft.id}", account=account.id,
                     title=draft.title, version=1, repost_url=draft.repost_url,
-                    important=draft.important)
+                    important=draft.important, relay_task=draft.relay_task_id)
     reviewer = await _start_version(ctx, draft, author)
     await ctx.reply(ctx.text("review.submitted", id=draft.id, title=draft.title,
                              account=account_label(account), reviewer=reviewer.name))
@@ -120,11 +120,17 @@ async def on_revise(event: IncomingEvent, ctx: HandlerContext) -> None:
                           state=ctx.text(f"state.{draft.state}").text)
     form = parse_draft_form(ctx.command.lines)
     if form.relay_task:
-        draft.relay_task = await task_for_draft(form.relay_task, await draft.account)
+        task = await task_for_draft(form.relay_task, await draft.account)
+        draft.relay_task = task
+        # as on 投稿: the task's source is the repost source unless 转载： names another
+        # (rule R-REV-4 routes the final level by it)
+        if form.repost_url is None:
+            draft.repost_url = task.source_url
     _apply_form(draft, form)
     await draft.save()
     await ctx.audit("draft.revised", f"draft:{draft.id}", version=draft.version,
-                    title=draft.title, repost_url=draft.repost_url, important=draft.important)
+                    title=draft.title, repost_url=draft.repost_url, important=draft.important,
+                    relay_task=draft.relay_task_id)
     reviewer = await _start_version(ctx, draft, author)
     await ctx.reply(ctx.text("review.resubmitted", id=draft.id, version=draft.version,
                              reviewer=reviewer.name))

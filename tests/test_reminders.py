@@ -217,6 +217,21 @@ async def test_publishing_a_linked_draft_closes_the_relay(bot: Harness) -> None:
     assert "没有派给" in await bot.say("wangwu", "投稿 黔江文旅\n任务：1\n再转\n正文。")
 
 
+async def test_linking_a_task_on_revision_takes_its_source(bot: Harness) -> None:
+    """`修改 #N` with `任务：N`: the task's commercial source sends the final level to the
+    chief (rule R-REV-4), as it would on 投稿, and the audit record keeps the link."""
+    await relay_at(bot, at(11, 10, 9), "转载 https://www.evil-commercial.com/d.html 通知")
+    await bot.say("wangwu", "投稿 黔江文旅\n原创稿\n正文。")
+    await bot.say("zhangming", "退回 #1 请关联转载任务")
+    await bot.say("wangwu", "修改 #1\n任务：1\n转载通知\n全文转载。")
+    await bot.say("zhangming", "通过 #1")
+    step = await ReviewStep.get(draft_id=1, version=2, level=3)
+    assert (step.role, step.assignee_id) == ("chief", "chenwei")  # type: ignore[attr-defined]
+    assert (await Draft.get(id=1)).repost_url == "https://www.evil-commercial.com/d.html"
+    revised = await AuditEvent.filter(action="draft.revised").first()
+    assert revised is not None and '"relay_task":1' in revised.data
+
+
 async def test_repost_option_line_still_works_in_drafts(bot: Harness) -> None:
     """`转载：` inside 投稿 is an option line, not the relay command."""
     reply = await bot.say("wangwu", "投稿 黔江文旅\n转载：https://www.gov.cn/e.html\n标题\n正文。")
