@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import logging
 from datetime import date, timedelta
+from functools import cache
 
 import chinese_calendar
 
@@ -17,7 +18,9 @@ log = logging.getLogger(__name__)
 _warned: set[str] = set()
 
 
+@cache  # reminder scans ask about the same few days many times
 def is_workday(day: date) -> bool:
+    """Official workday (holidays and 调休 included); Monday–Friday beyond the calendar."""
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:

@@ -1,26 +1,15 @@
 """Working hours on official workdays (RULES.md: 调休 included), for reminders.
 
-is_workday uses the chinese-calendar package, which knows the State Council's holiday
-notices for the years it ships; beyond them it falls back to Monday–Friday.
+Workdays come from bot.workdays (the official calendar, Monday–Friday beyond it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
-
-
-@cache
-def is_workday(day: date) -> bool:
-    """Official workday; Monday–Friday outside the years the calendar knows."""
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        return day.weekday() < 5
+from bot.workdays import is_workday
 
 
 def parse_clock(text: str) -> time:
