@@ -213,7 +213,8 @@ def _serve(settings: Settings) -> int:
 
     if asyncio.run(_schema_ready(settings)):
         return 2
-    print(msg("cli.serving", host=settings.host, port=settings.port), flush=True)
+    print(msg("cli.serving", host=settings.host, port=settings.port,
+              sim=settings.sim_enabled), flush=True)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
     return 0
 
