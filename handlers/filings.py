@@ -18,7 +18,7 @@ from bot.rendering import msg
 from handlers.filing_cards import APPROVE, REJECT, decided_card, filing_label, request_card
 from handlers.filing_effects import apply_approved, check_new_name, check_status
 from handlers.filing_form import FilingForm, parse_form, usage_text
-from handlers.lookup import account_label, find_account, platform_label
+from handlers.lookup import account_label, find_account, numbered_ref, platform_label
 from handlers.registry_access import ancestors, holders, oversees, supervisors_above
 from models.deadlines import Deadline
 from models.org import Account, Person
@@ -30,7 +30,6 @@ KINDS = {"开设": FilingKind.OPEN, "补录": FilingKind.BACKFILL, "变更": Fil
          "暂停": FilingKind.SUSPEND, "关停": FilingKind.CLOSE, "注销": FilingKind.CANCEL}
 # R-ACC-6: names are Chinese words only: no letters, digits or special symbols
 _NAME_OK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]+$")
-_FILING_REF = re.compile(r"^#\s*(?P<id>\d+)\s*(?P<rest>.*)$", re.S)
 
 
 async def _stage_holders(filing: Filing, stage: str) -> list[Person]:
@@ -195,18 +194,10 @@ async def _after(ctx: HandlerContext, filing: Filing, stage: str, approve: bool,
             await ctx.say(person_id, text)
 
 
-def _ref(ctx: HandlerContext, usage: str) -> tuple[int, str]:
-    assert ctx.command is not None
-    match = _FILING_REF.match(ctx.command.args)
-    if not match:
-        raise DomainError(usage)
-    return int(match["id"]), "\n".join([match["rest"], *ctx.command.lines]).strip()
-
-
 @router.command("同意备案")
 async def on_approve_text(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`同意备案 #N [意见]`: the same as tapping 同意 on the filing card."""
-    filing_id, comment = _ref(ctx, "filing.approve_usage")
+    filing_id, comment = numbered_ref(ctx, "filing.approve_usage")
     filing = await _decide(ctx, filing_id, None, True, comment)
     await ctx.reply(ctx.text("filing.decided_approve", label=filing_label(filing)))
 
@@ -214,7 +205,7 @@ async def on_approve_text(event: IncomingEvent, ctx: HandlerContext) -> None:
 @router.command("退回备案")
 async def on_reject_text(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`退回备案 #N 理由`: return the filing to its filer; nothing on the registry changes."""
-    filing_id, reason = _ref(ctx, "filing.reject_usage")
+    filing_id, reason = numbered_ref(ctx, "filing.reject_usage")
     if not reason:
         raise DomainError("filing.reject_needs_reason", id=filing_id)
     filing = await _decide(ctx, filing_id, None, False, reason)

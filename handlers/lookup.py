@@ -5,13 +5,36 @@ from __future__ import annotations
 import difflib
 import re
 
-from bot.dispatcher import normalize
+from bot.dispatcher import HandlerContext, normalize
 from bot.errors import DomainError
 from bot.rendering import msg
 from models.org import Account
+from models.review import Draft
 
+_NUMBERED = re.compile(r"^#\s*(?P<id>\d+)\s*(?P<rest>.*)$", re.S)
 _NAME_AND_PLATFORM = re.compile(r"^(?P<name>.*?)\s*(?:\((?P<platform>[^()]+)\))?$")
 MAX_SUGGESTIONS = 3
+
+
+def numbered_ref(ctx: HandlerContext, usage: str, *,
+                 following_lines: bool = True) -> tuple[int, str]:
+    """'#12 意见…' → (12, '意见…'), with the command's following lines unless told not to;
+    DomainError(usage) when the number is missing."""
+    assert ctx.command is not None
+    match = _NUMBERED.match(ctx.command.args)
+    if not match:
+        raise DomainError(usage)
+    lines = ctx.command.lines if following_lines else ()
+    return int(match["id"]), "\n".join([match["rest"], *lines]).strip()
+
+
+async def load_draft(draft_id: int, *, lock: bool = False) -> Draft:
+    """The draft #N, locked for update when a decision follows; DomainError if unknown."""
+    query = Draft.select_for_update() if lock else Draft
+    draft = await query.get_or_none(id=draft_id)
+    if draft is None:
+        raise DomainError("review.no_such_draft", id=draft_id)
+    return draft
 
 
 def platform_label(platform: str) -> str:

@@ -17,6 +17,7 @@ from bot.precheck.findings import (
     OUTDATED_NAME,
     SENSITIVE_EVENT,
 )
+from handlers.lookup import load_draft, numbered_ref
 from handlers.precheck_review import finding_view, findings_of, unit_chain
 from handlers.review_routing import AUTHOR_LEVEL
 from models.org import Person, Unit
@@ -24,7 +25,6 @@ from models.precheck import WORD_LISTS, PrecheckFinding, PrecheckWord
 from models.review import Draft, DraftState, ReviewStep
 
 router = Router("precheck")
-_REF = re.compile(r"^#\s*(?P<id>\d+)\s*(?P<rest>.*)$")
 _SPLIT = re.compile(r"[\s,，、;；]+")
 WORD_MIN, WORD_MAX = 2, 64
 # 词库 list names in chat → stored kind
@@ -32,21 +32,6 @@ LIST_NAMES = {"敏感": "sensitive", "敏感词": "sensitive", "广告": "ad", "
 # kinds whose 误报 marks may become 放行词 (never personal data or links)
 WORD_KINDS = (AD_ABSOLUTE, NORM, OUTDATED_NAME, MAP_NO_APPROVAL, SENSITIVE_EVENT)
 SUGGEST_LIMIT = 10
-
-
-def _ref(ctx: HandlerContext, usage: str) -> tuple[int, str]:
-    assert ctx.command is not None
-    match = _REF.match(ctx.command.args)
-    if not match:
-        raise DomainError(usage)
-    return int(match["id"]), match["rest"].strip()
-
-
-async def _draft(draft_id: int) -> Draft:
-    draft = await Draft.get_or_none(id=draft_id)
-    if draft is None:
-        raise DomainError("review.no_such_draft", id=draft_id)
-    return draft
 
 
 async def _may_read(person: Person, draft: Draft) -> bool:
@@ -59,8 +44,8 @@ async def _may_read(person: Person, draft: Draft) -> bool:
 async def on_show(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`机审 #N`: every pre-review finding of the draft's current version."""
     person = ctx.require_person()
-    draft_id, _ = _ref(ctx, "precheck.show_usage")
-    draft = await _draft(draft_id)
+    draft_id, _ = numbered_ref(ctx, "precheck.show_usage", following_lines=False)
+    draft = await load_draft(draft_id)
     if not await _may_read(person, draft):
         raise DomainError("precheck.not_involved", id=draft.id)
     views = [finding_view(f) for f in await findings_of(draft)]
@@ -79,9 +64,9 @@ def _seqs(rest: str) -> list[int]:
 async def on_false_positive(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`误报 #N 编号 [编号…]`: a reviewer of the draft marks findings as false positives."""
     person = ctx.require_person()
-    draft_id, rest = _ref(ctx, "precheck.mark_usage")
+    draft_id, rest = numbered_ref(ctx, "precheck.mark_usage", following_lines=False)
     seqs = _seqs(rest)
-    draft = await _draft(draft_id)
+    draft = await load_draft(draft_id)
     reviews = ReviewStep.filter(draft_id=draft.id, version=draft.version, assignee_id=person.id,
                                 level__gt=AUTHOR_LEVEL)
     if draft.state != DraftState.REVIEWING or not await reviews.exists():

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 from bot.clock import utcnow
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import CardUpdate, IncomingEvent
-from handlers.lookup import account_label, find_account
+from handlers.lookup import account_label, find_account, load_draft, numbered_ref
 from handlers.precheck_review import approval_gate, run_precheck, split_confirmed
 from handlers.relay import close_by_draft, task_for_draft
 from handlers.review_cards import APPROVE, REJECT, decided_card, review_card
@@ -26,25 +25,6 @@ from models.org import Account, Person
 from models.review import Decision, Draft, DraftState, DraftVersion, ReviewStep
 
 router = Router("review")
-_DRAFT_REF = re.compile(r"^#\s*(?P<id>\d+)\s*(?P<rest>.*)$", re.S)
-
-
-def _draft_ref(ctx: HandlerContext, usage: str) -> tuple[int, str]:
-    """'#12 意见…' (and following lines) → (12, '意见…')."""
-    assert ctx.command is not None
-    match = _DRAFT_REF.match(ctx.command.args)
-    if not match:
-        raise DomainError(usage)
-    rest = "\n".join([match["rest"], *ctx.command.lines]).strip()
-    return int(match["id"]), rest
-
-
-async def _draft(draft_id: int, *, lock: bool = False) -> Draft:
-    query = Draft.select_for_update() if lock else Draft
-    draft = await query.get_or_none(id=draft_id)
-    if draft is None:
-        raise DomainError("review.no_such_draft", id=draft_id)
-    return draft
 
 
 async def _may_write_for(person: Person, account: Account) -> bool:
@@ -109,10 +89,10 @@ async def on_revise(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`修改 #N` + title + body: a new version of a returned draft, reviewed again."""
     author = ctx.require_person()
     assert ctx.command is not None
-    match = _DRAFT_REF.match(ctx.command.args)
-    if not match or match["rest"].strip():
+    draft_id, rest = numbered_ref(ctx, "review.revise_usage", following_lines=False)
+    if rest:
         raise DomainError("review.revise_usage")
-    draft = await _draft(int(match["id"]), lock=True)
+    draft = await load_draft(draft_id, lock=True)
     if draft.author_id != author.id:  # type: ignore[attr-defined]
         raise DomainError("review.not_author", id=draft.id)
     if draft.state != DraftState.RETURNED:
@@ -150,9 +130,9 @@ def _apply_form(draft: Draft, form: DraftForm) -> None:
 @router.command("通过")
 async def on_approve_text(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`通过 #N [已核] [意见]`: the same as tapping 通过 on the card (已核: findings handled)."""
-    draft_id, comment = _draft_ref(ctx, "review.approve_usage")
+    draft_id, comment = numbered_ref(ctx, "review.approve_usage")
     confirmed, comment = split_confirmed(comment)
-    draft = await _draft(draft_id, lock=True)
+    draft = await load_draft(draft_id, lock=True)
     await _decide(ctx, draft, draft.level, draft.version, Decision.APPROVE, comment,
                   confirmed=confirmed)
 
@@ -160,10 +140,10 @@ async def on_approve_text(event: IncomingEvent, ctx: HandlerContext) -> None:
 @router.command("退回")
 async def on_reject_text(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`退回 #N <理由>`: return the draft to its author with the reason."""
-    draft_id, reason = _draft_ref(ctx, "review.reject_usage")
+    draft_id, reason = numbered_ref(ctx, "review.reject_usage")
     if not reason:
         raise DomainError("review.reject_needs_reason", id=draft_id)
-    draft = await _draft(draft_id, lock=True)
+    draft = await load_draft(draft_id, lock=True)
     await _decide(ctx, draft, draft.level, draft.version, Decision.REJECT, reason)
 
 
@@ -179,7 +159,7 @@ def _card_args(ctx: HandlerContext) -> tuple[int, int, int]:
 async def on_approve_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
     """Tap on 通过: decide the step the card was sent for, if it is still open."""
     draft_id, level, version = _card_args(ctx)
-    draft = await _draft(draft_id, lock=True)
+    draft = await load_draft(draft_id, lock=True)
     await _decide(ctx, draft, level, version, Decision.APPROVE, "", tapped=True)
 
 
@@ -187,7 +167,7 @@ async def on_approve_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
 async def on_reject_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
     """Tap on 退回: a return needs a reason, so ask for it as `退回 #N 理由`."""
     draft_id, level, version = _card_args(ctx)
-    draft = await _draft(draft_id, lock=True)
+    draft = await load_draft(draft_id, lock=True)
     step = await _open_step_for(ctx, draft, level, version)
     await ctx.reply(ctx.text("review.reject_ask_reason", id=draft.id,
                              level=level_label(step.level)))
@@ -287,11 +267,11 @@ async def _approved(ctx: HandlerContext, draft: Draft) -> None:
 async def on_published(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`已发布 #N <URL>`: record publication and the account's last update time."""
     person = ctx.require_person()
-    draft_id, url = _draft_ref(ctx, "review.published_usage")
+    draft_id, url = numbered_ref(ctx, "review.published_usage")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
         raise DomainError("review.published_usage")
-    draft = await _draft(draft_id, lock=True)
+    draft = await load_draft(draft_id, lock=True)
     account = await draft.account
     is_admin = await account.admins.filter(id=person.id).exists()
     if person.id != draft.author_id and not is_admin:  # type: ignore[attr-defined]
