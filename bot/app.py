@@ -33,7 +33,7 @@ from bot.policy import load_policy
 from bot.scheduler import scheduler_ctx
 from bot.tasks import BackgroundTasks
 from handlers import ROUTERS
-from handlers.delivery import report_undeliverable
+from handlers.general.delivery import report_undeliverable
 
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=15)
 DRAIN_SECONDS = 10

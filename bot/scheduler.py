@@ -1,6 +1,6 @@
 """APScheduler 3.x inside the app: the reminder scan on an interval (DESIGN.md).
 
-The scan is a plain async function (handlers/reminder_scan.py); `govmedia remind --now`
+The scan is a plain async function (handlers/reminders/scan.py); `govmedia remind --now`
 runs the same function once, which is how tests drive time.
 """
 
@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.health import Heartbeat
 from bot.keys import health_key, scheduler_key, sender_key, settings_key
 from bot.policy import load_policy
-from handlers.reminder_scan import ScanReport, scan
+from handlers.reminders.scan import ScanReport, scan
 
 log = logging.getLogger(__name__)
 SCAN_JOB = "reminder_scan"

@@ -1,16 +1,15 @@
-"""Handlers, one module per capability. ROUTERS is the explicit registration list."""
+"""Handlers, one package per capability. ROUTERS is the explicit registration list.
 
-from handlers import (
-    accounts,
-    filings,
-    help,
-    passwords,
-    precheck,
-    relay,
-    reminders,
-    review,
-    todo,
-)
+Package __init__ files stay empty so that capabilities can import each other's helpers
+without import cycles; each router lives in a named module.
+"""
 
-ROUTERS = (review.router, precheck.router, todo.router, accounts.router, filings.router,
-           relay.router, passwords.router, reminders.router, help.router)
+from handlers.general import help, todo
+from handlers.precheck import commands as precheck
+from handlers.registry import filings, passwords, queries
+from handlers.relay import commands as relay
+from handlers.reminders import settings as reminder_settings
+from handlers.review import commands as review
+
+ROUTERS = (review.router, precheck.router, todo.router, queries.router, filings.router,
+           relay.router, passwords.router, reminder_settings.router, help.router)

@@ -17,9 +17,9 @@ from bot.precheck.findings import (
     OUTDATED_NAME,
     SENSITIVE_EVENT,
 )
-from handlers.lookup import load_draft, numbered_ref
-from handlers.precheck_review import finding_view, findings_of, unit_chain
-from handlers.review_routing import AUTHOR_LEVEL
+from handlers.common.lookup import load_draft, numbered_ref
+from handlers.precheck.review import finding_view, findings_of, unit_chain
+from handlers.review.routing import AUTHOR_LEVEL
 from models.org import Person, Unit
 from models.precheck import WORD_LISTS, PrecheckFinding, PrecheckWord
 from models.review import Draft, DraftState, ReviewStep

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
 from bot.policy import Policy
-from handlers.reminder_kinds import DOERS, LEADERS, NEXT_UP, SUPERVISOR, Due
-from handlers.review_routing import holders, next_up
+from handlers.reminders.kinds import DOERS, LEADERS, NEXT_UP, SUPERVISOR, Due
+from handlers.review.routing import holders, next_up
 from models.org import Account, Person, Unit
 
 LEADER_ROLES = ("reviewer", "chief")

@@ -18,9 +18,9 @@ from bot.ledger import COLUMNS, cell, content_label, status_label, team_of
 from bot.policy import Policy
 from bot.rendering import msg
 from bot.workdays import add_months
-from handlers.filing_cards import filing_label
-from handlers.lookup import account_label, find_account
-from handlers.registry_access import descendants, find_unit, oversees, sees_phones
+from handlers.common.lookup import account_label, find_account
+from handlers.registry.access import descendants, find_unit, oversees, sees_phones
+from handlers.registry.filing_cards import filing_label
 from models.deadlines import Deadline
 from models.org import Account, Person, Unit
 from models.registry import Filing, FilingState

@@ -15,11 +15,11 @@ from bot.errors import DomainError
 from bot.events import CardUpdate, IncomingEvent
 from bot.ledger import platform_code
 from bot.rendering import msg
-from handlers.filing_cards import APPROVE, REJECT, decided_card, filing_label, request_card
-from handlers.filing_effects import apply_approved, check_new_name, check_status
-from handlers.filing_form import FilingForm, parse_form, usage_text
-from handlers.lookup import account_label, find_account, numbered_ref, platform_label
-from handlers.registry_access import ancestors, holders, oversees, supervisors_above
+from handlers.common.lookup import account_label, find_account, numbered_ref, platform_label
+from handlers.registry.access import ancestors, holders, oversees, supervisors_above
+from handlers.registry.filing_cards import APPROVE, REJECT, decided_card, filing_label, request_card
+from handlers.registry.filing_effects import apply_approved, check_new_name, check_status
+from handlers.registry.filing_form import FilingForm, parse_form, usage_text
 from models.deadlines import Deadline
 from models.org import Account, Person
 from models.registry import Filing, FilingKind, FilingState

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.dispatcher import HandlerContext, Router
 from bot.events import IncomingEvent, OutgoingText
-from handlers.lookup import account_label
-from handlers.review_routing import level_label
+from handlers.common.lookup import account_label
+from handlers.review.routing import level_label
 from models.review import Draft, DraftState, ReviewStep
 
 router = Router("todo")

@@ -16,8 +16,8 @@ from bot.ledger import Member, set_team, team_of
 from bot.policy import Policy
 from bot.rendering import msg
 from bot.workdays import add_months, add_workdays
-from handlers.filing_form import FilingForm
-from handlers.lookup import account_label
+from handlers.common.lookup import account_label
+from handlers.registry.filing_form import FilingForm
 from models.deadlines import Deadline
 from models.org import Account
 from models.registry import Filing, FilingKind, TeamMember

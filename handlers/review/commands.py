@@ -8,12 +8,12 @@ from bot.clock import utcnow
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import CardUpdate, IncomingEvent
-from handlers.lookup import account_label, find_account, load_draft, numbered_ref
-from handlers.precheck_review import approval_gate, run_precheck, split_confirmed
-from handlers.relay import close_by_draft, task_for_draft
-from handlers.review_cards import APPROVE, REJECT, decided_card, review_card
-from handlers.review_form import DraftForm, parse_draft_form
-from handlers.review_routing import (
+from handlers.common.lookup import account_label, find_account, load_draft, numbered_ref
+from handlers.precheck.review import approval_gate, run_precheck, split_confirmed
+from handlers.relay.commands import close_by_draft, task_for_draft
+from handlers.review.cards import APPROVE, REJECT, decided_card, review_card
+from handlers.review.form import DraftForm, parse_draft_form
+from handlers.review.routing import (
     AUTHOR_LEVEL,
     FINAL_LEVEL,
     FIRST_REVIEW_LEVEL,

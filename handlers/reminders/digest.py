@@ -12,9 +12,9 @@ from datetime import datetime
 
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours, parse_clock
-from handlers.reminder_kinds import Due, local_text
-from handlers.reminder_people import People
-from handlers.review_routing import level_label
+from handlers.reminders.kinds import Due, local_text
+from handlers.reminders.people import People
+from handlers.review.routing import level_label
 from models.relay import RelayTarget
 from models.review import ReviewStep
 

@@ -16,8 +16,8 @@ from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import IncomingEvent, OutgoingText
 from bot.reminders.hours import WorkingHours
-from handlers.reminder_kinds import local_text
-from handlers.review_routing import holders
+from handlers.reminders.kinds import local_text
+from handlers.review.routing import holders
 from models.org import Account, Person, Unit
 from models.relay import RelayTarget, RelayTask
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.dispatcher import HandlerContext, Router
 from bot.events import IncomingEvent, OutgoingText
-from handlers.lookup import account_label
-from handlers.reminder_kinds import stale_limits
+from handlers.common.lookup import account_label
+from handlers.reminders.kinds import stale_limits
 from models.org import Account, Unit
 
 router = Router("reminders")

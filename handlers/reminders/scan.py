@@ -24,8 +24,8 @@ from bot.events import OutgoingText
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from bot.rendering import msg, render
-from handlers.reminder_digest import DigestClaim, daily_key, digests, weekly_key
-from handlers.reminder_kinds import (
+from handlers.reminders.digest import DigestClaim, daily_key, digests, weekly_key
+from handlers.reminders.kinds import (
     RANK,
     Due,
     deadline_due,
@@ -34,7 +34,7 @@ from handlers.reminder_kinds import (
     review_due,
     stale_due,
 )
-from handlers.reminder_people import CHUNK, People, chunks
+from handlers.reminders.people import CHUNK, People, chunks
 from models.org import Person
 from models.reminders import ReminderLog
 

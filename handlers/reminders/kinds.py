@@ -2,7 +2,7 @@
 
 Each kind has a ladder of stages (before, due, overdue, escalated) whose times come
 from the policy profile; an item is due at the highest stage it has reached. Who hears
-about it is named by audience tokens that handlers/reminder_scan.py resolves.
+about it is named by audience tokens that handlers/reminders/scan.py resolves.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from bot.rendering import msg
-from handlers.lookup import platform_label
+from handlers.common.lookup import platform_label
 from models.deadlines import Deadline
 from models.org import Account
 from models.relay import RelayTarget

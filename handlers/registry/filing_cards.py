@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from bot.events import Button, OutgoingCard, button_key
 from bot.rendering import msg, render
-from handlers.filing_form import FilingForm
-from handlers.review_cards import local_time
+from handlers.registry.filing_form import FilingForm
+from handlers.review.cards import local_time
 from models.org import Person, Unit
 from models.registry import Filing, FilingKind
 

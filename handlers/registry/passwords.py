@@ -14,8 +14,8 @@ from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import IncomingEvent
 from bot.reminders.hours import WorkingHours
-from handlers.lookup import account_label, find_account
-from handlers.reminder_kinds import add_months, local_text
+from handlers.common.lookup import account_label, find_account
+from handlers.reminders.kinds import add_months, local_text
 from models.deadlines import Deadline
 from models.org import Account
 

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from bot.events import Button, OutgoingCard, button_key
 from bot.policy import Policy
 from bot.rendering import msg, render
-from handlers.lookup import account_label
-from handlers.precheck_review import card_summary
-from handlers.review_routing import level_label, needs_chief, role_label
+from handlers.common.lookup import account_label
+from handlers.precheck.review import card_summary
+from handlers.review.routing import level_label, needs_chief, role_label
 from models.org import Account, Person
 from models.review import Decision, Draft, ReviewStep
 

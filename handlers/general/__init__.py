@@ -1,0 +1,1 @@
+"""What spans capabilities: 帮助, 待办, undeliverable recipients."""

@@ -1,0 +1,1 @@
+"""转载 tasks from supervising offices (R-RLY-1/2)."""

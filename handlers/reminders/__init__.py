@@ -1,0 +1,1 @@
+"""Reminders derived from state: the scan, what is due, who hears, digests, settings."""

@@ -1,0 +1,1 @@
+"""三审三校: submitting, routing, cards and decisions of drafts."""
