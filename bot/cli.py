@@ -17,6 +17,7 @@ from bot.config import Settings, load_settings, sqlite_path, with_overrides
 from bot.db import SchemaError, close_db, connect, open_db, upgrade
 from bot.errors import ConfigError
 from bot.policy import load_policy
+from bot.precheck import cli as precheck_cli
 from bot.rendering import msg
 
 
@@ -50,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     db.add_parser("backup", help=msg("ops.cli_backup_help")).add_argument("file")
     remind = sub.add_parser("remind", help=msg("cli.remind_help"))
     remind.add_argument("--now", help=msg("cli.remind_now_help"))
+    pre = sub.add_parser("precheck", help=msg("precheck.cli_help"))
+    pre.add_argument("file", nargs="?", default="-", help=msg("precheck.cli_file_help"))
+    pre.add_argument("--policy", help=msg("precheck.cli_policy_help"))
+    pre.add_argument("--format", choices=precheck_cli.FORMATS, default="text")
     return parser
 
 
@@ -208,6 +213,21 @@ def _remind(settings: Settings, when: str | None) -> int:
     return asyncio.run(_with_db(settings, work))
 
 
+def _precheck(settings: Settings, args: argparse.Namespace) -> int:
+    """`precheck [FILE|-]`: the machine pre-review of a text; exit 1 on an error finding."""
+    try:
+        report = precheck_cli.check(precheck_cli.read_input(args.file, sys.stdin),
+                                    args.policy or settings.policy)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return precheck_cli.EXIT_USAGE
+    lines = precheck_cli.as_json(report) if args.format == "json" else \
+        precheck_cli.as_text(report)
+    for line in lines:
+        print(line)
+    return precheck_cli.exit_code(report)
+
+
 def _serve(settings: Settings) -> int:
     from bot.app import create_app
 
@@ -240,6 +260,8 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         return _serve(settings)
     if args.command == "remind":
         return _remind(settings, args.now)
+    if args.command == "precheck":
+        return _precheck(settings, args)
     if (args.command, args.action) == ("db", "backup"):
         return asyncio.run(_db_backup(settings, args.file))
     if (args.command, args.action) == ("db", "upgrade"):
