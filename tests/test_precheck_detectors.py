@@ -392,7 +392,7 @@ def test_leader_titles_in_order(titles: str) -> None:
     "开展防溺水安全教育。", "讲解家庭火灾逃生知识。", "演练模拟发生地震，部分房屋坍塌。",
     "加强日常监测和舆情研判。", "区民族宗教事务委员会开展宣传月活动。", "全区婴儿死亡率下降。",
     "对涉及本地的群体性事件、宗教事件等敏感信息，严禁未经审核发布。",
-    "如发生火灾，应立即拨打119。",
+    "如发生火灾，应立即拨打119。", "冬季是一氧化碳中毒高发期。",
 ])
 def test_no_event_where_none_is_reported(text: str) -> None:
     assert SENSITIVE_EVENT not in kinds(text), text
@@ -442,6 +442,7 @@ def test_norms_apply_where_they_were_written_for() -> None:
     ("请将关注截图发至班主任。", "关注截图", ERROR),
     ("拟购买粉丝5万人。", "购买粉丝", ERROR),
     ("公众号现面向社会招租头条广告位。", "广告位", WARN),
+    ("关注“黔江发布”公众号后方可参与投票。", "关注“黔江发布”公众号后方可", ERROR),
 ])
 def test_content_rules(text: str, found: str, severity: str) -> None:
     [finding] = run(text)

@@ -7,6 +7,7 @@ phrase not next to its exemptions (公益广告, 消费帮扶)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from bot.precheck.context import category, sentence
 from bot.precheck.findings import CONTENT_RULE, Finding
@@ -29,12 +30,25 @@ def _counts(text: str, hit: Hit, exempt: list[Hit]) -> bool:
     return rule.category != COMMERCIAL or not within(exempt, left, right)
 
 
-def detect_content_rules(text: str, scan: Scan) -> list[Finding]:
-    """The first use of each phrase that shows a prohibited practice (overlaps merged)."""
+@lru_cache(maxsize=64)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _pattern_hits(text: str, rules: tuple[ContentRule, ...]) -> list[Hit]:
+    return [Hit(m.start(), m.end(), m.group(), rule)
+            for rule in rules if rule.pattern
+            for m in _compiled(rule.pattern).finditer(text)]
+
+
+def detect_content_rules(text: str, scan: Scan,
+                         rules: tuple[ContentRule, ...] = ()) -> list[Finding]:
+    """The first use of each phrase that shows a prohibited practice (overlaps merged);
+    `rules` brings the regular-expression rules, which the automaton cannot hold."""
     allowed = scan.get(ALLOW, [])
     exempt = scan.get(CONTENT_EXEMPT, [])
     found: list[Finding] = []
-    for hit in disjoint(scan.get(CONTENT, [])):
+    for hit in disjoint(scan.get(CONTENT, []) + _pattern_hits(text, rules)):
         if hit.inside(allowed) or any(f.text == hit.word for f in found) \
                 or not _counts(text, hit, exempt):
             continue

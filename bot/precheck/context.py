@@ -64,9 +64,10 @@ def after_in_clause(text: str, start: int, end: int) -> str:
 # (not 无辜/无法/未来/未成年/未经, which negate nothing about the event)
 _NEGATION = re.compile(
     r"(?:没有|不存在|未(?!来|成年|经)|无(?!辜|法|论|数|关|人机)|零)[^,，。;；]{0,14}$")
-# duties and measures against an event, not an event: 严防…发生, …防控, 隐患排查, 逃生知识
+# duties and measures against an event, not an event: 严防…发生, …防控, 隐患排查, 逃生知识,
+# …高发期 (a seasonal risk)
 _PREVENTION = re.compile(
-    r"防范|严防|预防|防止|防控|防治|杜绝|避免|遏制|排查|隐患|预警|警示|教训|"
+    r"防范|严防|预防|防止|防控|防治|杜绝|避免|遏制|排查|隐患|预警|警示|教训|高发|易发|多发|"
     r"宣传|教育|知识|培训|应急预案|风险|整治|打击|治理|专项|检查")
 # a rule or a category, not a report: 严禁未经审核发布, 须报主要负责人审定, 是否涉及
 _NORMATIVE = re.compile(r"严禁|不得|禁止|不准|不许|须报|审定|审核|是否|如需|应当|必须")

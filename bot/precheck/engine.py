@@ -89,7 +89,7 @@ def precheck(text: str, lexicon: Lexicon, *, is_allowed_source: Callable[[str], 
         *detect_named_sources(normalized, scan),
         *detect_maps(normalized, scan),
         *detect_sensitive(normalized, scan),
-        *detect_content_rules(normalized, scan),
+        *detect_content_rules(normalized, scan, lists.content_rules),
     ]
     findings = [_as_written(f, offsets, checked) for f in findings]
     body_offset = 0 if title is None else len(title) + 1

@@ -68,7 +68,8 @@ class Lexicon:
         for rename in lists.renames:
             tags[normalize_text(rename.old)].append((RENAME, rename))
         for rule in lists.content_rules:
-            tags[normalize_text(rule.term)].append((CONTENT, rule))
+            if not rule.pattern:
+                tags[normalize_text(rule.term)].append((CONTENT, rule))
         tags.pop("", None)
         self.words = list(tags)
         self.tags = [tuple(tags[w]) for w in self.words]

@@ -36,9 +36,13 @@ class ContentRule:
     """R-CNT-1: a phrase that shows bought followers, forced following or sharing, or
     commercial activity on the account."""
 
-    term: str
+    term: str  # a phrase, or "re:" and a regular expression
     category: str  # fake_data | forced | commercial
     level: str
+
+    @property
+    def pattern(self) -> str:
+        return self.term[3:] if self.term.startswith("re:") else ""
 
 
 @dataclass(frozen=True)
