@@ -319,6 +319,7 @@ def test_home_addresses_but_not_office_addresses() -> None:
     assert kinds("其家住城南街道金岸小区5幢1单元301号。") == [ADDRESS]
     assert kinds("申请人住址：城西街道新华路88号附5号2-3，因残致贫。") == [ADDRESS]
     assert kinds("张某住在3栋2单元502室。") == [ADDRESS]
+    assert kinds("区民政局工作人员走访了金岸小区5幢1单元301号的独居老人。") == [ADDRESS]
     assert kinds("请寄送至黔江区城西大道行政中心3号楼408室（区城市管理局）。") == []
     assert kinds("办公地点：区政务服务中心2号楼301室。") == []
     assert kinds("小区共有3栋住宅楼，2个单元已完工。") == []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.precheck.context import sentence
+from bot.precheck.context import clause, sentence
 from bot.precheck.findings import (
     ADDRESS,
     BANK_CARD,
@@ -63,9 +63,11 @@ _HOME = re.compile(rf"{_BUILDING}\s*(?:{_UNIT}\s*)?{_ROOM}|{_BUILDING}\s*{_UNIT}
 _LIVES_MARK = re.compile("[住籍]")
 _LIVES = re.compile(r"(?:家住|家庭住址|住址|现住|居住在|居住于|住在|户籍地址)[：:]?\s*")
 _CLAUSE_TAIL = re.compile(r"[^，,。；;！？!?\n（(）)]{2,40}")
-# an office's address is public: 行政中心3号楼408室（区城市管理局）, 办公地点：…
-_OFFICE = re.compile(r"行政中心|政务服务中心|便民服务中心|办公楼|办公室|办公地[点址]|大楼|大厦|"
-                     r"会议室|窗口|机关|人民政府|街道办事处|[局委]|医院|学校|地址[：:]|地点[：:]")
+# an office's address is public: 行政中心3号楼408室, …408室（区城市管理局）, 办公地点：…
+_OFFICE_BEFORE = re.compile(r"(?:行政中心|服务中心|办公楼|综合楼|大楼|大厦|机关|人民政府|"
+                            r"街道办事处|医院|学校|[局委])\s*$")
+_OFFICE_AFTER = re.compile(r"\s*[（(][^（）()]{1,12}(?:局|委|办|中心|政府|院|所)[）)]")
+_OFFICE_LABEL = re.compile(r"办公地[点址]|地址[：:]|地点[：:]|寄送至|邮寄|窗口|会议室")
 _MINOR_AGE = 18
 # an age said of a person: 年仅10岁, （男，7岁）, 张小宇，7岁，, 8岁的男孩
 _AGE = re.compile(r"(\d{1,2})\s*周?岁")
@@ -184,6 +186,13 @@ def _numbers(text: str, lists: WordLists, today: date | None) -> list[Finding]:
     return found
 
 
+def _at_an_office(text: str, m: re.Match[str]) -> bool:
+    left = clause(text, m.start(), m.end())[0]
+    return bool(_OFFICE_BEFORE.search(text, max(0, m.start() - 8), m.start())
+                or _OFFICE_AFTER.match(text, m.end())
+                or _OFFICE_LABEL.search(text, max(left, m.start() - 30), m.start()))
+
+
 def _addresses(text: str) -> list[Finding]:
     """家住… / 住址：… with a number in it, and building-unit-room patterns not at an office."""
     found = []
@@ -194,8 +203,7 @@ def _addresses(text: str) -> list[Finding]:
     for m in _in_runs(_HOME, text, _near(_HOME_MARK, text, 8, 16)):
         if _overlaps(m.start(), m.end(), found):
             continue
-        left, right = sentence(text, m.start(), m.end())
-        if not _OFFICE.search(text, max(left, m.start() - 20), min(right, m.end() + 12)):
+        if not _at_an_office(text, m):
             found.append(Finding(m.start(), m.end(), ADDRESS, WARN, m.group(), "", RULE))
     return found
 
