@@ -17,7 +17,6 @@ from bot.errors import DomainError
 from bot.events import IncomingEvent, OutgoingText
 from bot.reminders.hours import WorkingHours
 from handlers.reminders.kinds import local_text
-from handlers.review.routing import holders
 from models.org import Account, Person, Unit
 from models.relay import RelayTarget, RelayTask
 
@@ -43,20 +42,9 @@ def task_number(value: str, usage: str) -> int:
     return int(match[1])
 
 
-async def _units_below(unit_id: str) -> list[Unit]:
-    """Every active unit under this one, nearest first."""
-    found: list[Unit] = []
-    frontier = [unit_id]
-    while frontier:
-        children = await Unit.filter(parent_id__in=frontier, active=True).order_by("id")
-        found += children
-        frontier = [u.id for u in children]
-    return found
-
-
 async def _unit_contacts(unit: Unit) -> list[Person]:
     for role in NOTICE_ROLES:
-        people = await holders(role, unit)
+        people = await Person.holders(unit, role)
         if people:
             return people
     return []
@@ -74,7 +62,7 @@ async def on_relay(event: IncomingEvent, ctx: HandlerContext) -> None:
         raise DomainError("relay.usage")
     if not _is_url(url):
         raise DomainError("relay.bad_url", value=url[:80])
-    units = await _units_below(person.unit_id)  # type: ignore[attr-defined]
+    units = await (await person.unit).descendants()
     if not units:
         raise DomainError("relay.no_units")
     due = event.received_at + timedelta(hours=ctx.policy.relay.deadline_hours)  # rule R-RLY-1

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.errors import DomainError
 from bot.policy import Policy
 from bot.rendering import msg
-from models.org import Account, Person, Unit
+from models.org import Account, OrgTree, Person
 from models.review import Draft, ReviewStep
 
 AUTHOR_LEVEL = 1
@@ -44,28 +44,14 @@ def normal_role(policy: Policy, draft: Draft, level: int) -> str:
     return policy.review.levels[level - FIRST_REVIEW_LEVEL]
 
 
-async def holders(role: str, unit: Unit) -> list[Person]:
-    """People with `role` in the unit; supervisors are looked for in the units above."""
-    if role != "supervisor":
-        people = await Person.filter(unit_id=unit.id, active=True).order_by("id")
-        return [p for p in people if p.has_role(role)]
-    parent_id = unit.parent_id  # type: ignore[attr-defined]
-    while parent_id:
-        parent = await Unit.get(id=parent_id)
-        people = [p for p in await Person.filter(unit_id=parent.id, active=True).order_by("id")
-                  if p.has_role(role)]
-        if people:
-            return people
-        parent_id = parent.parent_id  # type: ignore[attr-defined]
-    return []
-
-
-async def next_up(policy: Policy, role: str, unit: Unit, excluded: set[str]) -> list[Person]:
+async def next_up(policy: Policy, role: str, unit_id: str, excluded: set[str],
+                  org: OrgTree | None = None) -> list[Person]:
     """The holders of the first role above `role` on the escalation ladder (R-REV-3)."""
+    org = org or OrgTree()
     ladder = policy.review.escalation
     start = ladder.index(role) + 1 if role in ladder else len(ladder)
     for higher in ladder[start:]:
-        people = [p for p in await holders(higher, unit) if p.id not in excluded]
+        people = [p for p in await org.holders_for(unit_id, higher) if p.id not in excluded]
         if people:
             return people
     return []
@@ -90,10 +76,10 @@ async def assign(policy: Policy, draft: Draft, account: Account, level: int,
     """Pick the reviewer for a level, climbing the ladder past excluded people."""
     start = normal_role(policy, draft, level)
     ladder = policy.review.escalation[policy.review.escalation.index(start):]
-    unit = await Unit.get(id=account.unit_id)  # type: ignore[attr-defined]
+    org = OrgTree()
     reasons: list[str] = []
     for role in ladder:
-        found = await holders(role, unit)
+        found = await org.holders_for(account.unit_id, role)  # type: ignore[attr-defined]
         eligible = [p for p in found if p.id not in excluded]
         if eligible:
             note = msg("review.escalated", reasons=reasons, to=role_label(role)) if reasons else ""
