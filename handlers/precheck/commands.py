@@ -19,10 +19,9 @@ from bot.precheck.findings import (
 )
 from handlers.common.lookup import load_draft, numbered_ref
 from handlers.precheck.review import finding_view, findings_of, unit_chain
-from handlers.review.routing import AUTHOR_LEVEL
 from models.org import OrgTree, Person, Unit
 from models.precheck import WORD_LISTS, PrecheckFinding, PrecheckWord
-from models.review import Draft, DraftState, ReviewStep
+from models.review import AUTHOR_LEVEL, Draft, DraftState, ReviewStep
 
 router = Router("precheck")
 _SPLIT = re.compile(r"[\s,，、;；]+")

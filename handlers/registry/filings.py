@@ -262,17 +262,18 @@ async def on_emergency(event: IncomingEvent, ctx: HandlerContext) -> None:
     await ctx.audit("filing.emergency", f"filing:{filing.id}", account=account.id, reason=reason)
     text = ctx.text("filing.emergency_report", account=account_label(account),
                     name=person.name, reason=reason, id=filing.id)
-    for other in await _chain(unit_id):
+    roles = ctx.policy.filings.emergency_report_roles  # rule R-ACC-9
+    for other in await _chain(roles, unit_id):
         if other.id != person.id:
             await ctx.notify(other.id, text)
     await ctx.reply(ctx.text("filing.emergency_done", account=account_label(account),
-                             id=filing.id))
+                             id=filing.id, roles=[msg(f"role.{r}") for r in roles]))
 
 
-async def _chain(unit_id: str) -> list[Person]:
+async def _chain(roles: tuple[str, ...], unit_id: str) -> list[Person]:
     """R-ACC-9 逐级报备: the unit's leaders, then the supervisors of every unit above."""
     org = OrgTree()
-    people = [p for role in ("chief", "approver") for p in await org.holders(unit_id, role)]
+    people = [p for role in roles for p in await org.holders(unit_id, role)]
     people += await org.overseers(unit_id)
     return list({p.id: p for p in people}.values())
 

@@ -10,8 +10,6 @@ from handlers.reminders.kinds import DOERS, LEADERS, NEXT_UP, SUPERVISOR, Due
 from handlers.review.routing import next_up
 from models.org import Account, OrgTree, Unit
 
-LEADER_ROLES = ("reviewer", "chief")
-
 
 class People:
     """Answers each question (a unit's editors, an account's admins …) once per scan."""
@@ -37,6 +35,11 @@ class People:
             self._holders[key] = [p.id for p in await self.org.holders_for(unit_id, role)]
         return self._holders[key]
 
+    async def with_roles(self, roles: Iterable[str], unit_id: str) -> list[str]:
+        """The holders of each role for the unit, in the profile's order, each once."""
+        return list(dict.fromkeys([p for role in roles for p in await self.holders(role,
+                                                                                   unit_id)]))
+
     async def load_admins(self, account_ids: Iterable[int | None]) -> None:
         """Fetch the admins of many accounts in one query."""
         wanted = {a for a in account_ids if a is not None and a not in self._admins}
@@ -48,26 +51,26 @@ class People:
         self._admins.update({a: sorted(found.get(a, [])) for a in wanted})
 
     async def doers(self, due: Due) -> list[str]:
-        """The named people, else the account's admins, else the unit's editors."""
+        """The named people, else the account's admins, else the unit's doer roles."""
         if due.people:
             return list(due.people)
         if due.account_id is not None and self._admins.get(due.account_id):
             return self._admins[due.account_id]
-        return await self.holders("editor", due.unit_id)
+        return await self.with_roles(self.policy.reminders.doer_roles, due.unit_id)
 
     async def resolve(self, due: Due) -> tuple[list[str], list[str]]:
-        """(recipients, doers). Nobody to tell at a stage means the supervisor is told."""
+        """(recipients, doers). Nobody to tell at a stage means the escalation roles are."""
+        rem = self.policy.reminders
         doers = await self.doers(due)
         found: list[str] = list(doers) if DOERS in due.audience else []
         if LEADERS in due.audience:
-            for role in LEADER_ROLES:
-                found += await self.holders(role, due.unit_id)
+            found += await self.with_roles(rem.leader_roles, due.unit_id)
         if SUPERVISOR in due.audience:
-            found += [*await self.holders("supervisor", due.unit_id), *due.extra]
+            found += [*await self.with_roles(rem.escalation_roles, due.unit_id), *due.extra]
         if NEXT_UP in due.audience:
             up = await next_up(self.policy, due.role, due.unit_id, set(due.excluded),
                                self.org)
             found += [p.id for p in up]
         if not found:
-            found = await self.holders("supervisor", due.unit_id)
+            found = await self.with_roles(rem.escalation_roles, due.unit_id)
         return list(dict.fromkeys(p for p in found if p)), doers

@@ -8,12 +8,7 @@ from bot.errors import DomainError
 from bot.policy import Policy
 from bot.rendering import msg
 from models.org import Account, OrgTree, Person
-from models.review import Draft, ReviewStep
-
-AUTHOR_LEVEL = 1
-FIRST_REVIEW_LEVEL = 2
-FINAL_LEVEL = 3
-LEVEL_KEYS = {1: "level.1", 2: "level.2", 3: "level.3"}
+from models.review import AUTHOR_LEVEL, AUTHOR_ROLE, FIRST_REVIEW_LEVEL, Draft, ReviewStep
 
 
 @dataclass(frozen=True)
@@ -24,7 +19,31 @@ class Assignment:
 
 
 def level_label(level: int) -> str:
-    return msg(LEVEL_KEYS[level])
+    return msg("level", n=level)
+
+
+def final_level(policy: Policy) -> int:
+    """R-REV-1: the author's level, then one level per role the profile lists."""
+    return AUTHOR_LEVEL + len(policy.review.levels)
+
+
+@dataclass(frozen=True)
+class Rung:
+    level: str
+    role: str
+
+
+def ladder(policy: Policy) -> list[Rung]:
+    """The levels of the profile as people read them: 一审一校 by the author, then each role."""
+    roles = (AUTHOR_ROLE, *policy.review.levels)
+    return [Rung(level_label(n), role_label(r)) for n, r in enumerate(roles, AUTHOR_LEVEL)]
+
+
+def final_role(policy: Policy, draft: Draft) -> str:
+    """Who gives the final review: the profile's role for important items when needed."""
+    if needs_chief(policy, draft):
+        return policy.review.final_role_important
+    return policy.review.levels[-1]
 
 
 def role_label(role: str) -> str:
@@ -38,9 +57,9 @@ def needs_chief(policy: Policy, draft: Draft) -> bool:
 
 
 def normal_role(policy: Policy, draft: Draft, level: int) -> str:
-    """R-REV-1: level 2 → reviewer, level 3 → approver (or chief, R-REV-2/R-REV-4)."""
-    if level == FINAL_LEVEL and needs_chief(policy, draft):
-        return policy.review.final_role_important
+    """R-REV-1: each level's role from the profile; the final one per final_role."""
+    if level == final_level(policy):
+        return final_role(policy, draft)
     return policy.review.levels[level - FIRST_REVIEW_LEVEL]
 
 
