@@ -8,7 +8,7 @@ from bot.precheck.findings import TITLE_SPAN
 from models.precheck import PrecheckFinding
 from tests.test_migrations import _sql, _when, old_db  # noqa: F401  (the fixture)
 
-BEFORE = "0002_registry_channels_precheck_reminders"
+BEFORE = "0003_audit_key"
 TITLE, BODY = "国家卫计委来我区调研", "调研组听取了区卫计局工作汇报。"
 
 

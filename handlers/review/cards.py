@@ -93,4 +93,6 @@ async def decided_card(policy: Policy, tz: ZoneInfo, draft: Draft,
     status = msg("card.status_approved" if step.decision == Decision.APPROVE
                  else "card.status_rejected", name=assignee.name,
                  at=local_time(step.decided_at, tz), comment=step.comment)
-    return OutgoingCard(card.title, card.body_md, card.card_ref, card.fields, (), status)
+    title = msg("card.decided_title", id=draft.id, title=draft.title,
+                approved=step.decision == Decision.APPROVE)
+    return OutgoingCard(title, card.body_md, card.card_ref, card.fields, (), status)

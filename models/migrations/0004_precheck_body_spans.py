@@ -50,7 +50,7 @@ async def to_draft_spans(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0002_registry_channels_precheck_reminders')]
+    dependencies = [('models', '0003_audit_key')]
 
     initial = False
 

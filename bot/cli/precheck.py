@@ -6,11 +6,15 @@ own 词库 words live in the database and apply when the draft is submitted)."""
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from bot.cli.common import Subparsers, err
+from bot.config import Settings
 from bot.errors import ConfigError
 from bot.policy import load_policy
 from bot.precheck import ERROR, Finding, Report, default_lists, lexicon_for, precheck, snippet
@@ -19,6 +23,27 @@ from bot.rendering import msg
 FORMATS = ("text", "json")
 STDIN = "-"
 EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2  # 1: an error-level finding
+
+
+def register(sub: Subparsers) -> None:
+    pre = sub.add_parser("precheck", help=msg("precheck.cli_help"),
+                         description=msg("precheck.cli_help"))
+    pre.add_argument("file", nargs="?", default=STDIN, help=msg("precheck.cli_file_help"))
+    pre.add_argument("--policy", help=msg("precheck.cli_policy_help"))
+    pre.add_argument("--format", choices=FORMATS, default="text")
+    pre.set_defaults(run=run)
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    """No database: the shipped lists and the policy's allow-list; exit 1 on an error."""
+    try:
+        report = check(read_input(args.file, sys.stdin), args.policy or settings.policy)
+    except ConfigError as exc:
+        err(str(exc))
+        return EXIT_USAGE
+    for line in as_json(report) if args.format == "json" else as_text(report):
+        print(line)
+    return exit_code(report)
 
 
 def read_input(source: str | None, stdin: TextIO) -> str:
