@@ -4,12 +4,18 @@ Package __init__ files stay empty so that capabilities can import each other's h
 without import cycles; each router lives in a named module.
 """
 
+from handlers.duty import roster as duty
+from handlers.followups import counterfeit, interpretation, rectification
+from handlers.followups import messages as public_messages
 from handlers.general import help, todo
 from handlers.precheck import commands as precheck
 from handlers.registry import filings, passwords, queries
 from handlers.relay import commands as relay
 from handlers.reminders import settings as reminder_settings
 from handlers.review import commands as review
+from handlers.staff import permissions as staff
 
 ROUTERS = (review.router, precheck.router, todo.router, queries.router, filings.router,
-           relay.router, passwords.router, reminder_settings.router, help.router)
+           relay.router, passwords.router, reminder_settings.router, rectification.router,
+           public_messages.router, interpretation.router, counterfeit.router, duty.router,
+           staff.router, help.router)
