@@ -50,7 +50,60 @@ def _parser() -> argparse.ArgumentParser:
     db.add_parser("backup", help=msg("ops.cli_backup_help")).add_argument("file")
     remind = sub.add_parser("remind", help=msg("cli.remind_help"))
     remind.add_argument("--now", help=msg("cli.remind_now_help"))
+    _report_parser(sub)
     return parser
+
+
+def _report_parser(sub: Any) -> None:
+    """`report record | records | inspection` (issue 17)."""
+    from bot.reports.common import FORMATS
+
+    report = sub.add_parser("report", help=msg("reports.cli_help")) \
+        .add_subparsers(dest="action", required=True)
+    record = report.add_parser("record", help=msg("reports.cli_record_help"))
+    record.add_argument("draft", type=int)
+    record.add_argument("--format", choices=FORMATS, required=True)
+    record.add_argument("--output", required=True, help=msg("reports.cli_output_help"))
+    records = report.add_parser("records", help=msg("reports.cli_records_help"))
+    records.add_argument("--from", dest="first", required=True, help=msg("reports.cli_from_help"))
+    records.add_argument("--to", dest="last", required=True, help=msg("reports.cli_to_help"))
+    records.add_argument("--unit", help=msg("reports.cli_unit_help"))
+    records.add_argument("--format", choices=FORMATS, required=True)
+    records.add_argument("--output", required=True, help=msg("reports.cli_output_help"))
+    inspection = report.add_parser("inspection", help=msg("reports.cli_inspection_help"))
+    inspection.add_argument("--quarter", required=True, help=msg("reports.cli_quarter_help"))
+    inspection.add_argument("--unit", help=msg("reports.cli_unit_help"))
+    inspection.add_argument("--format", choices=FORMATS, required=True)
+    inspection.add_argument("--output", required=True, help=msg("reports.cli_output_help"))
+
+
+async def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.errors import DomainError
+    from bot.ledger import parse_date
+    from handlers.reports import files
+
+    policy = load_policy(settings.policy)
+    try:
+        if args.action == "record":
+            out = await files.record_file(args.draft, args.format, policy, settings.tz)
+        elif args.action == "records":
+            out = await files.register_file(parse_date(args.first), parse_date(args.last),
+                                            args.unit, args.format, settings.tz)
+        else:
+            out = await files.inspection_file(args.quarter, args.unit, args.format, policy,
+                                              settings.tz)
+    except DomainError as exc:
+        print(exc.text(), file=sys.stderr)
+        return 1
+    try:
+        await asyncio.to_thread(Path(args.output).write_bytes, out.data)
+    except OSError as exc:
+        print(msg("reports.cli_write_failed", path=args.output, error=exc.strerror),
+              file=sys.stderr)
+        return 1
+    print(msg("reports.cli_written", path=args.output, size=max(1, len(out.data) // 1024),
+              seq=out.head.seq, hash=out.head.hash))
+    return 0
 
 
 async def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
@@ -244,6 +297,8 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         return asyncio.run(_db_backup(settings, args.file))
     if (args.command, args.action) == ("db", "upgrade"):
         return asyncio.run(_db_upgrade(settings))
+    if args.command == "report":
+        return asyncio.run(_with_db(settings, lambda: _report(settings, args)))
     jobs: dict[tuple[str, str], Callable[[], Awaitable[int]]] = {
         ("org", "load"): lambda: _org_load(args.file),
         ("org", "export"): _org_export,

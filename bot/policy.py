@@ -75,7 +75,16 @@ class InterpretationPolicy:
 
 @dataclass(frozen=True)
 class InspectionPolicy:
-    every_months: int  # R-INS-1
+    every_months: int  # R-INS-1: the report period; an account silent for all of it and
+    # without staff is proposed for closing (R-ACC-7)
+
+
+REVIEW_FORMS = ("000", "002")
+
+
+@dataclass(frozen=True)
+class RecordsPolicy:
+    review_form: str  # R-REV-5: the seed appendix the printed review record follows
 
 
 @dataclass(frozen=True)
@@ -110,6 +119,7 @@ SECTIONS: dict[str, type] = {
     "messages": MessagePolicy,
     "interpretation": InterpretationPolicy,
     "inspection": InspectionPolicy,
+    "records": RecordsPolicy,
     "reminders": ReminderPolicy,
 }
 
@@ -127,6 +137,7 @@ class Policy:
     messages: MessagePolicy
     interpretation: InterpretationPolicy
     inspection: InspectionPolicy
+    records: RecordsPolicy
     reminders: ReminderPolicy
 
     def is_allowed_source(self, url: str) -> bool:
@@ -179,4 +190,7 @@ def load_policy(ref: str) -> Policy:
         raise ConfigError(msg("policy.bad_section", name=ref, section="/",
                               keys="、".join(unknown), missing=False))
     sections = {k: _section(k, cls, data.get(k, {}), ref) for k, cls in SECTIONS.items()}
+    if sections["records"].review_form not in REVIEW_FORMS:
+        raise ConfigError(msg("records.bad_form", name=ref,
+                              allowed="、".join(REVIEW_FORMS)))
     return Policy(name=data.get("name", ref), title=data.get("title", ref), **sections)

@@ -12,7 +12,7 @@ from handlers.common.lookup import account_label, find_account, load_draft, numb
 from handlers.precheck.review import approval_gate, run_precheck, split_confirmed
 from handlers.relay.commands import close_by_draft, task_for_draft
 from handlers.review.cards import APPROVE, REJECT, decided_card, review_card
-from handlers.review.form import DraftForm, parse_draft_form
+from handlers.review.form import DraftForm, parse_draft_form, requested_time
 from handlers.review.routing import (
     AUTHOR_LEVEL,
     FINAL_LEVEL,
@@ -73,12 +73,15 @@ async def on_submit(event: IncomingEvent, ctx: HandlerContext) -> None:
         raise DomainError("review.not_editor", account=account_label(account))
     form = parse_draft_form(ctx.command.lines)
     task = await task_for_draft(form.relay_task, account) if form.relay_task else None
-    draft = await Draft.create(account=account, author=author, title=form.title, body=form.body,
-                               repost_url=form.repost_url or (task and task.source_url),
-                               important=bool(form.important), relay_task=task)
+    draft = Draft(account=account, author=author, title=form.title, body=form.body,
+                  repost_url=form.repost_url or (task and task.source_url),
+                  important=bool(form.important), relay_task=task)
+    _apply_record_fields(ctx, draft, form)
+    await draft.save()
     await ctx.audit("draft.submitted", f"draft:{draft.id}", account=account.id,
                     title=draft.title, version=1, repost_url=draft.repost_url,
-                    important=draft.important, relay_task=draft.relay_task_id)
+                    important=draft.important, relay_task=draft.relay_task_id,
+                    **_record_audit(draft))
     reviewer = await _start_version(ctx, draft, author)
     await ctx.reply(ctx.text("review.submitted", id=draft.id, title=draft.title,
                              account=account_label(account), reviewer=reviewer.name))
@@ -107,13 +110,32 @@ async def on_revise(event: IncomingEvent, ctx: HandlerContext) -> None:
         if form.repost_url is None:
             draft.repost_url = task.source_url
     _apply_form(draft, form)
+    _apply_record_fields(ctx, draft, form)
     await draft.save()
     await ctx.audit("draft.revised", f"draft:{draft.id}", version=draft.version,
                     title=draft.title, repost_url=draft.repost_url, important=draft.important,
-                    relay_task=draft.relay_task_id)
+                    relay_task=draft.relay_task_id, **_record_audit(draft))
     reviewer = await _start_version(ctx, draft, author)
     await ctx.reply(ctx.text("review.resubmitted", id=draft.id, version=draft.version,
                              reviewer=reviewer.name))
+
+
+def _apply_record_fields(ctx: HandlerContext, draft: Draft, form: DraftForm) -> None:
+    """The review form's 发布类别 and 要求发布时间 (R-REV-5), kept when not given again."""
+    if form.category is not None:
+        draft.category = form.category
+    if form.requested_at is not None:
+        draft.requested_at = requested_time(form.requested_at, ctx.settings.tz)
+
+
+def _record_audit(draft: Draft) -> dict[str, object]:
+    """The form fields in the audit event, only when given (older events have none)."""
+    fields: dict[str, object] = {}
+    if draft.category:
+        fields["category"] = draft.category
+    if draft.requested_at is not None:
+        fields["requested_at"] = draft.requested_at.isoformat()
+    return fields
 
 
 def _apply_form(draft: Draft, form: DraftForm) -> None:

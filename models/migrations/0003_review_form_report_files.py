@@ -1,0 +1,53 @@
+from typing import Any
+
+from tortoise import migrations
+from tortoise.migrations.operations import RunPython
+from tortoise.migrations import operations as ops
+from tortoise import fields
+from tortoise.indexes import Index
+
+async def backfill_categories(apps: Any, schema_editor: Any) -> None:
+    """Drafts from before the review form's fields: 发布类别 "" (taken from the platform)."""
+    client = schema_editor.client
+    q = "`" if client.capabilities.dialect == "mysql" else '"'
+    await client.execute_query(
+        f"UPDATE {q}draft{q} SET {q}category{q} = '' WHERE {q}category{q} IS NULL")
+
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0002_registry_channels_precheck_reminders')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='ReportFile',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('name', fields.CharField(max_length=200)),
+                ('content_type', fields.CharField(max_length=100)),
+                ('size', fields.IntField()),
+                ('sha256', fields.CharField(max_length=64)),
+                ('data', fields.BinaryField()),
+                ('person_id', fields.CharField(max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'report_file', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.AddIndex(
+            model_name='AuditEvent',
+            index=Index(fields=['subject', 'seq']),
+        ),
+        ops.AddField(
+            model_name='Draft',
+            name='category',
+            field=fields.CharField(null=True, default='', max_length=16),
+        ),
+        ops.AddField(
+            model_name='Draft',
+            name='requested_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.RunPython(backfill_categories, RunPython.noop),
+    ]
