@@ -244,7 +244,7 @@ async def _job(url: str, job: str) -> dict[str, object]:
         elif job == "register_office":
             quarter = quarter_of(QUARTER, TZ)
             result = await files.register_file(quarter.first_day, quarter.last_day, "o0",
-                                               "xlsx", TZ)
+                                               "xlsx", policy, TZ)
             out["xlsx_kb"] = len(result.data) // 1024
         else:
             result = await files.record_file(1, "pdf", policy, TZ)

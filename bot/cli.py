@@ -88,7 +88,7 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
             out = await files.record_file(args.draft, args.format, policy, settings.tz)
         elif args.action == "records":
             out = await files.register_file(parse_date(args.first), parse_date(args.last),
-                                            args.unit, args.format, settings.tz)
+                                            args.unit, args.format, policy, settings.tz)
         else:
             out = await files.inspection_file(args.quarter, args.unit, args.format, policy,
                                               settings.tz)

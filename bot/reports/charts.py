@@ -19,6 +19,7 @@ GREY: Color = (200, 200, 200)
 BLUE: Color = (52, 101, 164)
 TEAL: Color = (0, 150, 160)
 EMPTY: Color = (238, 238, 238)
+SERIES: tuple[Color, ...] = (BLUE, TEAL, (120, 80, 160), AMBER, GREY)  # bars side by side
 # calendar shades: no update, 1, 2, 3 or more
 HEAT: tuple[Color, ...] = (EMPTY, (186, 228, 179), (116, 196, 118), (35, 139, 69))
 

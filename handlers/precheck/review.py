@@ -11,7 +11,7 @@ from bot.dispatcher import HandlerContext
 from bot.precheck import ERROR, Report, WordLists, default_lists, lexicon_for, precheck, snippet
 from bot.precheck.sources import SOURCE_SPAN
 from bot.rendering import msg
-from models.org import Unit
+from models.org import OrgTree
 from models.precheck import PrecheckFinding, PrecheckWord, ReviewCheck
 from models.review import Draft, ReviewStep
 
@@ -31,12 +31,7 @@ class FindingView:
 
 async def unit_chain(unit_id: str) -> list[str]:
     """The unit and every unit above it: a supervisor's words apply to the units below."""
-    chain: list[str] = []
-    current: str | None = unit_id
-    while current and current not in chain:
-        chain.append(current)
-        current = await Unit.filter(id=current).first().values_list("parent_id", flat=True)
-    return chain
+    return [unit_id, *(u.id for u in await OrgTree().ancestors(unit_id))]
 
 
 async def unit_lists(unit_id: str) -> WordLists:

@@ -20,7 +20,7 @@ from handlers.common.lookup import platform_label
 from models.deadlines import Deadline
 from models.org import Account
 from models.relay import RelayTarget
-from models.review import ReviewStep
+from models.review import AUTHOR_LEVEL, ReviewStep
 
 STAGES = ("before", "due", "overdue", "escalated")
 RANK = {stage: i for i, stage in enumerate(STAGES)}
@@ -190,7 +190,7 @@ async def review_due(policy: Policy, now: datetime, hours: WorkingHours) -> list
     top = rem.review_late_work_hours + rem.review_escalate_work_hours
     # working hours never exceed wall-clock hours: a safe index range first
     rows = await ReviewStep.filter(
-        decision__isnull=True, level__gt=1,
+        decision__isnull=True, level__gt=AUTHOR_LEVEL,
         created_at__lte=now - timedelta(hours=rem.review_late_work_hours),
     ).values_list("id", "draft_id", "role", "assignee_id", "created_at", "draft__title",
                   "draft__account__unit_id", "draft__author_id")

@@ -34,8 +34,8 @@ from handlers.reminders.kinds import (
     review_due,
     stale_due,
 )
-from handlers.reminders.people import CHUNK, People, chunks
-from models.org import Person
+from handlers.reminders.people import People
+from models.org import CHUNK, Person, chunks
 from models.reminders import ReminderLog
 
 MAX_LINES = 20  # per message; WeCom text messages are short

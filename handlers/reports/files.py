@@ -38,11 +38,11 @@ async def record_file(draft_id: int, fmt: str, policy: Policy, tz: ZoneInfo) -> 
 
 
 async def register_file(first: date, last: date, unit_id: str | None, fmt: str,
-                        tz: ZoneInfo) -> ReportOutput:
+                        policy: Policy, tz: ZoneInfo) -> ReportOutput:
     """审核登记簿: every post published from `first` to `last` (inclusive)."""
     from handlers.reports import register_files
 
-    reg = await load_register(first, last, unit_id, tz)
+    reg = await load_register(first, last, unit_id, policy, tz)
     write = register_files.register_pdf if fmt == PDF else register_files.register_xlsx
     data = await asyncio.to_thread(write, reg)
     return ReportOutput(msg("register.file_name", first=first.isoformat(), last=last.isoformat(),

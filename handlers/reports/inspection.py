@@ -11,7 +11,7 @@ so a province of 100,000 accounts takes seconds (bench/bench_reports.py).
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -26,10 +26,10 @@ from bot.reports.common import Head, audit_head, local_dt
 from bot.workdays import add_months
 from handlers.reports import sql
 from handlers.reports.scope import Period, Scope
+from handlers.review.routing import final_level
 from models.registry import FilingState
-from models.review import Decision
+from models.review import AUTHOR_LEVEL, FIRST_REVIEW_LEVEL, Decision
 
-REVIEW_LEVELS = (2, 3)
 BIN = 360  # seconds: review times are kept to 0.1 h, the precision the report prints
 BUCKETS = (1, 4, 8, 24, 72)  # review time distribution, upper bounds in hours
 TOP_REASONS = 10
@@ -138,8 +138,8 @@ class UnitRow:
     relay_open: int = 0
     relay_hours: list[float] = field(default_factory=list)
     drafts_reviewed: int = 0
-    levels: dict[int, LevelTimes] = field(
-        default_factory=lambda: {lv: LevelTimes() for lv in REVIEW_LEVELS})
+    levels: defaultdict[int, LevelTimes] = field(
+        default_factory=lambda: defaultdict(LevelTimes))
     returns: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     precheck_errors: int = 0
@@ -195,6 +195,7 @@ class Inspection:
     head: Head
     generated: str
     weeks: list[date]  # the Mondays of the calendar heatmap's columns
+    levels: tuple[int, ...]  # the review levels after the author's (R-REV-1, the profile's)
 
     @property
     def running(self) -> bool:
@@ -241,6 +242,7 @@ async def load_inspection(scope: Scope, period: Period, policy: Policy, tz: Zone
         total=total, reasons=total.reasons.most_common(TOP_REASONS),
         head=await audit_head(), generated=local_dt(now, tz),
         weeks=_mondays(period.first_day, period.last_day),
+        levels=tuple(range(FIRST_REVIEW_LEVEL, final_level(policy) + 1)),
     )
 
 
@@ -445,7 +447,7 @@ def _add_account(units: dict[str, UnitRow], row: AccountRow) -> None:
 DECIDED, ASSIGNED = 's."decided_at"', 's."created_at"'
 _STEPS = ('FROM "review_step" s JOIN "draft" d ON d."id" = s."draft_id" '
           'JOIN "account" ac ON ac."id" = d."account_id" '
-          'WHERE s."level" > 1 AND s."decided_at" IS NOT NULL')
+          f'WHERE s."level" > {AUTHOR_LEVEL} AND s."decided_at" IS NOT NULL')
 
 
 async def _reviews(q: _Query, units: dict[str, UnitRow]) -> None:
@@ -459,8 +461,8 @@ async def _reviews(q: _Query, units: dict[str, UnitRow]) -> None:
             f'SELECT ac."unit_id" AS u, s."level" AS l, {took} AS t {_STEPS}{between}{scope}'
             f') x GROUP BY u, l, FLOOR(t / {BIN})', params):
         unit = units.get(r["u"])
-        if unit is not None and r["l"] in unit.levels:
-            unit.levels[r["l"]].add(int(r["b"]), int(r["n"]), int(r["w"]))
+        if unit is not None:
+            unit.levels[int(r["l"])].add(int(r["b"]), int(r["n"]), int(r["w"]))
     for r in await sql.rows(
             f'SELECT ac."unit_id" AS u, COUNT(DISTINCT s."draft_id") AS n '
             f'{_STEPS}{between}{scope} GROUP BY ac."unit_id"', params):

@@ -10,7 +10,8 @@ from bot.rendering import msg
 from bot.reports import charts
 from bot.reports.common import label, password_label
 from bot.reports.pdf import MUTED, SANS, Document
-from handlers.reports.inspection import BUCKETS, REVIEW_LEVELS, AccountRow, Inspection, UnitRow
+from handlers.reports.inspection import BUCKETS, AccountRow, Inspection, UnitRow
+from handlers.review.routing import level_label
 
 ACCOUNT_LIMIT = 400  # account rows (and calendars) in the PDF; the workbook has them all
 CHART_UNITS = 30  # units in the relay chart: the least punctual first
@@ -64,9 +65,9 @@ def kpis(report: Inspection) -> list[tuple[str, str]]:
         (msg("inspection.kpi_reviewed"), msg("inspection.kpi_reviewed_value",
                                              drafts=t.drafts_reviewed, returns=t.returns)),
     ]
-    for level in REVIEW_LEVELS:
+    for level in report.levels:
         times = t.levels[level]
-        rows.append((msg("inspection.kpi_review_time", level=msg(f"level.{level}")),
+        rows.append((msg("inspection.kpi_review_time", level=level_label(level)),
                      msg("inspection.kpi_review_time_value", count=times.count,
                          median=hours(times.median_hours), worst=hours(times.worst_hours))))
     rows += [
@@ -137,40 +138,39 @@ def attention(report: Inspection) -> list[str]:
         lines.append(msg("inspection.att_password", n=len(pw), names=_names(pw)))
     if report.total.followups_overdue:
         lines.append(msg("inspection.att_followups", n=report.total.followups_overdue))
-    slow = [(lv, report.total.levels[lv]) for lv in REVIEW_LEVELS]
+    slow = [(lv, report.total.levels[lv]) for lv in report.levels]
     slow = [(lv, t) for lv, t in slow if t.worst_hours is not None and t.worst_hours > 72]
     if slow:
         lines.append(msg("inspection.att_slow", levels="、".join(
-            f"{msg(f'level.{lv}')} {t.worst_hours:g}" for lv, t in slow)))
+            f"{level_label(lv)} {t.worst_hours:g}" for lv, t in slow)))
     return lines[:ATTENTION_LINES]
 
 
-UNIT_HEADER = ("单位", "正常账号", "更新", "每号每周", "周未达标", "间隔超限", "否决风险",
-               "转载按时/超时/未完成", "转载用时中位/最长(h)", "审核稿件", "二审中位/最长(h)",
-               "三审中位/最长(h)", "退回", "机审错误", "密码逾期", "后续事项按期/逾期",
-               "僵尸账号")
+def unit_header(report: Inspection) -> list[str]:
+    return ["单位", "正常账号", "更新", "每号每周", "周未达标", "间隔超限", "否决风险",
+            "转载按时/超时/未完成", "转载用时中位/最长(h)", "审核稿件",
+            *(msg("inspection.level_times", level=level_label(lv)) for lv in report.levels),
+            "退回", "机审错误", "密码逾期", "后续事项按期/逾期", "僵尸账号"]
 
 
-def unit_values(u: UnitRow, elapsed: int) -> list[object]:
-    per_week = round(u.updates * 7 / max(1, elapsed) / u.accounts, 1) if u.accounts else 0
-    lv = u.levels
+def unit_values(report: Inspection, u: UnitRow) -> list[object]:
+    per_week = round(u.updates * 7 / report.elapsed_days / u.accounts, 1) if u.accounts else 0
     return [u.name, u.accounts, u.updates, per_week, u.weeks_below, u.gap_over, u.veto,
             f"{u.relay_on_time}/{u.relay_late}/{u.relay_missed}",
             f"{hours(u.relay_median_hours)}/{hours(u.relay_worst_hours)}",
             u.drafts_reviewed,
-            f"{hours(lv[2].median_hours)}/{hours(lv[2].worst_hours)}",
-            f"{hours(lv[3].median_hours)}/{hours(lv[3].worst_hours)}",
+            *(f"{hours(u.levels[lv].median_hours)}/{hours(u.levels[lv].worst_hours)}"
+              for lv in report.levels),
             u.returns, u.precheck_errors, u.password_overdue,
             f"{u.followups_on_time}/{u.followups_late + u.followups_overdue}", u.zombies]
 
 
 def _units(doc: Document, report: Inspection) -> None:
     doc.heading(msg("inspection.units_title"))
-    elapsed = report.elapsed_days
-    rows = [unit_values(u, elapsed) for u in report.units]
-    rows.append(unit_values(report.total, elapsed))
-    doc.fast_grid(UNIT_HEADER, rows, (34, 11, 10, 11, 11, 11, 11, 19, 19, 11, 17, 17, 9, 11,
-                                      11, 17, 11), size=6.5)
+    rows = [unit_values(report, u) for u in [*report.units, report.total]]
+    widths = (34, 11, 10, 11, 11, 11, 11, 19, 19, 11, *([17] * len(report.levels)), 9, 11, 11,
+              17, 11)
+    doc.fast_grid(unit_header(report), rows, widths, size=6.5)
 
 
 def _charts(doc: Document, report: Inspection) -> None:
@@ -193,12 +193,12 @@ def _charts(doc: Document, report: Inspection) -> None:
         doc.para(msg("inspection.no_relays"), muted=True)
     doc.heading(msg("inspection.chart_review_title"))
     total = report.total.levels
-    if any(total[lv].count for lv in REVIEW_LEVELS):
+    if any(total[lv].count for lv in report.levels):
         labels = [msg(f"inspection.bucket_{i}") for i in range(len(BUCKETS) + 1)]
         y = charts.grouped_bars(doc, doc.l_margin, doc.get_y(), doc.body_width, 38, labels,
-                                [(msg(f"level.{lv}"), total[lv].buckets(), color)
-                                 for lv, color in zip(REVIEW_LEVELS, (charts.BLUE, charts.TEAL),
-                                                      strict=True)])
+                                [(level_label(lv), total[lv].buckets(), color)
+                                 for lv, color in zip(report.levels, charts.SERIES,
+                                                      strict=False)])
         doc.set_y(y + 2)
     else:
         doc.para(msg("inspection.no_reviews"), muted=True)

@@ -9,32 +9,34 @@ from datetime import timedelta
 from bot.rendering import msg
 from bot.reports.common import label, password_label
 from bot.reports.xlsx import Book
-from handlers.reports.inspection import BUCKETS, REVIEW_LEVELS, Inspection, UnitRow
+from handlers.reports.inspection import BUCKETS, Inspection, UnitRow
 from handlers.reports.inspection_pdf import attention, kpis, subtitle
+from handlers.review.routing import level_label
 
 DAILY_CALENDAR_ACCOUNTS = 5_000  # above this the calendar sheet counts per week
 CHART_UNITS = 30
 
-UNIT_HEADER = ("单位", "单位编号", "正常账号", "暂停关停注销", "更新次数", "每号每周",
-               "周未达标账号", "间隔超限账号", "否决风险账号", "转载按时", "转载超时完成",
-               "转载逾期未完成", "转载办理中", "转载用时中位(h)", "转载用时最长(h)", "审核稿件",
-               "二审次数", "二审中位(h)", "二审最长(h)", "三审次数", "三审中位(h)",
-               "三审最长(h)", "退回次数", "机审错误", "机审错误稿件", "密码按期", "密码逾期",
-               "密码未登记", "备案", "备案已批准", "后续事项按期", "后续事项逾期完成",
-               "后续事项逾期未完成", "后续事项未到期", "僵尸账号")
+def unit_header(report: Inspection) -> list[str]:
+    per_level = [f"{level_label(lv)}{what}" for lv in report.levels
+                 for what in ("次数", "中位(h)", "最长(h)")]
+    return ["单位", "单位编号", "正常账号", "暂停关停注销", "更新次数", "每号每周",
+            "周未达标账号", "间隔超限账号", "否决风险账号", "转载按时", "转载超时完成",
+            "转载逾期未完成", "转载办理中", "转载用时中位(h)", "转载用时最长(h)", "审核稿件",
+            *per_level, "退回次数", "机审错误", "机审错误稿件", "密码按期", "密码逾期",
+            "密码未登记", "备案", "备案已批准", "后续事项按期", "后续事项逾期完成",
+            "后续事项逾期未完成", "后续事项未到期", "僵尸账号"]
 ACCOUNT_HEADER = ("单位", "账号", "平台", "类型", "状态", "本期更新", "每周", "未达标周数",
                   "最长间隔(天)", "间隔上限(天)", "近期无更新(天)", "否决风险", "最近更新", "密码",
                   "僵尸账号")
 
 
-def _unit(u: UnitRow, elapsed: int) -> list[object]:
-    lv = u.levels
-    per_week = round(u.updates * 7 / max(1, elapsed) / u.accounts, 2) if u.accounts else 0
+def _unit(report: Inspection, u: UnitRow) -> list[object]:
+    per_week = round(u.updates * 7 / report.elapsed_days / u.accounts, 2) if u.accounts else 0
+    times = [value for lv in report.levels for value in (
+        u.levels[lv].count, u.levels[lv].median_hours, u.levels[lv].worst_hours)]
     return [u.name, u.id, u.accounts, u.inactive, u.updates, per_week, u.weeks_below,
             u.gap_over, u.veto, u.relay_on_time, u.relay_late, u.relay_missed, u.relay_open,
-            u.relay_median_hours, u.relay_worst_hours, u.drafts_reviewed,
-            lv[2].count, lv[2].median_hours, lv[2].worst_hours,
-            lv[3].count, lv[3].median_hours, lv[3].worst_hours,
+            u.relay_median_hours, u.relay_worst_hours, u.drafts_reviewed, *times,
             u.returns, u.precheck_errors, u.precheck_drafts, u.password_ok,
             u.password_overdue, u.password_unknown, u.filings, u.filings_approved,
             u.followups_on_time, u.followups_late, u.followups_overdue, u.followups_open,
@@ -44,15 +46,15 @@ def _unit(u: UnitRow, elapsed: int) -> list[object]:
 def inspection_xlsx(report: Inspection) -> bytes:
     book = Book(streaming=True)
     units = {u.id: u.name for u in report.units}
-    elapsed = report.elapsed_days
     summary = [(msg("inspection.title"), ""), (subtitle(report), ""), ("", ""),
                *kpis(report), ("", ""),
                *((msg("inspection.attention_title"), line) for line in attention(report)),
                ("", ""), (msg("register.head", seq=report.head.seq, hash=report.head.hash), "")]
     book.table(msg("inspection.sheet_summary"), ("指标", "数值"), summary, (60, 90))
-    book.table(msg("inspection.sheet_units"), UNIT_HEADER,
-               [*(_unit(u, elapsed) for u in report.units), _unit(report.total, elapsed)],
-               (28, 10, *([10] * (len(UNIT_HEADER) - 2))))
+    header = unit_header(report)
+    book.table(msg("inspection.sheet_units"), header,
+               [_unit(report, u) for u in [*report.units, report.total]],
+               (28, 10, *([10] * (len(header) - 2))))
     book.table(msg("inspection.sheet_accounts"), ACCOUNT_HEADER, (
         (units.get(a.unit_id, a.unit_id), a.name, label(f"platform.{a.platform}"),
          label(f"registry.content_{a.content}"), label(f"registry.status_{a.status}"), a.updates,
@@ -122,13 +124,13 @@ def _relays(book: Book, report: Inspection) -> None:
 def _reviews(book: Book, report: Inspection) -> None:
     levels = report.total.levels
     name = msg("inspection.sheet_reviews")
-    sheet, count = book.table(name, ("用时", *(msg(f"level.{lv}") for lv in REVIEW_LEVELS)),
+    sheet, count = book.table(name, ("用时", *(level_label(lv) for lv in report.levels)),
                               [(msg(f"inspection.bucket_{i}"),
-                                *(levels[lv].buckets()[i] for lv in REVIEW_LEVELS))
+                                *(levels[lv].buckets()[i] for lv in report.levels))
                                for i in range(len(BUCKETS) + 1)], (14, 12, 12))
     chart = book.book.add_chart({"type": "column"})
-    for col, color in zip(range(1, len(REVIEW_LEVELS) + 1), ("#3465A4", "#0096A0"),
-                          strict=True):
+    colors = ("#3465A4", "#0096A0", "#7850A0", "#E8A317", "#C8C8C8")
+    for col, color in zip(range(1, len(report.levels) + 1), colors, strict=False):
         chart.add_series({"name": [name, 0, col], "categories": [name, 1, 0, count, 0],
                           "values": [name, 1, col, count, col], "fill": {"color": color}})
     chart.set_title({"name": msg("inspection.chart_review_title")})

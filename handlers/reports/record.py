@@ -26,12 +26,12 @@ from bot.reports.common import (
     local_date_cn,
     local_dt,
 )
+from handlers.review.routing import final_level, level_label
 from models.org import Account, Person, Unit
 from models.precheck import PrecheckFinding, ReviewCheck
-from models.review import Decision, Draft, DraftVersion, ReviewStep
+from models.review import AUTHOR_LEVEL, Decision, Draft, DraftVersion, ReviewStep
 from models.system import AuditEvent
 
-LEVELS = (1, 2, 3)  # the three rows of both seed forms (R-REV-1)
 FORM_BODY_CHARS = 600  # the form's 信息内容 cell; the whole text is on the version pages
 
 
@@ -157,7 +157,8 @@ async def load_record(draft_id: int, policy: Policy, tz: ZoneInfo) -> Record:
     names = dict(await Person.filter(id__in={e.actor for e in events}).values_list("id", "name"))
     form = policy.records.review_form  # rule R-REV-5
     current = [s for s in steps if s.version == draft.version]
-    approved = _approved_with_checklist(current, checks)
+    last = final_level(policy)  # rule R-REV-1: the form has a row per level
+    approved = _approved_with_checklist(current, checks, last)
     body = draft.body
     return Record(
         form=form,
@@ -176,7 +177,8 @@ async def load_record(draft_id: int, policy: Policy, tz: ZoneInfo) -> Record:
         published_date=local_date_cn(draft.published_at, tz),
         published_url=draft.published_url or "",
         body=body[:FORM_BODY_CHARS], body_cut=len(body) > FORM_BODY_CHARS,
-        signatures=tuple(_signature(form, level, current, tz) for level in LEVELS),
+        signatures=tuple(_signature(form, level, last, current, tz)
+                         for level in range(AUTHOR_LEVEL, last + 1)),
         text_accurate=msg("records.yes_checked") if approved else msg("records.pending"),
         political_ok=msg("records.yes_checked") if approved else msg("records.pending"),
         secret=msg("records.not_secret"),
@@ -193,17 +195,25 @@ async def load_record(draft_id: int, policy: Policy, tz: ZoneInfo) -> Record:
     )
 
 
-def _approved_with_checklist(current: list[ReviewStep],
-                             checks: dict[int, ReviewCheck]) -> bool:
+def _approved_with_checklist(current: list[ReviewStep], checks: dict[int, ReviewCheck],
+                             last: int) -> bool:
     """R-REV-6: every review level of the current version approved with the checklist."""
-    reviews = [s for s in current if s.level > 1]
-    return len(reviews) == len(LEVELS) - 1 and all(
+    reviews = [s for s in current if s.level > AUTHOR_LEVEL]
+    return len(reviews) == last - AUTHOR_LEVEL and all(
         s.decision == Decision.APPROVE and s.id in checks and checks[s.id].checklist
         for s in reviews)
 
 
-def _signature(form: str, level: int, current: list[ReviewStep], tz: ZoneInfo) -> Signature:
-    label = msg(f"records.form_{form}_level_{level}")
+def _row(level: int, last: int) -> int:
+    """Which of the seed form's three rows a level is: the author's, the middle, the final."""
+    return 1 if level == AUTHOR_LEVEL else 3 if level == last else 2
+
+
+def _signature(form: str, level: int, last: int, current: list[ReviewStep],
+               tz: ZoneInfo) -> Signature:
+    row = _row(level, last)
+    label = msg(f"records.form_{form}_level_{row}") if last == 3 or row != 2 \
+        else level_label(level)
     step = next((s for s in current if s.level == level), None)
     if step is None:
         return Signature(level, label, "", "", "")
@@ -212,7 +222,7 @@ def _signature(form: str, level: int, current: list[ReviewStep], tz: ZoneInfo) -
     if step.decision == Decision.REJECT:
         opinion = msg("records.opinion_returned", reason=step.comment)
     else:
-        opinion = step.comment or msg(f"records.opinion_default_{level}")
+        opinion = step.comment or msg(f"records.opinion_default_{row}")
     return Signature(level, label, step.assignee.name, opinion,
                      local_date_cn(step.decided_at, tz))
 
@@ -221,7 +231,7 @@ def _remarks(draft: Draft, steps: list[ReviewStep]) -> list[str]:
     lines = []
     if draft.important:
         lines.append(msg("records.remark_important"))
-    lines += [f"v{s.version} {msg(f'level.{s.level}')}：{s.escalation_note}"
+    lines += [f"v{s.version} {level_label(s.level)}：{s.escalation_note}"
               for s in steps if s.escalation_note]
     returns = sum(s.decision == Decision.REJECT for s in steps)
     if draft.relay_task_id:  # type: ignore[attr-defined]
@@ -233,17 +243,17 @@ def _remarks(draft: Draft, steps: list[ReviewStep]) -> list[str]:
 def _step_row(step: ReviewStep, tz: ZoneInfo) -> StepRow:
     decided = step.decided_at
     waited = hours((decided - step.created_at).total_seconds()) \
-        if decided is not None and step.level > 1 else None
+        if decided is not None and step.level > AUTHOR_LEVEL else None
     decision = msg(f"decision.{step.decision}") if step.decision else msg("records.waiting")
-    if step.level == 1:
+    if step.level == AUTHOR_LEVEL:
         decision = msg("records.submitted")
-    return StepRow(step.version, msg(f"level.{step.level}"), msg(f"role.{step.role}"),
+    return StepRow(step.version, level_label(step.level), msg(f"role.{step.role}"),
                    step.assignee.name, decision, step.comment, local_dt(step.created_at, tz),
                    local_dt(decided, tz), waited, step.escalation_note)
 
 
 def _checklist(step: ReviewStep, check: ReviewCheck, tz: ZoneInfo) -> ChecklistAnswer:
-    return ChecklistAnswer(step.version, msg(f"level.{step.level}"), step.assignee.name,
+    return ChecklistAnswer(step.version, level_label(step.level), step.assignee.name,
                            local_dt(check.confirmed_at, tz), tuple(check.checklist))
 
 
@@ -261,7 +271,7 @@ def _handled(finding: PrecheckFinding, steps: list[ReviewStep],
 
 def _finding_row(finding: PrecheckFinding, steps: list[ReviewStep],
                  checks: dict[int, ReviewCheck], tz: ZoneInfo) -> FindingRow:
-    handled = [msg("records.finding_confirmed", level=msg(f"level.{s.level}"),
+    handled = [msg("records.finding_confirmed", level=level_label(s.level),
                    name=s.assignee.name, at=local_dt(checks[s.id].confirmed_at, tz))
                for s in _confirmers(finding, steps, checks)]
     if finding.false_positive_at is not None:

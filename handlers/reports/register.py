@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import utcnow
+from bot.policy import Policy
 from bot.precheck import ERROR
 from bot.rendering import msg
 from bot.reports.common import Head, audit_head, local_dt
 from handlers.reports.scope import Period, Scope, period_of, scope_of
-from models.org import Account, Person, Unit
+from handlers.review.routing import final_level
+from models.org import Account, Person, Unit, chunks
 from models.precheck import PrecheckFinding
-from models.review import Decision, Draft, DraftState, ReviewStep
+from models.review import FIRST_REVIEW_LEVEL, Decision, Draft, DraftState, ReviewStep
 
-CHUNK = 2000  # ids per IN (…) query
 HEADER = ("序号", "稿件号", "发布时间", "主办单位", "账号", "标题", "原创/转载",
           "起草人（一审）", "二审", "二审时间", "三审", "三审时间", "版本数", "退回次数",
           "机审错误（已核）", "发布网址")
@@ -33,12 +33,10 @@ class Register:
     generated: str
 
 
-def chunks(ids: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(ids), CHUNK):
-        yield ids[i:i + CHUNK]
-
-
-async def load_register(first: date, last: date, unit_id: str | None, tz: ZoneInfo) -> Register:
+async def load_register(first: date, last: date, unit_id: str | None, policy: Policy,
+                        tz: ZoneInfo) -> Register:
+    """The register's rows; 二审 is the first review level, 三审 the profile's final one."""
+    last_level = final_level(policy)
     scope = await scope_of(unit_id)
     period = period_of(first, last, tz)
     query = Draft.filter(state=DraftState.PUBLISHED, published_at__gte=period.start,
@@ -58,7 +56,7 @@ async def load_register(first: date, last: date, unit_id: str | None, tz: ZoneIn
             enumerate(drafts, start=1):
         name, platform, unit = accounts[account_id]
         final = {s[1]: s for s in steps[draft_id] if s[0] == version and s[3] == Decision.APPROVE}
-        second, third = final.get(2), final.get(3)
+        second, third = final.get(FIRST_REVIEW_LEVEL), final.get(last_level)
         rows.append((
             n, draft_id, local_dt(at, tz), units.get(unit, unit),
             msg("account.label", name=name, platform=msg(f"platform.{platform}")), title,

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import DomainError
 from bot.rendering import msg
-from handlers.registry.access import descendants
 from models.org import Unit
 
 _QUARTER = re.compile(r"^(\d{4})\s*[Qq季]\s*([1-4])$")
@@ -30,7 +29,7 @@ async def scope_of(unit_id: str | None) -> Scope:
     unit = await Unit.get_or_none(id=unit_id)
     if unit is None:
         raise DomainError("reports.unknown_unit", unit=unit_id)
-    ids = tuple(await descendants(unit.id))
+    ids = (unit.id, *(u.id for u in await unit.descendants(active=None)))
     return Scope(unit, ids, msg("reports.scope_unit", unit=unit.name, below=len(ids) - 1))
 
 

@@ -13,16 +13,18 @@ from handlers.precheck.review import approval_gate, run_precheck, split_confirme
 from handlers.relay.commands import close_by_draft, task_for_draft
 from handlers.review.cards import APPROVE, REJECT, decided_card, review_card
 from handlers.review.form import DraftForm, parse_draft_form, requested_time
-from handlers.review.routing import (
-    AUTHOR_LEVEL,
-    FINAL_LEVEL,
-    FIRST_REVIEW_LEVEL,
-    assign,
-    excluded_for,
-    level_label,
-)
+from handlers.review.routing import assign, excluded_for, final_level, level_label
 from models.org import Account, Person
-from models.review import Decision, Draft, DraftState, DraftVersion, ReviewStep
+from models.review import (
+    AUTHOR_LEVEL,
+    AUTHOR_ROLE,
+    FIRST_REVIEW_LEVEL,
+    Decision,
+    Draft,
+    DraftState,
+    DraftVersion,
+    ReviewStep,
+)
 
 router = Router("review")
 
@@ -40,12 +42,14 @@ async def _start_version(ctx: HandlerContext, draft: Draft, author: Person) -> P
                               body=draft.body)
     await run_precheck(ctx, draft)
     await ReviewStep.create(draft=draft, version=draft.version, level=AUTHOR_LEVEL,
-                            role="editor", assignee=author, decision=Decision.APPROVE,
+                            role=AUTHOR_ROLE, assignee=author, decision=Decision.APPROVE,
                             decided_at=now)
     account = await draft.account
     first = await assign(ctx.policy, draft, account, FIRST_REVIEW_LEVEL, {author.id})
-    # R-REV-3: check now that the final level can be staffed too, so a draft is never stuck
-    await assign(ctx.policy, draft, account, FINAL_LEVEL, {author.id, first.person.id})
+    final = final_level(ctx.policy)
+    if final > FIRST_REVIEW_LEVEL:
+        # R-REV-3: check now that the final level can be staffed too, so a draft is never stuck
+        await assign(ctx.policy, draft, account, final, {author.id, first.person.id})
     await _open_step(ctx, draft, FIRST_REVIEW_LEVEL, first.person, first.role, first.note)
     return first.person
 
@@ -238,7 +242,7 @@ async def _decide(ctx: HandlerContext, draft: Draft, level: int, version: int,
                      CardUpdate(await decided_card(ctx.policy, ctx.settings.tz, draft, step)))
     if decision == Decision.REJECT:
         await _returned(ctx, draft, step)
-    elif level < FINAL_LEVEL:
+    elif level < final_level(ctx.policy):
         await _advance(ctx, draft, level + 1)
     else:
         await _approved(ctx, draft)
