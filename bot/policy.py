@@ -36,6 +36,7 @@ class ReviewPolicy:
 class UpdatePolicy:
     text_max_gap_days: int  # R-UPD-1
     video_max_gap_days: int  # R-UPD-2
+    min_updates_per_week: int  # R-UPD-1 / R-UPD-3, counted per natural week by the report
     inspection_veto_days: int  # R-UPD-5
 
 

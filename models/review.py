@@ -62,7 +62,8 @@ class Draft(Model):
 
     class Meta:
         table = "draft"
-        indexes = (("state", "account_id"),)
+        # the reminder scan (state, account); the quarterly report's publication times
+        indexes = (("state", "account_id", "published_at"),)
 
 
 class DraftVersion(Model):
@@ -105,4 +106,5 @@ class ReviewStep(Model):
     class Meta:
         table = "review_step"
         unique_together = (("draft", "version", "level"),)
-        indexes = (("assignee_id", "decision"), ("decision", "created_at"))
+        # … and the quarterly report's review times (decided in the period)
+        indexes = (("assignee_id", "decision"), ("decision", "created_at"), ("decided_at",))

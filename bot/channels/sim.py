@@ -11,6 +11,7 @@ import json
 import logging
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -18,6 +19,7 @@ from bot.clock import utcnow
 from bot.events import CardUpdate, EventKind, IncomingEvent, Outgoing, UserRef
 from bot.rendering import msg, render
 from models.org import Person
+from models.reports import ReportFile
 from models.system import SimMessage
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,23 @@ def routes(feed: Any) -> list[web.RouteDef]:
         feed(text_event(data["user"], text, data.get("event_id")))
         return web.json_response({"ok": True})
 
+    async def file(request: web.Request) -> web.Response:
+        """A file the bot sent this person (the simulator's stand-in for a download)."""
+        user = request.query.get("user", "")
+        try:
+            file_id = int(request.query.get("id", ""))
+        except ValueError:
+            raise web.HTTPNotFound() from None
+        sent = [m for m in await SimMessage.filter(user_id=user, direction="out")
+                if m.payload.get("type") == "file" and m.payload.get("file_id") == file_id]
+        stored = await ReportFile.get_or_none(id=file_id) if sent else None
+        if stored is None:
+            raise web.HTTPNotFound()
+        name = quote(stored.name)
+        return web.Response(body=stored.data, content_type=stored.content_type, headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{name}",
+            "Cache-Control": "private, no-store"})
+
     async def tap(request: web.Request) -> web.Response:
         data = await _json_body(request)
         feed(tap_event(data["user"], str(data.get("key", "")), data.get("event_id")))
@@ -111,4 +130,5 @@ def routes(feed: Any) -> list[web.RouteDef]:
         web.get("/sim/api/messages", messages),
         web.post("/sim/api/send", send),
         web.post("/sim/api/tap", tap),
+        web.get("/sim/api/file", file),
     ]

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fpdf import FPDF, FontFace
-from fpdf.enums import TableCellFillMode, WrapMode, XPos, YPos
+from fpdf.enums import MethodReturnValue, TableCellFillMode, WrapMode, XPos, YPos
 
 from bot.reports.fonts import sans_path
 
@@ -105,17 +105,19 @@ class Document(FPDF):
         of thousands of rows."""
         widths = [w * self.epw / sum(widths) for w in widths]
         height = size * 0.42 + 1.8
-        head_height = height + 0.6
         self.set_font(SANS, size=size)
         self.set_draw_color(*MUTED)
         self.set_line_width(0.15)
-        top = self._grid_header(header, widths, head_height, size)
+        heads = [self.multi_cell(w - 1.2, size * 0.42, text, dry_run=True, wrapmode=WrapMode.CHAR,
+                                 output=MethodReturnValue.LINES)[:2]
+                 for text, w in zip(header, widths, strict=True)]
+        top = self._grid_header(heads, widths, height, size)
         y = top
         for values in rows:
             if y + height > self.page_break_trigger:
                 self._grid_rules(widths, top, y)
                 self.add_page(orientation=self.cur_orientation)
-                top = y = self._grid_header(header, widths, head_height, size)
+                top = y = self._grid_header(heads, widths, height, size)
             x = self.l_margin
             for i, (value, width) in enumerate(zip(values, widths, strict=True)):
                 text = self.clip("" if value is None else str(value), width - 1.6)
@@ -128,17 +130,22 @@ class Document(FPDF):
         self.set_xy(self.l_margin, y + 1.5)
         self.set_font(SANS, size=9.5)
 
-    def _grid_header(self, header: Sequence[str], widths: Sequence[float], height: float,
-                     size: float) -> float:
-        y = self.get_y() if self.get_y() > self.t_margin else self.t_margin
+    def _grid_header(self, heads: Sequence[Sequence[str]], widths: Sequence[float],
+                     row: float, size: float) -> float:
+        """The header cells, each in up to two lines, centred; returns the y below it."""
+        line = size * 0.42
+        height = row + line * (max(len(h) for h in heads) - 1) + 0.6
+        y = max(self.get_y(), self.t_margin)
         self.set_fill_color(*GREY)
         self.rect(self.l_margin, y, self.epw, height, style="DF")
         self.set_font(SANS, size=size)
         x = self.l_margin
-        for text, width in zip(header, widths, strict=True):
-            clipped = self.clip(text, width - 1.2)
-            self.text(x + (width - self.get_string_width(clipped)) / 2, y + height - 1.4,
-                      clipped)
+        for lines, width in zip(heads, widths, strict=True):
+            top = y + (height - line * len(lines)) / 2 + line - 0.4
+            for i, text in enumerate(lines):
+                clipped = self.clip(text.strip(), width - 1.2)
+                self.text(x + (width - self.get_string_width(clipped)) / 2, top + i * line,
+                          clipped)
             x += width
         return y + height
 

@@ -36,6 +36,7 @@ TOP_REASONS = 10
 REASON_CHARS = 40
 ACCOUNT_CHUNK = 20_000  # accounts per publications query (bounded memory)
 DAY = 86_400
+WINDOW = timedelta(days=31)  # one query's share of the period's review steps
 
 
 @dataclass
@@ -213,7 +214,7 @@ async def load_inspection(scope: Scope, period: Period, policy: Policy, tz: Zone
     cutoff = min(period.end, max(now, period.start))
     cutoff_day = (cutoff - timedelta(microseconds=1)).astimezone(tz).date() \
         if cutoff > period.start else period.first_day
-    query = _Query(scope, sql.seconds(period.start), sql.seconds(cutoff))
+    query = _Query(scope, period.start, cutoff)
     units = await _units(scope)
     accounts = await _accounts(query)
     calc = _Calc(policy, period, cutoff, cutoff_day, tz)
@@ -260,8 +261,16 @@ class _Query:
     """The scope and the period's bounds, as SQL pieces."""
 
     scope: Scope
-    start: int
-    cutoff: int
+    start_at: datetime
+    cutoff_at: datetime
+
+    @property
+    def start(self) -> int:
+        return sql.seconds(self.start_at)
+
+    @property
+    def cutoff(self) -> int:
+        return sql.seconds(self.cutoff_at)
 
     def units(self, column: str) -> tuple[str, list[Any]]:
         """`AND column IN (…)` for a unit scope; nothing for the whole organisation."""
@@ -271,9 +280,18 @@ class _Query:
         return f" AND {clause}", params
 
     def between(self, column: str) -> tuple[str, list[Any]]:
-        """`column` in [start, cutoff), in epoch seconds."""
-        epoch = sql.epoch(column)
-        return f" AND {epoch} >= ? AND {epoch} < ?", [self.start, self.cutoff]
+        """`column` in [start, cutoff)."""
+        return sql.since(column, self.start_at, self.cutoff_at)
+
+    def windows(self) -> list[tuple[datetime, datetime]]:
+        """The period in month-long pieces where a range query uses an index; in one piece
+        on SQLite (which compares epoch seconds, and so scans anyway)."""
+        if sql.dialect() == "sqlite":
+            return [(self.start_at, self.cutoff_at)]
+        edges = [self.start_at]
+        while edges[-1] + WINDOW < self.cutoff_at:
+            edges.append(edges[-1] + WINDOW)
+        return list(zip(edges, [*edges[1:], self.cutoff_at], strict=True))
 
 
 async def _units(scope: Scope) -> dict[str, UnitRow]:
@@ -309,6 +327,11 @@ class _Calc:
         self.policy, self.period, self.tz = policy, period, tz
         self.cutoff, self.cutoff_day = sql.seconds(cutoff), cutoff_day
         self.start = sql.seconds(period.start)
+        # how far back an account's last update before the period is looked for: one
+        # inspection period (R-INS-1); an older one counts from there (the gap is over
+        # every limit either way)
+        self.lookback = datetime.combine(
+            add_months(period.first_day, -policy.inspection.every_months), time(), tz)
         # rule R-UPD-1 / R-UPD-3: natural weeks (Mon–Sun) wholly inside the period so far,
         # as offsets of their Mondays from the period's first day
         first = period.first_day
@@ -334,26 +357,26 @@ class _Calc:
 
     async def _published(self, q: _Query, low: int, high: int
                          ) -> tuple[dict[int, list[int]], dict[int, int]]:
-        """Publication times in the period, and the last one before it, per account."""
+        """Publication times in the period, and the last one in the `lookback` before it,
+        per account (the draft index on state, account and publication time serves both)."""
         at = sql.epoch('"published_at"')
         found: dict[int, list[int]] = {}
-        rows = await sql.rows(
-            f'SELECT "account_id" AS a, {at} AS t FROM "draft" WHERE "state" = ? '
-            f'AND "account_id" BETWEEN ? AND ? AND {at} >= ? AND {at} < ? ORDER BY 1, 2',
-            ["published", low, high, q.start, q.cutoff])
-        for r in rows:
+        where = 'FROM "draft" WHERE "state" = ? AND "account_id" BETWEEN ? AND ?'
+        period, params = q.between('"published_at"')
+        for r in await sql.rows(f'SELECT "account_id" AS a, {at} AS t {where}{period} '
+                                f'ORDER BY 1, 2', ["published", low, high, *params]):
             found.setdefault(r["a"], []).append(int(r["t"]))
-        before = await sql.rows(
-            f'SELECT "account_id" AS a, MAX({at}) AS t FROM "draft" WHERE "state" = ? '
-            f'AND "account_id" BETWEEN ? AND ? AND {at} < ? GROUP BY "account_id"',
-            ["published", low, high, q.start])
+        window, params = sql.since('"published_at"', self.lookback, q.start_at)
+        before = await sql.rows(f'SELECT "account_id" AS a, MAX({at}) AS t {where}{window} '
+                                f'GROUP BY "account_id"', ["published", low, high, *params])
         return found, {r["a"]: int(r["t"]) for r in before}
 
     def _account(self, row: AccountRow, times: list[int], previous: int | None) -> None:
         last, _, created = row.raw
         self._days(row, times)
         prior = [t for t in (previous, last) if t is not None and t < self.start]
-        origin = max(prior) if prior else max(created or self.start, self.start)
+        floor = sql.seconds(self.lookback)
+        origin = max(prior) if prior else max(created or floor, floor)
         row.latest = max([*times[-1:], *prior,
                           *(t for t in (last,) if t is not None and t < self.cutoff)],
                          default=None)
@@ -445,36 +468,36 @@ def _add_account(units: dict[str, UnitRow], row: AccountRow) -> None:
 
 
 DECIDED, ASSIGNED = 's."decided_at"', 's."created_at"'
+# the steps reviewers decided (not the author's own 一审), with their draft's unit
 _STEPS = ('FROM "review_step" s JOIN "draft" d ON d."id" = s."draft_id" '
           'JOIN "account" ac ON ac."id" = d."account_id" '
           f'WHERE s."level" > {AUTHOR_LEVEL} AND s."decided_at" IS NOT NULL')
 
 
 async def _reviews(q: _Query, units: dict[str, UnitRow]) -> None:
-    """Review time per level, drafts reviewed, returns and their reasons (R-REV-1)."""
-    between, params = q.between('s."decided_at"')
+    """Review time per level, drafts reviewed, returns and their reasons (R-REV-1).
+
+    One pass over the steps decided in the period, a week at a time where the decided_at
+    index serves the range (bounded memory); each row is a few integers. A draft counts
+    as reviewed in the period its first review decision falls in (no DISTINCT needed)."""
     scope, scope_params = q.units('ac."unit_id"')
-    params += scope_params
     took = f'{sql.epoch(DECIDED)} - {sql.epoch(ASSIGNED)}'
-    for r in await sql.rows(
-            f'SELECT u, l, FLOOR(t / {BIN}) AS b, COUNT(*) AS n, MAX(t) AS w FROM ('
-            f'SELECT ac."unit_id" AS u, s."level" AS l, {took} AS t {_STEPS}{between}{scope}'
-            f') x GROUP BY u, l, FLOOR(t / {BIN})', params):
-        unit = units.get(r["u"])
-        if unit is not None:
-            unit.levels[int(r["l"])].add(int(r["b"]), int(r["n"]), int(r["w"]))
-    for r in await sql.rows(
-            f'SELECT ac."unit_id" AS u, COUNT(DISTINCT s."draft_id") AS n '
-            f'{_STEPS}{between}{scope} GROUP BY ac."unit_id"', params):
-        if r["u"] in units:
-            units[r["u"]].drafts_reviewed = int(r["n"])
-    for r in await sql.rows(f'SELECT ac."unit_id" AS u, s."comment" AS c {_STEPS} '
-                            f'AND s."decision" = ?{between}{scope}',
-                            [Decision.REJECT.value, *params]):
-        unit = units.get(r["u"])
-        if unit is not None:
-            unit.returns += 1
-            unit.reasons[_reason(r["c"] or "")] += 1
+    reject = Decision.REJECT.value
+    for start, end in q.windows():
+        between, params = sql.since(DECIDED, start, end)
+        for r in await sql.rows(
+                f'SELECT ac."unit_id" AS u, s."level" AS l, s."version" AS v, {took} AS t, '
+                f'CASE WHEN s."decision" = ? THEN s."comment" END AS c '
+                f'{_STEPS}{between}{scope}', [reject, *params, *scope_params]):
+            unit = units.get(r["u"])
+            if unit is None:
+                continue
+            level, spent = int(r["l"]), int(r["t"])
+            unit.levels[level].add(spent // BIN, 1, spent)
+            unit.drafts_reviewed += level == FIRST_REVIEW_LEVEL and r["v"] == 1
+            if r["c"] is not None:
+                unit.returns += 1
+                unit.reasons[_reason(r["c"])] += 1
 
 
 def _reason(comment: str) -> str:

@@ -4,7 +4,10 @@ scale, and Excel's own charts for relay timeliness and review times."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from bot.rendering import msg
 from bot.reports.common import label, password_label
@@ -13,7 +16,10 @@ from handlers.reports.inspection import BUCKETS, Inspection, UnitRow
 from handlers.reports.inspection_pdf import attention, kpis, subtitle
 from handlers.review.routing import level_label
 
-DAILY_CALENDAR_ACCOUNTS = 5_000  # above this the calendar sheet counts per week
+# the calendar sheet: a column per day up to this many accounts, else per week, and for a
+# province (more than WEEKLY_CALENDAR_ACCOUNTS) per unit and week
+DAILY_CALENDAR_ACCOUNTS = 3_000
+WEEKLY_CALENDAR_ACCOUNTS = 30_000
 CHART_UNITS = 30
 
 def unit_header(report: Inspection) -> list[str]:
@@ -75,21 +81,37 @@ def inspection_xlsx(report: Inspection) -> bytes:
 
 
 def _calendar(book: Book, report: Inspection, units: dict[str, str]) -> None:
-    """Updates per account and day (per week for very large scopes), as a colour scale."""
+    """Updates per account and day as a colour scale (coarser for very large scopes)."""
     first, days = report.period.first_day, report.period.days
     active = [a for a in report.accounts if a.active]
+    offsets = [(monday - first).days for monday in report.weeks]
+
+    def weekly(counts: bytes) -> list[int]:
+        return [sum(counts[max(0, o):max(0, o + 7)]) for o in offsets]
+
+    week_heads = [monday.strftime("%m-%d") + "周" for monday in report.weeks]
     if len(active) <= DAILY_CALENDAR_ACCOUNTS:
-        heads = [(first + timedelta(days=i)).strftime("%m-%d") for i in range(days)]
-        rows = ([units.get(a.unit_id, a.unit_id), a.name, *a.days] for a in active)
+        heads = ["单位", "账号", *((first + timedelta(days=i)).strftime("%m-%d")
+                                   for i in range(days))]
+        rows: Iterable[list[Any]] = ([units.get(a.unit_id, a.unit_id), a.name, *a.days]
+                                     for a in active)
+    elif len(active) <= WEEKLY_CALENDAR_ACCOUNTS:
+        heads = ["单位", "账号", *week_heads]
+        rows = ([units.get(a.unit_id, a.unit_id), a.name, *weekly(a.days)] for a in active)
     else:
-        heads = [monday.strftime("%m-%d") + "周" for monday in report.weeks]
-        offsets = [(monday - first).days for monday in report.weeks]
-        rows = ([units.get(a.unit_id, a.unit_id), a.name,
-                 *(sum(a.days[max(0, o):max(0, o + 7)]) for o in offsets)] for a in active)
-    sheet, count = book.table(msg("inspection.sheet_calendar"), ("单位", "账号", *heads), rows,
-                              (24, 22, *([5] * len(heads))))
+        per_unit: dict[str, bytearray] = {}
+        for a in active:
+            total = per_unit.setdefault(a.unit_id, bytearray(days))
+            for i, n in enumerate(a.days):
+                if n:
+                    total[i] = min(255, total[i] + n)
+        heads = ["单位", msg("inspection.calendar_accounts"), *week_heads]
+        counts = Counter(a.unit_id for a in active)
+        rows = ([units.get(u, u), counts[u], *weekly(total)] for u, total in per_unit.items())
+    sheet, count = book.table(msg("inspection.sheet_calendar"), heads, rows,
+                              (24, 22, *([5] * (len(heads) - 2))))
     if count:
-        sheet.conditional_format(1, 2, count, len(heads) + 1, {
+        sheet.conditional_format(1, 2, count, len(heads) - 1, {
             "type": "3_color_scale", "min_type": "num", "min_value": 0, "min_color": "#EEEEEE",
             "mid_type": "num", "mid_value": 1, "mid_color": "#BAE4B3",
             "max_type": "max", "max_color": "#238B45"})

@@ -45,7 +45,7 @@ def _signed(sig: Signature, signer_word: str) -> str:
 
 def _form_000(doc: Document, r: Record) -> None:
     """000 appendix: 信息发布审核登记表."""
-    widths = (33, 52, 33, doc.body_width - 118)
+    widths = (30, 50, 40, doc.body_width - 120)
     origin = r.origin + (f"\n{r.repost_url}" if r.repost_url else "")
     doc.set_font(SANS, size=10.5)
     with doc.table(col_widths=widths, width=sum(widths), text_align="LEFT", line_height=6,

@@ -9,7 +9,7 @@ only dialect differences are the epoch expression, quoting and the placeholder.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import connections
@@ -33,6 +33,19 @@ def epoch(column: str) -> str:
 
 def seconds(moment: datetime) -> int:
     return int(moment.timestamp())
+
+
+def since(column: str, start: datetime, end: datetime) -> tuple[str, list[Any]]:
+    """` AND column >= start AND column < end`, using the column's index where the backend
+    compares datetimes itself (PostgreSQL, MySQL); SQLite keeps each value's text as it was
+    written, offsets and all, so it compares epoch seconds."""
+    kind = dialect()
+    if kind == "sqlite":
+        epoch_ = epoch(column)
+        return f" AND {epoch_} >= ? AND {epoch_} < ?", [seconds(start), seconds(end)]
+    if kind == "mysql":  # DATETIME holds naive UTC
+        start, end = (m.astimezone(UTC).replace(tzinfo=None) for m in (start, end))
+    return f" AND {column} >= ? AND {column} < ?", [start, end]
 
 
 def in_list(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.dispatcher import normalize
@@ -107,12 +107,13 @@ _AS_SOON = ("", "尽快", "审核通过后", "审核通过后发布", "即时")
 
 
 def requested_time(value: str, tz: ZoneInfo) -> datetime | None:
-    """`发布时间：` as a moment in the office's zone; None for 尽快 (as soon as approved)."""
+    """`发布时间：` read in the office's zone, kept in UTC (MySQL stores the clock time it is
+    given); None for 尽快 (as soon as approved)."""
     text = normalize(value)
     if text in _AS_SOON:
         return None
     try:
-        return parse_time(text, tz)
+        return parse_time(text, tz).astimezone(UTC)
     except DomainError:
         raise DomainError("review.bad_requested_at", value=value[:30]) from None
 

@@ -39,6 +39,11 @@ class Migration(migrations.Migration):
             model_name='AuditEvent',
             index=Index(fields=['subject', 'seq']),
         ),
+        ops.RemoveIndex(
+            model_name='Draft',
+            name=None,
+            fields=['state', 'account_id'],
+        ),
         ops.AddField(
             model_name='Draft',
             name='category',
@@ -48,6 +53,14 @@ class Migration(migrations.Migration):
             model_name='Draft',
             name='requested_at',
             field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddIndex(
+            model_name='Draft',
+            index=Index(fields=['state', 'account_id', 'published_at']),
+        ),
+        ops.AddIndex(
+            model_name='ReviewStep',
+            index=Index(fields=['decided_at']),
         ),
         ops.RunPython(backfill_categories, RunPython.noop),
     ]
