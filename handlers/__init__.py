@@ -8,8 +8,8 @@ from handlers.general import help, todo
 from handlers.precheck import commands as precheck
 from handlers.registry import filings, passwords, queries
 from handlers.relay import commands as relay
-from handlers.reports import commands as reports
 from handlers.reminders import settings as reminder_settings
+from handlers.reports import commands as reports
 from handlers.review import commands as review
 
 ROUTERS = (review.router, precheck.router, todo.router, queries.router, filings.router,

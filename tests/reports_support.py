@@ -11,7 +11,6 @@ import subprocess
 from typing import Any
 
 import pytest
-
 from openpyxl import load_workbook
 
 from tests.conftest import Harness

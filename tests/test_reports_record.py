@@ -33,9 +33,10 @@ async def test_record_pdf_carries_the_000_form_and_the_whole_record(bot: Harness
     assert stored.data.startswith(b"%PDF") and stored.size == len(stored.data)
     text = pdf_text(stored.data)
     # each label as printed in its cell (a PDF gives a table's lines back cell by cell)
-    for field in ("黔江区文化和旅游发展委员会信息发布审核登记表", "信息发布", "标题名称", "发布平台",
-                  "发布时间", "信息内容", "原创/转载", "文字内容", "是否准确", "政治用语", "是否规范",
-                  "是否涉密", "（涉军/涉隐私等）", "“一审一校”", "“二审二校”", "“三审三校”", "情况",
+    for field in ("黔江区文化和旅游发展委员会信息发布审核登记表", "信息发布", "标题名称",
+                  "发布平台", "发布时间", "信息内容", "原创/转载", "文字内容", "是否准确",
+                  "政治用语", "是否规范", "是否涉密", "（涉军/涉隐私等）", "“一审一校”",
+                  "“二审二校”", "“三审三校”", "情况",
                   "秋季旅游节开幕", "黔江文旅（微信订阅号）", "共2个版本，退回1次"):
         assert squeeze(field) in text, field
     # signer and date on each level; the return, both versions, the checklist (R-REV-6)
@@ -88,7 +89,8 @@ async def test_form_002_under_the_luan_profile(db: None, settings: Settings) -> 
     assert form[2][0] == "信息发布类别" and "■微博" in form[2][1] and "□微信" in form[2][1]
     assert form[3][:2] == ["要求发布时间", "2026-10-01 09:00"]
     assert form[4][0] == "信息内容" and "10月2日" in form[4][1]
-    assert [r[0] for r in form[5:8]] == ["科室信息员\n意见", "科室审核人\n意见", "分管领导\n审核意见"]
+    assert [r[0] for r in form[5:8]] == ["科室信息员\n意见", "科室审核人\n意见",
+                                        "分管领导\n审核意见"]
     assert "审核人：张明" in form[6][1]
 
 
