@@ -42,6 +42,10 @@ def sheets(data: bytes) -> dict[str, list[list[Any]]]:
 
 
 def pdf_text(data: bytes) -> str:
+    return "".join(pdf_page_texts(data))
+
+
+def pdf_page_texts(data: bytes) -> list[str]:
     """The text of every page, as poppler's pdftotext reads it (what a PDF viewer shows).
     Needs Debian's poppler-utils (.ci/run installs it); skipped without it unless
     GOVMEDIA_REQUIRE_BROWSER=1 says the real tools must be there."""
@@ -52,7 +56,7 @@ def pdf_text(data: bytes) -> str:
         pytest.skip("pdftotext (poppler-utils) is not installed")
     done = subprocess.run([tool, "-enc", "UTF-8", "-", "-"], input=data,
                           capture_output=True, check=True, timeout=60)
-    return squeeze(done.stdout.decode("utf-8"))
+    return [squeeze(page) for page in done.stdout.decode("utf-8").split("\f")]
 
 
 def squeeze(text: str) -> str:

@@ -101,15 +101,18 @@ class LevelTimes:
 
     @property
     def median_hours(self) -> float | None:
+        """The median to the bin (6 minutes): the middle value, or the mean of the two."""
         n = self.count
         if not n:
             return None
-        seen = 0
+        middle = [(n - 1) // 2, n // 2]  # 0-based ranks
+        found, seen = [], 0
         for bin_ in sorted(self.bins):
             seen += self.bins[bin_]
-            if seen * 2 >= n:
-                return round((bin_ + 0.5) * BIN / 3600, 1)
-        return None  # pragma: no cover
+            while middle and middle[0] < seen:
+                found.append(bin_)
+                middle.pop(0)
+        return round(sum(found) / 2 * BIN / 3600, 1)
 
     @property
     def worst_hours(self) -> float | None:
@@ -119,7 +122,7 @@ class LevelTimes:
         counts = [0] * (len(BUCKETS) + 1)
         for bin_, count in self.bins.items():
             hours = bin_ * BIN / 3600
-            counts[next((i for i, b in enumerate(BUCKETS) if hours < b), len(BUCKETS))] += count
+            counts[next((i for i, b in enumerate(BUCKETS) if hours <= b), len(BUCKETS))] += count
         return counts
 
 
@@ -309,7 +312,7 @@ async def _accounts(q: _Query) -> dict[int, AccountRow]:
     found = await sql.rows(
         f'SELECT "id" AS i, "unit_id" AS u, "name" AS n, "platform" AS p, "content" AS c, '
         f'"status" AS s, {last} AS l, {changed} AS w, {created} AS k FROM "account" '
-        f'WHERE ("created_at" IS NULL OR {created} < ?){unit_sql}', [q.cutoff, *unit_params])
+        f'WHERE ("created_at" IS NULL OR {created} <= ?){unit_sql}', [q.cutoff, *unit_params])
     return {r["i"]: AccountRow(r["i"], r["u"], r["n"], r["p"], r["c"], r["s"],
                                raw=(_int(r["l"]), _int(r["w"]), _int(r["k"])))
             for r in found}
@@ -373,10 +376,14 @@ class _Calc:
 
     def _account(self, row: AccountRow, times: list[int], previous: int | None) -> None:
         last, _, created = row.raw
+        if last is not None and self.start <= last < self.cutoff and (
+                not times or last > times[-1] + 60):
+            times = [*times, last]  # an update the registry knows of (e.g. a ledger import)
         self._days(row, times)
         prior = [t for t in (previous, last) if t is not None and t < self.start]
-        floor = sql.seconds(self.lookback)
-        origin = max(prior) if prior else max(created or floor, floor)
+        # the gap runs from the last update before the period (within the lookback), else
+        # from the period's start (or the account's opening, when later)
+        origin = max(prior) if prior else max(created or self.start, self.start)
         row.latest = max([*times[-1:], *prior,
                           *(t for t in (last,) if t is not None and t < self.cutoff)],
                          default=None)

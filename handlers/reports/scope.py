@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import DomainError
@@ -51,8 +51,9 @@ class Period:
 def period_of(first: date, last: date, tz: ZoneInfo, label: str = "") -> Period:
     if last < first:
         raise DomainError("reports.bad_range", first=first.isoformat(), last=last.isoformat())
-    start = datetime.combine(first, time(), tz)
-    end = datetime.combine(last + timedelta(days=1), time(), tz)
+    # in UTC, as every stored time is: SQLite compares a filter's datetime as text
+    start = datetime.combine(first, time(), tz).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(), tz).astimezone(UTC)
     return Period(start, end, label or msg("reports.range_label", first=first.isoformat(),
                                             last=last.isoformat()), first, last)
 
