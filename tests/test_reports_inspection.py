@@ -148,7 +148,8 @@ async def test_files_of_the_quarter(db: None) -> None:
     assert "政务新媒体季度检查报告" in first and "2025年第4季度" in first
     assert "主要指标" in first and "需要关注" in first and "单项否决" in first
     assert "清新黔江" in first and "建议关停或注销" in first
-    for part in ("各单位汇总", "转载时效", "审核用时分布", "账号明细与更新日历", "退回原因", "日期有误",
+    for part in ("各单位汇总", "转载时效", "审核用时分布", "账号明细与更新日历", "退回原因",
+                 "日期有误",
                  "建议关停的僵尸账号", "黔江教育"):
         assert part in rest, part
     book = sheets(inspection_xlsx(report))
@@ -243,7 +244,8 @@ def test_cli_reports_on_every_backend(backend: str, tmp_path: Path,
     assert main(["report", "records", "--from", "2025-10-01", "--to", "2025-12-31", "--format",
                  "xlsx", "--output", str(out)], env) == 0
     assert len(sheets(out.read_bytes())["审核登记簿"]) == 1 + 17
-    for bad, error in ((["--quarter", "2025Q9"], "请写成"), (["--unit", "nowhere"], "没有找到单位")):
+    for bad, error in ((["--quarter", "2025Q9"], "请写成"),
+                       (["--unit", "nowhere"], "没有找到单位")):
         argv = ["report", "inspection", "--quarter", "2025Q4", "--format", "pdf", "--output",
                 str(out), *bad]
         assert main(argv, env) == 1
