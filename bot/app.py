@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 import aiohttp
 from aiohttp import web
 
-from bot import demo, ops
+from bot import audit, demo, ops, redact
 from bot.channels import dingtalk, dingtalk_web, sim, wecom
 from bot.channels.base import Channel
 from bot.config import Settings
@@ -47,11 +47,15 @@ async def http_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def db_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
+    before = audit.keyring()
+    audit.use_keys(audit.load_keyring(settings.audit_key, settings.audit_key_file))
     await open_db(settings.database_url, create_if_empty=settings.db_generate_schemas)
+    await audit.seal()  # a key configured over a plain chain: anchor it now
     if settings.seed_demo:
         await demo.seed_if_empty()
     yield
     await close_db()
+    audit.use_keys(before)
 
 
 async def tasks_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -97,6 +101,8 @@ def create_app(settings: Settings) -> web.Application:
     """Build the application; no I/O happens until it starts."""
     app = web.Application()
     app[settings_key] = settings
+    redact.configure(redact.settings_secrets(settings))
+    redact.install()
     channels = build_channels(settings)
     metrics = Metrics()
     health = Health()

@@ -21,6 +21,8 @@ DB_SCHEMES = ("sqlite://", "postgres://", "psycopg://", "mysql://")
 DINGTALK_REQUIRED = ("dingtalk_app_key", "dingtalk_app_secret", "dingtalk_robot_code")
 WECOM_KEYS = ("wecom_corp_id", "wecom_agent_id", "wecom_secret", "wecom_token", "wecom_aes_key")
 LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SIM_TOKEN_MIN_CHARS = 16
 OPS_SECONDS = ("health_db_timeout_seconds", "health_heartbeat_max_age_seconds",
                "health_outbox_max_age_seconds")
 
@@ -37,7 +39,11 @@ class Settings:
     log_level: str = "INFO"
     # where notifications go when a person has not just written to us
     channel: str = "sim"
+    # the browser simulator and the demo organisation: on by default, off by default once
+    # a real channel is configured; the simulator then needs sim_token (a login), and the
+    # demo is never seeded next to a real channel
     sim_enabled: bool = True
+    sim_token: str = ""
     seed_demo: bool = True
     max_message_chars: int = 10000
     outbox_poll_seconds: float = 1.0
@@ -68,6 +74,10 @@ class Settings:
     # http mode with cards: the public URL of /dingtalk/card, registered for card callbacks
     dingtalk_card_callback_url: str = ""
 
+    # --- the audit chain: HMAC key, kept outside the database (bot/audit.py) ---
+    audit_key: str = ""  # environment only (GOVMEDIA_AUDIT_KEY)
+    audit_key_file: str = ""  # or a file: the first line signs, later lines only verify
+
     # --- reminders and scheduler ---
     scheduler_enabled: bool = True  # the reminder scan runs inside `serve`
     reminder_scan_seconds: int = 60  # how often; the scan itself catches up after downtime
@@ -91,6 +101,11 @@ class Settings:
     @property
     def wecom_enabled(self) -> bool:
         return all(getattr(self, k) for k in WECOM_KEYS)
+
+    @property
+    def real_channel(self) -> bool:
+        """A real messaging platform is configured: this is not a demo."""
+        return self.wecom_enabled or self.dingtalk_enabled
 
 
 def _parse_bool(raw: str) -> bool:
@@ -138,11 +153,25 @@ def _check(settings: Settings) -> None:
         if getattr(settings, key) <= 0:
             raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
                                   expected=msg("config.expect_positive")))
+    if settings.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(msg("config.bad_value", key="log_level", value=settings.log_level,
+                              expected=msg("config.expect_log_level")))
     if settings.log_format not in LOG_FORMATS:
         raise ConfigError(msg("config.bad_value", key="log_format", value=settings.log_format,
                               expected=msg("ops.expect_log_format")))
     _check_dingtalk(settings)
     _check_wecom(settings)
+    _check_demo(settings)
+
+
+def _check_demo(settings: Settings) -> None:
+    """Next to a real channel: no demo organisation, and a simulator only behind a login."""
+    if not settings.real_channel:
+        return
+    if settings.seed_demo:
+        raise ConfigError(msg("config.demo_with_real_channel"))
+    if settings.sim_enabled and len(settings.sim_token) < SIM_TOKEN_MIN_CHARS:
+        raise ConfigError(msg("config.sim_needs_token", chars=SIM_TOKEN_MIN_CHARS))
 
 
 def _check_dingtalk(settings: Settings) -> None:
@@ -208,8 +237,13 @@ def load_settings(config_file: str | None, environ: Mapping[str, str]) -> Settin
             coerced[key] = _coerce(types[key], raw)
         except (ValueError, KeyError):
             raise ConfigError(msg("config.bad_type", key=source, value=raw,
-                                  expected=types[key].__name__)) from None
+                                  expected=msg(f"config.type_{types[key].__name__}"))) from None
     settings = dataclasses.replace(Settings(), **coerced)
+    if settings.real_channel:
+        # a real office: the demo parts are off unless asked for (and then checked)
+        demo_off: dict[str, Any] = {k: False for k in ("sim_enabled", "seed_demo")
+                                    if k not in coerced}
+        settings = dataclasses.replace(settings, **demo_off)
     if "channel" not in coerced:
         # a configured platform is the office's main channel unless `channel` says otherwise
         for name, enabled in (("wecom", settings.wecom_enabled),

@@ -73,7 +73,7 @@ async def test_record_xlsx_fields_in_place(bot: Harness) -> None:
     assert [r[0] for r in book["各版本全文"][1:]] == [1, 2]
     audit = book["审计记录"]
     head = await AuditHead.get(id=1)
-    assert audit[-1][4] == f"{head.seq} {head.hash}" and out.head.seq == head.seq
+    assert audit[-1][4] == f"{head.seq}:{head.hash}" and out.head.count == head.seq
 
 
 async def test_form_002_under_the_luan_profile(db: None, settings: Settings) -> None:
@@ -138,21 +138,19 @@ def _prepare(backend: str, tmp_path: Path) -> str:
 
 def test_cli_record_names_the_audit_head_it_was_made_from(
         backend: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The printed record's audit head is the chain's head when it was made."""
+    """The printed record's audit head is what `govmedia audit head` says at that time,
+    and `audit verify --head` accepts it."""
     env = {"GOVMEDIA_DATABASE_URL": _prepare(backend, tmp_path)}
     out = tmp_path / "record.xlsx"
     assert main(["report", "record", "1", "--format", "xlsx", "--output", str(out)], env) == 0
     printed = capsys.readouterr().out
-    audit = sheets(out.read_bytes())["审计记录"]
-    seq, digest = audit[-1][4].split()
-    assert f"审计链头第 {seq} 条 {digest}" in printed
-
-    async def head() -> tuple[int, str]:
-        await init_db(env["GOVMEDIA_DATABASE_URL"], generate_schemas=False)
-        row = await AuditHead.get(id=1)
-        await close_db()
-        return row.seq, row.hash
-
-    assert asyncio.run(head()) == (int(seq), digest)
+    token = sheets(out.read_bytes())["审计记录"][-1][4]
+    count, digest = token.split(":")
+    assert f"依据审计链头 {token}" in printed
+    assert main(["audit", "head"], env) == 0
+    head = capsys.readouterr().out
+    assert f"共 {count} 条记录" in head and f"哈希：{digest}" in head
+    assert main(["audit", "verify", "--head", token], env) == 0
+    capsys.readouterr()
     assert main(["report", "record", "99", "--format", "pdf", "--output", str(out)], env) == 1
     assert "没有找到稿件 #99" in capsys.readouterr().err

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from bot.audit import GENESIS
+from bot import audit
+from bot.audit import Head
 from bot.rendering import msg
-from models.system import AuditHead
 
 PDF, XLSX = "pdf", "xlsx"
 FORMATS = (PDF, XLSX)
@@ -31,22 +30,15 @@ def default_category(platform: str) -> str:
     return platform if platform in ("weibo", "website") else "other"
 
 
-@dataclass(frozen=True)
-class Head:
-    """The audit chain's head when a report was made: a printed record names it, so the
-    chain (`govmedia audit verify`, `govmedia audit head`) can be checked against it."""
-
-    seq: int
-    hash: str
-
-    @property
-    def short(self) -> str:
-        return self.hash[:16]
-
-
 async def audit_head() -> Head:
-    head = await AuditHead.get_or_none(id=1)
-    return Head(head.seq, head.hash) if head else Head(0, GENESIS)
+    """The audit chain's head when a report is made (bot.audit.head, what `govmedia audit
+    head` prints): a printed record names it, so the chain can be checked against it with
+    `govmedia audit verify --head COUNT:HASH`."""
+    return await audit.head()
+
+
+def short(head: Head) -> str:
+    return head.hash[:16]
 
 
 @cache

@@ -50,8 +50,8 @@ async def send_file(ctx: HandlerContext, person: Person, out: files.ReportOutput
                                      size=len(out.data), sha256=hashlib.sha256(out.data)
                                      .hexdigest(), data=out.data, person_id=person.id)
     await ctx.reply(ctx.text("reports.sending", caption=caption, name=out.name,
-                             size=max(1, len(out.data) // 1024), seq=out.head.seq,
-                             hash=out.head.short))
+                             size=max(1, len(out.data) // 1024), seq=out.head.count,
+                             hash=out.head.hash[:16]))
     await ctx.reply(OutgoingFile(stored.id, out.name, stored.size, out.content_type))
 
 

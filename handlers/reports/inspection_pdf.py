@@ -21,8 +21,8 @@ CELL = 1.55  # mm, one day in a calendar
 
 
 def inspection_pdf(report: Inspection) -> bytes:
-    doc = Document(msg("inspection.footer", period=report.period.label, seq=report.head.seq,
-                       hash=report.head.short))
+    doc = Document(msg("inspection.footer", period=report.period.label, seq=report.head.count,
+                       hash=report.head.hash[:16]))
     doc.set_title(msg("inspection.title"))
     doc.add_page()
     _summary(doc, report)
@@ -104,7 +104,7 @@ def _summary(doc: Document, report: Inspection) -> None:
     for line in lines or [msg("inspection.attention_none")]:
         doc.para("· " + line, size=9)
     doc.ln(2)
-    doc.para(msg("inspection.summary_note", seq=report.head.seq, hash=report.head.hash),
+    doc.para(msg("inspection.summary_note", seq=report.head.count, hash=report.head.hash),
              size=7.5, muted=True)
 
 
@@ -305,4 +305,4 @@ def _notes(doc: Document, report: Inspection) -> None:
                  password=lim["password"], period=lim["period"],
                  first=report.period.first_day.isoformat(),
                  cutoff=(report.cutoff - timedelta(seconds=1)).date().isoformat(),
-                 seq=report.head.seq, hash=report.head.hash), size=8)
+                 seq=report.head.count, hash=report.head.hash), size=8)

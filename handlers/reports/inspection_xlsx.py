@@ -55,7 +55,7 @@ def inspection_xlsx(report: Inspection) -> bytes:
     summary = [(msg("inspection.title"), ""), (subtitle(report), ""), ("", ""),
                *kpis(report), ("", ""),
                *((msg("inspection.attention_title"), line) for line in attention(report)),
-               ("", ""), (msg("register.head", seq=report.head.seq, hash=report.head.hash), "")]
+               ("", ""), (msg("register.head", seq=report.head.count, hash=report.head.hash), "")]
     book.table(msg("inspection.sheet_summary"), ("指标", "数值"), summary, (60, 90))
     header = unit_header(report)
     book.table(msg("inspection.sheet_units"), header,

@@ -152,7 +152,7 @@ async def load_record(draft_id: int, policy: Policy, tz: ZoneInfo) -> Record:
         .prefetch_related("false_positive_by")
     # the head last: every decision read above is already in the chain up to it
     head = await audit_head()
-    events = await AuditEvent.filter(subject=f"draft:{draft.id}", seq__lte=head.seq) \
+    events = await AuditEvent.filter(subject=f"draft:{draft.id}", seq__lte=head.count) \
         .order_by("seq")
     names = dict(await Person.filter(id__in={e.actor for e in events}).values_list("id", "name"))
     form = policy.records.review_form  # rule R-REV-5

@@ -15,8 +15,8 @@ LABEL = FontFace(fill_color=GREY)
 
 
 def record_pdf(record: Record) -> bytes:
-    doc = Document(msg("records.footer", id=record.draft_id, seq=record.head.seq,
-                       hash=record.head.short))
+    doc = Document(msg("records.footer", id=record.draft_id, seq=record.head.count,
+                       hash=record.head.hash[:16]))
     doc.set_title(record.form_title)
     doc.add_page()
     doc.title_block(record.form_title, msg("records.form_subtitle", id=record.draft_id,
@@ -27,7 +27,7 @@ def record_pdf(record: Record) -> bytes:
         _form_000(doc, record)
     doc.ln(2)
     doc.para(msg("records.form_note_" + record.form), size=8.5, muted=True)
-    doc.para(msg("records.form_generated", generated=record.generated, seq=record.head.seq,
+    doc.para(msg("records.form_generated", generated=record.generated, seq=record.head.count,
                  hash=record.head.hash, policy=record.policy), size=7.5, muted=True)
     doc.add_page()
     _details(doc, record)
@@ -143,4 +143,4 @@ def _details(doc: Document, r: Record) -> None:
              [(a.seq, a.at, a.actor, action_label(a.action), a.hash[:16]) for a in r.audit],
              (16, 30, 28, 50, doc.body_width - 124), size=7.5)
     doc.ln(2)
-    doc.para(msg("records.audit_head", seq=r.head.seq, hash=r.head.hash), size=8.5)
+    doc.para(msg("records.audit_head", seq=r.head.count, hash=r.head.hash), size=8.5)

@@ -23,7 +23,7 @@ def record_xlsx(record: Record) -> bytes:
     else:
         _form_000(form, record)
     form.line(msg("records.form_note_" + record.form))
-    form.line(msg("records.form_generated", generated=record.generated, seq=record.head.seq,
+    form.line(msg("records.form_generated", generated=record.generated, seq=record.head.count,
                   hash=record.head.hash, policy=record.policy), height=30)
     _record_sheets(book, record)
     return book.bytes()
@@ -106,5 +106,5 @@ def _record_sheets(book: Book, r: Record) -> None:
                [(v.version, v.at, v.title, v.body) for v in r.versions], (6, 17, 30, 90))
     book.table(msg("records.sheet_audit"), ("序号", "时间", "操作人", "事项", "哈希"),
                [*((a.seq, a.at, a.actor, action_label(a.action), a.hash) for a in r.audit),
-                ("", "", "", msg("records.head_label"), f"{r.head.seq} {r.head.hash}")],
+                ("", "", "", msg("records.head_label"), r.head.token)],
                (8, 17, 12, 16, 70))

@@ -17,14 +17,14 @@ def _title(reg: Register) -> str:
 
 def _subtitle(reg: Register) -> str:
     return msg("register.subtitle", period=reg.period.label, count=len(reg.rows),
-               generated=reg.generated, seq=reg.head.seq, hash=reg.head.short)
+               generated=reg.generated, seq=reg.head.count, hash=reg.head.hash[:16])
 
 
 def register_pdf(reg: Register) -> bytes:
     from bot.reports.pdf import Document
 
-    doc = Document(msg("register.footer", period=reg.period.label, seq=reg.head.seq,
-                       hash=reg.head.short), landscape=True)
+    doc = Document(msg("register.footer", period=reg.period.label, seq=reg.head.count,
+                       hash=reg.head.hash[:16]), landscape=True)
     doc.set_title(_title(reg))
     doc.add_page()
     doc.title_block(_title(reg), _subtitle(reg))
@@ -42,5 +42,5 @@ def register_xlsx(reg: Register) -> bytes:
     book = Book(streaming=True)
     book.table(msg("register.sheet"), HEADER, reg.rows, XLSX_WIDTHS)
     book.table(msg("register.sheet_about"), ("",), [(_title(reg),), (_subtitle(reg),), (
-        msg("register.head", seq=reg.head.seq, hash=reg.head.hash),)], (120,))
+        msg("register.head", seq=reg.head.count, hash=reg.head.hash),)], (120,))
     return book.bytes()

@@ -15,7 +15,7 @@ async def backfill_categories(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0002_registry_channels_precheck_reminders')]
+    dependencies = [('models', '0004_precheck_body_spans')]
 
     initial = False
 
