@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 from aiohttp import web
 
-from bot import demo, ops
+from bot import demo, links, ops
 from bot.channels import dingtalk, dingtalk_web, sim, wecom
 from bot.channels.base import Channel
-from bot.config import Settings
+from bot.config import Settings, public_url_warning
 from bot.db import close_db, open_db
 from bot.dispatcher import Dispatcher
 from bot.events import IncomingEvent
@@ -35,6 +36,8 @@ from bot.tasks import BackgroundTasks
 from handlers import ROUTERS
 from handlers.general.delivery import report_undeliverable
 
+log = logging.getLogger(__name__)
+
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=15)
 DRAIN_SECONDS = 10
 
@@ -50,6 +53,7 @@ async def db_ctx(app: web.Application) -> AsyncIterator[None]:
     await open_db(settings.database_url, create_if_empty=settings.db_generate_schemas)
     if settings.seed_demo:
         await demo.seed_if_empty()
+    await links.secret_for(settings)  # made once, outside any handler's transaction
     yield
     await close_db()
 
@@ -97,6 +101,9 @@ def create_app(settings: Settings) -> web.Application:
     """Build the application; no I/O happens until it starts."""
     app = web.Application()
     app[settings_key] = settings
+    warning = public_url_warning(settings)
+    if warning:
+        log.warning("%s", warning)
     channels = build_channels(settings)
     metrics = Metrics()
     health = Health()

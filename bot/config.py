@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
@@ -45,6 +46,14 @@ class Settings:
     # how long a sender owns the rows it claimed; after a crash others wait this long
     outbox_lease_seconds: float = 60.0
     db_generate_schemas: bool = True
+
+    # --- links to pages served by the bot (the full draft, the board) ---
+    # how phones reach this server, e.g. https://xmt.example.gov.cn; empty: http://host:port,
+    # which only works on this machine (start-up warns when a real channel is configured)
+    public_url: str = ""
+    # signs the links; empty: a key made once and kept in the database (secrets: env only)
+    link_secret: str = ""
+    link_ttl_hours: float = 24.0  # a link works this long; `全文 #N` gives a fresh one
 
     # --- 企业微信 / 政务微信 channel (each channel adds its keys in its own block) ---
     wecom_corp_id: str = ""
@@ -134,15 +143,31 @@ def _check(settings: Settings) -> None:
         if getattr(settings, key) < 1:
             raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
                                   expected=msg("config.expect_positive")))
-    for key in ("outbox_poll_seconds", "outbox_lease_seconds", *OPS_SECONDS):
+    for key in ("outbox_poll_seconds", "outbox_lease_seconds", "link_ttl_hours", *OPS_SECONDS):
         if getattr(settings, key) <= 0:
             raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
                                   expected=msg("config.expect_positive")))
     if settings.log_format not in LOG_FORMATS:
         raise ConfigError(msg("config.bad_value", key="log_format", value=settings.log_format,
                               expected=msg("ops.expect_log_format")))
+    if settings.public_url and not _is_base_url(settings.public_url):
+        raise ConfigError(msg("config.bad_value", key="public_url", value=settings.public_url,
+                              expected=msg("links.expect_public_url")))
     _check_dingtalk(settings)
     _check_wecom(settings)
+
+
+def _is_base_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return (parts.scheme in ("http", "https") and bool(parts.hostname)
+            and not parts.query and not parts.fragment)
+
+
+def public_url_warning(settings: Settings) -> str | None:
+    """The start-up warning when phones on a real channel could not open the bot's links."""
+    if settings.public_url or not (settings.wecom_enabled or settings.dingtalk_enabled):
+        return None
+    return msg("links.public_url_missing", base=f"http://{settings.host}:{settings.port}")
 
 
 def _check_dingtalk(settings: Settings) -> None:
