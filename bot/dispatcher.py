@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[IncomingEvent, "HandlerContext"], Awaitable[None]]
 _SEPARATORS = re.compile(r"[\s:#]")
+_RAW_SEPARATORS = " \t\u3000:："
 
 
 def normalize(line: str) -> str:
@@ -53,6 +54,9 @@ class Command:
     name: str
     args: str  # the rest of the first line, normalized, without the command word
     lines: tuple[str, ...]  # the following lines, as written
+    # the rest of the first line as written (full-width punctuation kept): people's words,
+    # such as a return reason, are recorded the way they wrote them
+    raw_args: str = ""
 
 
 def parse_command(text: str, names: Iterable[str]) -> Command | None:
@@ -61,7 +65,9 @@ def parse_command(text: str, names: Iterable[str]) -> Command | None:
     for name in sorted(names, key=len, reverse=True):
         if head == name or (head.startswith(name) and _SEPARATORS.match(head[len(name)])):
             args = head[len(name):].lstrip(" :")
-            return Command(name=name, args=args.strip(), lines=tuple(rest))
+            # command words are CJK, which NFKC leaves alone: the name starts `first` too
+            raw = first.strip()[len(name):].lstrip(_RAW_SEPARATORS)
+            return Command(name=name, args=args.strip(), lines=tuple(rest), raw_args=raw.strip())
     return None
 
 

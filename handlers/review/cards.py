@@ -27,6 +27,8 @@ class StepView:
     decision: str
     comment: str
     at: str
+    version: int = 1
+    decision_key: str = ""  # approve | reject
 
 
 def local_time(at: datetime | None, tz: ZoneInfo) -> str:
@@ -38,12 +40,13 @@ def card_ref(draft_id: int, level: int, version: int) -> str:
 
 
 async def history(draft: Draft, tz: ZoneInfo) -> list[StepView]:
-    """The decided steps of the current version, in level order."""
-    steps = await ReviewStep.filter(draft_id=draft.id, version=draft.version,
-                                    decision__isnull=False).order_by("level") \
-        .prefetch_related("assignee")
+    """Every decided step of every version (an earlier 退回 and its reason stay on the
+    card of the next version), oldest version first, in level order."""
+    steps = await ReviewStep.filter(draft_id=draft.id, decision__isnull=False) \
+        .order_by("version", "level").prefetch_related("assignee")
     return [StepView(level_label(s.level), s.assignee.name, role_label(s.role),
-                     msg(f"decision.{s.decision}"), s.comment, local_time(s.decided_at, tz))
+                     msg(f"decision.{s.decision}"), s.comment, local_time(s.decided_at, tz),
+                     s.version, str(s.decision))
             for s in steps]
 
 

@@ -130,7 +130,7 @@ def _apply_form(draft: Draft, form: DraftForm) -> None:
 @router.command("通过")
 async def on_approve_text(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`通过 #N [已核] [意见]`: the same as tapping 通过 on the card (已核: findings handled)."""
-    draft_id, comment = numbered_ref(ctx, "review.approve_usage")
+    draft_id, comment = numbered_ref(ctx, "review.approve_usage", as_written=True)
     confirmed, comment = split_confirmed(comment)
     draft = await load_draft(draft_id, lock=True)
     await _decide(ctx, draft, draft.level, draft.version, Decision.APPROVE, comment,
@@ -140,7 +140,7 @@ async def on_approve_text(event: IncomingEvent, ctx: HandlerContext) -> None:
 @router.command("退回")
 async def on_reject_text(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`退回 #N <理由>`: return the draft to its author with the reason."""
-    draft_id, reason = numbered_ref(ctx, "review.reject_usage")
+    draft_id, reason = numbered_ref(ctx, "review.reject_usage", as_written=True)
     if not reason:
         raise DomainError("review.reject_needs_reason", id=draft_id)
     draft = await load_draft(draft_id, lock=True)
