@@ -179,13 +179,21 @@ async def _db_backup(settings: Settings, file: str) -> int:
         in_memory = settings.database_url.startswith("sqlite://")
         print(msg("ops.backup_memory") if in_memory else
               backup.dump_hint(settings.database_url, file), file=sys.stderr)
+        if settings.file_store_dir and not in_memory:
+            print(msg("ops.backup_files_hint", path=settings.file_store_dir), file=sys.stderr)
         return 2
     try:
         size = await backup.sqlite_backup(source, Path(file))
+        files = None
+        if settings.file_store_dir:  # sent files kept outside the database go along
+            target = backup.files_target(Path(file))
+            files = (target, await backup.files_backup(Path(settings.file_store_dir), target))
     except backup.BackupError as exc:
         print(str(exc), file=sys.stderr)
         return 1
     print(msg("ops.backup_done", path=file, size=size))
+    if files:
+        print(msg("ops.backup_files_done", path=files[0], count=files[1]))
     return 0
 
 

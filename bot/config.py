@@ -55,6 +55,15 @@ class Settings:
     link_secret: str = ""
     link_ttl_hours: float = 24.0  # a link works this long; `全文 #N` gives a fresh one
 
+    # --- drafts that come as several messages, Word files and pictures ---
+    # messages and pictures the author sends within this many seconds of the last one are
+    # joined into the draft before it goes to review (platforms split long pastes); 0: none
+    draft_join_seconds: float = 10.0
+    draft_file_max_mb: float = 20.0  # a .docx draft (WeCom's media/get serves files ≤20 MB)
+    picture_max_mb: float = 10.0
+    # where sent files are kept; empty: in the database (so `db backup` has them)
+    file_store_dir: str = ""
+
     # --- 企业微信 / 政务微信 channel (each channel adds its keys in its own block) ---
     wecom_corp_id: str = ""
     wecom_agent_id: str = ""
@@ -143,10 +152,15 @@ def _check(settings: Settings) -> None:
         if getattr(settings, key) < 1:
             raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
                                   expected=msg("config.expect_positive")))
-    for key in ("outbox_poll_seconds", "outbox_lease_seconds", "link_ttl_hours", *OPS_SECONDS):
+    for key in ("outbox_poll_seconds", "outbox_lease_seconds", "link_ttl_hours",
+                "draft_file_max_mb", "picture_max_mb", *OPS_SECONDS):
         if getattr(settings, key) <= 0:
             raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
                                   expected=msg("config.expect_positive")))
+    if settings.draft_join_seconds < 0:
+        raise ConfigError(msg("config.bad_value", key="draft_join_seconds",
+                              value=settings.draft_join_seconds,
+                              expected=msg("draft.expect_join_seconds")))
     if settings.log_format not in LOG_FORMATS:
         raise ConfigError(msg("config.bad_value", key="log_format", value=settings.log_format,
                               expected=msg("ops.expect_log_format")))

@@ -11,6 +11,8 @@ from models.org import Account, Person
 
 
 class DraftState(enum.StrEnum):
+    RECEIVING = "receiving"  # more messages or pictures of this version may still come
+    HELD = "held"  # waiting for the author's answer before review starts (R-REV-9 maps)
     REVIEWING = "reviewing"
     RETURNED = "returned"
     APPROVED = "approved"
