@@ -22,6 +22,7 @@ DB_SCHEMES = ("sqlite://", "postgres://", "psycopg://", "mysql://")
 DINGTALK_REQUIRED = ("dingtalk_app_key", "dingtalk_app_secret", "dingtalk_robot_code")
 WECOM_KEYS = ("wecom_corp_id", "wecom_agent_id", "wecom_secret", "wecom_token", "wecom_aes_key")
 LOG_FORMATS = ("text", "json")
+AUTO_JOIN_SECONDS = 10.0  # draft_join_seconds = -1 next to a real channel
 OPS_SECONDS = ("health_db_timeout_seconds", "health_heartbeat_max_age_seconds",
                "health_outbox_max_age_seconds")
 
@@ -57,8 +58,10 @@ class Settings:
 
     # --- drafts that come as several messages, Word files and pictures ---
     # messages and pictures the author sends within this many seconds of the last one are
-    # joined into the draft before it goes to review (platforms split long pastes); 0: none
-    draft_join_seconds: float = 10.0
+    # joined into the draft before it goes to review; 0: review at once. -1 (auto): 10 s
+    # when WeCom or DingTalk is configured (they split long pastes and deliver pictures as
+    # separate messages), 0 with the simulator alone (it does neither)
+    draft_join_seconds: float = -1.0
     draft_file_max_mb: float = 20.0  # a .docx draft (WeCom's media/get serves files ≤20 MB)
     picture_max_mb: float = 10.0
     # where sent files are kept; empty: in the database (so `db backup` has them)
@@ -110,6 +113,13 @@ class Settings:
     def wecom_enabled(self) -> bool:
         return all(getattr(self, k) for k in WECOM_KEYS)
 
+    @property
+    def join_seconds(self) -> float:
+        """draft_join_seconds with "auto" (-1) resolved."""
+        if self.draft_join_seconds >= 0:
+            return self.draft_join_seconds
+        return AUTO_JOIN_SECONDS if self.wecom_enabled or self.dingtalk_enabled else 0.0
+
 
 def _parse_bool(raw: str) -> bool:
     lowered = raw.strip().lower()
@@ -157,7 +167,7 @@ def _check(settings: Settings) -> None:
         if getattr(settings, key) <= 0:
             raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
                                   expected=msg("config.expect_positive")))
-    if settings.draft_join_seconds < 0:
+    if settings.draft_join_seconds < 0 and settings.draft_join_seconds != -1:
         raise ConfigError(msg("config.bad_value", key="draft_join_seconds",
                               value=settings.draft_join_seconds,
                               expected=msg("draft.expect_join_seconds")))

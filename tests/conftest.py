@@ -93,9 +93,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(backend: str) -> Settings:
-    # drafts go to review at once here; tests of the join window set it themselves
-    return Settings(database_url=databases.URLS[backend], outbox_poll_seconds=0.05,
-                    draft_join_seconds=0)
+    return Settings(database_url=databases.URLS[backend], outbox_poll_seconds=0.05)
 
 
 @pytest.fixture

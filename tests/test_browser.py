@@ -75,7 +75,7 @@ def _drive(base: str, profile: Path) -> list[str]:
 async def test_review_in_a_real_browser(aiohttp_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _require_browser()
     settings = Settings(database_url=f"sqlite://{tmp_path / 'browser.db'}",
-                        outbox_poll_seconds=0.05, draft_join_seconds=0)
+                        outbox_poll_seconds=0.05)
     server = await aiohttp_server(create_app(settings))
     base = f"http://127.0.0.1:{server.port}"
     titles = await asyncio.to_thread(_drive, base, tmp_path / "chrome-profile")

@@ -195,3 +195,13 @@ async def test_files_in_a_directory(db: None, settings: Settings, tmp_path: Path
     digest = hashlib.sha256(data).hexdigest()
     assert (store / digest[:2] / digest).read_bytes() == data
     assert not (await StoredFile.get(sha256=digest)).in_database
+
+
+def test_the_join_window_is_on_next_to_a_real_channel() -> None:
+    from tests.fakes.wecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN
+
+    wecom = Settings(wecom_corp_id=CORP_ID, wecom_agent_id=str(AGENT_ID), wecom_secret=SECRET,
+                     wecom_token=TOKEN, wecom_aes_key=AES_KEY)
+    assert (Settings().join_seconds, wecom.join_seconds) == (0, 10)
+    assert dataclasses.replace(wecom, draft_join_seconds=3).join_seconds == 3
+    assert dataclasses.replace(Settings(), draft_join_seconds=5).join_seconds == 5

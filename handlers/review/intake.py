@@ -127,7 +127,7 @@ async def open_version(ctx: HandlerContext, draft: Draft, author: Person, *,
         files = [f.file for f in await files_of(draft.id, draft.version - 1)]
     for seq, file in enumerate(files, start=1):
         await DraftFile.create(draft=draft, version=draft.version, kind=IMAGE, seq=seq, file=file)
-    window = ctx.settings.draft_join_seconds
+    window = ctx.settings.join_seconds
     if window <= 0:
         await close_version(ctx, draft, author, messages=1, waited=False)
         return
@@ -194,7 +194,7 @@ async def _receiving(compose: Compose) -> Draft | None:
 
 
 async def _extend(ctx: HandlerContext, compose: Compose, *, message: bool) -> None:
-    compose.closes_at = utcnow() + timedelta(seconds=ctx.settings.draft_join_seconds)
+    compose.closes_at = utcnow() + timedelta(seconds=ctx.settings.join_seconds)
     compose.messages += int(message)
     await compose.save(update_fields=["closes_at", "messages"])
 
@@ -371,7 +371,7 @@ async def _picture(ctx: HandlerContext, person: Person, upload: Upload) -> None:
     compose = await open_compose(person)
     draft = await _receiving(compose) if compose else None
     if compose is None or draft is None:
-        raise DomainError("draft.picture_no_draft", seconds=round(ctx.settings.draft_join_seconds))
+        raise DomainError("draft.picture_no_draft", seconds=round(ctx.settings.join_seconds))
     stored = await store(ctx.settings, upload, IMAGE)
     seq = await picture_count(draft.id, draft.version) + 1
     await DraftFile.create(draft=draft, version=draft.version, kind=IMAGE, seq=seq, file=stored)

@@ -18,7 +18,7 @@ from bot.events import IncomingEvent
 from bot.policy import Policy
 from bot.precheck import ERROR
 from bot.rendering import msg
-from bot.textdiff import Change, Piece
+from bot.textdiff import Change, DiffLine, changed_lines
 from handlers.common.lookup import account_label, load_draft, numbered_ref
 from handlers.precheck.review import finding_view, findings_of, unit_chain
 from handlers.review.cards import StepView, history, local_time
@@ -107,7 +107,7 @@ class DraftView:
     chief: bool
     map_note: str
     source: dict[str, object] | None
-    diff: list[Piece] = field(default_factory=list)
+    diff: list[DiffLine] = field(default_factory=list)
     change: Change | None = None
     expires: str = ""
 
@@ -183,7 +183,8 @@ async def draft_view(draft: Draft, policy: Policy, tz: ZoneInfo,
         history=await history(draft, tz),
         checklist=policy.review.checklist, chief=needs_chief(policy, draft),
         map_note=await map_note(draft.id, draft.version), source=await _source(draft),
-        diff=changed[0] if changed else [], change=changed[1] if changed else None,
+        diff=changed_lines(changed[0]) if changed else [],
+        change=changed[1] if changed else None,
         expires=local_time(expires_at, tz),
     )
 
