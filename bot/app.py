@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aiohttp
 from aiohttp import web
 
-from bot import demo, links, ops
+from bot import audit, demo, links, ops, redact
 from bot import web as pages
 from bot.channels import dingtalk, dingtalk_web, sim, wecom
 from bot.channels.base import Channel
@@ -54,12 +54,16 @@ async def http_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def db_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
+    before = audit.keyring()
+    audit.use_keys(audit.load_keyring(settings.audit_key, settings.audit_key_file))
     await open_db(settings.database_url, create_if_empty=settings.db_generate_schemas)
+    await audit.seal()  # a key configured over a plain chain: anchor it now
     if settings.seed_demo:
         await demo.seed_if_empty()
     await links.secret_for(settings)  # made once, outside any handler's transaction
     yield
     await close_db()
+    audit.use_keys(before)
 
 
 async def tasks_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -132,6 +136,8 @@ def create_app(settings: Settings) -> web.Application:
     upload_limit = max(settings.draft_file_max_mb, settings.picture_max_mb) * 1024 * 1024
     app = web.Application(client_max_size=int(upload_limit) + 1024 * 1024)
     app[settings_key] = settings
+    redact.configure(redact.settings_secrets(settings))
+    redact.install()
     warning = public_url_warning(settings)
     if warning:
         log.warning("%s", warning)

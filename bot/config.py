@@ -23,6 +23,8 @@ DINGTALK_REQUIRED = ("dingtalk_app_key", "dingtalk_app_secret", "dingtalk_robot_
 WECOM_KEYS = ("wecom_corp_id", "wecom_agent_id", "wecom_secret", "wecom_token", "wecom_aes_key")
 LOG_FORMATS = ("text", "json")
 AUTO_JOIN_SECONDS = 10.0  # draft_join_seconds = -1 next to a real channel
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SIM_TOKEN_MIN_CHARS = 16
 OPS_SECONDS = ("health_db_timeout_seconds", "health_heartbeat_max_age_seconds",
                "health_outbox_max_age_seconds")
 
@@ -39,7 +41,11 @@ class Settings:
     log_level: str = "INFO"
     # where notifications go when a person has not just written to us
     channel: str = "sim"
+    # the browser simulator and the demo organisation: on by default, off by default once
+    # a real channel is configured; the simulator then needs sim_token (a login), and the
+    # demo is never seeded next to a real channel
     sim_enabled: bool = True
+    sim_token: str = ""
     seed_demo: bool = True
     max_message_chars: int = 10000
     outbox_poll_seconds: float = 1.0
@@ -89,6 +95,10 @@ class Settings:
     # http mode with cards: the public URL of /dingtalk/card, registered for card callbacks
     dingtalk_card_callback_url: str = ""
 
+    # --- the audit chain: HMAC key, kept outside the database (bot/audit.py) ---
+    audit_key: str = ""  # environment only (GOVMEDIA_AUDIT_KEY)
+    audit_key_file: str = ""  # or a file: the first line signs, later lines only verify
+
     # --- reminders and scheduler ---
     scheduler_enabled: bool = True  # the reminder scan runs inside `serve`
     reminder_scan_seconds: int = 60  # how often; the scan itself catches up after downtime
@@ -114,11 +124,16 @@ class Settings:
         return all(getattr(self, k) for k in WECOM_KEYS)
 
     @property
+    def real_channel(self) -> bool:
+        """A real messaging platform is configured: this is not a demo."""
+        return self.wecom_enabled or self.dingtalk_enabled
+
+    @property
     def join_seconds(self) -> float:
         """draft_join_seconds with "auto" (-1) resolved."""
         if self.draft_join_seconds >= 0:
             return self.draft_join_seconds
-        return AUTO_JOIN_SECONDS if self.wecom_enabled or self.dingtalk_enabled else 0.0
+        return AUTO_JOIN_SECONDS if self.real_channel else 0.0
 
 
 def _parse_bool(raw: str) -> bool:
@@ -171,6 +186,9 @@ def _check(settings: Settings) -> None:
         raise ConfigError(msg("config.bad_value", key="draft_join_seconds",
                               value=settings.draft_join_seconds,
                               expected=msg("draft.expect_join_seconds")))
+    if settings.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(msg("config.bad_value", key="log_level", value=settings.log_level,
+                              expected=msg("config.expect_log_level")))
     if settings.log_format not in LOG_FORMATS:
         raise ConfigError(msg("config.bad_value", key="log_format", value=settings.log_format,
                               expected=msg("ops.expect_log_format")))
@@ -179,6 +197,17 @@ def _check(settings: Settings) -> None:
                               expected=msg("links.expect_public_url")))
     _check_dingtalk(settings)
     _check_wecom(settings)
+    _check_demo(settings)
+
+
+def _check_demo(settings: Settings) -> None:
+    """Next to a real channel: no demo organisation, and a simulator only behind a login."""
+    if not settings.real_channel:
+        return
+    if settings.seed_demo:
+        raise ConfigError(msg("config.demo_with_real_channel"))
+    if settings.sim_enabled and len(settings.sim_token) < SIM_TOKEN_MIN_CHARS:
+        raise ConfigError(msg("config.sim_needs_token", chars=SIM_TOKEN_MIN_CHARS))
 
 
 def _is_base_url(value: str) -> bool:
@@ -189,7 +218,7 @@ def _is_base_url(value: str) -> bool:
 
 def public_url_warning(settings: Settings) -> str | None:
     """The start-up warning when phones on a real channel could not open the bot's links."""
-    if settings.public_url or not (settings.wecom_enabled or settings.dingtalk_enabled):
+    if settings.public_url or not settings.real_channel:
         return None
     return msg("links.public_url_missing", base=f"http://{settings.host}:{settings.port}")
 
@@ -257,8 +286,13 @@ def load_settings(config_file: str | None, environ: Mapping[str, str]) -> Settin
             coerced[key] = _coerce(types[key], raw)
         except (ValueError, KeyError):
             raise ConfigError(msg("config.bad_type", key=source, value=raw,
-                                  expected=types[key].__name__)) from None
+                                  expected=msg(f"config.type_{types[key].__name__}"))) from None
     settings = dataclasses.replace(Settings(), **coerced)
+    if settings.real_channel:
+        # a real office: the demo parts are off unless asked for (and then checked)
+        demo_off: dict[str, Any] = {k: False for k in ("sim_enabled", "seed_demo")
+                                    if k not in coerced}
+        settings = dataclasses.replace(settings, **demo_off)
     if "channel" not in coerced:
         # a configured platform is the office's main channel unless `channel` says otherwise
         for name, enabled in (("wecom", settings.wecom_enabled),

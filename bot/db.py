@@ -7,10 +7,15 @@ schema of an empty database themselves and refuse one whose schema is behind.
 
 from __future__ import annotations
 
+import contextlib
+import socket
+from pathlib import Path
+
 from tortoise import Tortoise, connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
-from tortoise.exceptions import OperationalError
+from tortoise.exceptions import BaseORMException, OperationalError
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
+from yarl import URL
 
 from bot.errors import BotError
 from bot.rendering import msg
@@ -29,8 +34,47 @@ class SchemaError(BotError):
     """The database's schema does not match this version; str() says what to run."""
 
 
+class DatabaseUnavailable(BotError):
+    """The database cannot be reached or opened; str() is one line saying which and why."""
+
+
+def describe(database_url: str) -> str:
+    """The database a URL names, for people: a SQLite file's absolute path, a server URL
+    without its password."""
+    if database_url.startswith("sqlite://"):
+        path = database_url.removeprefix("sqlite://")
+        return msg("db.memory") if ":memory:" in path else str(Path(path).resolve())
+    url = URL(database_url)
+    return str(url.with_password(None)) if url.password else database_url
+
+
+# server error codes that name the cause: MySQL (asyncmy) and PostgreSQL (asyncpg) SQLSTATE
+_MYSQL_REASONS = {1049: "db.no_database", 1045: "db.denied", 1698: "db.denied",
+                  1044: "db.denied", 2003: "db.refused", 2005: "db.no_host"}
+_PG_REASONS = {"3D000": "db.no_database", "28000": "db.denied", "28P01": "db.denied",
+               "57P03": "db.refused"}
+
+
+def _reason(exc: BaseException) -> str:
+    seen: BaseException | None = exc
+    while seen is not None:
+        number = seen.args[0] if seen.args and isinstance(seen.args[0], int) else None
+        key = _PG_REASONS.get(str(getattr(seen, "sqlstate", ""))) or \
+            (_MYSQL_REASONS.get(number) if number is not None else None)
+        if key:
+            return msg(key)
+        if isinstance(seen, ConnectionRefusedError):
+            return msg("db.refused")
+        if isinstance(seen, socket.gaierror):
+            return msg("db.no_host")
+        if isinstance(seen, TimeoutError):
+            return msg("db.timeout")
+        seen = seen.__cause__ or seen.__context__
+    return msg("db.unreachable_other", error=type(exc).__name__)
+
+
 async def connect(database_url: str) -> None:
-    """Connect without touching the schema."""
+    """Connect without touching the schema; DatabaseUnavailable if it does not answer."""
     # Tortoise caches each model's SQL by connection name, not by dialect, so a process
     # that connects again to another kind of database must start without that cache.
     EXECUTOR_CACHE.clear()
@@ -38,6 +82,24 @@ async def connect(database_url: str) -> None:
     # Tortoise 1.x keeps its state in a contextvar unless the global fallback is enabled.
     await Tortoise.init(db_url=database_url, modules={APP: MODELS_MODULES},
                         _enable_global_fallback=True)
+    try:
+        # Tortoise connects lazily and its migration recorder hides errors: ask once here
+        await connections.get("default").execute_query("SELECT 1")
+    except (OSError, OperationalError, BaseORMException) as exc:
+        await _close_quietly()
+        raise DatabaseUnavailable(msg("db.unreachable", db=describe(database_url),
+                                      reason=_reason(exc))) from None
+    except Exception as exc:
+        if type(exc).__module__.split(".")[0] not in ("asyncpg", "asyncmy", "pymysql"):
+            raise
+        await _close_quietly()
+        raise DatabaseUnavailable(msg("db.unreachable", db=describe(database_url),
+                                      reason=_reason(exc))) from None
+
+
+async def _close_quietly() -> None:
+    with contextlib.suppress(Exception):
+        await Tortoise.close_connections()
 
 
 def _executor() -> MigrationExecutor:
@@ -84,6 +146,8 @@ async def open_db(database_url: str, *, create_if_empty: bool = True) -> None:
         await close_db()
         raise SchemaError(msg("db.unmanaged")) from None
     await close_db()
+    if fresh:
+        raise SchemaError(msg("db.empty"))
     raise SchemaError(msg("db.behind", pending="、".join(todo)))
 
 

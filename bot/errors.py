@@ -51,3 +51,14 @@ class RecipientError(ChannelAPIError):
 
 class ChannelNetworkError(BotError):
     """The platform could not be reached; always retryable."""
+
+
+# errno → message key: the operating system's own words are English
+_OS_REASONS = {2: "os.not_found", 13: "os.denied", 1: "os.denied", 21: "os.is_dir",
+               20: "os.not_dir", 28: "os.no_space", 30: "os.read_only", 17: "os.exists"}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file operation failed, in Chinese (never the system's English strerror)."""
+    key = _OS_REASONS.get(exc.errno or 0)
+    return msg(key) if key else msg("os.other", errno=exc.errno or 0)

@@ -19,7 +19,7 @@ from openpyxl import Workbook, load_workbook
 from tortoise.transactions import in_transaction
 
 from bot import audit
-from bot.errors import BotError, DomainError
+from bot.errors import BotError, DomainError, os_reason
 from bot.ledger import (
     BY_LABEL,
     COLUMNS,
@@ -80,7 +80,7 @@ def read_table(path: str) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     try:
         size = os.stat(path).st_size
     except OSError as exc:
-        raise LedgerFileError(msg("ledger.read_failed", path=path, error=exc.strerror)) from None
+        raise LedgerFileError(msg("ledger.read_failed", path=path, error=os_reason(exc))) from None
     if size > MAX_IMPORT_BYTES:
         raise LedgerFileError(msg("ledger.too_big", size=size // (1024 * 1024) or 1,
                                   limit=MAX_IMPORT_BYTES // (1024 * 1024)))

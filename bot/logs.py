@@ -13,6 +13,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from bot import redact
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # the attributes every LogRecord has; anything else came in through extra=
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -33,7 +35,8 @@ class JsonFormatter(logging.Formatter):
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
-            entry["exc_info"] = self.formatException(record.exc_info)
+            # the text bot.redact made when the record was created, when it made one
+            entry["exc_info"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
@@ -53,7 +56,9 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def configure(level: str, fmt: str) -> None:
-    """Install (or replace) the bot's handler on the root logger."""
+    """Install (or replace) the bot's handler on the root logger; every record is
+    redacted when it is made (bot.redact), whatever handler writes it."""
+    redact.install()
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
         root.removeHandler(handler)
@@ -61,3 +66,7 @@ def configure(level: str, fmt: str) -> None:
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Tortoise says "Tortoise-ORM shutdown" at INFO on every close, which reads like a
+    # failure at the end of every command; its warnings and errors still come through
+    quiet = logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING
+    logging.getLogger("tortoise").setLevel(quiet)

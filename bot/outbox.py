@@ -28,6 +28,7 @@ from bot.errors import ChannelAPIError, ChannelNetworkError, RecipientError
 from bot.events import CardUpdate, Outgoing, OutgoingCard, outgoing_from_dict
 from bot.health import Heartbeat
 from bot.metrics import Metrics
+from bot.redact import redact
 from models.system import Outbox
 
 log = logging.getLogger(__name__)
@@ -156,7 +157,7 @@ class Sender:
             await self._send(row)
         except RecipientError as exc:
             outcome = await self._failed(row, str(exc), retryable=False)
-            await self._undeliverable(row, str(exc))
+            await self._undeliverable(row, redact(str(exc)))
             return outcome
         except (ChannelAPIError, ChannelNetworkError) as exc:
             retryable = not isinstance(exc, ChannelAPIError) or exc.retryable
@@ -209,6 +210,7 @@ class Sender:
             await channel.send(row.user_id, outgoing_from_dict(payload), outbox_id=row.id)
 
     async def _failed(self, row: Outbox, error: str, *, retryable: bool) -> str:
+        error = redact(error)  # stored and logged: never a token or a secret
         attempts = row.attempts + 1
         give_up = not retryable or attempts >= self.max_attempts
         log.warning("outbox %s to %s via %s failed (attempt %s%s): %s", row.id, row.user_id,

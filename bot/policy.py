@@ -8,6 +8,7 @@ a path to a profile file.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 
 from bot.errors import ConfigError
 from bot.rendering import msg
+from models.org import ROLES
 
 POLICY_DIR = Path(__file__).resolve().parent / "policies"
 BUILTIN = ("default", "ankang", "jingyuan", "luan", "qianjiang", "luju")
@@ -23,7 +25,7 @@ BUILTIN = ("default", "ankang", "jingyuan", "luan", "qianjiang", "luju")
 
 @dataclass(frozen=True)
 class ReviewPolicy:
-    levels: tuple[str, ...]  # R-REV-1
+    levels: tuple[str, ...]  # R-REV-1: the role of each level after the author's own
     final_role_important: str  # R-REV-2
     escalation: tuple[str, ...]  # R-REV-3
     repost_allowlist: tuple[str, ...]  # R-REV-4
@@ -34,13 +36,13 @@ class ReviewPolicy:
 class UpdatePolicy:
     text_max_gap_days: int  # R-UPD-1
     video_max_gap_days: int  # R-UPD-2
-    min_updates_per_week: int  # R-UPD-3
     inspection_veto_days: int  # R-UPD-5
 
 
 @dataclass(frozen=True)
 class RelayPolicy:
     deadline_hours: int  # R-RLY-1
+    notify_roles: tuple[str, ...]  # R-RLY-1: a task goes to the first of these a unit has
 
 
 @dataclass(frozen=True)
@@ -55,27 +57,7 @@ class FilingPolicy:
     announcement_unit: str  # R-ACC-2
     complete_within_months: int  # R-ACC-3
     report_change_workdays: int  # R-ACC-4
-
-
-@dataclass(frozen=True)
-class FixPolicy:
-    max_days: int  # R-FIX-1
-
-
-@dataclass(frozen=True)
-class MessagePolicy:
-    ack_workdays: int  # R-MSG-1
-    result_workdays: int  # R-MSG-1
-
-
-@dataclass(frozen=True)
-class InterpretationPolicy:
-    within_workdays: int  # R-INT-1
-
-
-@dataclass(frozen=True)
-class InspectionPolicy:
-    every_months: int  # R-INS-1
+    emergency_report_roles: tuple[str, ...]  # R-ACC-9: told in the unit, then every supervisor
 
 
 @dataclass(frozen=True)
@@ -98,6 +80,12 @@ class ReminderPolicy:
     daily_digest_at: str  # unit reviewers, every workday
     weekly_digest_weekday: int  # ISO weekday; the first workday from it
     weekly_digest_at: str  # supervisors, once a week
+    # who hears (roles; "supervisor" is held for a unit by the units above it)
+    doer_roles: tuple[str, ...]  # act for an account that has no admins
+    leader_roles: tuple[str, ...]  # the unit's leaders, told once a limit is overdue
+    escalation_roles: tuple[str, ...]  # told at the last rung, and when nobody else can be
+    daily_digest_roles: tuple[str, ...]
+    weekly_digest_roles: tuple[str, ...]
 
 
 SECTIONS: dict[str, type] = {
@@ -106,10 +94,6 @@ SECTIONS: dict[str, type] = {
     "relay": RelayPolicy,
     "security": SecurityPolicy,
     "filings": FilingPolicy,
-    "fixes": FixPolicy,
-    "messages": MessagePolicy,
-    "interpretation": InterpretationPolicy,
-    "inspection": InspectionPolicy,
     "reminders": ReminderPolicy,
 }
 
@@ -123,10 +107,6 @@ class Policy:
     relay: RelayPolicy
     security: SecurityPolicy
     filings: FilingPolicy
-    fixes: FixPolicy
-    messages: MessagePolicy
-    interpretation: InterpretationPolicy
-    inspection: InspectionPolicy
     reminders: ReminderPolicy
 
     def is_allowed_source(self, url: str) -> bool:
@@ -179,4 +159,33 @@ def load_policy(ref: str) -> Policy:
         raise ConfigError(msg("policy.bad_section", name=ref, section="/",
                               keys="、".join(unknown), missing=False))
     sections = {k: _section(k, cls, data.get(k, {}), ref) for k, cls in SECTIONS.items()}
-    return Policy(name=data.get("name", ref), title=data.get("title", ref), **sections)
+    policy = Policy(name=data.get("name", ref), title=data.get("title", ref), **sections)
+    _check_roles(policy, ref)
+    return policy
+
+
+def _role_keys(policy: Policy) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+    """(section, key, roles) of every key that names roles."""
+    for section in SECTIONS:
+        values = getattr(policy, section)
+        for f in fields(values):
+            value = getattr(values, f.name)
+            if f.name.endswith("_roles") or (section, f.name) in _ROLE_KEYS:
+                yield section, f.name, value if isinstance(value, tuple) else (value,)
+
+
+_ROLE_KEYS = {("review", "levels"), ("review", "final_role_important"), ("review", "escalation")}
+
+
+def _check_roles(policy: Policy, ref: str) -> None:
+    """Every role a profile names exists, and the ladder holds every review level's role."""
+    for section, key, roles in _role_keys(policy):
+        unknown = [r for r in roles if r not in ROLES]
+        if unknown or not roles:
+            raise ConfigError(msg("policy.bad_roles", name=ref, section=section, key=key,
+                                  roles=unknown, allowed=ROLES))
+    review = policy.review
+    off_ladder = [r for r in (*review.levels, review.final_role_important)
+                  if r not in review.escalation]
+    if off_ladder:
+        raise ConfigError(msg("policy.off_ladder", name=ref, roles=off_ladder))

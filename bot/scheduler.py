@@ -35,9 +35,12 @@ def parse_now(text: str | None, tz: ZoneInfo) -> datetime:
 
 async def run_scan(settings: Settings, now: datetime | None = None,
                    on_commit: Callable[[], None] = lambda: None,
-                   heartbeat: Heartbeat | None = None) -> ScanReport:
-    """One scan; wakes the outbox sender when it queued messages."""
-    report = await scan(now or utcnow(), settings, load_policy(settings.policy))
+                   heartbeat: Heartbeat | None = None, *, dry_run: bool = False) -> ScanReport:
+    """One scan; wakes the outbox sender when it queued messages (a dry run queues none)."""
+    report = await scan(now or utcnow(), settings, load_policy(settings.policy),
+                        dry_run=dry_run)
+    if dry_run:
+        return report
     if heartbeat is not None:
         heartbeat.beat()  # /healthz: the scheduler is alive and its scan succeeds
     if report.messages:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TypeVar
+
 from tortoise import fields
 from tortoise.models import Model
 
 ROLES = ("editor", "reviewer", "approver", "chief", "supervisor")
+SUPERVISOR = "supervisor"  # held for a unit by the units above it (OrgTree.supervisors)
 PLATFORMS = (
     "wechat_service", "wechat_subscription", "wechat_miniprogram", "weibo", "douyin",
     "kuaishou", "toutiao", "xigua", "app", "website", "other",
@@ -31,6 +35,22 @@ class Unit(Model):
     class Meta:
         table = "unit"
 
+    async def ancestors(self) -> list[Unit]:
+        """The units above this one, nearest first (OrgTree.ancestors)."""
+        return await OrgTree(self).ancestors(self.id)
+
+    async def descendants(self, *, active: bool | None = True) -> list[Unit]:
+        """The units below this one, nearest first (OrgTree.descendants)."""
+        return await OrgTree(self).descendants(self.id, active=active)
+
+    async def supervisors(self) -> list[Person]:
+        """Who supervises this unit: the nearest unit above with any (OrgTree.supervisors)."""
+        return await OrgTree(self).supervisors(self.id)
+
+    async def overseers(self) -> list[Person]:
+        """Every supervisor of every unit above this one (OrgTree.overseers)."""
+        return await OrgTree(self).overseers(self.id)
+
 
 class Person(Model):
     """A member of staff, id is their user id in the messaging app."""
@@ -50,6 +70,15 @@ class Person(Model):
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
+
+    @classmethod
+    async def holders(cls, unit: Unit | str, role: str) -> list[Person]:
+        """The active people of exactly this unit who have the role (OrgTree.holders)."""
+        return await OrgTree().holders(unit if isinstance(unit, str) else unit.id, role)
+
+    async def oversees(self, unit: Unit | str) -> bool:
+        """A supervisor oversees every unit below their own (OrgTree.oversees)."""
+        return await OrgTree().oversees(self, unit if isinstance(unit, str) else unit.id)
 
     def address(self, channel: str) -> str:
         """This person's user id on a channel."""
@@ -108,3 +137,115 @@ class Account(Model):
         # the reminder scan's range queries (stale accounts, password rotation)
         indexes = (("status", "content", "last_update_at", "created_at"),
                    ("status", "password_changed_at", "created_at"))
+
+
+CHUNK = 500  # ids per IN (…) list: SQLite allows a limited number of bound variables
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i:i + CHUNK]
+
+
+class OrgTree:
+    """The organisation tree and who holds which role in it: the one meaning every caller uses.
+
+    - ancestors(u): the units above u, nearest first, never u itself. An inactive unit keeps
+      its place (it has no active people, so it adds nobody).
+    - descendants(u, active=True): the units below u, nearest first and by id within a
+      depth, never u itself; inactive units (and what hangs below them) only with
+      active=None.
+    - holders(u, role): the active people of exactly unit u with the role, by id.
+    - supervisors(u): the holders of "supervisor" in the nearest unit above u that has any;
+      empty at the top. A unit's own supervisors supervise the units below, not it.
+    - overseers(u): every supervisor of every unit above u, nearest unit first.
+    - holders_for(u, role): who holds the role *for* u: supervisors(u) for "supervisor",
+      holders(u, role) for every other role (the review ladder and reminder audiences).
+    - oversees(p, u): p is one of overseers(u).
+
+    Inactive people never count. Units and people are loaded on demand and kept, so one tree
+    serves one request or one reminder scan (prepare() loads many units in a few queries).
+    """
+
+    def __init__(self, *known: Unit) -> None:
+        self._units: dict[str, Unit] = {u.id: u for u in known}
+        self._members: dict[str, list[Person]] = {}
+
+    async def prepare(self, unit_ids: Iterable[str]) -> None:
+        """Load these units, every unit above them and their people in a few queries."""
+        wanted = set(unit_ids) - self._units.keys()
+        while wanted:
+            for chunk in chunks(sorted(wanted)):
+                self._units.update({u.id: u for u in await Unit.filter(id__in=chunk)})
+            wanted = {p for p in (_parent(u) for u in self._units.values())
+                      if p and p not in self._units}
+        missing = sorted(self._units.keys() - self._members.keys())
+        for chunk in chunks(missing):
+            self._members.update({u: [] for u in chunk})
+            for person in await Person.filter(unit_id__in=chunk, active=True).order_by("id"):
+                self._members[person.unit_id].append(person)  # type: ignore[attr-defined]
+
+    async def unit(self, unit_id: str) -> Unit:
+        if unit_id not in self._units:
+            self._units[unit_id] = await Unit.get(id=unit_id)
+        return self._units[unit_id]
+
+    async def ancestors(self, unit_id: str) -> list[Unit]:
+        chain: list[Unit] = []
+        parent = _parent(await self.unit(unit_id))
+        while parent and parent != unit_id and all(u.id != parent for u in chain):
+            unit = await self.unit(parent)
+            chain.append(unit)
+            parent = _parent(unit)
+        return chain
+
+    async def descendants(self, unit_id: str, *, active: bool | None = True) -> list[Unit]:
+        found: list[Unit] = []
+        seen, frontier = {unit_id}, [unit_id]
+        while frontier:
+            query = Unit.filter(parent_id__in=frontier)
+            if active is not None:
+                query = query.filter(active=active)
+            children = [u for u in await query.order_by("id") if u.id not in seen]
+            self._units.update({u.id: u for u in children})
+            seen.update(u.id for u in children)
+            found += children
+            frontier = [u.id for u in children]
+        return found
+
+    async def members(self, unit_id: str) -> list[Person]:
+        """The active people of the unit, by id."""
+        if unit_id not in self._members:
+            self._members[unit_id] = await Person.filter(unit_id=unit_id, active=True) \
+                .order_by("id")
+        return self._members[unit_id]
+
+    async def holders(self, unit_id: str, role: str) -> list[Person]:
+        return [p for p in await self.members(unit_id) if p.has_role(role)]
+
+    async def supervisors(self, unit_id: str) -> list[Person]:
+        for unit in await self.ancestors(unit_id):
+            found = await self.holders(unit.id, SUPERVISOR)
+            if found:
+                return found
+        return []
+
+    async def overseers(self, unit_id: str) -> list[Person]:
+        return [p for unit in await self.ancestors(unit_id)
+                for p in await self.holders(unit.id, SUPERVISOR)]
+
+    async def holders_for(self, unit_id: str, role: str) -> list[Person]:
+        if role == SUPERVISOR:
+            return await self.supervisors(unit_id)
+        return await self.holders(unit_id, role)
+
+    async def oversees(self, person: Person, unit_id: str) -> bool:
+        if not person.active or not person.has_role(SUPERVISOR):
+            return False
+        own = person.unit_id  # type: ignore[attr-defined]
+        return any(u.id == own for u in await self.ancestors(unit_id))
+
+
+def _parent(unit: Unit) -> str | None:
+    return unit.parent_id  # type: ignore[attr-defined,no-any-return]

@@ -9,6 +9,12 @@ from tortoise.models import Model
 
 from models.org import Account, Person
 
+# R-REV-1: level 1 is always the author's own 一审; the profile's review.levels name the
+# role of each level after it, and so how many levels there are.
+AUTHOR_LEVEL = 1
+AUTHOR_ROLE = "editor"  # the role the author's own step is recorded with
+FIRST_REVIEW_LEVEL = AUTHOR_LEVEL + 1
+
 
 class DraftState(enum.StrEnum):
     RECEIVING = "receiving"  # more messages or pictures of this version may still come
@@ -40,7 +46,7 @@ class Draft(Model):
     important = fields.BooleanField(default=False)
     version = fields.IntField(default=1)
     state = fields.CharEnumField(DraftState, max_length=16, default=DraftState.REVIEWING)
-    level = fields.IntField(default=2)  # the level now waiting for a decision
+    level = fields.IntField(default=FIRST_REVIEW_LEVEL)  # the level waiting for a decision
     published_url = fields.CharField(max_length=1024, null=True)
     published_at = fields.DatetimeField(null=True)
     # the relay task this draft answers (`任务：N`); publishing it closes the unit's share

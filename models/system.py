@@ -52,6 +52,9 @@ class AuditEvent(Model):
     data = fields.TextField()  # canonical JSON, hashed as stored
     prev_hash = fields.CharField(max_length=64)
     hash = fields.CharField(max_length=64)
+    # which audit key's HMAC `hash` is; "" = plain SHA-256 (events from before a key).
+    # Nullable only so a migration can add it to a full table; never NULL (backfilled).
+    key_id = fields.CharField(max_length=16, null=True, default="")
 
     class Meta:
         table = "audit_event"
@@ -63,6 +66,7 @@ class AuditHead(Model):
     id = fields.IntField(primary_key=True, generated=False)
     seq = fields.BigIntField(default=0)
     hash = fields.CharField(max_length=64)
+    key_id = fields.CharField(max_length=16, null=True, default="")  # the last event's key
 
     class Meta:
         table = "audit_head"

@@ -107,6 +107,7 @@ def env(api_base: str, port: int, lease_seconds: float) -> dict[str, str]:
         "GOVMEDIA_WECOM_CORP_ID": CORP_ID, "GOVMEDIA_WECOM_AGENT_ID": str(AGENT_ID),
         "GOVMEDIA_WECOM_SECRET": SECRET, "GOVMEDIA_WECOM_TOKEN": TOKEN,
         "GOVMEDIA_WECOM_AES_KEY": AES_KEY, "GOVMEDIA_WECOM_API_BASE": api_base,
+        "GOVMEDIA_AUDIT_KEY": "replica-audit-key-" + "0" * 14,
     }
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from aiohttp import FormData
 
 from bot.app import create_app
@@ -18,8 +19,6 @@ from bot.config import Settings
 from tests.docx_support import make_docx, paragraphs, png
 from tests.test_app import settle
 from tests.test_browser import CHROMEDRIVER, CHROMIUM, FLAGS, WAIT, _require_browser
-
-import pytest
 
 pytestmark = pytest.mark.browser
 
@@ -60,7 +59,8 @@ def _look(url: str, profile: Path, shot: Path) -> dict[str, Any]:
             return {
               viewport: window.innerWidth,
               scrollWidth: document.documentElement.scrollWidth,
-              images: [...document.images].map(i => [i.naturalWidth, i.getBoundingClientRect().width]),
+              images: [...document.images].map(
+                i => [i.naturalWidth, i.getBoundingClientRect().width]),
               fontPx: parseFloat(getComputedStyle(body).fontSize),
               marks: document.querySelectorAll('mark').length,
               ins: document.querySelectorAll('ins').length,
@@ -100,16 +100,15 @@ async def test_draft_page_on_a_phone(aiohttp_client, tmp_path: Path) -> None:  #
     client = await aiohttp_client(create_app(settings))
     text = paragraphs(1500, per_paragraph=120)
     text[1] = "如有疑问请联系王某，电话13812345678。" + text[1]
-    first = make_docx("濯水古镇秋季旅游节开幕", text, pictures=[png(1, 640, 400), png(2, 400, 600),
-                                                               png(3, 800, 300)], every=3)
+    pictures = [png(1, 640, 400), png(2, 400, 600), png(3, 800, 300)]
+    first = make_docx("濯水古镇秋季旅游节开幕", text, pictures=pictures, every=3)
     await _post_file(client, "wangwu", "黔江文旅-旅游节.docx", first)
-    await client.post("/sim/api/send", json={"user": "zhangming",
-                                              "text": "退回 #1 第二段电话请改为单位咨询电话；另：标题加上日期"})
+    reason = "退回 #1 第二段电话请改为单位咨询电话；另：标题加上日期"
+    await client.post("/sim/api/send", json={"user": "zhangming", "text": reason})
     await settle(client)
     text[1] = "咨询电话：023-79223458。" + text[1].split("。", 1)[1]
     text[4] = "濯水古镇是全市最佳的秋季旅游目的地。" + text[4]
-    second = make_docx("10月1日濯水古镇秋季旅游节开幕", text,
-                       pictures=[png(1, 640, 400), png(2, 400, 600), png(3, 800, 300)], every=3)
+    second = make_docx("10月1日濯水古镇秋季旅游节开幕", text, pictures=pictures, every=3)
     await client.post("/sim/api/send", json={"user": "wangwu", "text": "修改 #1"})
     await settle(client)
     await _post_file(client, "wangwu", "修改稿.docx", second)

@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from bot import demo
 from bot.app import create_app
 from bot.channels.dingtalk_stream import CARD_TOPIC, ROBOT_TOPIC
+from bot.cli import main
 from models.review import Draft, ReviewStep
 from tests.dingtalk_support import DRAFT, dingtalk_settings, settle
 from tests.fakes.dingtalk import APP_KEY, APP_SECRET, ROBOT_CODE, TEMPLATE_ID, FakeDingTalkServer
@@ -117,7 +119,11 @@ async def test_serve_in_stream_mode_stops_on_sigterm(server: FakeDingTalkServer,
            "GOVMEDIA_DINGTALK_APP_SECRET": APP_SECRET, "GOVMEDIA_DINGTALK_ROBOT_CODE": ROBOT_CODE,
            "GOVMEDIA_DINGTALK_MODE": "stream", "GOVMEDIA_DINGTALK_CARD_TEMPLATE_ID": TEMPLATE_ID,
            "GOVMEDIA_DINGTALK_API_BASE": fake.url, "GOVMEDIA_DINGTALK_OAPI_BASE": fake.url,
-           "DINGTALK_OPENAPI_ENDPOINT": fake.url, "GOVMEDIA_OUTBOX_POLL_SECONDS": "0.1"}
+           "DINGTALK_OPENAPI_ENDPOINT": fake.url, "GOVMEDIA_OUTBOX_POLL_SECONDS": "0.1",
+           "GOVMEDIA_AUDIT_KEY": "a" * 32}
+    # a real channel: no demo seeding, so the organisation is loaded as an office would
+    for command in (["db", "upgrade"], ["org", "load", str(demo.DEMO_FILE)]):
+        assert await asyncio.to_thread(main, command, env) == 0
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "serve", "--port", str(_free_port()), env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)

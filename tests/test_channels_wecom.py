@@ -221,7 +221,8 @@ def test_configured_wecom_becomes_the_main_channel() -> None:
            "GOVMEDIA_WECOM_AES_KEY": "k" * 43,
            "GOVMEDIA_WECOM_API_BASE": "https://zwwx.example.gov.cn"}
     settings = load_settings(None, env)
-    assert settings.wecom_enabled and settings.channel == "wecom" and settings.sim_enabled
+    assert settings.wecom_enabled and settings.channel == "wecom"
+    assert not settings.sim_enabled and not settings.seed_demo  # a real office: no demo
     assert load_settings(None, {**env, "GOVMEDIA_CHANNEL": "sim"}).channel == "sim"
     assert not load_settings(None, {}).wecom_enabled
     with pytest.raises(ConfigError):

@@ -65,7 +65,7 @@ def test_every_builtin_profile_loads(name: str) -> None:
 
 
 def test_profiles_differ_where_regulations_do() -> None:
-    assert load_policy("qianjiang").updates.min_updates_per_week == 3  # rule R-UPD-3
+    assert load_policy("qianjiang").updates.text_max_gap_days == 10  # rule R-UPD-3
     assert load_policy("luan").filings.announcement_unit == "workdays"  # rule R-ACC-2
     assert load_policy("default").relay.deadline_hours == 12  # rule R-RLY-1
 

@@ -61,7 +61,8 @@ def test_diff_marks_insertions_and_deletions_by_character() -> None:
     assert Piece(DEL, "1") in pieces and Piece(INS, "2") in pieces
     assert pieces[-1] == Piece(INS, "新增一段。\n")
     assert change(pieces).inserted == 6 and change(pieces).deleted == 1
-    assert "".join(p.text for p in pieces if p.op != DEL) == "10月2日开幕。\n第二段不变。\n新增一段。\n"
+    new = "".join(p.text for p in pieces if p.op != DEL)
+    assert new == "10月2日开幕。\n第二段不变。\n新增一段。\n"
     assert not change(diff("同样", "同样")).changed
 
 

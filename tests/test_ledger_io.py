@@ -62,6 +62,7 @@ def env(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
     environ = {"GOVMEDIA_DATABASE_URL": f"sqlite://{tmp_path / 'ledger.db'}"}
     org = tmp_path / "org.toml"
     org.write_text(ORG, encoding="utf-8")
+    assert main(["db", "upgrade"], environ) == 0  # only serve and db upgrade create one
     assert main(["org", "load", str(org)], environ) == 0
     capsys.readouterr()
     return environ

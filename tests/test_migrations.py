@@ -145,12 +145,31 @@ def test_serve_refuses_a_schema_behind(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["audit", "verify"], env) == 0
 
 
-def test_a_new_database_is_migrated_on_first_use(tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    env = {"GOVMEDIA_DATABASE_URL": f"sqlite://{tmp_path / 'new.db'}"}
+def test_only_db_upgrade_and_serve_create_a_database(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "new.db"
+    env = {"GOVMEDIA_DATABASE_URL": f"sqlite://{path}"}
+    for command in (["audit", "verify"], ["org", "export"], ["remind", "--dry-run"]):
+        assert main(command, env) == 2
+        err = capsys.readouterr().err
+        assert f"数据库：{path}" in err and "不存在" in err and "govmedia db upgrade" in err
+        assert not path.exists()
+    assert main(["db", "upgrade"], env) == 0
+    assert f"数据库：{path}" in capsys.readouterr().err and path.exists()
     assert main(["audit", "verify"], env) == 0
     assert main(["db", "upgrade"], env) == 0
     assert "无需升级" in capsys.readouterr().out
+
+
+def test_an_empty_database_is_not_given_tables(old_db: str, backend: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """An existing empty database (an empty SQLite file, a new server database) stays
+    empty for every command but serve and db upgrade."""
+    if backend == "sqlite":
+        Path(old_db.removeprefix("sqlite://")).touch()
+    env = {"GOVMEDIA_DATABASE_URL": old_db}
+    assert main(["audit", "verify"], env) == 2
+    assert "还没有表结构" in capsys.readouterr().err
 
 
 async def test_no_table_description_holds_a_semicolon() -> None:

@@ -114,6 +114,7 @@ def test_cli_org_load_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[s
     env = {"GOVMEDIA_DATABASE_URL": f"sqlite://{tmp_path / 'org.db'}"}
     org = tmp_path / "org.toml"
     org.write_text(BASE, encoding="utf-8")
+    assert main(["db", "upgrade"], env) == 0  # only serve and db upgrade create one
     assert main(["org", "load", str(org)], env) == 0
     assert "新增" in capsys.readouterr().out
     assert main(["org", "load", str(org)], env) == 0

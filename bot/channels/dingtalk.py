@@ -25,6 +25,7 @@ from typing import Any
 
 import aiohttp
 
+from bot import redact
 from bot.clock import utcnow
 from bot.config import Settings
 from bot.errors import ChannelAPIError, ChannelNetworkError, SignatureError
@@ -264,6 +265,7 @@ class DingTalkAPI:
             if error:
                 raise error
             self._token = data["accessToken"]
+            redact.register(self._token)
             self._expires = utcnow() + timedelta(seconds=int(data.get("expireIn", 7200)))
             self._expires -= TOKEN_MARGIN
             return self._token

@@ -12,6 +12,7 @@ from collections import deque
 from datetime import datetime, timedelta
 from urllib.parse import quote_plus
 
+from bot import redact
 from bot.channels.dingtalk import DingTalkAPI, sign, webhook_body
 from bot.clock import utcnow
 from bot.errors import ChannelAPIError
@@ -28,6 +29,7 @@ class CustomRobot:
     def __init__(self, api: DingTalkAPI, access_token: str, secret: str) -> None:
         self.api = api
         self.access_token = access_token
+        redact.register(access_token, secret)
         self.secret = secret
         self._sent: deque[datetime] = deque()
 

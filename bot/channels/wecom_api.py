@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 
+from bot import redact
 from bot.errors import ChannelAPIError, ChannelNetworkError, RecipientError
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ class WeComAPI:
             except TokenExpired as exc:  # 40001 here means a wrong secret, not a stale token
                 raise ChannelAPIError(exc.errcode, exc.errmsg, retryable=False) from None
             self._token = str(data["access_token"])
+            redact.register(self._token)
             lifetime = int(data.get("expires_in", 7200))
             self._expires = time.monotonic() + max(lifetime - TOKEN_MARGIN_SECONDS, 0)
             return self._token

@@ -12,22 +12,9 @@ from bot.config import Settings
 from bot.events import OutgoingText
 from bot.rendering import msg
 from models.channel_state import UnreachableRecipient
-from models.org import Person, Unit
+from models.org import SUPERVISOR, Person
 
 log = logging.getLogger(__name__)
-
-
-async def supervisors_of(unit: Unit) -> list[Person]:
-    """People with the supervisor role in the unit, else in the nearest unit above."""
-    current: Unit | None = unit
-    while current is not None:
-        people = await Person.filter(unit_id=current.id, active=True).order_by("id")
-        found = [p for p in people if p.has_role("supervisor")]
-        if found:
-            return found
-        parent_id = current.parent_id  # type: ignore[attr-defined]
-        current = await Unit.get_or_none(id=parent_id) if parent_id else None
-    return []
 
 
 async def report_undeliverable(settings: Settings, channel: str, user_id: str,
@@ -44,12 +31,14 @@ async def report_undeliverable(settings: Settings, channel: str, user_id: str,
         if person is None:
             text = msg("delivery.unreachable_unknown", user_id=user_id, channel=channel_label,
                        reason=reason)
-            supervisors = [p for p in await Person.filter(active=True) if p.has_role("supervisor")]
+            supervisors = [p for p in await Person.filter(active=True) if p.has_role(SUPERVISOR)]
         else:
             unit = await person.unit
             text = msg("delivery.unreachable", unit=unit.name, name=person.name,
                        user_id=user_id, channel=channel_label, reason=reason)
-            supervisors = [p for p in await supervisors_of(unit) if p.id != person.id]
+            # the unit's own supervisors first: a supervisor office's staff have nobody above
+            nearest = await Person.holders(unit, SUPERVISOR) or await unit.supervisors()
+            supervisors = [p for p in nearest if p.id != person.id]
         if not supervisors:
             log.warning("undeliverable %s/%s and no supervisor to tell", channel, user_id)
         for supervisor in supervisors:

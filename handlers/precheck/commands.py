@@ -19,10 +19,9 @@ from bot.precheck.findings import (
 )
 from handlers.common.lookup import load_draft, numbered_ref
 from handlers.precheck.review import finding_view, findings_of, unit_chain
-from handlers.review.routing import AUTHOR_LEVEL
-from models.org import Person, Unit
+from models.org import OrgTree, Person, Unit
 from models.precheck import WORD_LISTS, PrecheckFinding, PrecheckWord
-from models.review import Draft, DraftState, ReviewStep
+from models.review import AUTHOR_LEVEL, Draft, DraftState, ReviewStep
 
 router = Router("precheck")
 _SPLIT = re.compile(r"[\s,，、;；]+")
@@ -143,22 +142,14 @@ async def _remove(ctx: HandlerContext, person: Person, words: list[str]) -> None
                              missing=[w for w in words if w not in removed]))
 
 
-async def _subtree(unit_id: str) -> list[str]:
-    units, frontier = [unit_id], [unit_id]
-    while frontier:
-        frontier = [u for u in await Unit.filter(parent_id__in=frontier)
-                    .values_list("id", flat=True) if u not in units]
-        units += frontier
-    return units
-
-
 async def allow_suggestions(unit_id: str) -> list[tuple[str, int]]:
     """Words reviewers marked 误报 in this unit and below, not yet allowed, most marked first."""
     allowed = set(await PrecheckWord.filter(unit_id__in=await unit_chain(unit_id), kind="allow")
                   .values_list("word", flat=True))
     texts = await PrecheckFinding.filter(
         false_positive_by_id__isnull=False, kind__in=WORD_KINDS,
-        draft__account__unit_id__in=await _subtree(unit_id)).values_list("text", flat=True)
+        draft__account__unit_id__in=[unit_id, *(u.id for u in await OrgTree().descendants(
+            unit_id, active=None))]).values_list("text", flat=True)
     counts = Counter(t for t in texts if t not in allowed)
     return counts.most_common(SUGGEST_LIMIT)
 

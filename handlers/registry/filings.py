@@ -16,12 +16,11 @@ from bot.events import CardUpdate, IncomingEvent
 from bot.ledger import platform_code
 from bot.rendering import msg
 from handlers.common.lookup import account_label, find_account, numbered_ref, platform_label
-from handlers.registry.access import ancestors, holders, oversees, supervisors_above
 from handlers.registry.filing_cards import APPROVE, REJECT, decided_card, filing_label, request_card
 from handlers.registry.filing_effects import apply_approved, check_new_name, check_status
 from handlers.registry.filing_form import FilingForm, parse_form, usage_text
 from models.deadlines import Deadline
-from models.org import Account, Person
+from models.org import Account, OrgTree, Person
 from models.registry import Filing, FilingKind, FilingState
 
 router = Router("filings")
@@ -33,10 +32,10 @@ _NAME_OK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]+$")
 
 
 async def _stage_holders(filing: Filing, stage: str) -> list[Person]:
-    unit_id = filing.unit_id  # type: ignore[attr-defined]
+    unit = await filing.unit
     if stage == FilingState.CHIEF:
-        return await holders(unit_id, "chief")
-    return await supervisors_above(unit_id)
+        return await Person.holders(unit, "chief")
+    return await unit.supervisors()
 
 
 async def _flags(kind: FilingKind, name: str, platform: str, unit_id: str,
@@ -97,8 +96,9 @@ async def _file(ctx: HandlerContext, kind: FilingKind) -> None:
         raise DomainError("filing.usage", usage=usage_text(kind))
     form = parse_form(kind, ctx.command.lines, ctx.settings.tz)
     name, platform, account = await _target(ctx, kind, person, form)
-    unit_id = person.unit_id  # type: ignore[attr-defined]
-    chiefs, supervisors = await holders(unit_id, "chief"), await supervisors_above(unit_id)
+    unit = await person.unit
+    unit_id = unit.id
+    chiefs, supervisors = await Person.holders(unit, "chief"), await unit.supervisors()
     if not chiefs or not supervisors:
         raise DomainError("filing.no_approver", role=msg("role.chief" if not chiefs
                                                           else "role.supervisor"))
@@ -173,7 +173,7 @@ async def _after(ctx: HandlerContext, filing: Filing, stage: str, approve: bool,
         await ctx.say(filer_id, ctx.text("filing.rejected", label=filing_label(filing),
                                          stage=msg(f"filing.stage_{stage}"), reason=comment))
     elif filing.state == FilingState.SUPERVISOR:
-        supervisors = await supervisors_above(filing.unit_id)  # type: ignore[attr-defined]
+        supervisors = await (await filing.unit).supervisors()
         for supervisor in supervisors:
             await ctx.notify(supervisor.id,
                              await request_card(filing, FilingState.SUPERVISOR, tz))
@@ -250,7 +250,7 @@ async def on_emergency(event: IncomingEvent, ctx: HandlerContext) -> None:
         raise DomainError("filing.emergency_usage")
     account = await find_account(name)
     unit_id = account.unit_id  # type: ignore[attr-defined]
-    if person.unit_id != unit_id and not await oversees(person, unit_id):  # type: ignore[attr-defined]
+    if person.unit_id != unit_id and not await person.oversees(unit_id):  # type: ignore[attr-defined]
         raise DomainError("filing.not_your_unit", account=account_label(account))
     check_status(FilingKind.EMERGENCY, account)
     account.status = "closed"
@@ -262,17 +262,18 @@ async def on_emergency(event: IncomingEvent, ctx: HandlerContext) -> None:
     await ctx.audit("filing.emergency", f"filing:{filing.id}", account=account.id, reason=reason)
     text = ctx.text("filing.emergency_report", account=account_label(account),
                     name=person.name, reason=reason, id=filing.id)
-    for other in await _chain(unit_id):
+    roles = ctx.policy.filings.emergency_report_roles  # rule R-ACC-9
+    for other in await _chain(roles, unit_id):
         if other.id != person.id:
             await ctx.notify(other.id, text)
     await ctx.reply(ctx.text("filing.emergency_done", account=account_label(account),
-                             id=filing.id))
+                             id=filing.id, roles=[msg(f"role.{r}") for r in roles]))
 
 
-async def _chain(unit_id: str) -> list[Person]:
+async def _chain(roles: tuple[str, ...], unit_id: str) -> list[Person]:
     """R-ACC-9 逐级报备: the unit's leaders, then the supervisors of every unit above."""
-    people = [p for role in ("chief", "approver") for p in await holders(unit_id, role)]
-    for unit in await ancestors(unit_id):
-        people.extend(await holders(unit.id, "supervisor"))
+    org = OrgTree()
+    people = [p for role in roles for p in await org.holders(unit_id, role)]
+    people += await org.overseers(unit_id)
     return list({p.id: p for p in people}.values())
 

@@ -15,7 +15,7 @@ from bot.errors import DomainError
 from bot.events import IncomingEvent
 from bot.reminders.hours import WorkingHours
 from handlers.common.lookup import account_label, find_account
-from handlers.reminders.kinds import add_months, local_text
+from handlers.reminders.kinds import add_months, local_date, local_text
 from models.deadlines import Deadline
 from models.org import Account
 
@@ -72,4 +72,4 @@ async def on_password_changed(event: IncomingEvent, ctx: HandlerContext) -> None
     next_due = add_months(now, ctx.policy.security.password_max_age_months)
     await ctx.reply(ctx.text("password.recorded", account=account_label(account),
                              at=local_text(now, clock), name=person.name,
-                             next=local_text(next_due, clock)))
+                             next=local_date(next_due, clock)))

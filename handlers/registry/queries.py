@@ -19,10 +19,10 @@ from bot.policy import Policy
 from bot.rendering import msg
 from bot.workdays import add_months
 from handlers.common.lookup import account_label, find_account
-from handlers.registry.access import descendants, find_unit, oversees, sees_phones
+from handlers.registry.access import find_unit, sees_phones
 from handlers.registry.filing_cards import filing_label
 from models.deadlines import Deadline
-from models.org import Account, Person, Unit
+from models.org import SUPERVISOR, Account, Person, Unit
 from models.registry import Filing, FilingState
 from models.review import Draft, DraftState
 
@@ -135,12 +135,13 @@ async def on_ledger(event: IncomingEvent, ctx: HandlerContext) -> None:
     own = person.unit_id  # type: ignore[attr-defined]
     if ctx.command.args:
         unit = await find_unit(ctx.command.args)
-        if unit.id != own and not await oversees(person, unit.id):
+        if unit.id != own and not await person.oversees(unit):
             raise DomainError("registry.ledger_forbidden", unit=unit.name)
         unit_ids = [unit.id]
     else:
         unit = await Unit.get(id=own)
-        unit_ids = await descendants(own) if person.has_role("supervisor") else [own]
+        below = await unit.descendants(active=None) if person.has_role(SUPERVISOR) else []
+        unit_ids = [own, *(u.id for u in below)]
     accounts = await Account.filter(unit_id__in=unit_ids).order_by("unit_id", "id").limit(LIMIT)
     text = ctx.render("text/ledger.md.j2",
                       title=ctx.text("registry.ledger_title", unit=unit.name,

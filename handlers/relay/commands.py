@@ -1,8 +1,8 @@
 """转载 tasks (R-RLY-1/2): a supervisor asks every host unit below to relay a post.
 
-`转载 <来源URL> [标题]` opens the task (due 12 hours after it was received), `已转载 <任务号>
-<URL>` or publishing a reviewed draft with `任务：<号>` closes a unit's share, and
-`转载进度 <任务号>` shows the supervisor who is done. The scan chases the rest.
+`转载 <来源URL> [标题]` opens the task (due relay.deadline_hours after it was received),
+`已转载 <任务号> <URL>` or publishing a reviewed draft with `任务：<号>` closes a unit's share,
+and `转载进度 <任务号>` shows the supervisor who is done. The scan chases the rest.
 """
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ from bot.clock import utcnow
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import IncomingEvent, OutgoingText
+from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from handlers.reminders.kinds import local_text
-from handlers.review.routing import holders
 from models.org import Account, Person, Unit
 from models.relay import RelayTarget, RelayTask
 
 router = Router("relay")
 _TASK_NO = re.compile(r"^#?\s*(\d+)$")
-NOTICE_ROLES = ("editor", "reviewer", "chief")  # the first role a unit has hears of a task
 
 
 def _clock(ctx: HandlerContext) -> WorkingHours:
@@ -43,20 +42,10 @@ def task_number(value: str, usage: str) -> int:
     return int(match[1])
 
 
-async def _units_below(unit_id: str) -> list[Unit]:
-    """Every active unit under this one, nearest first."""
-    found: list[Unit] = []
-    frontier = [unit_id]
-    while frontier:
-        children = await Unit.filter(parent_id__in=frontier, active=True).order_by("id")
-        found += children
-        frontier = [u.id for u in children]
-    return found
-
-
-async def _unit_contacts(unit: Unit) -> list[Person]:
-    for role in NOTICE_ROLES:
-        people = await holders(role, unit)
+async def _unit_contacts(policy: Policy, unit: Unit) -> list[Person]:
+    """R-RLY-1: the first of the profile's notify roles the unit has hears of a task."""
+    for role in policy.relay.notify_roles:
+        people = await Person.holders(unit, role)
         if people:
             return people
     return []
@@ -74,7 +63,7 @@ async def on_relay(event: IncomingEvent, ctx: HandlerContext) -> None:
         raise DomainError("relay.usage")
     if not _is_url(url):
         raise DomainError("relay.bad_url", value=url[:80])
-    units = await _units_below(person.unit_id)  # type: ignore[attr-defined]
+    units = await (await person.unit).descendants()
     if not units:
         raise DomainError("relay.no_units")
     due = event.received_at + timedelta(hours=ctx.policy.relay.deadline_hours)  # rule R-RLY-1
@@ -88,7 +77,7 @@ async def on_relay(event: IncomingEvent, ctx: HandlerContext) -> None:
     notice = ctx.text("relay.assigned", task=task.id, by=person.name, title=task.title or url,
                       url=url, due=due_text)
     for unit in units:
-        for contact in await _unit_contacts(unit):
+        for contact in await _unit_contacts(ctx.policy, unit):
             await ctx.say(contact.id, notice)
     await ctx.reply(ctx.text("relay.opened", task=task.id, title=task.title or url,
                              count=len(units), due=due_text,

@@ -16,7 +16,7 @@ from handlers.reminders.kinds import Due, local_text
 from handlers.reminders.people import People
 from handlers.review.routing import level_label
 from models.relay import RelayTarget
-from models.review import ReviewStep
+from models.review import AUTHOR_LEVEL, ReviewStep
 
 
 @dataclass
@@ -71,7 +71,7 @@ async def _facts(dues: list[Due], people: People, hours: WorkingHours) -> dict[s
         units[unit_id].relays.append({"task": task_id, "title": title or url,
                                       "due": local_text(due_at, hours)})
     for draft_id, level, title, unit_id, assignee in await ReviewStep.filter(
-            decision__isnull=True, level__gt=1).values_list(
+            decision__isnull=True, level__gt=AUTHOR_LEVEL).values_list(
             "draft_id", "level", "draft__title", "draft__account__unit_id", "assignee__name"):
         units[unit_id].drafts.append({"id": draft_id, "title": title, "assignee": assignee,
                                       "level": level_label(level)})
@@ -84,14 +84,15 @@ async def _facts(dues: list[Due], people: People, hours: WorkingHours) -> dict[s
 async def digests(now: datetime, hours: WorkingHours, dues: list[Due], people: People,
                   day: str | None, week: str | None) -> list[DigestClaim]:
     """The digests for these periods (None: not now), one claim per person and period."""
+    rem = people.policy.reminders
     claims: list[DigestClaim] = []
     weekly: dict[str, list[dict[str, object]]] = defaultdict(list)
     for unit_id, digest in sorted((await _facts(dues, people, hours)).items()):
         if day is not None:
             claims += [DigestClaim(f"daily:{p}:{day}", "daily", p, digest)
-                       for p in await people.holders("reviewer", unit_id)]
+                       for p in await people.with_roles(rem.daily_digest_roles, unit_id)]
         if week is not None:
-            for person in await people.holders("supervisor", unit_id):
+            for person in await people.with_roles(rem.weekly_digest_roles, unit_id):
                 weekly[person].append(digest.counts())
     claims += [DigestClaim(f"weekly:{p}:{week}", "weekly", p, rows)
                for p, rows in weekly.items()]

@@ -20,7 +20,7 @@ from handlers.common.lookup import platform_label
 from models.deadlines import Deadline
 from models.org import Account
 from models.relay import RelayTarget
-from models.review import ReviewStep
+from models.review import AUTHOR_LEVEL, ReviewStep
 
 STAGES = ("before", "due", "overdue", "escalated")
 RANK = {stage: i for i, stage in enumerate(STAGES)}
@@ -67,8 +67,18 @@ def ladder(*steps: tuple[str, datetime, Iterable[str]]) -> tuple[Rung, ...]:
 
 
 def local_text(moment: datetime, hours: WorkingHours) -> str:
+    """Month, day and time in the office's zone; a deadline at the end of a day (a date
+    deadline, e.g. N workdays) is shown as its date only."""
     here = hours.local(moment)
+    if (here.hour, here.minute) == (23, 59):
+        return local_date(moment, hours)
     return f"{here.month}月{here.day}日 {here:%H:%M}"
+
+
+def local_date(moment: datetime, hours: WorkingHours) -> str:
+    """Month and day in the office's zone, for deadlines that are dates."""
+    here = hours.local(moment)
+    return f"{here.month}月{here.day}日"
 
 
 def stamp(moment: datetime) -> str:
@@ -153,7 +163,7 @@ async def password_due(policy: Policy, now: datetime, hours: WorkingHours) -> li
             continue
         items.append(Due("password", f"password:{acc_id}@{stamp(ref)}", rung.stage,
                          rung.audience, unit_id, account_id=acc_id, ctx={
-                             "account": _label(name, platform), "due": local_text(due_at, hours),
+                             "account": _label(name, platform), "due": local_date(due_at, hours),
                              "months": months, "never": changed is None}))
     return items
 
@@ -190,7 +200,7 @@ async def review_due(policy: Policy, now: datetime, hours: WorkingHours) -> list
     top = rem.review_late_work_hours + rem.review_escalate_work_hours
     # working hours never exceed wall-clock hours: a safe index range first
     rows = await ReviewStep.filter(
-        decision__isnull=True, level__gt=1,
+        decision__isnull=True, level__gt=AUTHOR_LEVEL,
         created_at__lte=now - timedelta(hours=rem.review_late_work_hours),
     ).values_list("id", "draft_id", "role", "assignee_id", "created_at", "draft__title",
                   "draft__account__unit_id", "draft__author_id")

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -23,7 +24,8 @@ from bot.config import Settings
 from bot.events import OutgoingText
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
-from bot.rendering import msg, render
+from bot.rendering import message_keys, msg, render
+from handlers.reminders import audit_head
 from handlers.reminders.digest import DigestClaim, daily_key, digests, weekly_key
 from handlers.reminders.kinds import (
     RANK,
@@ -34,19 +36,32 @@ from handlers.reminders.kinds import (
     review_due,
     stale_due,
 )
-from handlers.reminders.people import CHUNK, People, chunks
-from models.org import Person
+from handlers.reminders.people import People
+from models.org import CHUNK, Person, chunks
 from models.reminders import ReminderLog
 
 MAX_LINES = 20  # per message; WeCom text messages are short
 
 
 @dataclass(frozen=True)
+class Planned:
+    """One message a scan sends (or, dry run, would send) to one person."""
+
+    person: str
+    name: str
+    channel: str
+    address: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ScanReport:
     now: datetime
-    claimed: int  # reminder-log rows this scan wrote
-    messages: int  # outbox rows this scan queued (one per person)
+    claimed: int  # reminder-log rows this scan wrote (dry run: would write)
+    messages: int  # outbox rows this scan queued, one per person (dry run: would queue)
     quiet: bool  # outside working hours: only urgent kinds were looked at
+    planned: tuple[Planned, ...] = ()  # the messages themselves
+    dry_run: bool = False
 
 
 @dataclass
@@ -54,6 +69,13 @@ class _Mail:
     lines: list[str] = field(default_factory=list)
     daily: list[Any] = field(default_factory=list)
     weekly: list[Any] = field(default_factory=list)
+    audit: str = ""  # the weekly audit head (supervisors)
+
+
+@cache
+def _own_keys() -> frozenset[str]:
+    """Reminder lines that have a variant for the person who must act."""
+    return frozenset(k for k in message_keys() if k.endswith(".self"))
 
 
 def working_hours(settings: Settings, policy: Policy) -> WorkingHours:
@@ -103,8 +125,10 @@ async def _digest_claims(policy: Policy, now: datetime, hours: WorkingHours, due
                      for stage, key in periods.items() if key is not None and stage in stages]
 
 
-async def scan(now: datetime, settings: Settings, policy: Policy) -> ScanReport:
-    """One scan at `now` (an aware datetime); safe to run any number of times."""
+async def scan(now: datetime, settings: Settings, policy: Policy, *,
+               dry_run: bool = False) -> ScanReport:
+    """One scan at `now` (an aware datetime); safe to run any number of times.
+    A dry run writes nothing: it reports what this scan would claim and send."""
     # SQLite keeps an aware datetime as text in its own offset and compares it as text:
     # every time the scan queries with must be in UTC, as stored rows are (bot.clock)
     now = now.astimezone(UTC)
@@ -119,21 +143,39 @@ async def scan(now: datetime, settings: Settings, policy: Policy) -> ScanReport:
     for due in fresh:
         due.ctx["unit"] = (await people.unit(due.unit_id)).name
     claims = [] if quiet else await _digest_claims(policy, now, hours, dues, people)
+    head = None if quiet else await audit_head.head_claim(policy, now, hours)
     scan_id = uuid.uuid4().hex
     rows = [ReminderLog(subject=d.subject, kind=d.kind, stage=d.stage, recipients=to,
                         scan=scan_id, at=now) for d, to, _ in plans]
     rows += [ReminderLog(subject=c.subject, kind="digest", stage=c.stage,
                          recipients=[c.person] if c.person else [], scan=scan_id, at=now)
              for c in claims]
+    rows += [audit_head.log_row(head, scan_id, now)] if head else []
     if not rows:
-        return ScanReport(now, 0, 0, quiet)
+        return ScanReport(now, 0, 0, quiet, dry_run=dry_run)
+    if dry_run:
+        planned = await _plan(settings, plans, [c for c in claims if c.person],
+                              _head_note(head, now, hours))
+        return ScanReport(now, len(rows), len(planned), quiet, tuple(planned), dry_run=True)
     async with in_transaction():
         await ReminderLog.bulk_create(rows, ignore_conflicts=True, batch_size=CHUNK)
         mine = set(await ReminderLog.filter(scan=scan_id).values_list("kind", "subject"))
         plans = [p for p in plans if (p[0].kind, p[0].subject) in mine]
         claims = [c for c in claims if ("digest", c.subject) in mine and c.person]
-        sent = await _send(settings, plans, claims)
-    return ScanReport(now, len(mine), sent, quiet)
+        mine_head = head if head and (audit_head.KIND, head.subject) in mine else None
+        planned = await _plan(settings, plans, claims, _head_note(mine_head, now, hours))
+        sent = await outbox.enqueue_many([(p.channel, p.address, OutgoingText(p.text,
+                                                                              markdown=True))
+                                          for p in planned])
+    return ScanReport(now, len(mine), sent, quiet, tuple(planned))
+
+
+def _head_note(claim: audit_head.HeadClaim | None, now: datetime,
+               hours: WorkingHours) -> tuple[tuple[str, ...], str]:
+    """Who gets the weekly audit head, and its text (nobody, "" when not this scan)."""
+    if claim is None:
+        return (), ""
+    return claim.supervisors, audit_head.text(claim, now, hours)
 
 
 async def _people(ids: Iterable[str]) -> dict[str, Person]:
@@ -143,26 +185,31 @@ async def _people(ids: Iterable[str]) -> dict[str, Person]:
     return found
 
 
-async def _send(settings: Settings, plans: list[tuple[Due, list[str], list[str]]],
-                claims: list[DigestClaim]) -> int:
-    """One message per person: every line and digest they have in this scan."""
+async def _plan(settings: Settings, plans: list[tuple[Due, list[str], list[str]]],
+                claims: list[DigestClaim],
+                head: tuple[tuple[str, ...], str] = ((), "")) -> list[Planned]:
+    """One message per person: every line, digest and the audit head they have in this scan."""
     persons = await _people([p for _, to, doers in plans for p in (*to, *doers)]
-                            + [c.person for c in claims])
+                            + [c.person for c in claims] + list(head[0]))
     mail: dict[str, _Mail] = defaultdict(_Mail)
     for due, to, doers in plans:
         who = "、".join(persons[p].name for p in doers if p in persons)
-        line = msg(f"reminders.{due.kind}.{due.stage}", **due.ctx, who=who)
+        key = f"reminders.{due.kind}.{due.stage}"
+        line = msg(key, **due.ctx, who=who)
+        # the one who must act never hears "please chase <themselves>"
+        own = msg(f"{key}.self", **due.ctx) if f"{key}.self" in _own_keys() else line
         for person in to:
-            mail[person].lines.append(line)
+            mail[person].lines.append(own if person in doers else line)
     for claim in claims:
         box = mail[claim.person]
         (box.daily.append if claim.stage == "daily" else box.weekly.extend)(claim.block)
+    for person in head[0]:
+        mail[person].audit = head[1]
     channel = settings.channel
-    messages = [
-        (channel, persons[pid].address(channel), OutgoingText(render(
+    return [
+        Planned(pid, persons[pid].name, channel, persons[pid].address(channel), render(
             "text/reminders.md.j2", name=persons[pid].name, lines=box.lines[:MAX_LINES],
-            more=max(len(box.lines) - MAX_LINES, 0), daily=box.daily, weekly=box.weekly),
-            markdown=True))
+            more=max(len(box.lines) - MAX_LINES, 0), daily=box.daily, weekly=box.weekly,
+            audit=box.audit))
         for pid, box in mail.items() if pid in persons
     ]
-    return await outbox.enqueue_many(messages)

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from bot.dispatcher import HandlerContext, Router
 from bot.events import IncomingEvent, OutgoingText
+from bot.policy import Policy
 from handlers.common.lookup import account_label
 from handlers.reminders.kinds import stale_limits
 from models.org import Account, Unit
 
 router = Router("reminders")
 WEEKDAYS = "一二三四五六日"
+
+
+def _hears(policy: Policy, roles: list[str]) -> dict[str, bool]:
+    """Which reminder audiences of the profile these roles are in."""
+    rem = policy.reminders
+
+    def any_of(wanted: tuple[str, ...]) -> bool:
+        return any(role in wanted for role in roles)
+
+    return {"unit": any_of(rem.doer_roles) or any_of(policy.relay.notify_roles),
+            "reviews": any_of(policy.review.escalation), "leader": any_of(rem.leader_roles),
+            "daily": any_of(rem.daily_digest_roles),
+            "escalations": any_of(rem.escalation_roles),
+            "weekly": any_of(rem.weekly_digest_roles)}
 
 
 @router.command("提醒设置")
@@ -24,5 +39,6 @@ async def on_settings(event: IncomingEvent, ctx: HandlerContext) -> None:
         accounts=[{"label": account_label(a), "limit": limits.get(a.content),
                    "active": a.status == "normal"} for a in accounts],
         policy=ctx.policy, weekday=WEEKDAYS[ctx.policy.reminders.weekly_digest_weekday - 1],
+        hears=_hears(ctx.policy, person.roles),
     )
     await ctx.reply(OutgoingText(text, markdown=True))

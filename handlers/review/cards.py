@@ -65,10 +65,11 @@ async def _card(policy: Policy, settings: Settings, draft: Draft, step: ReviewSt
     author: Person = await draft.author
     link = await draft_link(settings, step.assignee_id, draft.id)  # type: ignore[attr-defined]
     changed = await changes(draft)
+    precheck = await card_summary(draft)
     body = render("cards/review_request.md.j2", draft=draft, author=author.name,
                   note=step.escalation_note, history=await history(draft, tz),
                   chief=needs_chief(policy, draft), checklist=policy.review.checklist,
-                  show_checklist=not decided, precheck=await card_summary(draft),
+                  show_checklist=not decided, precheck=precheck,
                   excerpt=excerpt(draft.body), link=link,
                   pictures=await picture_count(draft.id, draft.version),
                   change=changed[1] if changed else None,
@@ -78,6 +79,7 @@ async def _card(policy: Policy, settings: Settings, draft: Draft, step: ReviewSt
         (msg("card.field_author"), author.name),
         (msg("card.field_level"), f"{level_label(step.level)}·{role_label(step.role)}"),
         (msg("card.field_version"), f"v{draft.version}"),
+        precheck["field"],  # 机审: 错误 N · 提醒 M, where the reviewer taps
     )
     return OutgoingCard(
         title=msg("card.review_title", id=draft.id, title=draft.title),
@@ -110,4 +112,6 @@ async def decided_card(policy: Policy, settings: Settings, draft: Draft,
     status = msg("card.status_approved" if step.decision == Decision.APPROVE
                  else "card.status_rejected", name=assignee.name,
                  at=local_time(step.decided_at, settings.tz), comment=step.comment)
-    return replace(card, buttons=(), status=status)
+    title = msg("card.decided_title", id=draft.id, title=draft.title,
+                approved=step.decision == Decision.APPROVE)
+    return replace(card, title=title, buttons=(), status=status)

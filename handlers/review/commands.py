@@ -14,7 +14,7 @@ from handlers.relay.commands import close_by_draft
 from handlers.review.cards import APPROVE, REJECT, decided_card
 from handlers.review.form import parse_draft_form
 from handlers.review.intake import ask_for_draft, create_draft, may_write_for, revise_draft
-from handlers.review.routing import FINAL_LEVEL, assign, excluded_for, level_label
+from handlers.review.routing import assign, excluded_for, final_level, level_label
 from handlers.review.steps import open_step
 from models.org import Person
 from models.review import Decision, Draft, DraftState, ReviewStep
@@ -147,7 +147,7 @@ async def _decide(ctx: HandlerContext, draft: Draft, level: int, version: int,
                      CardUpdate(await decided_card(ctx.policy, ctx.settings, draft, step)))
     if decision == Decision.REJECT:
         await _returned(ctx, draft, step)
-    elif level < FINAL_LEVEL:
+    elif level < final_level(ctx.policy):
         await _advance(ctx, draft, level + 1)
     else:
         await _approved(ctx, draft)

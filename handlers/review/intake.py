@@ -28,12 +28,11 @@ from handlers.precheck.review import run_precheck
 from handlers.relay.commands import task_for_draft
 from handlers.review.content import files_of, picture_count
 from handlers.review.form import DraftForm, parse_draft_form
-from handlers.review.routing import FIRST_REVIEW_LEVEL
 from handlers.review.steps import check_staffed, start_review
 from models.files import DOCX, IMAGE, DraftFile, StoredFile
 from models.intake import ASK_ACCOUNT, ASK_DRAFT, ASK_MAP, Compose, Question
 from models.org import Account, Person
-from models.review import Draft, DraftState, DraftVersion
+from models.review import FIRST_REVIEW_LEVEL, Draft, DraftState, DraftVersion
 
 router = Router("intake")
 

@@ -17,6 +17,7 @@ from bot.errors import DomainError
 from bot.events import IncomingEvent
 from bot.policy import Policy
 from bot.precheck import ERROR
+from bot.precheck.findings import TITLE_SPAN
 from bot.rendering import msg
 from bot.textdiff import Change, DiffLine, changed_lines
 from handlers.common.lookup import account_label, load_draft, numbered_ref
@@ -129,6 +130,17 @@ def _segments(text: str, findings: list[PrecheckFinding]) -> list[Segment]:
     return segments
 
 
+def _in_title(title: str, findings: list[PrecheckFinding]) -> list[PrecheckFinding]:
+    """Findings in the title carry no offsets (TITLE_SPAN): place each at its text."""
+    placed = []
+    for f in findings:
+        at = title.find(f.text) if f.start == TITLE_SPAN and f.text else -1
+        if at >= 0:
+            placed.append(PrecheckFinding(seq=f.seq, severity=f.severity, start=at,
+                                          end=at + len(f.text)))
+    return placed
+
+
 def _lines(segments: list[Segment]) -> list[tuple[Segment, ...]]:
     """Split segments at line breaks (a finding never spans one in practice; if it does,
     each part keeps its mark)."""
@@ -165,19 +177,19 @@ async def draft_view(draft: Draft, policy: Policy, tz: ZoneInfo,
     pictures, what changed since the returned version, history and checklist."""
     findings = await findings_of(draft)
     open_findings = [f for f in findings if f.false_positive_by_id is None]  # type: ignore[attr-defined]
-    full = f"{draft.title}\n{draft.body}"
-    split = _lines(_segments(full, open_findings))
     pictures = [PictureView(f.seq, f.file.id, f.file.size, f.file.name)
                 for f in await files_of(draft.id, draft.version)]
     numbers = {p.seq for p in pictures}
-    lines = [_line(segments, numbers) for segments in split[1:]]
+    lines = [_line(segments, numbers)
+             for segments in _lines(_segments(draft.body, open_findings))]
     placed = {line.picture for line in lines if line.picture}
     account = await draft.account
     author: Person = await draft.author
     changed = await changes(draft)
     return DraftView(
         draft=draft, account=account_label(account), author=author.name,
-        state=msg(f"state.{draft.state}"), chars=len(draft.body), title=split[0],
+        state=msg(f"state.{draft.state}"), chars=len(draft.body),
+        title=tuple(_segments(draft.title, _in_title(draft.title, open_findings))),
         lines=lines, pictures=pictures, placed=placed,
         findings=[{**vars(finding_view(f)), "error": f.severity == ERROR} for f in findings],
         history=await history(draft, tz),

@@ -7,13 +7,8 @@ from dataclasses import dataclass
 from bot.errors import DomainError
 from bot.policy import Policy
 from bot.rendering import msg
-from models.org import Account, Person, Unit
-from models.review import Draft, ReviewStep
-
-AUTHOR_LEVEL = 1
-FIRST_REVIEW_LEVEL = 2
-FINAL_LEVEL = 3
-LEVEL_KEYS = {1: "level.1", 2: "level.2", 3: "level.3"}
+from models.org import Account, OrgTree, Person
+from models.review import AUTHOR_LEVEL, AUTHOR_ROLE, FIRST_REVIEW_LEVEL, Draft, ReviewStep
 
 
 @dataclass(frozen=True)
@@ -24,7 +19,31 @@ class Assignment:
 
 
 def level_label(level: int) -> str:
-    return msg(LEVEL_KEYS[level])
+    return msg("level", n=level)
+
+
+def final_level(policy: Policy) -> int:
+    """R-REV-1: the author's level, then one level per role the profile lists."""
+    return AUTHOR_LEVEL + len(policy.review.levels)
+
+
+@dataclass(frozen=True)
+class Rung:
+    level: str
+    role: str
+
+
+def ladder(policy: Policy) -> list[Rung]:
+    """The levels of the profile as people read them: 一审一校 by the author, then each role."""
+    roles = (AUTHOR_ROLE, *policy.review.levels)
+    return [Rung(level_label(n), role_label(r)) for n, r in enumerate(roles, AUTHOR_LEVEL)]
+
+
+def final_role(policy: Policy, draft: Draft) -> str:
+    """Who gives the final review: the profile's role for important items when needed."""
+    if needs_chief(policy, draft):
+        return policy.review.final_role_important
+    return policy.review.levels[-1]
 
 
 def role_label(role: str) -> str:
@@ -38,34 +57,20 @@ def needs_chief(policy: Policy, draft: Draft) -> bool:
 
 
 def normal_role(policy: Policy, draft: Draft, level: int) -> str:
-    """R-REV-1: level 2 → reviewer, level 3 → approver (or chief, R-REV-2/R-REV-4)."""
-    if level == FINAL_LEVEL and needs_chief(policy, draft):
-        return policy.review.final_role_important
+    """R-REV-1: each level's role from the profile; the final one per final_role."""
+    if level == final_level(policy):
+        return final_role(policy, draft)
     return policy.review.levels[level - FIRST_REVIEW_LEVEL]
 
 
-async def holders(role: str, unit: Unit) -> list[Person]:
-    """People with `role` in the unit; supervisors are looked for in the units above."""
-    if role != "supervisor":
-        people = await Person.filter(unit_id=unit.id, active=True).order_by("id")
-        return [p for p in people if p.has_role(role)]
-    parent_id = unit.parent_id  # type: ignore[attr-defined]
-    while parent_id:
-        parent = await Unit.get(id=parent_id)
-        people = [p for p in await Person.filter(unit_id=parent.id, active=True).order_by("id")
-                  if p.has_role(role)]
-        if people:
-            return people
-        parent_id = parent.parent_id  # type: ignore[attr-defined]
-    return []
-
-
-async def next_up(policy: Policy, role: str, unit: Unit, excluded: set[str]) -> list[Person]:
+async def next_up(policy: Policy, role: str, unit_id: str, excluded: set[str],
+                  org: OrgTree | None = None) -> list[Person]:
     """The holders of the first role above `role` on the escalation ladder (R-REV-3)."""
+    org = org or OrgTree()
     ladder = policy.review.escalation
     start = ladder.index(role) + 1 if role in ladder else len(ladder)
     for higher in ladder[start:]:
-        people = [p for p in await holders(higher, unit) if p.id not in excluded]
+        people = [p for p in await org.holders_for(unit_id, higher) if p.id not in excluded]
         if people:
             return people
     return []
@@ -90,10 +95,10 @@ async def assign(policy: Policy, draft: Draft, account: Account, level: int,
     """Pick the reviewer for a level, climbing the ladder past excluded people."""
     start = normal_role(policy, draft, level)
     ladder = policy.review.escalation[policy.review.escalation.index(start):]
-    unit = await Unit.get(id=account.unit_id)  # type: ignore[attr-defined]
+    org = OrgTree()
     reasons: list[str] = []
     for role in ladder:
-        found = await holders(role, unit)
+        found = await org.holders_for(account.unit_id, role)  # type: ignore[attr-defined]
         eligible = [p for p in found if p.id not in excluded]
         if eligible:
             note = msg("review.escalated", reasons=reasons, to=role_label(role)) if reasons else ""

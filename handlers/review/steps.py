@@ -5,30 +5,40 @@ from __future__ import annotations
 from bot.clock import utcnow
 from bot.dispatcher import HandlerContext
 from handlers.review.cards import review_card
-from handlers.review.routing import AUTHOR_LEVEL, FINAL_LEVEL, FIRST_REVIEW_LEVEL, assign
+from handlers.review.routing import assign, final_level
 from models.org import Person
-from models.review import Decision, Draft, DraftState, ReviewStep
+from models.review import (
+    AUTHOR_LEVEL,
+    AUTHOR_ROLE,
+    FIRST_REVIEW_LEVEL,
+    Decision,
+    Draft,
+    DraftState,
+    ReviewStep,
+)
 
 
-async def check_staffed(ctx: HandlerContext, draft: Draft, author: Person) -> None:
-    """R-REV-3: both review levels can be staffed without the author; DomainError if not.
-    Checked when a version comes in, so a draft is never stuck half-way."""
+async def check_staffed(ctx: HandlerContext, draft: Draft, author: Person) -> Person:
+    """R-REV-3: every review level can be staffed without the author (DomainError if not),
+    so a draft is never stuck half-way; the first reviewer."""
     account = await draft.account
     first = await assign(ctx.policy, draft, account, FIRST_REVIEW_LEVEL, {author.id})
-    await assign(ctx.policy, draft, account, FINAL_LEVEL, {author.id, first.person.id})
+    final = final_level(ctx.policy)
+    if final > FIRST_REVIEW_LEVEL:
+        await assign(ctx.policy, draft, account, final, {author.id, first.person.id})
+    return first.person
 
 
 async def start_review(ctx: HandlerContext, draft: Draft, author: Person) -> Person:
     """Record the author's 一审 and send the version to level 2 (R-REV-1); the reviewer."""
     await ReviewStep.create(draft=draft, version=draft.version, level=AUTHOR_LEVEL,
-                            role="editor", assignee=author, decision=Decision.APPROVE,
+                            role=AUTHOR_ROLE, assignee=author, decision=Decision.APPROVE,
                             decided_at=utcnow())
     draft.state = DraftState.REVIEWING
     await draft.save(update_fields=["state", "updated_at"])
+    await check_staffed(ctx, draft, author)
     account = await draft.account
     first = await assign(ctx.policy, draft, account, FIRST_REVIEW_LEVEL, {author.id})
-    # R-REV-3: check now that the final level can be staffed too, so a draft is never stuck
-    await assign(ctx.policy, draft, account, FINAL_LEVEL, {author.id, first.person.id})
     await open_step(ctx, draft, FIRST_REVIEW_LEVEL, first.person, first.role, first.note)
     return first.person
 

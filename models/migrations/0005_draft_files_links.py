@@ -22,11 +22,21 @@ class AlterFieldStateOnly(ops.AlterField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0003_app_secret')]
+    dependencies = [('models', '0004_precheck_body_spans')]
 
     initial = False
 
     operations = [
+        ops.CreateModel(
+            name='AppSecret',
+            fields=[
+                ('name', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=32)),
+                ('value', fields.CharField(max_length=128)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'app_secret', 'app': 'models', 'pk_attr': 'name', 'table_description': 'One named secret, made once (the setting link_secret overrides the key "links").'},
+            bases=['Model'],
+        ),
         ops.CreateModel(
             name='Compose',
             fields=[

@@ -1,0 +1,56 @@
+"""`govmedia org load FILE` and `govmedia org export`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections import Counter
+from pathlib import Path
+
+from bot import orgfile
+from bot.cli.common import Subparsers, db_command, err
+from bot.config import Settings
+from bot.errors import os_reason
+from bot.rendering import msg
+
+
+def register(sub: Subparsers) -> None:
+    actions = sub.add_parser("org", help=msg("cli.org_help")).add_subparsers(
+        dest="action", required=True)
+    load = actions.add_parser("load", help=msg("cli.org_load_help"))
+    load.add_argument("file")
+    load.set_defaults(run=db_command(_load))
+    actions.add_parser("export", help=msg("cli.org_export_help")).set_defaults(
+        run=db_command(_export))
+
+
+async def _load(settings: Settings, args: argparse.Namespace) -> int:
+    path = args.file
+    try:
+        text = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
+    except OSError as exc:
+        err(msg("org.read_failed", path=path, error=os_reason(exc)))
+        return 2
+    try:
+        summary = await orgfile.apply(orgfile.parse(text))
+    except orgfile.OrgFileError as exc:
+        err(str(exc))
+        return 1
+    if not summary.changed:
+        print(msg("org.unchanged"))
+        return 0
+    print(msg("org.loaded", created=_counts(summary.created), updated=_counts(summary.updated),
+              deactivated=_counts(summary.deactivated)))
+    return 0
+
+
+def _counts(counter: Counter[str]) -> str:
+    labels = {"units": msg("cli.units"), "people": msg("cli.people"),
+              "accounts": msg("cli.accounts")}
+    return "、".join(f"{labels[k]} {v}" for k, v in sorted(counter.items()) if v) or "0"
+
+
+async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    sys.stdout.write(await orgfile.export())
+    return 0
