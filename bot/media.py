@@ -118,3 +118,16 @@ async def load(settings: Settings, file: StoredFile) -> bytes:
                                                                                      flat=True)
         return b"".join(bytes(c) for c in chunks)
     return await asyncio.to_thread(_path(settings.file_store_dir, file.sha256).read_bytes)
+
+
+async def head(settings: Settings, file: StoredFile, size: int = CHUNK_BYTES) -> bytes:
+    """The first bytes of a stored file (a header is enough to read a photo's Exif)."""
+    if file.in_database:
+        first = await FileChunk.filter(file_id=file.id, seq=0).values_list("data", flat=True)
+        return bytes(first[0])[:size] if first else b""
+
+    def read() -> bytes:
+        with _path(settings.file_store_dir, file.sha256).open("rb") as fh:
+            return fh.read(size)
+
+    return await asyncio.to_thread(read)

@@ -65,3 +65,23 @@ def make_docx(title: str, body: list[str], *, pictures: list[bytes] = (),  # typ
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def jpeg(*, gps: bool) -> bytes:
+    """A JPEG header with an Exif block (camera make, and a GPS position if gps)."""
+    le = "<"
+    entries = [(0x010F, 2, 4, b"Cam\x00")]  # Make
+    if gps:
+        entries.append((0x8825, 4, 1, struct.pack(le + "I", 8 + 2 + 12 * 2 + 4)))
+    ifd0 = struct.pack(le + "H", len(entries)) + b"".join(
+        struct.pack(le + "HHI", tag, kind, n) + value for tag, kind, n, value in entries)
+    ifd0 += struct.pack(le + "I", 0)
+    gps_ifd = b""
+    if gps:  # GPSLatitude and GPSLongitude, the values themselves do not matter here
+        gps_ifd = struct.pack(le + "H", 2) + b"".join(
+            struct.pack(le + "HHI", tag, 5, 3) + struct.pack(le + "I", 0) for tag in (2, 4))
+        gps_ifd += struct.pack(le + "I", 0)
+    tiff = b"II*\x00" + struct.pack(le + "I", 8) + ifd0 + gps_ifd
+    app1 = b"Exif\x00\x00" + tiff
+    return (b"\xff\xd8" + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1
+            + b"\xff\xda\x00\x02" + b"\x00" * 16 + b"\xff\xd9")

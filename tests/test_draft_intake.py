@@ -22,7 +22,7 @@ from models.intake import Compose, Question
 from models.review import Draft, DraftState, DraftVersion
 from models.system import AuditEvent
 from tests.conftest import Harness
-from tests.docx_support import make_docx, paragraphs, png
+from tests.docx_support import jpeg, make_docx, paragraphs, png
 
 WINDOW = 30.0
 
@@ -173,6 +173,7 @@ async def test_pictures_and_a_map_cue_wait_for_the_approval_number(bot: Harness)
     assert "线路图" in reply and "审图号" in reply and "标准地图" in reply
     assert (await Draft.get(id=1)).state == DraftState.HELD
     assert not await bot.cards("zhangming")
+    assert "待说明地图" in await bot.say("wangwu", "待办")
     assert "请回复稿件 #1" in await bot.say("wangwu", "不知道")
     assert (await Draft.get(id=1)).state == DraftState.HELD
     reply = await bot.say("wangwu", "审图号：GS（2024）0650号")
@@ -205,3 +206,15 @@ def test_the_join_window_is_on_next_to_a_real_channel() -> None:
     assert (Settings().join_seconds, wecom.join_seconds) == (0, 10)
     assert dataclasses.replace(wecom, draft_join_seconds=3).join_seconds == 3
     assert dataclasses.replace(Settings(), draft_join_seconds=5).join_seconds == 5
+
+
+async def test_a_photo_with_its_location_is_flagged(joining: Harness) -> None:
+    """rule R-REV-8: pictures go through 机审 too."""
+    await joining.say("wangwu", "投稿 黔江文旅\n走访困难家庭\n工作人员上门走访。")
+    await joining.upload("wangwu", "IMG_0001.jpg", jpeg(gps=True))
+    await joining.upload("wangwu", "IMG_0002.jpg", jpeg(gps=False))
+    await close_windows(joining)
+    card = await joining.live_card("zhangming")
+    assert "照片含拍摄位置" in card["body_md"] and "图1" in card["body_md"]
+    shown = await joining.say("zhangming", "机审 #1")
+    assert "GPS" in shown and "图2" not in shown

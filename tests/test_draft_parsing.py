@@ -10,10 +10,11 @@ import pytest
 
 from bot import docx_draft
 from bot.docx_draft import DocxError, parse_docx
+from bot.exif import has_location
 from bot.media import image_type, is_docx
 from bot.textdiff import DEL, INS, SAME, Piece, change, changed_lines, diff
 from handlers.review.content import excerpt
-from tests.docx_support import make_docx, paragraphs, png
+from tests.docx_support import jpeg, make_docx, paragraphs, png
 
 
 def test_title_from_the_first_heading_and_body_in_order() -> None:
@@ -86,3 +87,10 @@ def test_excerpt_says_how_much_it_shows() -> None:
     long = excerpt(text)
     assert long.cut and long.total == len(text) and text.startswith(long.text)
     assert long.shown == len(long.text) <= 200
+
+
+def test_a_photo_that_says_where_it_was_taken() -> None:
+    """rule R-REV-8: the GPS position in a phone photo's Exif is personal information."""
+    assert has_location(jpeg(gps=True))
+    assert not has_location(jpeg(gps=False)) and not has_location(png(1))
+    assert not has_location(b"\xff\xd8\xff\xe1\x00")  # truncated: no crash, no finding

@@ -19,7 +19,9 @@ from bot.dispatcher import HandlerContext, Router, unknown_command
 from bot.docx_draft import DocxDraft, DocxError, parse_docx
 from bot.errors import DomainError
 from bot.events import IncomingEvent, OutgoingText
-from bot.media import Upload, check_size, kind_of, load, store
+from bot.exif import has_location
+from bot.media import Upload, check_size, head, kind_of, load, store
+from bot.precheck import WARN
 from bot.precheck.findings import MAP_NO_APPROVAL
 from bot.precheck.wording import states_map_approval
 from bot.rendering import msg
@@ -32,6 +34,7 @@ from handlers.review.steps import check_staffed, start_review
 from models.files import DOCX, IMAGE, DraftFile, StoredFile
 from models.intake import ASK_ACCOUNT, ASK_DRAFT, ASK_MAP, Compose, Question
 from models.org import Account, Person
+from models.precheck import PrecheckFinding
 from models.review import FIRST_REVIEW_LEVEL, Draft, DraftState, DraftVersion
 
 router = Router("intake")
@@ -41,6 +44,9 @@ QUESTION_HOURS = 24  # an unanswered "which account?" or "title and body?" lapse
 SENTENCE_ENDS = tuple("。！？；…”’）」』.!?;")  # a piece ending so starts a new line
 NO_MAP_WORDS = ("无地图", "不含地图", "没有地图", "非地图")
 STANDARD_MAP = "标准地图"
+PHOTO_LOCATION = "photo_location"  # a finding kind of the pictures (templates: draft.toml)
+PHOTO_RULE = "R-REV-8"
+PICTURE_SPAN = -3  # a finding about a picture, not a place in the text
 
 
 # --- who may write, and creating versions -----------------------------------------------
@@ -144,6 +150,7 @@ async def close_version(ctx: HandlerContext, draft: Draft, author: Person, *, me
     """The version is complete: pre-review it; hold it for the map question (R-REV-9) or
     send it to review; tell the author what was received."""
     report = await run_precheck(ctx, draft)
+    await check_pictures(ctx, draft)
     pictures = await picture_count(draft.id, draft.version)
     cue = next((f.text for f in report.findings if f.kind == MAP_NO_APPROVAL), None)
     if pictures and cue:
@@ -158,6 +165,24 @@ async def close_version(ctx: HandlerContext, draft: Draft, author: Person, *, me
         return
     reviewer = await start_review(ctx, draft, author)
     await ctx.say(author.id, await _receipt(draft, reviewer, pictures, messages, waited))
+
+
+async def check_pictures(ctx: HandlerContext, draft: Draft) -> None:
+    """The pictures' part of 机审: a photo that says where it was taken (R-REV-8)."""
+    seq = await PrecheckFinding.filter(draft_id=draft.id, version=draft.version).count()
+    located = []
+    for picture in await files_of(draft.id, draft.version):
+        if has_location(await head(ctx.settings, picture.file)):
+            seq += 1
+            located.append(picture.seq)
+            await PrecheckFinding.create(
+                draft=draft, version=draft.version, seq=seq, kind=PHOTO_LOCATION,
+                severity=WARN, rule=PHOTO_RULE, start=PICTURE_SPAN, end=PICTURE_SPAN,
+                text=msg("draft.picture_name", seq=picture.seq),
+                snippet=msg("draft.picture_name", seq=picture.seq))
+    if located:
+        await ctx.audit("precheck.pictures", f"draft:{draft.id}", version=draft.version,
+                        located=located)
 
 
 async def _receipt(draft: Draft, reviewer: Person, pictures: int, messages: int,
