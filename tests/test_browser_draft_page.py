@@ -107,7 +107,7 @@ async def test_draft_page_on_a_phone(aiohttp_client, tmp_path: Path) -> None:  #
     await client.post("/sim/api/send", json={"user": "zhangming", "text": reason})
     await settle(client)
     text[1] = "咨询电话：023-79223458。" + text[1].split("。", 1)[1]
-    text[4] = "濯水古镇是全市最佳的秋季旅游目的地。" + text[4]
+    text[4] = "报名请联系王某，手机13812345678。" + text[4]  # a finding to mark in place
     second = make_docx("10月1日濯水古镇秋季旅游节开幕", text, pictures=pictures, every=3)
     await client.post("/sim/api/send", json={"user": "wangwu", "text": "修改 #1"})
     await settle(client)
