@@ -31,6 +31,16 @@ async def full_review(bot: Harness) -> None:
     await bot.say("wangwu", "已发布 #1 https://mp.weixin.qq.com/s/abc")
 
 
+async def received(bot: Harness, user: str) -> tuple[dict[str, Any], bytes]:
+    """The last message to `user` (a file) and the file's bytes from the file store."""
+    from bot.media import load
+    from models.files import StoredFile
+
+    sent = (await bot.inbox(user))[-1]
+    assert sent["type"] == "file", sent
+    return sent, await load(bot.settings, await StoredFile.get(id=sent["file_id"]))
+
+
 def sheets(data: bytes) -> dict[str, list[list[Any]]]:
     """Every sheet of a workbook as rows of values (openpyxl round trip)."""
     book = load_workbook(io.BytesIO(data), read_only=True)

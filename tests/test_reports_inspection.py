@@ -25,11 +25,10 @@ from models.deadlines import Deadline
 from models.org import Account
 from models.precheck import PrecheckFinding
 from models.relay import RelayTarget, RelayTask
-from models.reports import ReportFile
 from models.review import Decision, Draft, DraftState, ReviewStep
 from tests import databases
 from tests.conftest import Harness
-from tests.reports_support import full_review, pdf_page_texts, pdf_text, sheets
+from tests.reports_support import full_review, pdf_page_texts, pdf_text, received, sheets
 
 TZ = ZoneInfo("Asia/Shanghai")
 AFTER = datetime(2026, 1, 10, 9, 0, tzinfo=TZ)  # the report is made after 2025Q4 ended
@@ -172,8 +171,8 @@ async def test_quarterly_report_in_chat(bot: Harness) -> None:
     assert "季度报告格式" in await bot.say("zhaoqiang", "季度报告 2026Q4 word")
     reply = await bot.say("zhaoqiang", "季度报告 2026Q4 表格")
     assert "季度检查报告_2026Q4.xlsx" in reply
-    sent = (await bot.inbox("zhaoqiang"))[-1]
-    book = sheets((await ReportFile.get(id=sent["file_id"])).data)
+    _, data = await received(bot, "zhaoqiang")
+    book = sheets(data)
     assert book["摘要"][1][0] == "政务新媒体季度检查报告"
     assert any(r[1] == "黔江文旅" for r in book["账号明细"][1:])
 

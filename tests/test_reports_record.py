@@ -14,12 +14,11 @@ from bot.config import Settings, with_overrides
 from bot.db import close_db, init_db
 from bot.policy import load_policy
 from handlers.reports import files
-from models.reports import ReportFile
 from models.review import Draft
 from models.system import AuditHead
 from tests import databases
 from tests.conftest import Harness
-from tests.reports_support import full_review, pdf_text, sheets, squeeze
+from tests.reports_support import full_review, pdf_text, received, sheets, squeeze
 
 
 async def test_record_pdf_carries_the_000_form_and_the_whole_record(bot: Harness) -> None:
@@ -27,11 +26,10 @@ async def test_record_pdf_carries_the_000_form_and_the_whole_record(bot: Harness
     await full_review(bot)
     reply = await bot.say("wangwu", "登记表 #1")
     assert "审核登记表_稿件1.pdf" in reply
-    sent = (await bot.inbox("wangwu"))[-1]
-    assert sent["type"] == "file" and sent["name"] == "审核登记表_稿件1.pdf"
-    stored = await ReportFile.get(id=sent["file_id"])
-    assert stored.data.startswith(b"%PDF") and stored.size == len(stored.data)
-    text = pdf_text(stored.data)
+    sent, data = await received(bot, "wangwu")
+    assert sent["name"] == "审核登记表_稿件1.pdf" and sent["content_type"] == "application/pdf"
+    assert data.startswith(b"%PDF") and sent["size"] == len(data)
+    text = pdf_text(data)
     # each label as printed in its cell (a PDF gives a table's lines back cell by cell)
     for field in ("黔江区文化和旅游发展委员会信息发布审核登记表", "信息发布", "标题名称",
                   "发布平台", "发布时间", "信息内容", "原创/转载", "文字内容", "是否准确",
@@ -104,7 +102,9 @@ async def test_who_may_ask_for_a_record(bot: Harness) -> None:
     assert "没有找到稿件 #9" in await bot.say("wangwu", "登记表 #9")
     assert "登记表格式" in await bot.say("wangwu", "登记表 #1 word")
     assert "登记表格式" in await bot.say("wangwu", "登记表")
-    assert await ReportFile.all().count() == 5
+    sent = [m for p in ("wangwu", "zhangming", "liufang", "chenwei", "zhaoqiang")
+            for m in await bot.inbox(p) if m["type"] == "file"]
+    assert len(sent) == 5
 
 
 async def test_form_fields_at_submission(bot: Harness) -> None:

@@ -13,15 +13,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot import links
+from bot.clock import utcnow
+from bot.config import Settings
 from bot.policy import Policy
-from bot.reports.common import label, local_dt
 from bot.rendering import msg
+from bot.reports.common import label, local_dt
 from handlers.reports import sql
 from handlers.reports.scope import Scope, scope_of
 from handlers.review.routing import level_label
 from models.org import Person
 from models.registry import FilingState
 
+BOARD_TARGET = "board"  # what a board link grants; the link names the person it is for
+BOARD_PATH = "/board/"
 FRESHNESS = ("green", "due", "overdue", "veto")
 LIST_LIMIT = 50  # rows per list on the page; the counts cover everything
 DAY = 86_400
@@ -228,3 +233,11 @@ async def _filings_pending(scope: Scope) -> int:
 
 def state_label(state: str) -> str:
     return msg(f"board.state_{state}")
+
+
+async def board_link(settings: Settings, person_id: str) -> tuple[str, datetime]:
+    """A signed, short-lived link to this person's board (`看板` renews it)."""
+    secret = await links.secret_for(settings)
+    expires = links.expiry(settings, utcnow())
+    token = links.sign(secret, person_id, BOARD_TARGET, expires)
+    return links.url(settings, BOARD_PATH, token), expires

@@ -3,18 +3,17 @@ inspection report, R-INS-1), answered with the file itself."""
 
 from __future__ import annotations
 
-import hashlib
-
 from bot.clock import utcnow
 from bot.dispatcher import HandlerContext, Router, normalize
 from bot.errors import DomainError
 from bot.events import IncomingEvent, OutgoingFile
-from bot.reports.common import PDF, XLSX
+from bot.media import keep
+from bot.reports.common import PDF, XLSX, local_dt
 from handlers.common.lookup import load_draft, numbered_ref
 from handlers.reports import files
+from handlers.reports.board import board_link
 from handlers.reports.scope import quarter_name
 from models.org import Person
-from models.reports import ReportFile
 from models.review import Draft, ReviewStep
 
 router = Router("reports")
@@ -43,16 +42,14 @@ async def may_see_record(person: Person, draft: Draft) -> bool:
     return await person.oversees(unit_id)
 
 
-async def send_file(ctx: HandlerContext, person: Person, out: files.ReportOutput,
-                    caption: str) -> None:
-    """Keep the file for delivery and answer with a line saying what it is, then the file."""
-    stored = await ReportFile.create(name=out.name, content_type=out.content_type,
-                                     size=len(out.data), sha256=hashlib.sha256(out.data)
-                                     .hexdigest(), data=out.data, person_id=person.id)
+async def send_file(ctx: HandlerContext, out: files.ReportOutput, caption: str) -> None:
+    """Keep the file for delivery (the file store: every replica's sender reads it there)
+    and answer with a line saying what it is, then the file."""
+    stored = await keep(ctx.settings, out.name, out.data, out.content_type)
     await ctx.reply(ctx.text("reports.sending", caption=caption, name=out.name,
                              size=max(1, len(out.data) // 1024), seq=out.head.count,
                              hash=out.head.hash[:16]))
-    await ctx.reply(OutgoingFile(stored.id, out.name, stored.size, out.content_type))
+    await ctx.reply(OutgoingFile(stored.id, out.name, len(out.data), out.content_type))
 
 
 @router.command("登记表")
@@ -65,7 +62,7 @@ async def on_record(event: IncomingEvent, ctx: HandlerContext) -> None:
     if not await may_see_record(person, draft):
         raise DomainError("records.not_allowed", id=draft_id)
     out = await files.record_file(draft_id, fmt, ctx.policy, ctx.settings.tz)
-    await send_file(ctx, person, out, ctx.text("records.caption", id=draft_id,
+    await send_file(ctx, out, ctx.text("records.caption", id=draft_id,
                                                title=draft.title).text)
 
 
@@ -84,5 +81,15 @@ async def on_inspection(event: IncomingEvent, ctx: HandlerContext) -> None:
     fmt = _format(next((w for w in words if not w[:1].isdigit()), ""), "inspection.usage")
     out = await files.inspection_file(quarter, person.unit_id,  # type: ignore[attr-defined]
                                       fmt, ctx.policy, ctx.settings.tz)
-    await send_file(ctx, person, out, ctx.text("inspection.caption", quarter=quarter.upper())
+    await send_file(ctx, out, ctx.text("inspection.caption", quarter=quarter.upper())
                     .text)
+
+
+@router.command("看板")
+async def on_board(event: IncomingEvent, ctx: HandlerContext) -> None:
+    """`看板` (supervisors): a signed, short-lived link to their own read-only board."""
+    person = ctx.require_person()
+    if not person.has_role("supervisor"):
+        raise DomainError("board.not_supervisor")
+    url, expires = await board_link(ctx.settings, person.id)
+    await ctx.reply(ctx.text("board.link", url=url, expires=local_dt(expires, ctx.settings.tz)))

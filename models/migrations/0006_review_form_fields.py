@@ -15,26 +15,11 @@ async def backfill_categories(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0004_precheck_body_spans')]
+    dependencies = [('models', '0005_draft_files_links')]
 
     initial = False
 
     operations = [
-        ops.CreateModel(
-            name='ReportFile',
-            fields=[
-                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('name', fields.CharField(max_length=200)),
-                ('content_type', fields.CharField(max_length=100)),
-                ('size', fields.IntField()),
-                ('sha256', fields.CharField(max_length=64)),
-                ('data', fields.BinaryField()),
-                ('person_id', fields.CharField(max_length=64)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
-            ],
-            options={'table': 'report_file', 'app': 'models', 'pk_attr': 'id'},
-            bases=['Model'],
-        ),
         ops.AddIndex(
             model_name='AuditEvent',
             index=Index(fields=['subject', 'seq']),
