@@ -6,6 +6,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+from bot.precheck.findings import needs_chief
 from models.org import Person, Unit
 from models.review import Draft, ReviewStep
 
@@ -24,7 +25,9 @@ class PrecheckFinding(Model):
     kind = fields.CharField(max_length=32)
     severity = fields.CharField(max_length=8)
     rule = fields.CharField(max_length=16)
-    start = fields.IntField()  # -1: the `转载：` line, not the text
+    # the span in Draft.body as stored (DraftVersion.body of `version`); -2: in the title,
+    # -1: on the `转载：` line (findings.TITLE_SPAN, SOURCE_SPAN)
+    start = fields.IntField()
     end = fields.IntField()
     text = fields.CharField(max_length=200)
     suggestion = fields.CharField(max_length=200, default="")
@@ -39,6 +42,11 @@ class PrecheckFinding(Model):
     class Meta:
         table = "precheck_finding"
         unique_together = (("draft", "version", "seq"),)
+
+    @property
+    def needs_chief(self) -> bool:
+        """A major/sensitive finding: the draft's final review belongs to the chief."""
+        return needs_chief(self.kind)
 
 
 class ReviewCheck(Model):

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 
+from bot.precheck.findings import TITLE_SPAN
+from handlers.precheck.review import chief_findings
 from models.precheck import PrecheckFinding, PrecheckWord, ReviewCheck
 from models.review import Draft, DraftState, ReviewStep
 from models.system import AuditEvent
 from tests.conftest import Harness
+from tests.wecom_office import Office
 
 ID_DRAFT = ("投稿 黔江文旅\n低保公示\n申请人张某某，身份证号500114199003071238，"
             "联系电话13912345678。")
@@ -29,7 +32,8 @@ async def test_findings_are_stored_and_shown_on_the_card(bot: Harness) -> None:
     card = await bot.live_card("zhangming")
     body = card["body_md"]
     assert "机审提示**：错误 1 条，提醒 1 条" in body
-    assert "1. [错误] 身份证号：" in body and "【500114199003071238】" in body
+    assert "1. [错误] 身份证号（R-REV-8）：" in body and "【500114199003071238】" in body
+    assert ["机审", "错误 1 · 提醒 1"] in card["fields"]
     assert "通过 #1 已核" in body
     assert (await _audit("precheck.run"))[-1] == {"version": 1, "errors": 1, "findings": 2}
 
@@ -131,7 +135,7 @@ async def test_repost_from_platform_is_on_the_card(bot: Harness) -> None:
     """rule R-REV-4: the 转载 line is checked; a self-media source goes to the chief."""
     await bot.say("wangwu", "投稿 黔江文旅\n转载：https://www.toutiao.com/a1\n转发\n正文。")
     body = (await bot.live_card("zhangming"))["body_md"]
-    assert "平台链接：转载：https://www.toutiao.com/a1" in body
+    assert "平台链接（R-REV-4）：转载：https://www.toutiao.com/a1" in body
     await bot.say("zhangming", "通过 #1")
     assert ["审核环节", "三审三校·主要负责人"] in (await bot.live_card("chenwei"))["fields"]
 
@@ -143,3 +147,61 @@ async def test_revision_is_prechecked_again(bot: Harness) -> None:
     assert await PrecheckFinding.filter(draft_id=1, version=2).count() == 0
     assert await PrecheckFinding.filter(draft_id=1, version=1).count() == 2
     assert "机审提示" not in (await bot.live_card("zhangming"))["body_md"]
+
+
+# three ad warnings stand before the two errors in the text
+ADS_THEN_ERRORS = ("投稿 黔江文旅\n廊桥人家民宿特惠\n全城最佳的民宿，古镇最大的露台，度假首选，"
+                   "特价299元/晚，欢迎预订。房东身份证号500114199003071238，"
+                   "收款卡号6222021234567890128。")
+
+
+async def test_card_leads_with_errors_and_counts_them(bot: Harness) -> None:
+    """Issue 15: errors first, then warnings, each with its rule; the count is a field."""
+    await bot.say("wangwu", ADS_THEN_ERRORS)
+    card = await bot.live_card("zhangming")
+    assert ["机审", "错误 2 · 提醒 3"] in card["fields"]
+    lines = [line for line in card["body_md"].splitlines() if line.startswith("- ")]
+    assert lines[0].startswith("- 1. [错误] 身份证号（R-REV-8）")
+    assert lines[1].startswith("- 2. [错误] 银行卡号（R-REV-8）")
+    assert lines[2].startswith("- 3. [提醒] 广告绝对化用语（R-REV-6）：")
+    assert lines[3] == "- ……另有 2 条"
+    listing = await bot.say("zhangming", "机审 #1")
+    assert listing.index("1. [错误] 身份证号") < listing.index("3. [提醒] 广告绝对化用语")
+
+
+async def test_clean_card_still_shows_the_count(bot: Harness) -> None:
+    await bot.say("wangwu", CLEAN_DRAFT)
+    assert ["机审", "错误 0 · 提醒 0"] in (await bot.live_card("zhangming"))["fields"]
+
+
+async def test_stored_spans_index_the_body_as_stored(bot: Harness) -> None:
+    """The draft page highlights findings in Draft.body; a title finding says TITLE_SPAN."""
+    await bot.say("wangwu", "投稿 黔江文旅\n国家卫计委来我区调研\n"
+                            "调研组听取了区卫计局工作汇报，联系人王某，电话13912345678。")
+    draft = await Draft.get(id=1)
+    findings = await PrecheckFinding.filter(draft_id=1).order_by("seq")
+    spans = {f.text: (f.start, f.end) for f in findings}
+    assert spans["国家卫计委"] == (TITLE_SPAN, TITLE_SPAN)
+    for text in ("卫计局", "13912345678"):
+        start, end = spans[text]
+        assert draft.body[start:end] == text
+
+
+async def test_sensitive_event_and_commercial_link_are_chief_findings(bot: Harness) -> None:
+    """The API the routing reads (R-REV-7, R-REV-4): findings that need the chief."""
+    await bot.say("wangwu", "投稿 黔江文旅\n情况通报\n某村发生山体塌方，1人遇难。"
+                            "详见 https://shop.example.com/a 。区人民医院积极救治。")
+    draft = await Draft.get(id=1)
+    chief = await chief_findings(draft)
+    assert sorted(f.kind for f in chief) == ["sensitive_event", "sensitive_event",
+                                            "source_unofficial"]
+    assert all(f.needs_chief for f in chief)
+    await bot.say("zhangming", f"误报 #1 {chief[0].seq}")
+    assert len(await chief_findings(draft)) == 2  # a 误报 mark takes one out
+
+
+async def test_wecom_template_card_carries_the_count(office: Office) -> None:
+    """On WeCom the findings' count shows on the tappable card itself, not only in the text."""
+    await office.say("wangwu", ID_DRAFT)
+    card = office.live_card("zhangming")
+    assert {"keyname": "机审", "value": "错误 1 · 提醒 1"} in card["horizontal_content_list"]

@@ -23,8 +23,26 @@ SOURCE_PLATFORM = "source_platform"
 SOURCE_UNOFFICIAL = "source_unofficial"
 MAP_NO_APPROVAL = "map_no_approval"
 SENSITIVE_EVENT = "sensitive_event"
-KINDS = (ID_NUMBER, MOBILE, BANK_CARD, PASSPORT, AD_ABSOLUTE, NORM, OUTDATED_NAME,
-         LEADER_ORDER, SOURCE_PLATFORM, SOURCE_UNOFFICIAL, MAP_NO_APPROVAL, SENSITIVE_EVENT)
+ADDRESS = "address"
+MINOR = "minor"
+SOURCE_SELFMEDIA = "source_selfmedia"
+CONTENT_RULE = "content_rule"
+KINDS = (ID_NUMBER, MOBILE, BANK_CARD, PASSPORT, ADDRESS, MINOR, AD_ABSOLUTE, NORM,
+         OUTDATED_NAME, LEADER_ORDER, SOURCE_PLATFORM, SOURCE_UNOFFICIAL, SOURCE_SELFMEDIA,
+         MAP_NO_APPROVAL, SENSITIVE_EVENT, CONTENT_RULE)
+# Kinds that make a draft major (重大): its final review goes to the chief. R-REV-7: a local
+# sensitive event is never published without the chief's sign-off (001 Art.19); R-REV-4: a
+# commercial or self-media source (a link or a named one) needs the chief's approval.
+CHIEF_KINDS = frozenset({SENSITIVE_EVENT, SOURCE_UNOFFICIAL, SOURCE_SELFMEDIA})
+
+# start/end of a finding that is not in the checked text: the `转载：` line, the draft's title
+SOURCE_SPAN = -1
+TITLE_SPAN = -2
+
+
+def needs_chief(kind: str) -> bool:
+    """Does a finding of this kind send the draft's final review to the chief?"""
+    return kind in CHIEF_KINDS
 
 
 @dataclass(frozen=True, order=True)
@@ -39,6 +57,11 @@ class Finding:
     text: str
     suggestion: str
     rule: str
+
+    @property
+    def needs_chief(self) -> bool:
+        """A major/sensitive finding: the final review belongs to the chief (CHIEF_KINDS)."""
+        return needs_chief(self.kind)
 
 
 # NFKC leaves ASCII, the unified ideographs and 、。〈〉《》「」 … (U+3001–U+3035) unchanged;

@@ -22,11 +22,16 @@ AD_STRICT = "ad_strict"
 AD_CONTEXT = "ad_context"
 AD_EXEMPT = "ad_exempt"
 PROMO = "promo"
+PROMO_GOODS = "promo_goods"
 NORM = "norm"
 RENAME = "rename"
 MAP = "map"
 SENSITIVE = "sensitive"
 ALLOW = "allow"
+CONTENT = "content"
+CONTENT_EXEMPT = "content_exempt"
+SELF_MEDIA = "self_media"
+OFFICIAL_SOURCE = "official_source"
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,7 @@ class Hit:
     start: int
     end: int
     word: str
-    data: object = None  # the Norm or Rename row a word came from
+    data: object = None  # the Norm, Rename or ContentRule row a word came from
 
     def inside(self, spans: Iterable[Hit]) -> bool:
         return any(s.start <= self.start and self.end <= s.end for s in spans)
@@ -50,8 +55,11 @@ class Lexicon:
         self.lists = lists
         tags: dict[str, list[tuple[str, object]]] = defaultdict(list)
         plain = ((AD_STRICT, lists.ad_strict), (AD_CONTEXT, lists.ad_context),
-                 (AD_EXEMPT, lists.ad_exempt), (PROMO, lists.promo_cues), (MAP, lists.map_terms),
-                 (SENSITIVE, lists.sensitive), (ALLOW, lists.allow))
+                 (AD_EXEMPT, lists.ad_exempt), (PROMO, lists.promo_cues),
+                 (PROMO_GOODS, lists.promo_goods), (MAP, lists.map_terms),
+                 (SENSITIVE, lists.sensitive), (ALLOW, lists.allow),
+                 (CONTENT_EXEMPT, lists.content_exempt), (SELF_MEDIA, lists.self_media),
+                 (OFFICIAL_SOURCE, lists.official_sources))
         for tag, words in plain:
             for word in words:
                 tags[normalize_text(word)].append((tag, None))
@@ -59,6 +67,9 @@ class Lexicon:
             tags[normalize_text(norm.term)].append((NORM, norm))
         for rename in lists.renames:
             tags[normalize_text(rename.old)].append((RENAME, rename))
+        for rule in lists.content_rules:
+            if not rule.pattern:
+                tags[normalize_text(rule.term)].append((CONTENT, rule))
         tags.pop("", None)
         self.words = list(tags)
         self.tags = [tuple(tags[w]) for w in self.words]
@@ -91,3 +102,19 @@ def outermost(hits: list[Hit]) -> list[Hit]:
             kept.append(hit)
             reach = hit.end
     return kept
+
+
+def disjoint(hits: list[Hit]) -> list[Hit]:
+    """Leftmost-longest hits that do not overlap (关注截图发至: one hit, not two)."""
+    kept: list[Hit] = []
+    reach = -1
+    for hit in sorted(hits, key=lambda h: (h.start, -h.end)):
+        if hit.start >= reach:
+            kept.append(hit)
+            reach = hit.end
+    return kept
+
+
+def within(hits: list[Hit], start: int, end: int) -> bool:
+    """Does any hit lie inside text[start:end]?"""
+    return any(start <= h.start and h.end <= end for h in hits)

@@ -9,13 +9,13 @@ from typing import Any
 from bot.clock import utcnow
 from bot.dispatcher import HandlerContext
 from bot.precheck import ERROR, Report, WordLists, default_lists, lexicon_for, precheck, snippet
-from bot.precheck.sources import SOURCE_SPAN
+from bot.precheck.findings import CHIEF_KINDS, SOURCE_SPAN, Finding
 from bot.rendering import msg
 from models.org import OrgTree
 from models.precheck import PrecheckFinding, PrecheckWord, ReviewCheck
 from models.review import Draft, ReviewStep
 
-CARD_FIRST = 3  # findings shown on the card; 机审 #N shows all
+CARD_FIRST = 3  # findings shown on the card (errors first); 机审 #N shows all
 CONFIRM_WORD = "已核"
 
 
@@ -27,6 +27,7 @@ class FindingView:
     snippet: str
     advice: str
     false_positive: bool
+    rule: str
 
 
 async def unit_chain(unit_id: str) -> list[str]:
@@ -45,24 +46,27 @@ async def unit_lists(unit_id: str) -> WordLists:
                                      allow=words["allow"])
 
 
-def _snippet(report: Report, start: int, end: int, text: str) -> str:
-    if start == SOURCE_SPAN:
-        return msg("precheck.source_line", url=text)
-    return snippet(report.text, start, end)
+def _snippet(report: Report, finding: Finding) -> str:
+    if finding.start == SOURCE_SPAN:
+        return msg("precheck.source_line", url=finding.text)
+    return snippet(report.text, finding.start, finding.end)
 
 
 async def run_precheck(ctx: HandlerContext, draft: Draft) -> Report:
-    """Pre-review the current version and store its findings (R-REV-5: part of the record)."""
+    """Pre-review the current version and store its findings (R-REV-5: part of the record),
+    numbered errors first. Stored spans index draft.body as stored (a finding in the title
+    has TITLE_SPAN, one on the `转载：` line SOURCE_SPAN)."""
     account = await draft.account
     lists = await unit_lists(account.unit_id)  # type: ignore[attr-defined]
-    report = precheck(f"{draft.title}\n{draft.body}", lexicon_for(lists),
+    report = precheck(draft.body, lexicon_for(lists), title=draft.title,
                       is_allowed_source=ctx.policy.is_allowed_source,
                       repost_url=draft.repost_url)
-    for seq, f in enumerate(report.findings, start=1):
+    for seq, f in enumerate(report.by_severity(), start=1):
+        start, end = report.body_span(f)
         await PrecheckFinding.create(
             draft=draft, version=draft.version, seq=seq, kind=f.kind, severity=f.severity,
-            rule=f.rule, start=f.start, end=f.end, text=f.text[:200],
-            suggestion=f.suggestion[:200], snippet=_snippet(report, f.start, f.end, f.text)[:300])
+            rule=f.rule, start=start, end=end, text=f.text[:200],
+            suggestion=f.suggestion[:200], snippet=_snippet(report, f)[:300])
     counts = report.counts()
     await ctx.audit("precheck.run", f"draft:{draft.id}", version=draft.version,
                     errors=counts.get(ERROR, 0), findings=len(report.findings))
@@ -73,24 +77,42 @@ def finding_view(f: PrecheckFinding) -> FindingView:
     return FindingView(f.seq, msg(f"precheck.severity.{f.severity}"),
                        msg(f"precheck.kind.{f.kind}"), f.snippet,
                        msg(f"precheck.advice.{f.kind}", suggestion=f.suggestion, rule=f.rule),
-                       f.false_positive_by_id is not None)  # type: ignore[attr-defined]
+                       f.false_positive_by_id is not None,  # type: ignore[attr-defined]
+                       f.rule)
 
 
 async def findings_of(draft: Draft) -> list[PrecheckFinding]:
     return await PrecheckFinding.filter(draft_id=draft.id, version=draft.version).order_by("seq")
 
 
+async def chief_findings(draft: Draft) -> list[PrecheckFinding]:
+    """Open findings of the current version that make the draft major (重大): a local
+    sensitive event (R-REV-7) or a commercial or self-media source (R-REV-4). Any of them
+    sends the final review to the chief (bot.precheck.findings.CHIEF_KINDS)."""
+    return [f for f in await findings_of(draft)
+            if f.kind in CHIEF_KINDS and f.false_positive_by_id is None]  # type: ignore[attr-defined]
+
+
+def _errors_first(findings: list[PrecheckFinding]) -> list[PrecheckFinding]:
+    return sorted(findings, key=lambda f: (f.severity != ERROR, f.seq))
+
+
 async def card_summary(draft: Draft) -> dict[str, Any]:
-    """Counts by severity and the first few open findings, for the review card."""
+    """Counts by severity and the first few open findings, errors first, for the card."""
     findings = await findings_of(draft)
-    open_ = [f for f in findings if f.false_positive_by_id is None]  # type: ignore[attr-defined]
+    open_ = _errors_first([f for f in findings
+                           if f.false_positive_by_id is None])  # type: ignore[attr-defined]
+    errors = sum(f.severity == ERROR for f in open_)
+    warnings = len(open_) - errors
     return {
         "total": len(findings),
-        "errors": sum(f.severity == ERROR for f in open_),
-        "warnings": sum(f.severity != ERROR for f in open_),
+        "errors": errors,
+        "warnings": warnings,
         "marked": len(findings) - len(open_),
         "first": [finding_view(f) for f in open_[:CARD_FIRST]],
         "more": max(0, len(open_) - CARD_FIRST),
+        "field": (msg("precheck.card_field"),
+                  msg("precheck.card_count", errors=errors, warnings=warnings)),
     }
 
 

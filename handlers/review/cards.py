@@ -51,15 +51,17 @@ async def _card(policy: Policy, tz: ZoneInfo, draft: Draft, step: ReviewStep,
                 *, decided: bool) -> OutgoingCard:
     account: Account = await draft.account
     author: Person = await draft.author
+    precheck = await card_summary(draft)
     body = render("cards/review_request.md.j2", draft=draft, author=author.name,
                   note=step.escalation_note, history=await history(draft, tz),
                   chief=needs_chief(policy, draft), checklist=policy.review.checklist,
-                  show_checklist=not decided, precheck=await card_summary(draft))
+                  show_checklist=not decided, precheck=precheck)
     fields = (
         (msg("card.field_account"), account_label(account)),
         (msg("card.field_author"), author.name),
         (msg("card.field_level"), f"{level_label(step.level)}·{role_label(step.role)}"),
         (msg("card.field_version"), f"v{draft.version}"),
+        precheck["field"],  # 机审: 错误 N · 提醒 M, where the reviewer taps
     )
     return OutgoingCard(
         title=msg("card.review_title", id=draft.id, title=draft.title),
