@@ -23,6 +23,15 @@ class UserRef:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file or picture in a message; the channel that received it fetches its bytes."""
+
+    kind: str  # "file" | "image"
+    ref: str  # the platform's handle: WeCom MediaId, DingTalk downloadCode, sim file id
+    name: str = ""  # the file name the sender gave, if the platform says
+
+
+@dataclass(frozen=True)
 class IncomingEvent:
     channel: str
     kind: EventKind
@@ -34,6 +43,7 @@ class IncomingEvent:
     # button key of a card action: "<verb>:<arg>:<arg>…", built by handlers (see ButtonKey)
     action: str = ""
     payload: Mapping[str, str] = field(default_factory=dict)
+    attachment: Attachment | None = None
     raw: Any = None
 
 

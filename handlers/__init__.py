@@ -10,6 +10,8 @@ from handlers.registry import filings, passwords, queries
 from handlers.relay import commands as relay
 from handlers.reminders import settings as reminder_settings
 from handlers.review import commands as review
+from handlers.review import intake, page
 
-ROUTERS = (review.router, precheck.router, todo.router, queries.router, filings.router,
-           relay.router, passwords.router, reminder_settings.router, help.router)
+ROUTERS = (review.router, intake.router, page.router, precheck.router, todo.router,
+           queries.router, filings.router, relay.router, passwords.router,
+           reminder_settings.router, help.router)

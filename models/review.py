@@ -17,6 +17,8 @@ FIRST_REVIEW_LEVEL = AUTHOR_LEVEL + 1
 
 
 class DraftState(enum.StrEnum):
+    RECEIVING = "receiving"  # more messages or pictures of this version may still come
+    HELD = "held"  # waiting for the author's answer before review starts (R-REV-9 maps)
     REVIEWING = "reviewing"
     RETURNED = "returned"
     APPROVED = "approved"
