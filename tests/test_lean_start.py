@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OPTIONAL = ("openpyxl",)  # XLSX import/export only
+OPTIONAL = ("openpyxl", "docx", "lxml")  # XLSX import/export; a Word draft arriving
 
 
 def test_serving_the_demo_imports_no_optional_part() -> None:
