@@ -14,22 +14,22 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-
-import docx
-from docx.document import Document
-from docx.opc.exceptions import PackageNotFoundError
-from docx.oxml.ns import qn
-from docx.table import Table
-from docx.text.paragraph import Paragraph
+from typing import TYPE_CHECKING
 
 from bot.media import image_type
+
+if TYPE_CHECKING:  # python-docx (and lxml, ~8 MB) is imported when a .docx arrives
+    from docx.document import Document
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
 PICTURE_MARK = "［图{n}］"
 PICTURE_LINE = re.compile(r"^［图(\d+)］$")
 CELL_SEPARATOR = " | "
 _HEADING_STYLES = ("heading", "title", "标题")
-_BLIP = qn("a:blip")
-_EMBED = qn("r:embed")
+# qn("a:blip") and qn("r:embed"), spelled out so that importing this module needs no docx
+_BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
+_EMBED = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}embed"
 _MAX_UNZIPPED = 200 * 1024 * 1024  # a zip bomb is refused before python-docx opens it
 
 
@@ -99,6 +99,10 @@ def _check_archive(data: bytes) -> None:
 
 def parse_docx(data: bytes) -> DocxDraft:
     """The draft in a .docx; DocxError if it cannot be read or holds no text."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+
     _check_archive(data)
     try:
         document = docx.Document(io.BytesIO(data))

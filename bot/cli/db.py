@@ -9,7 +9,7 @@ from pathlib import Path
 from bot import backup
 from bot.cli.common import Subparsers, announce, err
 from bot.config import Settings, sqlite_path
-from bot.db import DatabaseUnavailable, close_db, connect, upgrade
+from bot.db import DatabaseUnavailable, SchemaError, bring_up_to_date, close_db, connect
 from bot.rendering import msg
 
 
@@ -34,7 +34,10 @@ async def _upgrade_async(settings: Settings) -> int:
         err(str(exc))
         return 2
     try:
-        applied = await upgrade()
+        applied = await bring_up_to_date()
+    except SchemaError as exc:
+        err(str(exc))
+        return 2
     finally:
         await close_db()
     print(msg("db.upgraded", applied=applied) if applied else msg("db.up_to_date"))
