@@ -95,19 +95,24 @@ def _write(path: Path, data: bytes) -> None:
 
 async def store(settings: Settings, upload: Upload, kind: str) -> StoredFile:
     """Keep the file once by its SHA-256 (a second copy of the same bytes is the same row)."""
-    digest = hashlib.sha256(upload.data).hexdigest()
+    return await keep(settings, upload.name, upload.data, content_type(kind, upload.data))
+
+
+async def keep(settings: Settings, name: str, data: bytes, type_: str) -> StoredFile:
+    """Keep any bytes once by their SHA-256: files people send, and files the bot makes for
+    them (review records, reports) until the outbox has delivered them."""
+    digest = hashlib.sha256(data).hexdigest()
     existing = await StoredFile.get_or_none(sha256=digest)
     if existing is not None:
         return existing
     in_db = not settings.file_store_dir
     if not in_db:
-        await asyncio.to_thread(_write, _path(settings.file_store_dir, digest), upload.data)
-    row = await StoredFile.create(sha256=digest, size=len(upload.data),
-                                  content_type=content_type(kind, upload.data),
-                                  name=upload.name[:255], in_database=in_db)
+        await asyncio.to_thread(_write, _path(settings.file_store_dir, digest), data)
+    row = await StoredFile.create(sha256=digest, size=len(data), content_type=type_,
+                                  name=name[:255], in_database=in_db)
     if in_db:
-        for seq, start in enumerate(range(0, len(upload.data), CHUNK_BYTES)):
-            await FileChunk.create(file=row, seq=seq, data=upload.data[start:start + CHUNK_BYTES])
+        for seq, start in enumerate(range(0, len(data), CHUNK_BYTES)):
+            await FileChunk.create(file=row, seq=seq, data=data[start:start + CHUNK_BYTES])
     return row
 
 

@@ -9,9 +9,10 @@ from handlers.precheck import commands as precheck
 from handlers.registry import filings, passwords, queries
 from handlers.relay import commands as relay
 from handlers.reminders import settings as reminder_settings
+from handlers.reports import commands as reports
 from handlers.review import commands as review
 from handlers.review import intake, page
 
 ROUTERS = (review.router, intake.router, page.router, precheck.router, todo.router,
            queries.router, filings.router, relay.router, passwords.router,
-           reminder_settings.router, help.router)
+           reminder_settings.router, reports.router, help.router)

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OPTIONAL = ("openpyxl", "docx", "lxml")  # XLSX import/export; a Word draft arriving
+OPTIONAL = ("openpyxl", "docx", "lxml",  # XLSX import/export; a Word draft arriving
+            "fpdf", "fontTools", "PIL", "xlsxwriter", "pylopdf_fonts_zh_cn")  # reports
 
 
 def test_serving_the_demo_imports_no_optional_part() -> None:

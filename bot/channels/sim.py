@@ -11,7 +11,7 @@ import json
 import logging
 import uuid
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from aiohttp import web
 
@@ -134,6 +134,24 @@ def routes(feed: Any, settings: Settings | None = None) -> list[web.RouteDef]:
         feed(text_event(data["user"], text, data.get("event_id")))
         return web.json_response({"ok": True})
 
+    async def file(request: web.Request) -> web.Response:
+        """A file the bot sent this person (the simulator's stand-in for a download)."""
+        user = request.query.get("user", "")
+        try:
+            file_id = int(request.query.get("id", ""))
+        except ValueError:
+            raise web.HTTPNotFound() from None
+        sent = [m for m in await SimMessage.filter(user_id=user, direction="out")
+                if m.payload.get("type") == "file" and m.payload.get("file_id") == file_id]
+        stored = await StoredFile.get_or_none(id=file_id) if sent else None
+        if stored is None:
+            raise web.HTTPNotFound()
+        name = quote(sent[-1].payload["name"])
+        return web.Response(body=await load(settings, stored), content_type=stored.content_type,
+                            headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{name}",
+            "Cache-Control": "private, no-store"})
+
     async def upload(request: web.Request) -> web.Response:
         """A file from the page (multipart: user, event_id, file), as a platform delivers
         a file or picture message."""
@@ -166,5 +184,6 @@ def routes(feed: Any, settings: Settings | None = None) -> list[web.RouteDef]:
         web.get("/sim/api/messages", messages),
         web.post("/sim/api/send", send),
         web.post("/sim/api/tap", tap),
+        web.get("/sim/api/file", file),
         web.post("/sim/api/upload", upload),
     ]

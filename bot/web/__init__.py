@@ -1,5 +1,5 @@
 """Read-only pages the bot serves to phones, each reached by a signed link (bot/links.py):
-the whole draft (draft_page.py); the supervisor's board lives beside it."""
+the whole draft (draft_page.py) and the supervisor's board (board.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.policy import Policy
-from bot.web import draft_page
+from bot.web import board, draft_page
 
 
 def routes(settings: Settings, policy: Policy) -> list[web.RouteDef]:
-    return draft_page.routes(settings, policy)
+    return [*draft_page.routes(settings, policy), *board.routes(settings, policy)]

@@ -29,7 +29,7 @@ from handlers.common.lookup import account_label, find_account, load_draft
 from handlers.precheck.review import run_precheck
 from handlers.relay.commands import task_for_draft
 from handlers.review.content import files_of, picture_count
-from handlers.review.form import DraftForm, parse_draft_form
+from handlers.review.form import DraftForm, parse_draft_form, requested_time
 from handlers.review.steps import check_staffed, start_review
 from models.files import DOCX, IMAGE, DraftFile, StoredFile
 from models.intake import ASK_ACCOUNT, ASK_DRAFT, ASK_MAP, Compose, Question
@@ -70,14 +70,15 @@ async def create_draft(ctx: HandlerContext, author: Person, account: Account, fo
                        pictures: Sequence[StoredFile] = ()) -> Draft:
     """A new draft from its form; it is reviewed now or once its join window closes."""
     task = await task_for_draft(form.relay_task, account) if form.relay_task else None
-    draft = await Draft.create(account=account, author=author, title=form.title, body=form.body,
-                               repost_url=form.repost_url or (task and task.source_url),
-                               important=bool(form.important), relay_task=task,
-                               state=DraftState.RECEIVING)
+    draft = Draft(account=account, author=author, title=form.title, body=form.body,
+                  repost_url=form.repost_url or (task and task.source_url),
+                  important=bool(form.important), relay_task=task, state=DraftState.RECEIVING)
+    _apply_record_fields(ctx, draft, form)
+    await draft.save()
     await ctx.audit("draft.submitted", f"draft:{draft.id}", account=account.id,
                     title=draft.title, version=1, repost_url=draft.repost_url,
                     important=draft.important, relay_task=draft.relay_task_id,  # type: ignore[attr-defined]
-                    **_file_record(source, pictures))
+                    **_file_record(source, pictures), **_record_audit(draft))
     await open_version(ctx, draft, author, source=source, pictures=pictures)
     return draft
 
@@ -98,6 +99,7 @@ async def revise_draft(ctx: HandlerContext, author: Person, draft: Draft, form: 
         draft.repost_url = form.repost_url
     if form.important is not None:
         draft.important = form.important
+    _apply_record_fields(ctx, draft, form)
     draft.version += 1
     draft.state = DraftState.RECEIVING
     draft.level = FIRST_REVIEW_LEVEL
@@ -105,8 +107,26 @@ async def revise_draft(ctx: HandlerContext, author: Person, draft: Draft, form: 
     await ctx.audit("draft.revised", f"draft:{draft.id}", version=draft.version,
                     title=draft.title, repost_url=draft.repost_url, important=draft.important,
                     relay_task=draft.relay_task_id,  # type: ignore[attr-defined]
-                    **_file_record(source, pictures))
+                    **_file_record(source, pictures), **_record_audit(draft))
     await open_version(ctx, draft, author, source=source, pictures=pictures)
+
+
+def _apply_record_fields(ctx: HandlerContext, draft: Draft, form: DraftForm) -> None:
+    """The review form's 发布类别 and 要求发布时间 (R-REV-5), kept when not given again."""
+    if form.category is not None:
+        draft.category = form.category
+    if form.requested_at is not None:
+        draft.requested_at = requested_time(form.requested_at, ctx.settings.tz)
+
+
+def _record_audit(draft: Draft) -> dict[str, object]:
+    """The form fields in the audit event, only when given (older events have none)."""
+    fields: dict[str, object] = {}
+    if draft.category:
+        fields["category"] = draft.category
+    if draft.requested_at is not None:
+        fields["requested_at"] = draft.requested_at.isoformat()
+    return fields
 
 
 def _file_record(source: StoredFile | None,
