@@ -38,6 +38,12 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process so far (load on the machine does not count)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def healthy(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:
@@ -46,7 +52,7 @@ def healthy(port: int) -> bool:
         return False
 
 
-def one_run(workdir: Path, idle: float) -> tuple[float, float]:
+def one_run(workdir: Path, idle: float) -> tuple[float, float, float]:
     port = free_port()
     env = {**os.environ, "GOVMEDIA_PORT": str(port), "GOVMEDIA_LOG_LEVEL": "WARNING",
            "PYTHONPATH": str(ROOT)}
@@ -58,9 +64,9 @@ def one_run(workdir: Path, idle: float) -> tuple[float, float]:
             if proc.poll() is not None:
                 raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "exited")
             time.sleep(0.01)
-        first = time.monotonic() - started
+        first, cpu = time.monotonic() - started, cpu_seconds(proc.pid)
         time.sleep(idle)
-        return first, rss_mb(proc.pid)
+        return first, cpu, rss_mb(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -76,11 +82,13 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             fresh.append(one_run(Path(tmp), args.idle))
             restart.append(one_run(Path(tmp), args.idle))
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for label, runs in (("empty database", fresh), ("restart", restart)):
-        firsts, rsses = [r[0] for r in runs], [r[1] for r in runs]
-        print(f"{label:15} first /healthz {statistics.median(firsts):.2f} s "
-              f"(max {max(firsts):.2f}), idle RSS {statistics.median(rsses):.0f} MB "
-              f"(max {max(rsses):.0f}), {len(runs)} runs")
+        firsts, cpus, rsses = ([r[i] for r in runs] for i in range(3))
+        print(f"{label:15} first /healthz {statistics.median(firsts):.2f} s wall "
+              f"(max {max(firsts):.2f}), {statistics.median(cpus):.2f} s CPU, "
+              f"idle RSS {statistics.median(rsses):.0f} MB (max {max(rsses):.0f}), "
+              f"{len(runs)} runs")
 
 
 if __name__ == "__main__":

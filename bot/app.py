@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
 
-from bot import audit, demo, ops, redact
+from bot import audit, demo, links, ops, redact
+from bot import web as pages
 from bot.channels import dingtalk, dingtalk_web, sim, wecom
 from bot.channels.base import Channel
-from bot.config import Settings
+from bot.closer import Closer
+from bot.config import Settings, public_url_warning
 from bot.db import close_db, open_db
 from bot.dispatcher import Dispatcher
+from bot.errors import DomainError
 from bot.events import IncomingEvent
 from bot.health import Health
 from bot.keys import (
@@ -27,6 +31,7 @@ from bot.keys import (
     settings_key,
     tasks_key,
 )
+from bot.media import Upload
 from bot.metrics import Metrics
 from bot.outbox import Sender
 from bot.policy import load_policy
@@ -34,6 +39,8 @@ from bot.scheduler import scheduler_ctx
 from bot.tasks import BackgroundTasks
 from handlers import ROUTERS
 from handlers.general.delivery import report_undeliverable
+
+log = logging.getLogger(__name__)
 
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=15)
 DRAIN_SECONDS = 10
@@ -53,6 +60,7 @@ async def db_ctx(app: web.Application) -> AsyncIterator[None]:
     await audit.seal()  # a key configured over a plain chain: anchor it now
     if settings.seed_demo:
         await demo.seed_if_empty()
+    await links.secret_for(settings)  # made once, outside any handler's transaction
     yield
     await close_db()
     audit.use_keys(before)
@@ -85,10 +93,35 @@ async def sender_ctx(app: web.Application) -> AsyncIterator[None]:
         await asyncio.wait_for(loop_task, DRAIN_SECONDS)
 
 
+async def closer_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Join windows of drafts coming in several messages close here (bot/closer.py)."""
+    closer = Closer(app[dispatcher_key].feed)
+    task = asyncio.create_task(closer.run())
+    yield
+    closer.stop()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(task, DRAIN_SECONDS)
+
+
+def media_fetcher(channels: dict[str, Channel], settings: Settings
+                  ) -> Callable[[IncomingEvent], Awaitable[Upload]]:
+    """The channel an attachment came through fetches it, up to the largest file we take."""
+    limit = int(max(settings.draft_file_max_mb, settings.picture_max_mb) * 1024 * 1024)
+
+    async def fetch(event: IncomingEvent) -> Upload:
+        channel = channels.get(event.channel)
+        fetch_media = getattr(channel, "fetch_media", None)
+        if fetch_media is None or event.attachment is None:
+            raise DomainError("draft.files_unsupported")
+        return await fetch_media(event.attachment, limit)
+
+    return fetch
+
+
 def build_channels(settings: Settings) -> dict[str, Channel]:
     channels: dict[str, Channel] = {}
     if settings.sim_enabled:
-        channels[sim.NAME] = sim.SimChannel()
+        channels[sim.NAME] = sim.SimChannel(settings)
     # 企业微信 / 政务微信
 
     # 钉钉
@@ -99,10 +132,15 @@ def build_channels(settings: Settings) -> dict[str, Channel]:
 
 def create_app(settings: Settings) -> web.Application:
     """Build the application; no I/O happens until it starts."""
-    app = web.Application()
+    # the simulator's uploads are the largest requests (platform callbacks check their own)
+    upload_limit = max(settings.draft_file_max_mb, settings.picture_max_mb) * 1024 * 1024
+    app = web.Application(client_max_size=int(upload_limit) + 1024 * 1024)
     app[settings_key] = settings
     redact.configure(redact.settings_secrets(settings))
     redact.install()
+    warning = public_url_warning(settings)
+    if warning:
+        log.warning("%s", warning)
     channels = build_channels(settings)
     metrics = Metrics()
     health = Health()
@@ -118,8 +156,9 @@ def create_app(settings: Settings) -> web.Application:
                     on_undeliverable=undeliverable, metrics=metrics,
                     heartbeat=health.heartbeat("outbox_sender",
                                                settings.health_heartbeat_max_age_seconds))
-    dispatcher = Dispatcher(settings, load_policy(settings.policy), on_commit=sender.wake,
-                            metrics=metrics)
+    policy = load_policy(settings.policy)
+    dispatcher = Dispatcher(settings, policy, on_commit=sender.wake, metrics=metrics,
+                            fetch_media=media_fetcher(channels, settings))
     dispatcher.include_routers(*ROUTERS)
     tasks = BackgroundTasks()
     app[channels_key] = channels
@@ -133,8 +172,9 @@ def create_app(settings: Settings) -> web.Application:
         tasks.spawn(dispatcher.feed(event))
 
     app.router.add_routes(ops.routes())
+    app.router.add_routes(pages.routes(settings, policy))
     if settings.sim_enabled:
-        app.router.add_routes(sim.routes(feed))
+        app.router.add_routes(sim.routes(feed, settings))
         app.router.add_get("/", _redirect_to_sim)
     if settings.wecom_enabled:
         callback = wecom.Callback(settings, spawn=tasks.spawn, feed=dispatcher.feed,
@@ -150,7 +190,7 @@ def create_app(settings: Settings) -> web.Application:
     # in-flight handlers finish while the sender still delivers their replies, then the
     # sender finishes its pass, then the DB closes (SIGTERM too)
     app.cleanup_ctx.extend([http_ctx, db_ctx, channels_ctx, sender_ctx, tasks_ctx,
-                            *channel_ctxs, scheduler_ctx])
+                            *channel_ctxs, closer_ctx, scheduler_ctx])
     return app
 
 

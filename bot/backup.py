@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -64,3 +65,26 @@ def copy(source: Path, target: Path) -> int:
 async def sqlite_backup(source: Path, target: Path) -> int:
     """copy() in a worker thread, so the event loop keeps running."""
     return await asyncio.to_thread(copy, source, target)
+
+
+def files_target(target: Path) -> Path:
+    """Where the sent files go next to a database backup: FILE.files/."""
+    return target.with_name(target.name + ".files")
+
+
+def copy_files(source: Path, target: Path) -> int:
+    """Copy the file store (file_store_dir) to target; the number of files copied.
+
+    Files there are written once under their hash and never changed, so a copy made while
+    the bot runs is consistent; a file still being written (*.part) is left out.
+    """
+    if not source.is_dir():
+        raise BackupError(msg("ops.backup_no_files_dir", path=source))
+    if target.exists():
+        raise BackupError(msg("ops.backup_target_exists", path=target))
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.part"))
+    return sum(1 for p in target.rglob("*") if p.is_file())
+
+
+async def files_backup(source: Path, target: Path) -> int:
+    return await asyncio.to_thread(copy_files, source, target)

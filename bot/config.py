@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
@@ -21,6 +22,7 @@ DB_SCHEMES = ("sqlite://", "postgres://", "psycopg://", "mysql://")
 DINGTALK_REQUIRED = ("dingtalk_app_key", "dingtalk_app_secret", "dingtalk_robot_code")
 WECOM_KEYS = ("wecom_corp_id", "wecom_agent_id", "wecom_secret", "wecom_token", "wecom_aes_key")
 LOG_FORMATS = ("text", "json")
+AUTO_JOIN_SECONDS = 10.0  # draft_join_seconds = -1 next to a real channel
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SIM_TOKEN_MIN_CHARS = 16
 OPS_SECONDS = ("health_db_timeout_seconds", "health_heartbeat_max_age_seconds",
@@ -51,6 +53,25 @@ class Settings:
     # how long a sender owns the rows it claimed; after a crash others wait this long
     outbox_lease_seconds: float = 60.0
     db_generate_schemas: bool = True
+
+    # --- links to pages served by the bot (the full draft, the board) ---
+    # how phones reach this server, e.g. https://xmt.example.gov.cn; empty: http://host:port,
+    # which only works on this machine (start-up warns when a real channel is configured)
+    public_url: str = ""
+    # signs the links; empty: a key made once and kept in the database (secrets: env only)
+    link_secret: str = ""
+    link_ttl_hours: float = 24.0  # a link works this long; `全文 #N` gives a fresh one
+
+    # --- drafts that come as several messages, Word files and pictures ---
+    # messages and pictures the author sends within this many seconds of the last one are
+    # joined into the draft before it goes to review; 0: review at once. -1 (auto): 10 s
+    # when WeCom or DingTalk is configured (they split long pastes and deliver pictures as
+    # separate messages), 0 with the simulator alone (it does neither)
+    draft_join_seconds: float = -1.0
+    draft_file_max_mb: float = 20.0  # a .docx draft (WeCom's media/get serves files ≤20 MB)
+    picture_max_mb: float = 10.0
+    # where sent files are kept; empty: in the database (so `db backup` has them)
+    file_store_dir: str = ""
 
     # --- 企业微信 / 政务微信 channel (each channel adds its keys in its own block) ---
     wecom_corp_id: str = ""
@@ -107,6 +128,13 @@ class Settings:
         """A real messaging platform is configured: this is not a demo."""
         return self.wecom_enabled or self.dingtalk_enabled
 
+    @property
+    def join_seconds(self) -> float:
+        """draft_join_seconds with "auto" (-1) resolved."""
+        if self.draft_join_seconds >= 0:
+            return self.draft_join_seconds
+        return AUTO_JOIN_SECONDS if self.real_channel else 0.0
+
 
 def _parse_bool(raw: str) -> bool:
     lowered = raw.strip().lower()
@@ -149,16 +177,24 @@ def _check(settings: Settings) -> None:
         if getattr(settings, key) < 1:
             raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
                                   expected=msg("config.expect_positive")))
-    for key in ("outbox_poll_seconds", "outbox_lease_seconds", *OPS_SECONDS):
+    for key in ("outbox_poll_seconds", "outbox_lease_seconds", "link_ttl_hours",
+                "draft_file_max_mb", "picture_max_mb", *OPS_SECONDS):
         if getattr(settings, key) <= 0:
             raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
                                   expected=msg("config.expect_positive")))
+    if settings.draft_join_seconds < 0 and settings.draft_join_seconds != -1:
+        raise ConfigError(msg("config.bad_value", key="draft_join_seconds",
+                              value=settings.draft_join_seconds,
+                              expected=msg("draft.expect_join_seconds")))
     if settings.log_level.upper() not in LOG_LEVELS:
         raise ConfigError(msg("config.bad_value", key="log_level", value=settings.log_level,
                               expected=msg("config.expect_log_level")))
     if settings.log_format not in LOG_FORMATS:
         raise ConfigError(msg("config.bad_value", key="log_format", value=settings.log_format,
                               expected=msg("ops.expect_log_format")))
+    if settings.public_url and not _is_base_url(settings.public_url):
+        raise ConfigError(msg("config.bad_value", key="public_url", value=settings.public_url,
+                              expected=msg("links.expect_public_url")))
     _check_dingtalk(settings)
     _check_wecom(settings)
     _check_demo(settings)
@@ -172,6 +208,19 @@ def _check_demo(settings: Settings) -> None:
         raise ConfigError(msg("config.demo_with_real_channel"))
     if settings.sim_enabled and len(settings.sim_token) < SIM_TOKEN_MIN_CHARS:
         raise ConfigError(msg("config.sim_needs_token", chars=SIM_TOKEN_MIN_CHARS))
+
+
+def _is_base_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return (parts.scheme in ("http", "https") and bool(parts.hostname)
+            and not parts.query and not parts.fragment)
+
+
+def public_url_warning(settings: Settings) -> str | None:
+    """The start-up warning when phones on a real channel could not open the bot's links."""
+    if settings.public_url or not settings.real_channel:
+        return None
+    return msg("links.public_url_missing", base=f"http://{settings.host}:{settings.port}")
 
 
 def _check_dingtalk(settings: Settings) -> None:

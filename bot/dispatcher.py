@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 
 from bot import audit, outbox
 from bot.config import Settings
-from bot.errors import DomainError
+from bot.errors import ChannelAPIError, ChannelNetworkError, DomainError
 from bot.events import (
     CardUpdate,
     EventKind,
@@ -29,6 +29,7 @@ from bot.events import (
     group_address,
     parse_button_key,
 )
+from bot.media import Upload
 from bot.metrics import DUPLICATE, ERROR, HANDLED, REJECTED, Metrics
 from bot.policy import Policy
 from bot.rendering import msg, render
@@ -38,7 +39,10 @@ from models.system import InboundEvent
 log = logging.getLogger(__name__)
 
 Handler = Callable[[IncomingEvent, "HandlerContext"], Awaitable[None]]
+# the bytes of an event's attachment, from the channel it came through
+FetchMedia = Callable[[IncomingEvent], Awaitable[Upload]]
 _SEPARATORS = re.compile(r"[\s:#]")
+_RAW_SEPARATORS = " \t\u3000:："
 
 
 def normalize(line: str) -> str:
@@ -53,6 +57,9 @@ class Command:
     name: str
     args: str  # the rest of the first line, normalized, without the command word
     lines: tuple[str, ...]  # the following lines, as written
+    # the rest of the first line as written (full-width punctuation kept): people's words,
+    # such as a return reason, are recorded the way they wrote them
+    raw_args: str = ""
 
 
 def parse_command(text: str, names: Iterable[str]) -> Command | None:
@@ -61,7 +68,9 @@ def parse_command(text: str, names: Iterable[str]) -> Command | None:
     for name in sorted(names, key=len, reverse=True):
         if head == name or (head.startswith(name) and _SEPARATORS.match(head[len(name)])):
             args = head[len(name):].lstrip(" :")
-            return Command(name=name, args=args.strip(), lines=tuple(rest))
+            # command words are CJK, which NFKC leaves alone: the name starts `first` too
+            raw = first.strip()[len(name):].lstrip(_RAW_SEPARATORS)
+            return Command(name=name, args=args.strip(), lines=tuple(rest), raw_args=raw.strip())
     return None
 
 
@@ -78,6 +87,7 @@ class HandlerContext:
     queued: int = 0
     metrics: Metrics = field(default_factory=Metrics)
     committed: list[Callable[[], None]] = field(default_factory=list)
+    upload: Upload | None = None  # the fetched attachment of the event, if it had one
 
     async def reply(self, message: Outgoing) -> None:
         """Answer the person who sent the event, on the channel it came from."""
@@ -152,24 +162,51 @@ class Router:
             return handler
         return register
 
+    def attachment(self) -> Callable[[Handler], Handler]:
+        """The handler of messages that carry a file or a picture (one in all routers)."""
+        def register(handler: Handler) -> Handler:
+            self.routes.append(_Route(EventKind.MESSAGE, ATTACHMENT, handler))
+            return handler
+        return register
+
+    def otherwise(self) -> Callable[[Handler], Handler]:
+        """The handler of text that is no command: an answer the bot asked for, the rest of
+        a draft. It raises unknown_command() when the text is neither (one in all routers)."""
+        def register(handler: Handler) -> Handler:
+            self.routes.append(_Route(EventKind.MESSAGE, OTHERWISE, handler))
+            return handler
+        return register
+
+
+ATTACHMENT = "\x00attachment"  # route names no chat command can match
+OTHERWISE = "\x00otherwise"
+
+
+def unknown_command(text: str) -> DomainError:
+    return DomainError("common.unknown_command", head=normalize(text.splitlines()[0])[:20])
+
 
 class Dispatcher:
     """Feeds each event to the first matching handler, exactly once per event id."""
 
     def __init__(self, settings: Settings, policy: Policy,
                  on_commit: Callable[[], None] = lambda: None,
-                 metrics: Metrics | None = None) -> None:
+                 metrics: Metrics | None = None, fetch_media: FetchMedia | None = None) -> None:
         self.settings = settings
         self.policy = policy
         self.on_commit = on_commit
         self.metrics = metrics or Metrics()
+        self.fetch_media = fetch_media
         self.commands: dict[str, Handler] = {}
         self.actions: dict[str, Handler] = {}
+        self.special: dict[str, Handler] = {}  # ATTACHMENT, OTHERWISE
 
     def include_routers(self, *routers: Router) -> None:
         for router in routers:
             for route in router.routes:
                 table = self.commands if route.kind is EventKind.MESSAGE else self.actions
+                if route.name in (ATTACHMENT, OTHERWISE):
+                    table = self.special
                 if route.name in table:
                     raise ValueError(f"duplicate route {route.name!r} in {router.name}")
                 table[route.name] = route.handler
@@ -186,8 +223,13 @@ class Dispatcher:
         return True
 
     async def _outcome(self, event: IncomingEvent) -> str:
+        upload = None
         try:
-            ctx = await self._run(event, self._route(event))
+            if event.attachment is not None:
+                upload = await self._fetch(event)
+                if upload is None:
+                    return DUPLICATE
+            ctx = await self._run(event, self._route(event), upload)
         except _Duplicate:
             return DUPLICATE
         except DomainError as exc:
@@ -202,7 +244,24 @@ class Dispatcher:
             callback()
         return HANDLED
 
+    async def _fetch(self, event: IncomingEvent) -> Upload | None:
+        """The attachment's bytes, fetched before the handler's transaction (the platform is
+        slow); None for an event already handled; DomainError when it cannot be had."""
+        if await InboundEvent.exists(channel=event.channel, event_id=event.event_id):
+            return None
+        if self.fetch_media is None:
+            raise DomainError("draft.files_unsupported")
+        try:
+            return await self.fetch_media(event)
+        except (ChannelAPIError, ChannelNetworkError) as exc:
+            log.warning("fetching the attachment of %s event %s failed: %s", event.channel,
+                        event.event_id, exc, extra=_log_extra(event))
+            raise DomainError("draft.fetch_failed") from None
+
     def _route(self, event: IncomingEvent) -> tuple[Handler, Command | None, list[str]]:
+        if event.attachment is not None:
+            handler = self.special.get(ATTACHMENT)
+            return handler or _raiser(DomainError("draft.files_unsupported")), None, []
         if event.kind is EventKind.CARD_ACTION:
             verb, args = parse_button_key(event.action)
             if verb not in self.actions:
@@ -217,18 +276,19 @@ class Dispatcher:
                                        size=len(text))), None, []
         command = parse_command(text, self.commands)
         if command is None:
-            return _raiser(DomainError("common.unknown_command",
-                                       head=normalize(text.splitlines()[0])[:20])), None, []
+            otherwise = self.special.get(OTHERWISE)
+            return otherwise or _raiser(unknown_command(text)), None, []
         return self.commands[command.name], command, []
 
     async def _run(self, event: IncomingEvent,
-                   route: tuple[Handler, Command | None, list[str]]) -> HandlerContext:
+                   route: tuple[Handler, Command | None, list[str]],
+                   upload: Upload | None = None) -> HandlerContext:
         handler, command, args = route
         async with in_transaction():
             await self._record(event)
             person = await Person.by_address(event.channel, event.user.user_id)
             ctx = HandlerContext(event, self.settings, self.policy, command, args, person,
-                                 metrics=self.metrics)
+                                 metrics=self.metrics, upload=upload)
             await handler(event, ctx)
         return ctx
 

@@ -23,6 +23,15 @@ class UserRef:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file or picture in a message; the channel that received it fetches its bytes."""
+
+    kind: str  # "file" | "image"
+    ref: str  # the platform's handle: WeCom MediaId, DingTalk downloadCode, sim file id
+    name: str = ""  # the file name the sender gave, if the platform says
+
+
+@dataclass(frozen=True)
 class IncomingEvent:
     channel: str
     kind: EventKind
@@ -34,6 +43,7 @@ class IncomingEvent:
     # button key of a card action: "<verb>:<arg>:<arg>…", built by handlers (see ButtonKey)
     action: str = ""
     payload: Mapping[str, str] = field(default_factory=dict)
+    attachment: Attachment | None = None
     raw: Any = None
 
 
@@ -85,13 +95,33 @@ class OutgoingCard:
         }
 
 
-Outgoing = OutgoingText | OutgoingCard
+@dataclass(frozen=True)
+class OutgoingFile:
+    """A file the bot made for someone (a review record, a report). The bytes are in the
+    file store (models.files.StoredFile, by file_id; bot.media.load) for an adapter to
+    deliver: an upload and a file message on WeCom and DingTalk, a download link in the
+    simulator."""
+
+    file_id: int
+    name: str
+    size: int
+    content_type: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "file", "file_id": self.file_id, "name": self.name, "size": self.size,
+                "content_type": self.content_type}
+
+
+Outgoing = OutgoingText | OutgoingCard | OutgoingFile
 
 
 def outgoing_from_dict(data: Mapping[str, Any]) -> Outgoing:
     """Inverse of to_dict(), used by the outbox sender."""
     if data["type"] == "text":
         return OutgoingText(text=data["text"], markdown=data.get("markdown", False))
+    if data["type"] == "file":
+        return OutgoingFile(file_id=data["file_id"], name=data["name"], size=data["size"],
+                            content_type=data["content_type"])
     return OutgoingCard(
         title=data["title"],
         body_md=data["body_md"],

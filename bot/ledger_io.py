@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook, load_workbook
 from tortoise.transactions import in_transaction
 
 from bot import audit
@@ -97,6 +96,8 @@ def read_table(path: str) -> tuple[list[str], list[tuple[int, list[Any]]]]:
 
 
 def _xlsx_rows(path: str) -> list[tuple[Any, ...]]:
+    from openpyxl import load_workbook  # ~13 MB: only when an XLSX file is read
+
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
@@ -223,6 +224,8 @@ def to_csv(rows: Iterable[list[str]]) -> str:
 
 
 def write_xlsx(rows: Iterable[list[str]], path: str) -> None:
+    from openpyxl import Workbook  # ~13 MB: only when an XLSX file is written
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet(msg("ledger.sheet_title"))
     for row in rows:

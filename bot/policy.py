@@ -36,6 +36,7 @@ class ReviewPolicy:
 class UpdatePolicy:
     text_max_gap_days: int  # R-UPD-1
     video_max_gap_days: int  # R-UPD-2
+    min_updates_per_week: int  # R-UPD-1 / R-UPD-3, counted per natural week by the report
     inspection_veto_days: int  # R-UPD-5
 
 
@@ -59,6 +60,20 @@ class FilingPolicy:
     complete_within_months: int  # R-ACC-3
     report_change_workdays: int  # R-ACC-4
     emergency_report_roles: tuple[str, ...]  # R-ACC-9: told in the unit, then every supervisor
+
+
+@dataclass(frozen=True)
+class InspectionPolicy:
+    every_months: int  # R-INS-1: the report period; an account silent for all of it and
+    # without staff is proposed for closing (R-ACC-7)
+
+
+REVIEW_FORMS = ("000", "002")
+
+
+@dataclass(frozen=True)
+class RecordsPolicy:
+    review_form: str  # R-REV-5: the seed appendix the printed review record follows
 
 
 @dataclass(frozen=True)
@@ -121,24 +136,20 @@ class CounterfeitPolicy:
     chase_every_days: int  # R-ACC-14: after verification, until it is closed
 
 
-@dataclass(frozen=True)
-class ZombiePolicy:
-    silent_days: int  # R-ACC-7: no update for this long makes a closure candidate
-
-
 SECTIONS: dict[str, type] = {
     "review": ReviewPolicy,
     "updates": UpdatePolicy,
     "relay": RelayPolicy,
     "security": SecurityPolicy,
     "filings": FilingPolicy,
+    "inspection": InspectionPolicy,
+    "records": RecordsPolicy,
     "reminders": ReminderPolicy,
     "rectification": RectificationPolicy,
     "public_messages": PublicMessagePolicy,
     "interpretation": InterpretationPolicy,
     "duty": DutyPolicy,
     "counterfeit": CounterfeitPolicy,
-    "zombies": ZombiePolicy,
 }
 
 
@@ -151,13 +162,14 @@ class Policy:
     relay: RelayPolicy
     security: SecurityPolicy
     filings: FilingPolicy
+    inspection: InspectionPolicy
+    records: RecordsPolicy
     reminders: ReminderPolicy
     rectification: RectificationPolicy
     public_messages: PublicMessagePolicy
     interpretation: InterpretationPolicy
     duty: DutyPolicy
     counterfeit: CounterfeitPolicy
-    zombies: ZombiePolicy
 
     def is_allowed_source(self, url: str) -> bool:
         """R-REV-4: a repost source is official when its host is on the allow-list."""
@@ -209,6 +221,9 @@ def load_policy(ref: str) -> Policy:
         raise ConfigError(msg("policy.bad_section", name=ref, section="/",
                               keys="、".join(unknown), missing=False))
     sections = {k: _section(k, cls, data.get(k, {}), ref) for k, cls in SECTIONS.items()}
+    if sections["records"].review_form not in REVIEW_FORMS:
+        raise ConfigError(msg("records.bad_form", name=ref,
+                              allowed="、".join(REVIEW_FORMS)))
     policy = Policy(name=data.get("name", ref), title=data.get("title", ref), **sections)
     _check_roles(policy, ref)
     fix = policy.rectification  # rule R-FIX-1: the default lies within the range

@@ -42,6 +42,18 @@ def _catalog() -> dict[str, str]:
     return catalog
 
 
+@cache
+def html_environment() -> Environment:
+    """For HTML pages served by the bot: every value escaped unless marked safe."""
+    return Environment(loader=FileSystemLoader(TEMPLATES_DIR), undefined=StrictUndefined,
+                       autoescape=True, trim_blocks=True, lstrip_blocks=True)
+
+
+def render_html(name: str, /, **ctx: object) -> str:
+    """Render an HTML page under templates/ with autoescaping (user text is never markup)."""
+    return html_environment().get_template(name).render(**ctx)
+
+
 def render(name: str, /, **ctx: object) -> str:
     """Render a template file under templates/ and strip surrounding whitespace."""
     return environment().get_template(name).render(**ctx).strip()

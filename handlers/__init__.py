@@ -12,10 +12,13 @@ from handlers.precheck import commands as precheck
 from handlers.registry import filings, passwords, queries
 from handlers.relay import commands as relay
 from handlers.reminders import settings as reminder_settings
+from handlers.reports import commands as reports
 from handlers.review import commands as review
+from handlers.review import intake, page
 from handlers.staff import permissions as staff
 
-ROUTERS = (review.router, precheck.router, todo.router, queries.router, filings.router,
-           relay.router, passwords.router, reminder_settings.router, rectification.router,
+ROUTERS = (review.router, intake.router, page.router, precheck.router, todo.router,
+           queries.router, filings.router, relay.router, passwords.router,
+           reminder_settings.router, reports.router, rectification.router,
            public_messages.router, interpretation.router, counterfeit.router, duty.router,
            staff.router, help.router)

@@ -17,6 +17,8 @@ FIRST_REVIEW_LEVEL = AUTHOR_LEVEL + 1
 
 
 class DraftState(enum.StrEnum):
+    RECEIVING = "receiving"  # more messages or pictures of this version may still come
+    HELD = "held"  # waiting for the author's answer before review starts (R-REV-9 maps)
     REVIEWING = "reviewing"
     RETURNED = "returned"
     APPROVED = "approved"
@@ -47,6 +49,12 @@ class Draft(Model):
     level = fields.IntField(default=FIRST_REVIEW_LEVEL)  # the level waiting for a decision
     published_url = fields.CharField(max_length=1024, null=True)
     published_at = fields.DatetimeField(null=True)
+    # the review form's fields (R-REV-5, 002 appendix 2), option lines at submission:
+    # 发布类别 (a key of bot.reports.common.PUBLISH_CATEGORIES, "" = from the platform)
+    # and 要求发布时间 (NULL = as soon as approved). category came after the first
+    # release: nullable in the database so a migration can add it, never NULL (backfilled)
+    category = fields.CharField(max_length=16, null=True, default="")
+    requested_at = fields.DatetimeField(null=True)
     # the relay task this draft answers (`任务：N`); publishing it closes the unit's share
     relay_task: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.RelayTask", related_name="drafts", null=True, on_delete=fields.SET_NULL
@@ -56,7 +64,8 @@ class Draft(Model):
 
     class Meta:
         table = "draft"
-        indexes = (("state", "account_id"),)
+        # the reminder scan (state, account); the quarterly report's publication times
+        indexes = (("state", "account_id", "published_at"),)
 
 
 class DraftVersion(Model):
@@ -99,4 +108,5 @@ class ReviewStep(Model):
     class Meta:
         table = "review_step"
         unique_together = (("draft", "version", "level"),)
-        indexes = (("assignee_id", "decision"), ("decision", "created_at"))
+        # … and the quarterly report's review times (decided in the period)
+        indexes = (("assignee_id", "decision"), ("decision", "created_at"), ("decided_at",))

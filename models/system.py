@@ -58,6 +58,8 @@ class AuditEvent(Model):
 
     class Meta:
         table = "audit_event"
+        # one subject's trail (a draft's events on its printed review record, R-REV-5)
+        indexes = (("subject", "seq"),)
 
 
 class AuditHead(Model):

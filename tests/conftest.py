@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot import demo
+from bot.app import media_fetcher
 from bot.channels import sim
 from bot.config import Settings
 from bot.db import close_db
@@ -25,14 +26,24 @@ class Harness:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.sender = Sender({sim.NAME: sim.SimChannel()}, max_attempts=3, poll_seconds=0.05)
-        self.dispatcher = Dispatcher(settings, load_policy(settings.policy))
+        channel = sim.SimChannel(settings)
+        self.sender = Sender({sim.NAME: channel}, max_attempts=3, poll_seconds=0.05)
+        self.dispatcher = Dispatcher(settings, load_policy(settings.policy),
+                                     fetch_media=media_fetcher({sim.NAME: channel}, settings))
         self.dispatcher.include_routers(*ROUTERS)
 
     async def say(self, user: str, text: str, event_id: str | None = None) -> str:
         """Send a chat message; return the bot's last text reply to this user."""
         before = await self._last_id(user)
         await self.dispatcher.feed(sim.text_event(user, text, event_id))
+        await self.sender.flush()
+        return await self.reply_after(user, before)
+
+    async def upload(self, user: str, name: str, data: bytes) -> str:
+        """Send a file (a .docx or a picture) as the simulator page does; the last reply."""
+        before = await self._last_id(user)
+        file = await sim.keep_upload(self.settings, name, data)
+        await self.dispatcher.feed(sim.file_event(user, file))
         await self.sender.flush()
         return await self.reply_after(user, before)
 

@@ -30,6 +30,7 @@ CALLBACK_URL = "https://bot.example.gov.cn/dingtalk/card"
 def dingtalk_settings(tmp_path: Path, fake: FakeDingTalk, **changes: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": f"sqlite://{tmp_path / 'dingtalk.db'}", "outbox_poll_seconds": 0.05,
+        "draft_join_seconds": 0,
         "channel": "dingtalk", "dingtalk_app_key": APP_KEY, "dingtalk_app_secret": APP_SECRET,
         "dingtalk_robot_code": ROBOT_CODE, "dingtalk_mode": "http",
         "dingtalk_card_template_id": TEMPLATE_ID, "dingtalk_api_base": fake.url,

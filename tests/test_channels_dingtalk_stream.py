@@ -120,7 +120,7 @@ async def test_serve_in_stream_mode_stops_on_sigterm(server: FakeDingTalkServer,
            "GOVMEDIA_DINGTALK_MODE": "stream", "GOVMEDIA_DINGTALK_CARD_TEMPLATE_ID": TEMPLATE_ID,
            "GOVMEDIA_DINGTALK_API_BASE": fake.url, "GOVMEDIA_DINGTALK_OAPI_BASE": fake.url,
            "DINGTALK_OPENAPI_ENDPOINT": fake.url, "GOVMEDIA_OUTBOX_POLL_SECONDS": "0.1",
-           "GOVMEDIA_AUDIT_KEY": "a" * 32}
+           "GOVMEDIA_AUDIT_KEY": "a" * 32, "GOVMEDIA_DRAFT_JOIN_SECONDS": "0"}
     # a real channel: no demo seeding, so the organisation is loaded as an office would
     for command in (["db", "upgrade"], ["org", "load", str(demo.DEMO_FILE)]):
         assert await asyncio.to_thread(main, command, env) == 0

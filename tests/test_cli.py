@@ -135,3 +135,37 @@ def test_remind_help_says_it_really_sends(capsys: pytest.CaptureFixture[str]) ->
         main(["remind", "--help"], {})
     out = capsys.readouterr().out.replace("\n", "")
     assert "真正发给" in out and "--dry-run" in out and "不发送、不记录" in out
+
+
+def test_tables_nobody_migrated_are_left_alone(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    import sqlite3
+
+    path = tmp_path / "foreign.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute('CREATE TABLE "unit" (id TEXT PRIMARY KEY)')
+    env = {"GOVMEDIA_DATABASE_URL": f"sqlite://{path}"}
+    for command in (["db", "upgrade"], ["serve", "--port", _free_port()]):
+        assert main(command, env) == 2
+        assert "没有升级记录" in _one_line(capsys.readouterr().err)
+    with sqlite3.connect(path) as conn:
+        tables = conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+    assert tables == [("unit",)]
+
+
+def test_polls_leave_no_access_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    """The simulator page polls its mailbox every 800 ms: no line for each poll."""
+    import logging
+
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from bot.cli.serve import QuietAccessLogger
+
+    access = QuietAccessLogger(logging.getLogger("aiohttp.access"), '%r %s')
+    with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+        for method, path, status in (("GET", "/sim/api/messages", 200), ("GET", "/healthz", 200),
+                                     ("POST", "/sim/api/send", 200), ("GET", "/healthz", 503)):
+            access.log(make_mocked_request(method, path), web.Response(status=status), 0.01)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2 and "/sim/api/send" in lines[0] and "503" in lines[1]

@@ -71,7 +71,7 @@ async def settle(client: TestClient, user: str) -> list[dict[str, Any]]:
 
 async def test_full_review_flow_logs_no_secret_and_no_body(
         aiohttp_client, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
-    base = Settings(database_url=f"sqlite://{tmp_path / 'l.db'}")
+    base = Settings(database_url=f"sqlite://{tmp_path / 'l.db'}", draft_join_seconds=0)
     settings, secret_values = secret_settings(base)
     caplog.set_level(logging.INFO)
     client = await aiohttp_client(without_sender(create_app(settings)))

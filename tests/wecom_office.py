@@ -21,6 +21,7 @@ DRAFT = "投稿 黔江文旅\n秋季旅游节开幕\n正文第一段。"
 
 def wecom_settings(api_base: str) -> Settings:
     return Settings(database_url="sqlite://:memory:", outbox_poll_seconds=60,
+                    draft_join_seconds=0,
                     sim_enabled=False, channel="wecom", wecom_corp_id=CORP_ID,
                     wecom_agent_id=str(AGENT_ID), wecom_secret=SECRET, wecom_token=TOKEN,
                     wecom_aes_key=AES_KEY, wecom_api_base=api_base)

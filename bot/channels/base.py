@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.events import CardUpdate, Outgoing
+from bot.events import Attachment, CardUpdate, Outgoing
+from bot.media import Upload
 
 
 class Channel(Protocol):
@@ -30,3 +31,11 @@ class Paced(Protocol):
 
     def pace_limits(self, user_id: str) -> Sequence[tuple[int, float]]:
         """(count, seconds) limits for this recipient; empty for none."""
+
+
+class MediaSource(Protocol):
+    """Optional: a channel whose messages can carry files and pictures."""
+
+    async def fetch_media(self, attachment: Attachment, max_bytes: int) -> Upload:
+        """The bytes of an attachment it received; DomainError if larger than max_bytes,
+        ChannelAPIError/ChannelNetworkError if the platform would not give them."""

@@ -11,12 +11,17 @@ import json
 import logging
 import uuid
 from typing import Any
+from urllib.parse import quote, unquote
 
 from aiohttp import web
 
 from bot.clock import utcnow
-from bot.events import CardUpdate, EventKind, IncomingEvent, Outgoing, UserRef
+from bot.config import Settings
+from bot.errors import ChannelAPIError, DomainError
+from bot.events import Attachment, CardUpdate, EventKind, IncomingEvent, Outgoing, UserRef
+from bot.media import Upload, image_type, load, store
 from bot.rendering import msg, render
+from models.files import DOCX, IMAGE, StoredFile
 from models.org import Person
 from models.system import SimMessage
 
@@ -27,9 +32,23 @@ HISTORY = 200
 
 
 class SimChannel:
-    """Delivers into the simulator mailbox; idempotent per outbox row."""
+    """Delivers into the simulator mailbox; idempotent per outbox row. Files uploaded on the
+    page are kept like any sent file; an attachment's ref is the stored file's id."""
 
     name = NAME
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+
+    async def fetch_media(self, attachment: Attachment, max_bytes: int) -> Upload:
+        file = await StoredFile.get_or_none(id=int(attachment.ref)) \
+            if attachment.ref.isdigit() else None
+        if file is None:
+            raise ChannelAPIError(404, f"no uploaded file {attachment.ref}", retryable=False)
+        if file.size > max_bytes:
+            raise DomainError("draft.file_too_big", limit=round(max_bytes / 1024 / 1024),
+                              size=round(file.size / 1024 / 1024, 1))
+        return Upload(file.name, await load(self.settings, file))
 
     async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
         payload = message.to_dict()
@@ -48,6 +67,19 @@ def text_event(user_id: str, text: str, event_id: str | None = None) -> Incoming
     return IncomingEvent(channel=NAME, kind=EventKind.MESSAGE,
                          event_id=event_id or uuid.uuid4().hex, user=UserRef(NAME, user_id),
                          received_at=utcnow(), text=text)
+
+
+def file_event(user_id: str, file: StoredFile, event_id: str | None = None) -> IncomingEvent:
+    kind = "image" if file.content_type.startswith("image/") else "file"
+    return IncomingEvent(channel=NAME, kind=EventKind.MESSAGE,
+                         event_id=event_id or uuid.uuid4().hex, user=UserRef(NAME, user_id),
+                         received_at=utcnow(), attachment=Attachment(kind, str(file.id), file.name))
+
+
+async def keep_upload(settings: Settings, name: str, data: bytes) -> StoredFile:
+    """An uploaded file, kept until the bot takes it (or refuses it, telling why)."""
+    kind = IMAGE if image_type(data) else DOCX
+    return await store(settings, Upload(name, data), kind)
 
 
 def tap_event(user_id: str, key: str, event_id: str | None = None) -> IncomingEvent:
@@ -78,8 +110,10 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     return data
 
 
-def routes(feed: Any) -> list[web.RouteDef]:
+def routes(feed: Any, settings: Settings | None = None) -> list[web.RouteDef]:
     """The simulator's HTTP routes; feed(event) hands an event to the dispatcher."""
+    settings = settings or Settings()
+    max_upload = int(max(settings.draft_file_max_mb, settings.picture_max_mb) * 1024 * 1024)
 
     async def page(request: web.Request) -> web.Response:
         html = render("sim/index.html.j2", bot_name=msg("sim.bot_name"))
@@ -100,6 +134,45 @@ def routes(feed: Any) -> list[web.RouteDef]:
         feed(text_event(data["user"], text, data.get("event_id")))
         return web.json_response({"ok": True})
 
+    async def file(request: web.Request) -> web.Response:
+        """A file the bot sent this person (the simulator's stand-in for a download)."""
+        user = request.query.get("user", "")
+        try:
+            file_id = int(request.query.get("id", ""))
+        except ValueError:
+            raise web.HTTPNotFound() from None
+        sent = [m for m in await SimMessage.filter(user_id=user, direction="out")
+                if m.payload.get("type") == "file" and m.payload.get("file_id") == file_id]
+        stored = await StoredFile.get_or_none(id=file_id) if sent else None
+        if stored is None:
+            raise web.HTTPNotFound()
+        name = quote(sent[-1].payload["name"])
+        return web.Response(body=await load(settings, stored), content_type=stored.content_type,
+                            headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{name}",
+            "Cache-Control": "private, no-store"})
+
+    async def upload(request: web.Request) -> web.Response:
+        """A file from the page (multipart: user, event_id, file), as a platform delivers
+        a file or picture message."""
+        if (request.content_length or 0) > max_upload + 64 * 1024:
+            raise web.HTTPRequestEntityTooLarge(max_upload, request.content_length or 0)
+        form = await request.post()
+        user, part = form.get("user"), form.get("file")
+        if not isinstance(user, str) or not isinstance(part, web.FileField):
+            raise web.HTTPBadRequest(text="missing user or file")
+        data = part.file.read(max_upload + 1)
+        if len(data) > max_upload:
+            raise web.HTTPRequestEntityTooLarge(max_upload, len(data))
+        # browsers send the name as UTF-8; some clients percent-encode it (RFC 7578 §4.2)
+        name = unquote(part.filename or "") or "file"
+        file = await keep_upload(settings, name, data)
+        await SimMessage.create(user_id=user, direction="in",
+                                payload={"type": "file", "name": name, "size": len(data)})
+        event_id = form.get("event_id")
+        feed(file_event(user, file, event_id if isinstance(event_id, str) else None))
+        return web.json_response({"ok": True})
+
     async def tap(request: web.Request) -> web.Response:
         data = await _json_body(request)
         feed(tap_event(data["user"], str(data.get("key", "")), data.get("event_id")))
@@ -111,4 +184,6 @@ def routes(feed: Any) -> list[web.RouteDef]:
         web.get("/sim/api/messages", messages),
         web.post("/sim/api/send", send),
         web.post("/sim/api/tap", tap),
+        web.get("/sim/api/file", file),
+        web.post("/sim/api/upload", upload),
     ]

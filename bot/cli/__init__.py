@@ -10,13 +10,13 @@ from collections.abc import Sequence
 
 from bot import logs, redact
 from bot.audit import load_keyring, use_keys
-from bot.cli import accounts, audit, db, org, precheck, remind, serve
+from bot.cli import accounts, audit, db, org, precheck, remind, report, serve
 from bot.config import Settings, load_settings, with_overrides
 from bot.errors import ConfigError
 from bot.policy import load_policy
 from bot.rendering import msg
 
-COMMANDS = (serve, org, audit, accounts, db, remind, precheck)
+COMMANDS = (serve, org, audit, accounts, db, remind, precheck, report)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -9,7 +9,7 @@ from pathlib import Path
 from bot import backup
 from bot.cli.common import Subparsers, announce, err
 from bot.config import Settings, sqlite_path
-from bot.db import DatabaseUnavailable, close_db, connect, upgrade
+from bot.db import DatabaseUnavailable, SchemaError, bring_up_to_date, close_db, connect
 from bot.rendering import msg
 
 
@@ -34,7 +34,10 @@ async def _upgrade_async(settings: Settings) -> int:
         err(str(exc))
         return 2
     try:
-        applied = await upgrade()
+        applied = await bring_up_to_date()
+    except SchemaError as exc:
+        err(str(exc))
+        return 2
     finally:
         await close_db()
     print(msg("db.upgraded", applied=applied) if applied else msg("db.up_to_date"))
@@ -53,11 +56,19 @@ async def _backup_async(settings: Settings, file: str) -> int:
         in_memory = settings.database_url.startswith("sqlite://")
         err(msg("ops.backup_memory") if in_memory else
             backup.dump_hint(settings.database_url, file))
+        if settings.file_store_dir and not in_memory:
+            err(msg("ops.backup_files_hint", path=settings.file_store_dir))
         return 2
     try:
         size = await backup.sqlite_backup(source, Path(file))
+        files = None
+        if settings.file_store_dir:  # sent files kept outside the database go along
+            target = backup.files_target(Path(file))
+            files = (target, await backup.files_backup(Path(settings.file_store_dir), target))
     except backup.BackupError as exc:
         err(str(exc))
         return 1
     print(msg("ops.backup_done", path=file, size=size))
+    if files:
+        print(msg("ops.backup_files_done", path=files[0], count=files[1]))
     return 0

@@ -12,6 +12,7 @@ import errno
 import socket
 
 from aiohttp import web
+from aiohttp.web_log import AccessLogger
 
 from bot import audit
 from bot.cli.common import Subparsers, err
@@ -19,6 +20,19 @@ from bot.config import Settings
 from bot.db import DatabaseUnavailable, SchemaError, close_db, describe, open_db
 from bot.errors import os_reason
 from bot.rendering import msg
+
+# answered many times a minute by machines (the simulator page polls its mailbox, load
+# balancers and Prometheus poll health and metrics): a success there is not worth a line
+POLLED = ("/sim/api/messages", "/healthz", "/metrics")
+
+
+class QuietAccessLogger(AccessLogger):
+    """The access log without a line for every successful poll."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        if request.method == "GET" and request.path in POLLED and response.status < 400:
+            return
+        super().log(request, response, time)
 
 
 def register(sub: Subparsers) -> None:
@@ -82,5 +96,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             err(problem)
             return 2
         print(startup_line(settings), flush=True)
-        web.run_app(create_app(settings), sock=sock, print=None)
+        web.run_app(create_app(settings), sock=sock, print=None,
+                    access_log_class=QuietAccessLogger)
     return 0

@@ -29,6 +29,7 @@ from bot.precheck.findings import (
     SENSITIVE_EVENT,
     WARN,
     Finding,
+    normalize_text,
 )
 from bot.precheck.lexicon import (
     AD_CONTEXT,
@@ -194,6 +195,11 @@ def detect_leader_order(text: str) -> list[Finding]:
             found.append(Finding(m.start(), m.end(), LEADER_ORDER, WARN, m.group(), "",
                                  WORDING_RULE))
     return found
+
+
+def states_map_approval(text: str) -> bool:
+    """R-REV-9: the text names an approval number (审图号) or the standard map service."""
+    return bool(_MAP_APPROVAL.search(normalize_text(text)))
 
 
 # 地图使用情况, 地图管理, 地图审核: talk about maps, not a map

@@ -14,20 +14,26 @@ from models.org import Account, Person
 from models.review import Draft
 
 _NUMBERED = re.compile(r"^#\s*(?P<id>\d+)\s*(?P<rest>.*)$", re.S)
+_NUMBERED_RAW = re.compile(r"^[#＃]\s*\d+\s*(?P<rest>.*)$", re.S)  # \d, \s: any width
 _NAME_AND_PLATFORM = re.compile(r"^(?P<name>.*?)\s*(?:\((?P<platform>[^()]+)\))?$")
 MAX_SUGGESTIONS = 3
 
 
-def numbered_ref(ctx: HandlerContext, usage: str, *,
-                 following_lines: bool = True) -> tuple[int, str]:
+def numbered_ref(ctx: HandlerContext, usage: str, *, following_lines: bool = True,
+                 as_written: bool = False) -> tuple[int, str]:
     """'#12 意见…' → (12, '意见…'), with the command's following lines unless told not to;
-    DomainError(usage) when the number is missing."""
+    DomainError(usage) when the number is missing. as_written: the rest keeps the sender's
+    punctuation (comments and reasons), otherwise it is normalized for parsing."""
     assert ctx.command is not None
     match = _NUMBERED.match(ctx.command.args)
     if not match:
         raise DomainError(usage)
+    rest = match["rest"]
+    if as_written:
+        raw = _NUMBERED_RAW.match(ctx.command.raw_args)
+        rest = raw["rest"] if raw else rest
     lines = ctx.command.lines if following_lines else ()
-    return int(match["id"]), "\n".join([match["rest"], *lines]).strip()
+    return int(match["id"]), "\n".join([rest, *lines]).strip()
 
 
 async def load_draft(draft_id: int, *, lock: bool = False) -> Draft:

@@ -118,8 +118,7 @@ async def _zombies(policy: Policy, person: Person, now: datetime) -> list[Sectio
     below = [u.id for u in await OrgTree().descendants(person.unit_id)]  # type: ignore[attr-defined]
     found = await candidates(policy, now, below) if below else []
     return [Section("zombie", [{"account": c.label, "name": c.name,
-                                "days": (now - c.since).days, "no_admin": c.admins == 0}
-                               for c in found[:LIMIT]])]
+                                "days": (now - c.since).days} for c in found[:LIMIT]])]
 
 
 async def _staff(person: Person) -> list[Section]:

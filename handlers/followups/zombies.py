@@ -1,22 +1,23 @@
-"""Zombie candidates (rule R-ACC-7): accounts silent for a quarter, proposed for closure.
+"""Zombie candidates (rule R-ACC-7): accounts proposed for closure to the supervisor.
 
-An active account with no update for zombies.silent_days (or none since it came onto the
-registry) is proposed once per silent spell to the supervisors above its unit, saying
-whether it has any admin left (无专人维护); `待办` lists the candidates under a
-supervisor with what closes them: an update, a rectification, or a closure filing.
+The same accounts the quarterly inspection report proposes (handlers/reports/inspection.py):
+active, no update for a whole inspection period (inspection.every_months, R-INS-1; none
+since it came onto the registry counts from then) and no active admin (无专人维护). Each is
+proposed once per silent spell to the supervisors above its unit; `待办` lists them under a
+supervisor with what closes them: an update, an admin, a rectification or a closure filing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from tortoise.expressions import Q
 
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from handlers.followups.common import label_of
-from handlers.reminders.kinds import SUPERVISOR, Due, stamp
+from handlers.reminders.kinds import SUPERVISOR, Due, add_months, stamp
 from models.org import Account, chunks
 
 
@@ -27,13 +28,12 @@ class Candidate:
     label: str
     name: str
     since: datetime  # the last update, or when it came onto the registry
-    admins: int
 
 
 async def candidates(policy: Policy, now: datetime,
                      unit_ids: list[str] | None = None) -> list[Candidate]:
-    """Active accounts silent since at least silent_days ago (rule R-ACC-7)."""
-    cutoff = now - timedelta(days=policy.zombies.silent_days)
+    """Active accounts silent for a whole inspection period, with no active admin."""
+    cutoff = add_months(now, -policy.inspection.every_months)  # rule R-ACC-7 / R-INS-1
     query = Account.filter(Q(last_update_at__lte=cutoff)
                            | Q(last_update_at__isnull=True, created_at__lte=cutoff),
                            status="normal")
@@ -41,20 +41,17 @@ async def candidates(policy: Policy, now: datetime,
         query = query.filter(unit_id__in=unit_ids)
     rows = await query.order_by("id").values_list("id", "unit_id", "name", "platform",
                                                   "last_update_at", "created_at")
-    admins: dict[int, int] = {}
+    admins: set[int] = set()
     for chunk in chunks([r[0] for r in rows]):
-        for acc_id, person_id in await Account.filter(id__in=chunk, admins__active=True) \
-                .values_list("id", "admins__id"):
-            admins[acc_id] = admins.get(acc_id, 0) + (1 if person_id else 0)
-    return [Candidate(acc_id, unit_id, label_of(name, platform), name, last or created,
-                      admins.get(acc_id, 0))
-            for acc_id, unit_id, name, platform, last, created in rows]
+        admins.update(await Account.filter(id__in=chunk, admins__active=True)
+                      .values_list("id", flat=True))
+    return [Candidate(acc_id, unit_id, label_of(name, platform), name, last or created)
+            for acc_id, unit_id, name, platform, last, created in rows if acc_id not in admins]
 
 
 async def zombie_due(policy: Policy, now: datetime, hours: WorkingHours) -> list[Due]:
     """rule R-ACC-7: each candidate once per silent spell, to the supervisors above."""
     return [Due("zombie", f"zombie:{c.account_id}@{stamp(c.since)}", "due",
                 frozenset({SUPERVISOR}), c.unit_id, ctx={
-                    "account": c.label, "name": c.name, "days": (now - c.since).days,
-                    "no_admin": c.admins == 0})
+                    "account": c.label, "name": c.name, "days": (now - c.since).days})
             for c in await candidates(policy, now)]

@@ -22,6 +22,9 @@ async def on_todo(event: IncomingEvent, ctx: HandlerContext) -> None:
         .order_by("created_at").limit(LIMIT).prefetch_related("draft__account", "draft__author")
     returned = await Draft.filter(author_id=person.id, state=DraftState.RETURNED) \
         .order_by("id").limit(LIMIT).prefetch_related("account")
+    # R-REV-9: waiting for the author's word on the maps in its pictures
+    held = await Draft.filter(author_id=person.id, state=DraftState.HELD) \
+        .order_by("id").limit(LIMIT).prefetch_related("account")
     admin_of = await person.admin_of.all().values_list("id", flat=True)
     publishable = await _publishable(person.id, list(admin_of))
     text = ctx.render(
@@ -31,6 +34,8 @@ async def on_todo(event: IncomingEvent, ctx: HandlerContext) -> None:
                for s in steps],
         returned=[{"id": d.id, "title": d.title, "account": account_label(d.account)}
                   for d in returned],
+        held=[{"id": d.id, "title": d.title, "account": account_label(d.account)}
+              for d in held],
         publishable=[{"id": d.id, "title": d.title, "account": account_label(d.account)}
                      for d in publishable],
         more=await followup_sections(ctx.policy, person, event.received_at, clock(ctx)),

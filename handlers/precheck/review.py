@@ -119,7 +119,7 @@ async def card_summary(draft: Draft) -> dict[str, Any]:
 def split_confirmed(comment: str) -> tuple[bool, str]:
     """`通过 #N 已核 [意见]` → (True, '意见')."""
     if comment.startswith(CONFIRM_WORD):
-        return True, comment[len(CONFIRM_WORD):].strip()
+        return True, comment[len(CONFIRM_WORD):].lstrip(" ,，;；:：").strip()
     return False, comment
 
 

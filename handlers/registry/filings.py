@@ -199,7 +199,7 @@ async def _after(ctx: HandlerContext, filing: Filing, stage: str, approve: bool,
 @router.command("同意备案")
 async def on_approve_text(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`同意备案 #N [意见]`: the same as tapping 同意 on the filing card."""
-    filing_id, comment = numbered_ref(ctx, "filing.approve_usage")
+    filing_id, comment = numbered_ref(ctx, "filing.approve_usage", as_written=True)
     filing = await _decide(ctx, filing_id, None, True, comment)
     await ctx.reply(ctx.text("filing.decided_approve", label=filing_label(filing)))
 
@@ -207,7 +207,7 @@ async def on_approve_text(event: IncomingEvent, ctx: HandlerContext) -> None:
 @router.command("退回备案")
 async def on_reject_text(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`退回备案 #N 理由`: return the filing to its filer; nothing on the registry changes."""
-    filing_id, reason = numbered_ref(ctx, "filing.reject_usage")
+    filing_id, reason = numbered_ref(ctx, "filing.reject_usage", as_written=True)
     if not reason:
         raise DomainError("filing.reject_needs_reason", id=filing_id)
     filing = await _decide(ctx, filing_id, None, False, reason)

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.config import Settings
 from bot.events import Button, OutgoingCard, button_key
 from bot.policy import Policy
 from bot.rendering import msg, render
 from handlers.common.lookup import account_label
 from handlers.precheck.review import card_summary
+from handlers.review.content import (
+    changes,
+    draft_link,
+    excerpt,
+    map_note,
+    picture_count,
+)
 from handlers.review.routing import level_label, needs_chief, role_label
 from models.org import Account, Person
 from models.review import Decision, Draft, ReviewStep
@@ -27,6 +35,8 @@ class StepView:
     decision: str
     comment: str
     at: str
+    version: int = 1
+    decision_key: str = ""  # approve | reject
 
 
 def local_time(at: datetime | None, tz: ZoneInfo) -> str:
@@ -38,24 +48,32 @@ def card_ref(draft_id: int, level: int, version: int) -> str:
 
 
 async def history(draft: Draft, tz: ZoneInfo) -> list[StepView]:
-    """The decided steps of the current version, in level order."""
-    steps = await ReviewStep.filter(draft_id=draft.id, version=draft.version,
-                                    decision__isnull=False).order_by("level") \
-        .prefetch_related("assignee")
+    """Every decided step of every version (an earlier 退回 and its reason stay on the
+    card of the next version), oldest version first, in level order."""
+    steps = await ReviewStep.filter(draft_id=draft.id, decision__isnull=False) \
+        .order_by("version", "level").prefetch_related("assignee")
     return [StepView(level_label(s.level), s.assignee.name, role_label(s.role),
-                     msg(f"decision.{s.decision}"), s.comment, local_time(s.decided_at, tz))
+                     msg(f"decision.{s.decision}"), s.comment, local_time(s.decided_at, tz),
+                     s.version, str(s.decision))
             for s in steps]
 
 
-async def _card(policy: Policy, tz: ZoneInfo, draft: Draft, step: ReviewStep,
+async def _card(policy: Policy, settings: Settings, draft: Draft, step: ReviewStep,
                 *, decided: bool) -> OutgoingCard:
+    tz = settings.tz
     account: Account = await draft.account
     author: Person = await draft.author
+    link = await draft_link(settings, step.assignee_id, draft.id)  # type: ignore[attr-defined]
+    changed = await changes(draft)
     precheck = await card_summary(draft)
     body = render("cards/review_request.md.j2", draft=draft, author=author.name,
                   note=step.escalation_note, history=await history(draft, tz),
                   chief=needs_chief(policy, draft), checklist=policy.review.checklist,
-                  show_checklist=not decided, precheck=precheck)
+                  show_checklist=not decided, precheck=precheck,
+                  excerpt=excerpt(draft.body), link=link,
+                  pictures=await picture_count(draft.id, draft.version),
+                  change=changed[1] if changed else None,
+                  map_note=await map_note(draft.id, draft.version))
     fields = (
         (msg("card.field_account"), account_label(account)),
         (msg("card.field_author"), author.name),
@@ -68,13 +86,14 @@ async def _card(policy: Policy, tz: ZoneInfo, draft: Draft, step: ReviewStep,
         body_md=body,
         card_ref=card_ref(draft.id, step.level, step.version),
         fields=fields,
+        url=link,
     )
 
 
-async def review_card(policy: Policy, tz: ZoneInfo, draft: Draft,
+async def review_card(policy: Policy, settings: Settings, draft: Draft,
                       step: ReviewStep) -> OutgoingCard:
     """The live card with 通过 / 退回 buttons; keys trace draft, level and version."""
-    card = await _card(policy, tz, draft, step, decided=False)
+    card = await _card(policy, settings, draft, step, decided=False)
     args = (draft.id, step.level, step.version)
     buttons = (
         Button(button_key(APPROVE, *args), msg("card.button_approve"), "primary",
@@ -82,17 +101,17 @@ async def review_card(policy: Policy, tz: ZoneInfo, draft: Draft,
         Button(button_key(REJECT, *args), msg("card.button_reject"), "danger",
                msg("card.command_reject", id=draft.id)),
     )
-    return OutgoingCard(card.title, card.body_md, card.card_ref, card.fields, buttons)
+    return replace(card, buttons=buttons)
 
 
-async def decided_card(policy: Policy, tz: ZoneInfo, draft: Draft,
+async def decided_card(policy: Policy, settings: Settings, draft: Draft,
                        step: ReviewStep) -> OutgoingCard:
     """The same card after the decision: no buttons, the outcome as its status."""
-    card = await _card(policy, tz, draft, step, decided=True)
+    card = await _card(policy, settings, draft, step, decided=True)
     assignee: Person = await step.assignee
     status = msg("card.status_approved" if step.decision == Decision.APPROVE
                  else "card.status_rejected", name=assignee.name,
-                 at=local_time(step.decided_at, tz), comment=step.comment)
+                 at=local_time(step.decided_at, settings.tz), comment=step.comment)
     title = msg("card.decided_title", id=draft.id, title=draft.title,
                 approved=step.decision == Decision.APPROVE)
-    return OutgoingCard(title, card.body_md, card.card_ref, card.fields, (), status)
+    return replace(card, title=title, buttons=(), status=status)

@@ -9,88 +9,38 @@ from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import CardUpdate, IncomingEvent
 from handlers.common.lookup import account_label, find_account, load_draft, numbered_ref
-from handlers.precheck.review import approval_gate, run_precheck, split_confirmed
-from handlers.relay.commands import close_by_draft, task_for_draft
-from handlers.review.cards import APPROVE, REJECT, decided_card, review_card
-from handlers.review.form import DraftForm, parse_draft_form
+from handlers.precheck.review import approval_gate, split_confirmed
+from handlers.relay.commands import close_by_draft
+from handlers.review.cards import APPROVE, REJECT, decided_card
+from handlers.review.form import parse_draft_form
+from handlers.review.intake import ask_for_draft, create_draft, may_write_for, revise_draft
 from handlers.review.routing import assign, excluded_for, final_level, level_label
-from models.org import Account, Person
-from models.review import (
-    AUTHOR_LEVEL,
-    AUTHOR_ROLE,
-    FIRST_REVIEW_LEVEL,
-    Decision,
-    Draft,
-    DraftState,
-    DraftVersion,
-    ReviewStep,
-)
+from handlers.review.steps import open_step
+from models.org import Person
+from models.review import Decision, Draft, DraftState, ReviewStep
 
 router = Router("review")
 
 
-async def _may_write_for(person: Person, account: Account) -> bool:
-    if person.has_role("editor") and person.unit_id == account.unit_id:  # type: ignore[attr-defined]
-        return True
-    return await account.admins.filter(id=person.id).exists()
-
-
-async def _start_version(ctx: HandlerContext, draft: Draft, author: Person) -> Person:
-    """Record the author's 一审 and send the draft to level 2 (R-REV-1)."""
-    now = utcnow()
-    await DraftVersion.create(draft=draft, version=draft.version, title=draft.title,
-                              body=draft.body)
-    await run_precheck(ctx, draft)
-    await ReviewStep.create(draft=draft, version=draft.version, level=AUTHOR_LEVEL,
-                            role=AUTHOR_ROLE, assignee=author, decision=Decision.APPROVE,
-                            decided_at=now)
-    account = await draft.account
-    first = await assign(ctx.policy, draft, account, FIRST_REVIEW_LEVEL, {author.id})
-    final = final_level(ctx.policy)
-    if final > FIRST_REVIEW_LEVEL:
-        # R-REV-3: check now that the final level can be staffed too, so a draft is never stuck
-        await assign(ctx.policy, draft, account, final, {author.id, first.person.id})
-    await _open_step(ctx, draft, FIRST_REVIEW_LEVEL, first.person, first.role, first.note)
-    return first.person
-
-
-async def _open_step(ctx: HandlerContext, draft: Draft, level: int, person: Person, role: str,
-                     note: str) -> None:
-    step = await ReviewStep.create(draft=draft, version=draft.version, level=level, role=role,
-                                   assignee=person, escalation_note=note)
-    draft.level = level
-    await draft.save(update_fields=["level", "updated_at"])
-    await ctx.notify(person.id, await review_card(ctx.policy, ctx.settings.tz, draft, step))
-    await ctx.audit("review.assigned", f"draft:{draft.id}", version=draft.version, level=level,
-                    assignee=person.id, role=role, note=note)
-
-
 @router.command("投稿")
 async def on_submit(event: IncomingEvent, ctx: HandlerContext) -> None:
-    """`投稿 <账号名>` + title + body: a new draft, sent to its second level."""
+    """`投稿 <账号名>` + title + body (or then a .docx): a new draft, sent to its second level."""
     author = ctx.require_person()
     assert ctx.command is not None
     if not ctx.command.args:
         raise DomainError("review.submit_usage")
     account = await find_account(ctx.command.args)
-    if not await _may_write_for(author, account):
+    if not await may_write_for(author, account):
         raise DomainError("review.not_editor", account=account_label(account))
-    form = parse_draft_form(ctx.command.lines)
-    task = await task_for_draft(form.relay_task, account) if form.relay_task else None
-    draft = await Draft.create(account=account, author=author, title=form.title, body=form.body,
-                               repost_url=form.repost_url or (task and task.source_url),
-                               important=bool(form.important), relay_task=task)
-    await ctx.audit("draft.submitted", f"draft:{draft.id}", account=account.id,
-                    title=draft.title, version=1, repost_url=draft.repost_url,
-                    important=draft.important, relay_task=draft.relay_task_id)
-    reviewer = await _start_version(ctx, draft, author)
-    await ctx.reply(ctx.text("review.submitted", id=draft.id, title=draft.title,
-                             account=account_label(account), reviewer=reviewer.name))
+    if not any(line.strip() for line in ctx.command.lines):
+        await ask_for_draft(ctx, author, account=account)
+        return
+    await create_draft(ctx, author, account, parse_draft_form(ctx.command.lines))
 
 
 @router.command("修改")
 async def on_revise(event: IncomingEvent, ctx: HandlerContext) -> None:
-    """`修改 #N` + title + body: a new version of a returned draft, reviewed again."""
+    """`修改 #N` + title + body (or then a .docx): a new version of a returned draft."""
     author = ctx.require_person()
     assert ctx.command is not None
     draft_id, rest = numbered_ref(ctx, "review.revise_usage", following_lines=False)
@@ -102,39 +52,16 @@ async def on_revise(event: IncomingEvent, ctx: HandlerContext) -> None:
     if draft.state != DraftState.RETURNED:
         raise DomainError("review.not_returned", id=draft.id,
                           state=ctx.text(f"state.{draft.state}").text)
-    form = parse_draft_form(ctx.command.lines)
-    if form.relay_task:
-        task = await task_for_draft(form.relay_task, await draft.account)
-        draft.relay_task = task
-        # as on 投稿: the task's source is the repost source unless 转载： names another
-        # (rule R-REV-4 routes the final level by it)
-        if form.repost_url is None:
-            draft.repost_url = task.source_url
-    _apply_form(draft, form)
-    await draft.save()
-    await ctx.audit("draft.revised", f"draft:{draft.id}", version=draft.version,
-                    title=draft.title, repost_url=draft.repost_url, important=draft.important,
-                    relay_task=draft.relay_task_id)
-    reviewer = await _start_version(ctx, draft, author)
-    await ctx.reply(ctx.text("review.resubmitted", id=draft.id, version=draft.version,
-                             reviewer=reviewer.name))
-
-
-def _apply_form(draft: Draft, form: DraftForm) -> None:
-    draft.title, draft.body = form.title, form.body
-    if form.repost_url is not None:
-        draft.repost_url = form.repost_url
-    if form.important is not None:
-        draft.important = form.important
-    draft.version += 1
-    draft.state = DraftState.REVIEWING
-    draft.level = FIRST_REVIEW_LEVEL
+    if not any(line.strip() for line in ctx.command.lines):
+        await ask_for_draft(ctx, author, draft=draft)
+        return
+    await revise_draft(ctx, author, draft, parse_draft_form(ctx.command.lines))
 
 
 @router.command("通过")
 async def on_approve_text(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`通过 #N [已核] [意见]`: the same as tapping 通过 on the card (已核: findings handled)."""
-    draft_id, comment = numbered_ref(ctx, "review.approve_usage")
+    draft_id, comment = numbered_ref(ctx, "review.approve_usage", as_written=True)
     confirmed, comment = split_confirmed(comment)
     draft = await load_draft(draft_id, lock=True)
     await _decide(ctx, draft, draft.level, draft.version, Decision.APPROVE, comment,
@@ -144,7 +71,7 @@ async def on_approve_text(event: IncomingEvent, ctx: HandlerContext) -> None:
 @router.command("退回")
 async def on_reject_text(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`退回 #N <理由>`: return the draft to its author with the reason."""
-    draft_id, reason = numbered_ref(ctx, "review.reject_usage")
+    draft_id, reason = numbered_ref(ctx, "review.reject_usage", as_written=True)
     if not reason:
         raise DomainError("review.reject_needs_reason", id=draft_id)
     draft = await load_draft(draft_id, lock=True)
@@ -217,7 +144,7 @@ async def _decide(ctx: HandlerContext, draft: Draft, level: int, version: int,
     await ctx.audit(f"review.{decision}", f"draft:{draft.id}", version=version, level=level,
                     comment=comment, **confirms)
     await ctx.notify(step.assignee_id,  # type: ignore[attr-defined]
-                     CardUpdate(await decided_card(ctx.policy, ctx.settings.tz, draft, step)))
+                     CardUpdate(await decided_card(ctx.policy, ctx.settings, draft, step)))
     if decision == Decision.REJECT:
         await _returned(ctx, draft, step)
     elif level < final_level(ctx.policy):
@@ -251,7 +178,7 @@ async def _returned(ctx: HandlerContext, draft: Draft, step: ReviewStep) -> None
 async def _advance(ctx: HandlerContext, draft: Draft, level: int) -> None:
     account = await draft.account
     chosen = await assign(ctx.policy, draft, account, level, await excluded_for(draft, level))
-    await _open_step(ctx, draft, level, chosen.person, chosen.role, chosen.note)
+    await open_step(ctx, draft, level, chosen.person, chosen.role, chosen.note)
 
 
 async def _approved(ctx: HandlerContext, draft: Draft) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from bot.dispatcher import normalize
 from bot.errors import DomainError
+from bot.ledger import parse_time
 
 TITLE_MAX_CHARS = 120
-_OPTION = re.compile(r"^(?P<key>转载|重要|任务)\s*:\s*(?P<value>.*)$")
+_OPTION = re.compile(r"^(?P<key>转载|重要|任务|涉密|类别|发布时间)\s*:\s*(?P<value>.*)$")
 _TASK = re.compile(r"^#?\s*(\d+)$")
 _YES = ("是", "yes", "y", "true", "1", "重要")
 _NO = ("否", "no", "n", "false", "0", "不")
@@ -24,6 +27,9 @@ class DraftForm:
     repost_url: str | None  # None: not given in this message
     important: bool | None  # None: not given in this message
     relay_task: int | None = None  # `任务：N`, the relay task this draft answers
+    # the review form's fields (R-REV-5, 002 appendix 2); None: not given in this message
+    category: str | None = None  # `类别：微信`, a key of PUBLISH_CATEGORIES
+    requested_at: str | None = None  # `发布时间：2026-10-01 09:00` as written ("" = 尽快)
 
 
 def _option(line: str) -> tuple[str, str] | None:
@@ -76,8 +82,39 @@ def parse_draft_form(lines: Sequence[str]) -> DraftForm:
     repost = _url(found["转载"]) if "转载" in found else None
     important = _flag(found["重要"]) if "重要" in found else None
     task = _task(found["任务"]) if "任务" in found else None
+    if "涉密" in found and _flag(found["涉密"]):
+        raise DomainError("review.secret_refused")  # R-REV-6 item 1: never published
+    category = _category(found["类别"]) if "类别" in found else None
     return DraftForm(title=title, body=body, repost_url=repost, important=important,
-                     relay_task=task)
+                     relay_task=task, category=category, requested_at=found.get("发布时间"))
+
+
+# what people write after 类别： → a key of bot.reports.common.PUBLISH_CATEGORIES
+_CATEGORY_WORDS = {"局网站": "website", "网站": "website", "政务公开": "open_gov",
+                   "微博": "weibo", "微信": "wechat", "其他": "other"}
+
+
+def _category(value: str) -> str:
+    key = _CATEGORY_WORDS.get(value.strip())
+    if key is None:
+        raise DomainError("review.bad_category", value=value[:20],
+                          allowed="、".join(_CATEGORY_WORDS))
+    return key
+
+
+_AS_SOON = ("", "尽快", "审核通过后", "审核通过后发布", "即时")
+
+
+def requested_time(value: str, tz: ZoneInfo) -> datetime | None:
+    """`发布时间：` read in the office's zone, kept in UTC (MySQL stores the clock time it is
+    given); None for 尽快 (as soon as approved)."""
+    text = normalize(value)
+    if text in _AS_SOON:
+        return None
+    try:
+        return parse_time(text, tz).astimezone(UTC)
+    except DomainError:
+        raise DomainError("review.bad_requested_at", value=value[:30]) from None
 
 
 def _task(value: str) -> int:

@@ -60,6 +60,9 @@ class FakeDingTalk:
     _sockets: list[tuple[web.Request, web.WebSocketResponse]] = field(default_factory=list)
     _changed: asyncio.Condition | None = None
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    # files members sent the robot: downloadCode -> (file name, bytes)
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    _downloads: dict[str, str] = field(default_factory=dict)  # one-time URL token -> code
 
     # --- recording and scripting ---------------------------------------------------------
 
@@ -132,6 +135,22 @@ class FakeDingTalk:
             "sessionWebhookExpiredTime": now + 90 * 60 * 1000,
         }
 
+    def upload(self, name: str, data: bytes) -> str:
+        """A file or picture a member sent the robot; its downloadCode."""
+        code = f"dlc-{uuid.uuid4().hex}"
+        self.files[code] = (name, data)
+        return code
+
+    def robot_file(self, user: str, kind: str, code: str, name: str = "") -> dict[str, Any]:
+        """A file message (msgtype file: downloadCode, fileName) or a picture message
+        (msgtype picture: downloadCode), as the robot receives them."""
+        message = self.robot_message(user, "")
+        del message["text"]
+        message["msgtype"] = kind
+        message["content"] = ({"downloadCode": code, "fileName": name} if kind == "file"
+                              else {"downloadCode": code, "pictureDownloadCode": code})
+        return message
+
     @staticmethod
     def card_callback(out_track_id: str, user: str, button: int) -> dict[str, Any]:
         content = json.dumps({"cardPrivateData": {"actionIds": [f"btn{button}"],
@@ -177,6 +196,7 @@ class FakeDingTalk:
         app.router.add_post("/robot/send", self._custom_robot)
         app.router.add_post("/session/{who}", self._session)
         app.router.add_route("*", "/v1.0/{tail:.*}", self._api)
+        app.router.add_get("/download/{token}", self._download)
         app.on_shutdown.append(self._close_sockets)
         return app
 
@@ -248,11 +268,27 @@ class FakeDingTalk:
                 "outTrackId": rec.body["outTrackId"],
                 "deliverResults": [{"spaceType": "IM_ROBOT", "spaceId": space,
                                     "success": True}]}})
+        if rec.path == "/v1.0/robot/messageFiles/download":
+            # a short-lived URL on the file store; no token needed to fetch it
+            code = (rec.body or {}).get("downloadCode", "")
+            if code not in self.files or rec.body.get("robotCode") != ROBOT_CODE:
+                return web.json_response({"code": "invalidParameter",
+                                          "message": "downloadCode"}, status=400)
+            token = uuid.uuid4().hex
+            self._downloads[token] = code
+            return web.json_response({"downloadUrl": f"{self.url}/download/{token}"})
         if rec.path == "/v1.0/robot/oToMessages/batchSend":
             return web.json_response({"processQueryKey": uuid.uuid4().hex,
                                       "invalidStaffIdList": [],
                                       "flowControlledStaffIdList": []})
         return web.json_response({"success": True, "result": True})
+
+    async def _download(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        code = self._downloads.pop(request.match_info["token"], None)  # single use
+        if code is None:
+            return web.Response(status=403, text="AccessDenied")
+        return web.Response(body=self.files[code][1], content_type="application/octet-stream")
 
     async def _session(self, request: web.Request) -> web.Response:
         rec = await self._record(request)

@@ -9,6 +9,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import xmltodict
 from aiohttp import web
@@ -33,7 +34,7 @@ class Call:
 
 @dataclass
 class FakeWeCom:
-    """Serves gettoken, message/send, update_template_card and webhook/send.
+    """Serves gettoken, message/send, update_template_card, webhook/send and media/get.
 
     Script failures with fail_next(path, errcode, times); tokens can be expired at once;
     response codes are single use, as on the real platform.
@@ -48,6 +49,8 @@ class FakeWeCom:
     _seq: Any = field(default_factory=lambda: itertools.count(1))
     # enable_duplicate_check: (touser, msgtype, content) -> when it was last shown
     _shown: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    # temporary media (media/get): media_id -> (file name, content type, bytes)
+    media: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -55,6 +58,7 @@ class FakeWeCom:
         app.router.add_post("/cgi-bin/message/send", self._send)
         app.router.add_post("/cgi-bin/message/update_template_card", self._update)
         app.router.add_post("/cgi-bin/webhook/send", self._webhook)
+        app.router.add_get("/cgi-bin/media/get", self._media_get)
         return app
 
     # --- scripting and inspection ---
@@ -70,6 +74,12 @@ class FakeWeCom:
         code = f"click-code-{next(self._seq)}"
         self._codes[code] = task_id
         return code
+
+    def upload(self, name: str, data: bytes, content_type: str = "application/octet-stream") -> str:
+        """A file a member sent the app, as WeCom keeps it for 3 days; its media_id."""
+        media_id = f"media-{next(self._seq)}"
+        self.media[media_id] = (name, content_type, data)
+        return media_id
 
     def to(self, path: str) -> list[Call]:
         return [c for c in self.calls if c.path == path]
@@ -165,6 +175,21 @@ class FakeWeCom:
         call.ok = True
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
+    async def _media_get(self, request: web.Request) -> web.StreamResponse:
+        """获取临时素材 (doc 90254): the bytes with their name, or an errcode as JSON."""
+        call = await self._record(request)
+        refused = self._auth(call)
+        if refused is not None:
+            return refused
+        found = self.media.get(call.query.get("media_id", ""))
+        if found is None:
+            return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
+        name, content_type, data = found
+        call.ok = True
+        quoted = quote(name)
+        return web.Response(body=data, content_type=content_type, headers={
+            "Content-Disposition": f'attachment; filename="{quoted}"; filename*=utf-8\'\'{quoted}'})
+
     async def _webhook(self, request: web.Request) -> web.Response:
         call = await self._record(request)
         errcode = self._scripted(call.path)
@@ -207,6 +232,18 @@ class WeComSender:
                 f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
                 f"<Content><![CDATA[{text}]]></Content><MsgId>{msg_id or self.next_id()}</MsgId>"
                 f"<AgentID>{AGENT_ID}</AgentID></xml>")
+
+    def media_xml(self, user: str, kind: str, media_id: str, name: str = "",
+                  msg_id: int | None = None) -> str:
+        """An image message (PicUrl, MediaId), or a file message (MediaId, FileName)."""
+        extra = (f"<PicUrl><![CDATA[https://wework.qpic.cn/{media_id}]]></PicUrl>"
+                 if kind == "image" else f"<FileName><![CDATA[{name}]]></FileName>")
+        return (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName>"
+                f"<FromUserName><![CDATA[{user}]]></FromUserName>"
+                f"<CreateTime>{int(time.time())}</CreateTime>"
+                f"<MsgType><![CDATA[{kind}]]></MsgType>{extra}"
+                f"<MediaId><![CDATA[{media_id}]]></MediaId>"
+                f"<MsgId>{msg_id or self.next_id()}</MsgId><AgentID>{AGENT_ID}</AgentID></xml>")
 
     def click_xml(self, user: str, task_id: str, key: str, code: str,
                   created: int | None = None) -> str:

@@ -9,7 +9,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0004_precheck_body_spans')]
+    dependencies = [('models', '0006_review_form_fields')]
 
     initial = False
 
