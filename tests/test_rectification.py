@@ -113,3 +113,14 @@ async def test_todo_lists_rectifications_with_their_commands(bot: Harness) -> No
     await bot.say("wangwu", "已整改 1 已修复")
     todo = await bot.say("zhaoqiang", "待办")
     assert "等您确认的整改（1）" in todo and "确认整改 编号" in todo
+
+
+async def test_reminder_settings_name_the_followups(bot: Harness) -> None:
+    """`提醒设置` says what the follow-up rules send and to whom (R-FIX-1, R-MSG-1, R-INT-1,
+    R-DUT-1, R-ACC-7)."""
+    admin = await bot.say("wangwu", "提醒设置")
+    assert "整改 1–5 天" in admin and "1 个工作日内受理" in admin and "20 个工作日" in admin
+    assert "您值班的日子" in admin
+    assert "提醒您排班" in await bot.say("chenwei", "提醒设置")
+    supervisor = await bot.say("zhaoqiang", "提醒设置")
+    assert "僵尸账号候选" in supervisor and "仿冒账号报告" in supervisor
