@@ -5,9 +5,11 @@ from __future__ import annotations
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import tomli_w
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bot import audit
@@ -17,7 +19,9 @@ from models.org import CONTENT_KINDS, PLATFORMS, ROLES, Account, Person, Unit
 
 SECTIONS = {
     "units": ({"id", "name"}, {"parent", "wecom_webhook_key"}),
-    "people": ({"id", "name", "unit"}, {"roles", "wecom_id", "dingtalk_id"}),
+    # rule R-SEC-6: vetted_on / trained_on, the dates of the confidentiality check and training
+    "people": ({"id", "name", "unit"}, {"roles", "wecom_id", "dingtalk_id", "vetted_on",
+                                        "trained_on"}),
     "accounts": ({"name", "platform", "unit"}, {"content", "admins"}),
 }
 
@@ -29,6 +33,8 @@ class OrgFileError(BotError):
 @dataclass
 class LoadSummary:
     created: Counter[str] = field(default_factory=Counter)
+    # rule R-SEC-6: account admins with no confidentiality check or training on record
+    unchecked: list[str] = field(default_factory=list)
     updated: Counter[str] = field(default_factory=Counter)
     deactivated: Counter[str] = field(default_factory=Counter)
 
@@ -94,6 +100,22 @@ def _check_people(people: list[dict[str, Any]], unit_ids: set[str]) -> None:
         bad = [r for r in roles if r not in ROLES]
         if bad:
             raise _fail("org.unknown_role", where, role=bad[0], allowed="、".join(ROLES))
+        for key in STAFF_DATES:
+            if key in person and _day(person[key]) is None:
+                raise _fail("org.bad_date", where, name=key, value=person[key])
+
+
+STAFF_DATES = ("vetted_on", "trained_on")  # rule R-SEC-6
+
+
+def _day(value: Any) -> date | None:
+    """A TOML date (vetted_on = 2025-03-01) or the same as a string; None otherwise."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _check_accounts(accounts: list[dict[str, Any]], unit_ids: set[str],
@@ -174,11 +196,13 @@ async def _apply_units(units: list[dict[str, Any]], summary: LoadSummary) -> Non
 
 async def _apply_people(people: list[dict[str, Any]], summary: LoadSummary) -> None:
     for person in people:
+        # dates left out keep what chat recorded (`保密审查`, `培训`)
+        dates = {k: _day(person[k]) for k in STAFF_DATES if k in person}
         await _upsert(Person, summary, "people", {"id": person["id"]},
                       {"name": person["name"], "unit_id": person["unit"],
                        "roles": list(person.get("roles", [])), "active": True,
                        "wecom_id": person.get("wecom_id"),
-                       "dingtalk_id": person.get("dingtalk_id")})
+                       "dingtalk_id": person.get("dingtalk_id"), **dates})
     gone = await Person.filter(active=True).exclude(id__in=[p["id"] for p in people]) \
         .update(active=False)
     if gone:
@@ -200,6 +224,14 @@ async def _apply_accounts(accounts: list[dict[str, Any]], summary: LoadSummary) 
             summary.updated["accounts"] += 1
 
 
+async def _unchecked_admins() -> list[str]:
+    """rule R-SEC-6: the names of active account admins missing either date."""
+    rows = await Person.filter(Q(vetted_on__isnull=True) | Q(trained_on__isnull=True),
+                               active=True, admin_of__status="normal").distinct() \
+        .order_by("id").values_list("id", "name")
+    return [name for _, name in rows]
+
+
 async def apply(org: dict[str, list[dict[str, Any]]], actor: str = "cli") -> LoadSummary:
     """Write a parsed file in one transaction; loading the same file twice changes nothing."""
     summary = LoadSummary()
@@ -207,6 +239,7 @@ async def apply(org: dict[str, list[dict[str, Any]]], actor: str = "cli") -> Loa
         await _apply_units(org["units"], summary)
         await _apply_people(org["people"], summary)
         await _apply_accounts(org["accounts"], summary)
+        summary.unchecked = await _unchecked_admins()
         if summary.changed:
             await audit.append(actor, "org.loaded", "org",
                                {"created": dict(summary.created), "updated": dict(summary.updated),
@@ -220,7 +253,8 @@ async def export() -> str:
               **({"wecom_webhook_key": u.wecom_webhook_key} if u.wecom_webhook_key else {})}
              for u in await Unit.filter(active=True).order_by("id")]
     people = [{"id": p.id, "name": p.name, "unit": p.unit_id, "roles": list(p.roles),
-               **{k: getattr(p, k) for k in ("wecom_id", "dingtalk_id") if getattr(p, k)}}
+               **{k: getattr(p, k) for k in ("wecom_id", "dingtalk_id", *STAFF_DATES)
+                  if getattr(p, k)}}
               for p in await Person.filter(active=True).order_by("id")]
     accounts = []
     for a in await Account.all().order_by("id"):

@@ -49,6 +49,7 @@ class RelayPolicy:
 @dataclass(frozen=True)
 class SecurityPolicy:
     password_max_age_months: int  # R-SEC-1
+    password_min_classes: int  # R-SEC-2: of digits, letters, symbols, at least this many
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,38 @@ class ReminderPolicy:
     weekly_digest_roles: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class RectificationPolicy:
+    """R-FIX-1: problems found in inspection are fixed within a few days."""
+
+    min_days: int
+    max_days: int
+    default_days: int  # when the opener names no number
+
+
+@dataclass(frozen=True)
+class PublicMessagePolicy:
+    ack_workdays: int  # R-MSG-1: the acknowledgement (受理) is due within this many workdays
+    answer_workdays: int  # R-MSG-1: the answer (办理结果)
+
+
+@dataclass(frozen=True)
+class InterpretationPolicy:
+    within_workdays: int  # R-INT-1: from the document's issue date
+
+
+@dataclass(frozen=True)
+class DutyPolicy:
+    remind_before_days: int  # R-DUT-1: before a public holiday, units without a roster hear
+
+
+@dataclass(frozen=True)
+class CounterfeitPolicy:
+    verify_within_workdays: int  # R-ACC-14: 立即排查核实
+    report_roles: tuple[str, ...]  # R-ACC-14: told in the unit, then every supervisor above
+    chase_every_days: int  # R-ACC-14: after verification, until it is closed
+
+
 SECTIONS: dict[str, type] = {
     "review": ReviewPolicy,
     "updates": UpdatePolicy,
@@ -112,6 +145,11 @@ SECTIONS: dict[str, type] = {
     "inspection": InspectionPolicy,
     "records": RecordsPolicy,
     "reminders": ReminderPolicy,
+    "rectification": RectificationPolicy,
+    "public_messages": PublicMessagePolicy,
+    "interpretation": InterpretationPolicy,
+    "duty": DutyPolicy,
+    "counterfeit": CounterfeitPolicy,
 }
 
 
@@ -127,6 +165,11 @@ class Policy:
     inspection: InspectionPolicy
     records: RecordsPolicy
     reminders: ReminderPolicy
+    rectification: RectificationPolicy
+    public_messages: PublicMessagePolicy
+    interpretation: InterpretationPolicy
+    duty: DutyPolicy
+    counterfeit: CounterfeitPolicy
 
     def is_allowed_source(self, url: str) -> bool:
         """R-REV-4: a repost source is official when its host is on the allow-list."""
@@ -183,6 +226,10 @@ def load_policy(ref: str) -> Policy:
                               allowed="、".join(REVIEW_FORMS)))
     policy = Policy(name=data.get("name", ref), title=data.get("title", ref), **sections)
     _check_roles(policy, ref)
+    fix = policy.rectification  # rule R-FIX-1: the default lies within the range
+    if not 1 <= fix.min_days <= fix.default_days <= fix.max_days:
+        raise ConfigError(msg("policy.bad_fix_days", name=ref, min=fix.min_days,
+                              default=fix.default_days, max=fix.max_days))
     return policy
 
 

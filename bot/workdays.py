@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 
@@ -52,3 +53,46 @@ def add_months(start: date, months: int) -> date:
 def reset_warning() -> None:
     """Forget the fallback warning (tests)."""
     _warned.clear()
+
+
+@dataclass(frozen=True)
+class HolidayPeriod:
+    """A run of days off around public holidays (法定节假日 with the weekend days the State
+    Council's schedule joins to them), e.g. 国庆节 2025: Oct 1–8."""
+
+    first: date
+    last: date
+    names: tuple[str, ...]  # the holidays in it, in Chinese (国庆节、中秋)
+
+
+def _holiday_name(day: date) -> str | None:
+    """The public holiday on this day, in Chinese; None on a workday, a plain weekend or
+    beyond the calendar's years."""
+    try:
+        off, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        return None
+    if not off or name is None:
+        return None
+    holiday = next((h for h in chinese_calendar.Holiday if h.value == name), None)
+    return holiday.chinese if holiday else str(name)
+
+
+def holiday_periods(start: date, end: date) -> list[HolidayPeriod]:
+    """The holiday periods that overlap [start, end], each whole (it may begin before start
+    or end after end), in order."""
+    periods: list[HolidayPeriod] = []
+    day = start
+    while day <= end:
+        if _holiday_name(day) is None:
+            day += timedelta(days=1)
+            continue
+        first = last = day
+        while not is_workday(first - timedelta(days=1)):
+            first -= timedelta(days=1)
+        while not is_workday(last + timedelta(days=1)):
+            last += timedelta(days=1)
+        names = [_holiday_name(first + timedelta(days=i)) for i in range((last - first).days + 1)]
+        periods.append(HolidayPeriod(first, last, tuple(dict.fromkeys(n for n in names if n))))
+        day = last + timedelta(days=1)
+    return periods

@@ -4,6 +4,9 @@ Package __init__ files stay empty so that capabilities can import each other's h
 without import cycles; each router lives in a named module.
 """
 
+from handlers.duty import roster as duty
+from handlers.followups import counterfeit, interpretation, rectification
+from handlers.followups import messages as public_messages
 from handlers.general import help, todo
 from handlers.precheck import commands as precheck
 from handlers.registry import filings, passwords, queries
@@ -12,7 +15,10 @@ from handlers.reminders import settings as reminder_settings
 from handlers.reports import commands as reports
 from handlers.review import commands as review
 from handlers.review import intake, page
+from handlers.staff import permissions as staff
 
 ROUTERS = (review.router, intake.router, page.router, precheck.router, todo.router,
            queries.router, filings.router, relay.router, passwords.router,
-           reminder_settings.router, reports.router, help.router)
+           reminder_settings.router, reports.router, rectification.router,
+           public_messages.router, interpretation.router, counterfeit.router, duty.router,
+           staff.router, help.router)

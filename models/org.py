@@ -64,6 +64,10 @@ class Person(Model):
     wecom_id = fields.CharField(max_length=64, null=True, unique=True)
     dingtalk_id = fields.CharField(max_length=64, null=True, unique=True)
     active = fields.BooleanField(default=True)
+    # rule R-SEC-6: passed the confidentiality check (保密审查) and the pre-post training
+    # (岗前培训) on these dates; from the org file or `保密审查` / `培训` in chat
+    vetted_on = fields.DateField(null=True)
+    trained_on = fields.DateField(null=True)
 
     class Meta:
         table = "person"

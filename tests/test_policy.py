@@ -48,8 +48,9 @@ def test_every_profile_key_is_read_by_code() -> None:
 
 
 @pytest.mark.parametrize(("text", "named"), [
-    ("[updates]\nmin_updates_per_week = 3\n", "min_updates_per_week"),
-    ("[inspection]\nevery_months = 3\n", "inspection"),
+    # both once examples, read now: min_updates_per_week (seeds), [inspection] (reports)
+    ("[updates]\nmax_updates_per_day = 3\n", "max_updates_per_day"),
+    ("[zombies]\nsilent_days = 90\n", "zombies"),
     ('[review]\nlevels = ["reviewer", "deputy"]\n', "deputy"),
     ('[reminders]\nleader_roles = []\n', "leader_roles"),
     ('[review]\nescalation = ["reviewer", "supervisor"]\n', "approver"),

@@ -39,9 +39,11 @@ async def _load(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     if not summary.changed:
         print(msg("org.unchanged"))
-        return 0
-    print(msg("org.loaded", created=_counts(summary.created), updated=_counts(summary.updated),
-              deactivated=_counts(summary.deactivated)))
+    else:
+        print(msg("org.loaded", created=_counts(summary.created),
+                  updated=_counts(summary.updated), deactivated=_counts(summary.deactivated)))
+    if summary.unchecked:  # rule R-SEC-6
+        print(msg("org.unchecked_admins", names=summary.unchecked))
     return 0
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import difflib
 import re
 
+from tortoise.expressions import Q
+
 from bot.dispatcher import HandlerContext, normalize
 from bot.errors import DomainError
 from bot.rendering import msg
-from models.org import Account
+from models.org import Account, Person
 from models.review import Draft
 
 _NUMBERED = re.compile(r"^#\s*(?P<id>\d+)\s*(?P<rest>.*)$", re.S)
@@ -78,3 +80,30 @@ async def suggest(name: str) -> list[str]:
     close = difflib.get_close_matches(name, names, n=MAX_SUGGESTIONS, cutoff=0.3)
     partial = [n for n in names if (name in n or n in name) and n not in close]
     return (close + partial)[:MAX_SUGGESTIONS]
+
+
+NAME_SEPARATORS = re.compile(r"[、,，;；/\s]+")
+
+
+async def find_person(text: str, unit_ids: list[str] | None = None) -> Person:
+    """An active person by org id or name, within these units when given; DomainError
+    naming the candidates when the name is ambiguous or unknown."""
+    wanted = normalize(text)
+    query = Person.filter(active=True)
+    if unit_ids is not None:
+        query = query.filter(unit_id__in=unit_ids)
+    found = await query.filter(Q(id=wanted) | Q(name=wanted)).order_by("id") \
+        .prefetch_related("unit")
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise DomainError("person.ambiguous", name=wanted,
+                          choices=[f"{p.name}（{p.unit.name}，{p.id}）" for p in found])
+    raise DomainError("person.unknown", name=wanted)
+
+
+async def find_people(text: str, unit_ids: list[str] | None = None) -> list[Person]:
+    """Several people, separated by 、 , ； / or spaces, each once."""
+    names = [n for n in NAME_SEPARATORS.split(normalize(text)) if n]
+    people = [await find_person(name, unit_ids) for name in names]
+    return list({p.id: p for p in people}.values())

@@ -5,6 +5,8 @@ from __future__ import annotations
 from bot.dispatcher import HandlerContext, Router
 from bot.events import IncomingEvent, OutgoingText
 from handlers.common.lookup import account_label
+from handlers.followups.common import clock
+from handlers.followups.todo import sections as followup_sections
 from handlers.review.routing import level_label
 from models.review import Draft, DraftState, ReviewStep
 
@@ -36,6 +38,7 @@ async def on_todo(event: IncomingEvent, ctx: HandlerContext) -> None:
               for d in held],
         publishable=[{"id": d.id, "title": d.title, "account": account_label(d.account)}
                      for d in publishable],
+        more=await followup_sections(ctx.policy, person, event.received_at, clock(ctx)),
     )
     await ctx.reply(OutgoingText(text, markdown=True))
 

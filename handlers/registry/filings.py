@@ -16,6 +16,8 @@ from bot.events import CardUpdate, IncomingEvent
 from bot.ledger import platform_code
 from bot.rendering import msg
 from handlers.common.lookup import account_label, find_account, numbered_ref, platform_label
+from handlers.duty.roster import night_watch
+from handlers.followups.common import clock as followup_clock
 from handlers.registry.filing_cards import APPROVE, REJECT, decided_card, filing_label, request_card
 from handlers.registry.filing_effects import apply_approved, check_new_name, check_status
 from handlers.registry.filing_form import FilingForm, parse_form, usage_text
@@ -263,9 +265,12 @@ async def on_emergency(event: IncomingEvent, ctx: HandlerContext) -> None:
     text = ctx.text("filing.emergency_report", account=account_label(account),
                     name=person.name, reason=reason, id=filing.id)
     roles = ctx.policy.filings.emergency_report_roles  # rule R-ACC-9
-    for other in await _chain(roles, unit_id):
-        if other.id != person.id:
-            await ctx.notify(other.id, text)
+    chain = [p.id for p in await _chain(roles, unit_id)]
+    # rule R-DUT-1: outside working hours whoever is on duty here and above hears it too
+    chain += await night_watch(unit_id, event.received_at, followup_clock(ctx))
+    for other in dict.fromkeys(chain):
+        if other != person.id:
+            await ctx.notify(other, text)
     await ctx.reply(ctx.text("filing.emergency_done", account=account_label(account),
                              id=filing.id, roles=[msg(f"role.{r}") for r in roles]))
 

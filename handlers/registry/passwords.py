@@ -72,4 +72,5 @@ async def on_password_changed(event: IncomingEvent, ctx: HandlerContext) -> None
     next_due = add_months(now, ctx.policy.security.password_max_age_months)
     await ctx.reply(ctx.text("password.recorded", account=account_label(account),
                              at=local_text(now, clock), name=person.name,
-                             next=local_date(next_due, clock)))
+                             next=local_date(next_due, clock),
+                             classes=ctx.policy.security.password_min_classes))  # rule R-SEC-2

@@ -17,6 +17,7 @@ from bot.errors import DomainError
 from bot.events import IncomingEvent, OutgoingText
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
+from handlers.duty.roster import on_duty
 from handlers.reminders.kinds import local_text
 from models.org import Account, Person, Unit
 from models.relay import RelayTarget, RelayTask
@@ -76,9 +77,12 @@ async def on_relay(event: IncomingEvent, ctx: HandlerContext) -> None:
     due_text = local_text(due, _clock(ctx))
     notice = ctx.text("relay.assigned", task=task.id, by=person.name, title=task.title or url,
                       url=url, due=due_text)
+    # rule R-DUT-1: outside working hours the task goes to whoever is on duty
+    duty = await on_duty([u.id for u in units], event.received_at, _clock(ctx))
     for unit in units:
-        for contact in await _unit_contacts(ctx.policy, unit):
-            await ctx.say(contact.id, notice)
+        for contact in duty.get(unit.id) or [p.id for p in await _unit_contacts(ctx.policy,
+                                                                                 unit)]:
+            await ctx.say(contact, notice)
     await ctx.reply(ctx.text("relay.opened", task=task.id, title=task.title or url,
                              count=len(units), due=due_text,
                              hours=ctx.policy.relay.deadline_hours))

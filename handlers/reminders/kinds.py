@@ -164,7 +164,9 @@ async def password_due(policy: Policy, now: datetime, hours: WorkingHours) -> li
         items.append(Due("password", f"password:{acc_id}@{stamp(ref)}", rung.stage,
                          rung.audience, unit_id, account_id=acc_id, ctx={
                              "account": _label(name, platform), "due": local_date(due_at, hours),
-                             "months": months, "never": changed is None}))
+                             "months": months, "never": changed is None,
+                             # rule R-SEC-2: the strength rule, never a request for it
+                             "classes": policy.security.password_min_classes}))
     return items
 
 

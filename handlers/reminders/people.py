@@ -19,6 +19,7 @@ class People:
         self.org = OrgTree()
         self._holders: dict[tuple[str, str], list[str]] = {}
         self._admins: dict[int, list[str]] = {}
+        self.duty: dict[str, list[str]] = {}  # unit → on duty now (R-DUT-1), set by the scan
 
     async def prepare(self, unit_ids: Iterable[str]) -> None:
         """Load these units, the units above them and their people in a few queries,
@@ -51,7 +52,10 @@ class People:
         self._admins.update({a: sorted(found.get(a, [])) for a in wanted})
 
     async def doers(self, due: Due) -> list[str]:
-        """The named people, else the account's admins, else the unit's doer roles."""
+        """The named people, else the account's admins, else the unit's doer roles; for an
+        urgent item outside working hours, whoever is on duty (rule R-DUT-1)."""
+        if due.urgent and self.duty.get(due.unit_id):
+            return self.duty[due.unit_id]
         if due.people:
             return list(due.people)
         if due.account_id is not None and self._admins.get(due.account_id):

@@ -25,6 +25,8 @@ from bot.events import OutgoingText
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from bot.rendering import message_keys, msg, render
+from handlers.duty.roster import on_duty
+from handlers.followups.due import followup_due
 from handlers.reminders import audit_head
 from handlers.reminders.digest import DigestClaim, daily_key, digests, weekly_key
 from handlers.reminders.kinds import (
@@ -106,6 +108,7 @@ async def _due_items(policy: Policy, now: datetime, hours: WorkingHours,
         dues += await password_due(policy, now, hours)
         dues += await review_due(policy, now, hours)
         dues += await deadline_due(policy, now, hours)
+        dues += await followup_due(policy, now, hours)
     return dues
 
 
@@ -138,6 +141,8 @@ async def scan(now: datetime, settings: Settings, policy: Policy, *,
     people = People(policy)
     fresh = await _unsent(dues)
     await people.prepare({d.unit_id for d in (fresh if quiet else dues)})
+    # rule R-DUT-1: outside working hours urgent items go to whoever is on duty
+    people.duty = await on_duty([d.unit_id for d in fresh if d.urgent], now, hours)
     await people.load_admins(d.account_id for d in fresh)
     plans = [(due, *await people.resolve(due)) for due in fresh]
     for due in fresh:
