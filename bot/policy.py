@@ -136,6 +136,16 @@ class CounterfeitPolicy:
     chase_every_days: int  # R-ACC-14: after verification, until it is closed
 
 
+@dataclass(frozen=True)
+class WebsitePolicy:
+    """R-UPD-4: how long each kind of website column may go without an update."""
+
+    home_days: int
+    news_days: int
+    notice_months: int
+    fixed_months: int
+
+
 SECTIONS: dict[str, type] = {
     "review": ReviewPolicy,
     "updates": UpdatePolicy,
@@ -150,6 +160,7 @@ SECTIONS: dict[str, type] = {
     "interpretation": InterpretationPolicy,
     "duty": DutyPolicy,
     "counterfeit": CounterfeitPolicy,
+    "website": WebsitePolicy,
 }
 
 
@@ -170,6 +181,7 @@ class Policy:
     interpretation: InterpretationPolicy
     duty: DutyPolicy
     counterfeit: CounterfeitPolicy
+    website: WebsitePolicy
 
     def is_allowed_source(self, url: str) -> bool:
         """R-REV-4: a repost source is official when its host is on the allow-list."""

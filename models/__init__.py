@@ -4,4 +4,4 @@ MODELS_MODULES = ["models.org", "models.review", "models.system", "models.deadli
                   "models.dingtalk_state", "models.channel_state", "models.registry",
                   "models.precheck", "models.reminders", "models.relay",
                   "models.secrets", "models.files", "models.intake",
-                  "models.followups", "models.duty", "models.staff"]
+                  "models.followups", "models.duty", "models.staff", "models.website"]

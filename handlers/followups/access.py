@@ -32,6 +32,9 @@ ROWS: dict[str, tuple[tuple[str, ...], str]] = {
     # rule R-DUT-1
     "值班": (("chief@own", "approver@own", "reviewer@own", "supervisor@own"), "duty.not_keeper"),
     "值班表": (("anyone@own", "supervisor@below"), "duty.not_allowed"),
+    # rule R-UPD-4: the website's unit keeps its columns
+    "栏目": (("anyone@own", "admin", "supervisor@below"), "website.not_allowed"),
+    "栏目更新": (("anyone@own", "admin"), "website.not_allowed"),
     # rule R-SEC-5, R-SEC-6
     "权限": (("chief@own", "approver@own", "admin", "supervisor@below"), "staff.not_allowed"),
     "收回权限": (("chief@own", "approver@own", "admin", "supervisor@below"), "staff.not_allowed"),
