@@ -134,3 +134,18 @@ async def test_media_the_platform_will_not_give(office: Office, errcode: int,
     await office.post(office.wecom.media_xml("wangwu", "file", "media-gone", "a.docx"))
     assert expected in office.fake.texts("wangwu")[-1]
     assert await Draft.all().count() == 0
+
+
+async def test_a_picture_over_the_limit_is_refused_without_a_draft(
+        wecom_fake: FakeWeCom, aiohttp_client) -> None:  # type: ignore[no-untyped-def]
+    """media/get stops reading past the largest file taken; the sender is told the limit."""
+    settings = dataclasses.replace(wecom_settings(wecom_fake.base), picture_max_mb=1,
+                                   draft_file_max_mb=1)
+    client = await aiohttp_client(create_app(settings))
+    office = Office(client, wecom_fake, WeComSender(client))
+    await office.say("wangwu", "投稿 黔江文旅")
+    big = png(41) + b"\0" * (2 * 1024 * 1024)
+    media_id = wecom_fake.upload("IMG.png", big, "image/png")
+    await office.post(office.wecom.media_xml("wangwu", "image", media_id))
+    assert "最多 1 MB" in wecom_fake.texts("wangwu")[-1]
+    assert await Draft.all().count() == 0

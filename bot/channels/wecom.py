@@ -31,11 +31,12 @@ from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot import outbox
-from bot.channels.wecom_api import ALL_RECEIVERS_INVALID, WeComAPI
+from bot.channels.wecom_api import ALL_RECEIVERS_INVALID, TooLarge, WeComAPI
 from bot.clock import utcnow
 from bot.config import Settings
-from bot.errors import ChannelAPIError, RecipientError
+from bot.errors import ChannelAPIError, DomainError, RecipientError
 from bot.events import (
+    Attachment,
     CardUpdate,
     EventKind,
     IncomingEvent,
@@ -45,6 +46,7 @@ from bot.events import (
     UserRef,
     group_unit,
 )
+from bot.media import Upload
 from bot.rendering import msg
 from models.channel_state import CardCopy, UnknownSender
 from models.org import Person, Unit
@@ -147,6 +149,15 @@ class WeComChannel:
         else:
             await self._send_card(user_id, message, outbox_id)
 
+    async def fetch_media(self, attachment: Attachment, max_bytes: int) -> Upload:
+        """A picture or file a member sent the app; WeCom keeps it for three days."""
+        try:
+            name, declared, data = await self.api.media(attachment.ref, max_bytes)
+        except TooLarge as exc:
+            raise DomainError("draft.file_too_big", limit=round(max_bytes / 1024 / 1024),
+                              size=round(exc.size / 1024 / 1024, 1)) from None
+        return Upload(attachment.name or name, data, declared)
+
     async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
         """Grey out the buttons of every live copy; where that is impossible, say it."""
         if group_unit(user_id):
@@ -221,6 +232,11 @@ class WeComChannel:
 
 
 # --- inbound ---------------------------------------------------------------------------
+
+def _msg_type(message: Any) -> str:
+    # wechatpy has no class for file messages: they parse as "unknown" with MsgType kept
+    return str(message._data.get("MsgType") or message.type)
+
 
 class BadCallback(Exception):
     """The request is not a callback we accept; status is the HTTP answer."""
@@ -310,6 +326,8 @@ class Callback:
             event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source,
                                 text=message.content or "")
             self._submit(lambda: self._message(event))
+        elif _msg_type(message) in ("image", "file"):
+            self._attachment(message)
         elif message.type == "event" and message.event == "enter_agent":
             # the help text once a day at most: the date is the event id
             day = utcnow().astimezone(self.tz).date().isoformat()
@@ -325,10 +343,21 @@ class Callback:
             log.info("wecom: ignored %s event", message._data.get("Event", message.type))
 
     def _event(self, kind: EventKind, event_id: str, user_id: str, *, text: str = "",
-               action: str = "") -> IncomingEvent:
+               action: str = "", attachment: Attachment | None = None) -> IncomingEvent:
         return IncomingEvent(channel=NAME, kind=kind, event_id=event_id,
                              user=UserRef(NAME, user_id), received_at=utcnow(), text=text,
-                             action=action)
+                             action=action, attachment=attachment)
+
+    def _attachment(self, message: Any) -> None:
+        """An image (MediaId, PicUrl) or file (MediaId, FileName) message (doc 90239)."""
+        media_id = str(message._data.get("MediaId") or "")
+        if not media_id:
+            log.warning("wecom: %s message %s without MediaId ignored", message.type, message.id)
+            return
+        name = str(message._data.get("FileName") or "")
+        event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source,
+                            attachment=Attachment(_msg_type(message), media_id, name))
+        self._submit(lambda: self._message(event))
 
     def _card_event(self, data: dict[str, Any]) -> None:
         fields = [str(data.get(k) or "") for k in ("FromUserName", "CreateTime", "TaskId",

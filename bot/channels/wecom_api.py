@@ -31,6 +31,14 @@ ALL_RECEIVERS_INVALID = 81013
 IP_NOT_ALLOWED = 60020
 
 
+class TooLarge(Exception):
+    """A file larger than the caller takes; its size as far as known."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes")
+        self.size = size
+
+
 class TokenExpired(ChannelAPIError):
     """The access token was refused; the caller refreshes and retries once."""
 
@@ -67,6 +75,18 @@ def _log_ip_not_allowed(errmsg: str) -> None:
     log.error("wecom: errcode 60020 (%s). This server's public IP is not trusted by the app. "
               "Fix: WeCom admin console > 应用管理 > this app > 企业可信IP, add the IP shown "
               "in errmsg (政务微信: ask the platform operator to whitelist it).", errmsg)
+
+
+async def _read_at_most(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """The whole body, or TooLarge as soon as it passes max_bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLarge(size)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 class WeComAPI:
@@ -124,6 +144,40 @@ class WeComAPI:
         data = await self._request("POST", "/cgi-bin/webhook/send", params={"key": key},
                                    json=body)
         return check_response(data, path="webhook/send")
+
+    async def media(self, media_id: str, max_bytes: int) -> tuple[str, str, bytes]:
+        """获取临时素材 (doc 90254): (file name, content type, bytes); an errcode answer is
+        raised like any other, a file larger than max_bytes is a TooLarge."""
+        for attempt in (1, 2):
+            token = await self.token()
+            try:
+                return await self._download(token, media_id, max_bytes)
+            except TokenExpired:
+                self._forget(token)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _download(self, token: str, media_id: str, max_bytes: int
+                        ) -> tuple[str, str, bytes]:
+        url = self.api_base + "/cgi-bin/media/get"
+        params = {"access_token": token, "media_id": media_id}
+        try:
+            async with self.session.get(url, params=params) as resp:
+                if resp.status != 200:
+                    raise ChannelNetworkError(f"media/get: HTTP {resp.status}")
+                if resp.content_type in ("application/json", "text/plain"):
+                    # an error comes back as JSON in place of the file
+                    check_response(await resp.json(content_type=None), path="media/get")
+                    raise ChannelNetworkError("media/get: JSON answer without an errcode")
+                if (resp.content_length or 0) > max_bytes:
+                    raise TooLarge(resp.content_length or 0)
+                data = await _read_at_most(resp, max_bytes)
+                disposition = resp.content_disposition
+                name = (disposition.filename if disposition else None) or ""
+                return name, resp.content_type, data
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise ChannelNetworkError(f"media/get: {type(exc).__name__}: {exc}") from exc
 
     async def _request(self, method: str, path: str, *, params: dict[str, str],
                        json: dict[str, Any] | None = None) -> Any:
