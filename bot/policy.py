@@ -54,9 +54,12 @@ class SecurityPolicy:
 
 @dataclass(frozen=True)
 class FilingPolicy:
-    announce_within_workdays: int  # R-ACC-2
-    announcement_min_days: int  # R-ACC-2
-    announcement_unit: str  # R-ACC-2
+    announce_within_workdays: int  # R-ACC-2: the notice goes up within this many workdays
+    announce_anchor: str  # R-ACC-2: counted from "approval" or the "platform" step
+    announce_kinds: tuple[str, ...]  # R-ACC-2: the filing kinds that are announced
+    announce_places: tuple[str, ...]  # R-ACC-2: where the notice is published (one URL each)
+    announcement_min_days: int  # R-ACC-2: how long it stays up (tracked, never chased)
+    announcement_unit: str  # R-ACC-2: "days" or "workdays"
     complete_within_months: int  # R-ACC-3
     report_change_workdays: int  # R-ACC-4
     emergency_report_roles: tuple[str, ...]  # R-ACC-9: told in the unit, then every supervisor
@@ -238,11 +241,28 @@ def load_policy(ref: str) -> Policy:
                               allowed="、".join(REVIEW_FORMS)))
     policy = Policy(name=data.get("name", ref), title=data.get("title", ref), **sections)
     _check_roles(policy, ref)
+    _check_filings(policy.filings, ref)
     fix = policy.rectification  # rule R-FIX-1: the default lies within the range
     if not 1 <= fix.min_days <= fix.default_days <= fix.max_days:
         raise ConfigError(msg("policy.bad_fix_days", name=ref, min=fix.min_days,
                               default=fix.default_days, max=fix.max_days))
     return policy
+
+
+ANCHORS = ("approval", "platform")
+ANNOUNCED = ("open", "change", "suspend", "close", "cancel")
+NOTICE_UNITS = ("days", "workdays")
+
+
+def _check_filings(rules: FilingPolicy, ref: str) -> None:
+    """rule R-ACC-2: the notice's anchor, kinds, places and unit are ones the code knows."""
+    bad = [v for v in (rules.announce_anchor,) if v not in ANCHORS] \
+        + [k for k in rules.announce_kinds if k not in ANNOUNCED] \
+        + [u for u in (rules.announcement_unit,) if u not in NOTICE_UNITS] \
+        + ([] if rules.announce_places else ["announce_places = []"])
+    if bad:
+        raise ConfigError(msg("policy.bad_filings", name=ref, values="、".join(bad),
+                              anchors="、".join(ANCHORS), kinds="、".join(ANNOUNCED)))
 
 
 def _role_keys(policy: Policy) -> Iterator[tuple[str, str, tuple[str, ...]]]:

@@ -53,7 +53,9 @@ async def test_video_limit_and_open_deadlines(bot: Harness) -> None:
     await bot.tap("zhaoqiang", bot.key(await bot.live_card("zhaoqiang"), "同意"))
     reply = await bot.say("lisi", "查询 清新黔江")
     assert "· 关停" in reply and "不超过 10 天" in reply and "暂无发布记录" in reply
-    assert "向社会公告：2024-10-08 前（R-ACC-2）" in reply
+    # rule R-ACC-2: due 3 workdays after the platform step; each line names its command
+    assert "向社会公告（本账号）：2024-10-30 前（R-ACC-2） → 公告发布后回复“已公告 #1 网址”" in reply
+    assert "平台完成关停：2024-10-27 前（R-ACC-3） → 平台操作完成后回复“已操作 #1”" in reply
 
 
 @pytest.mark.parametrize(("user", "sees"), [("sunli", False), ("wangwu", True),

@@ -21,6 +21,8 @@ from handlers.followups.common import clock as followup_clock
 from handlers.registry.filing_cards import APPROVE, REJECT, decided_card, filing_label, request_card
 from handlers.registry.filing_effects import apply_approved, check_new_name, check_status
 from handlers.registry.filing_form import FilingForm, parse_form, usage_text
+from handlers.registry.closers import close_hint
+from handlers.registry.followups import followup_card
 from models.deadlines import Deadline
 from models.org import Account, OrgTree, Person
 from models.registry import Filing, FilingKind, FilingState
@@ -190,10 +192,14 @@ async def _after(ctx: HandlerContext, filing: Filing, stage: str, approve: bool,
         deadlines = await Deadline.filter(subject=f"filing:{filing.id}").order_by("due_at", "id")
         text = ctx.text("filing.approved", label=filing_label(filing),
                         deadlines=[{"title": d.title,
-                                    "due": d.due_at.astimezone(tz).strftime("%Y-%m-%d")}
+                                    "due": d.due_at.astimezone(tz).strftime("%Y-%m-%d"),
+                                    "close": close_hint(d.kind, d.subject, account.name)}
                                    for d in deadlines])
         for person_id in dict.fromkeys([filer_id, filing.approvals[0]["person"]]):
             await ctx.say(person_id, text)
+        card = await followup_card(filing, tz)
+        if card is not None and card.buttons:  # the steps a tap records (R-ACC-3, R-ACC-4)
+            await ctx.say(filer_id, card)
 
 
 @router.command("同意备案")

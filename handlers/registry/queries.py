@@ -20,7 +20,9 @@ from bot.rendering import msg
 from bot.workdays import add_months
 from handlers.common.lookup import account_label, find_account
 from handlers.registry.access import find_unit, sees_phones
+from handlers.registry.closers import close_hint
 from handlers.registry.filing_cards import filing_label
+from handlers.registry.followups import notices_of
 from models.deadlines import Deadline
 from models.org import SUPERVISOR, Account, Person, Unit
 from models.registry import Filing, FilingState
@@ -96,7 +98,9 @@ async def on_query(event: IncomingEvent, ctx: HandlerContext) -> None:
         filings=[{"label": filing_label(f), "stage": ctx.text(f"filing.stage_{f.state}").text}
                  for f in filings],
         deadlines=[{"title": d.title, "due": d.due_at.astimezone(tz).strftime("%Y-%m-%d"),
-                    "rule": d.rule} for d in deadlines])
+                    "rule": d.rule, "close": close_hint(d.kind, d.subject, account.name)}
+                   for d in deadlines],
+        notices=await notices_of(account, _today(tz)))
     await ctx.reply(OutgoingText(text, markdown=True))
 
 

@@ -17,6 +17,7 @@ from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from bot.rendering import msg
 from handlers.common.lookup import platform_label
+from handlers.registry.closers import close_hint
 from models.deadlines import Deadline
 from models.org import Account
 from models.relay import RelayTarget
@@ -224,10 +225,12 @@ async def review_due(policy: Policy, now: datetime, hours: WorkingHours) -> list
 async def deadline_due(policy: Policy, now: datetime, hours: WorkingHours) -> list[Due]:
     rem = policy.reminders
     before = timedelta(days=rem.deadline_before_days)
+    # recorded rows (done_at set) are never reminded of (R-ACC-2..4: handlers/registry/followups)
     rows = await Deadline.filter(done_at__isnull=True, due_at__lte=now + before).values_list(
-        "id", "kind", "rule", "unit_id", "account_id", "assignee_id", "title", "due_at")
+        "id", "kind", "rule", "unit_id", "account_id", "assignee_id", "title", "due_at",
+        "subject", "account__name")
     items = []
-    for dl_id, kind, rule, unit_id, account_id, assignee, title, due_at in rows:
+    for dl_id, kind, rule, unit_id, account_id, assignee, title, due_at, subject, name in rows:
         rung = reached(ladder(
             ("before", due_at - before, [DOERS]),
             ("due", due_at, [DOERS]),
@@ -240,5 +243,6 @@ async def deadline_due(policy: Policy, now: datetime, hours: WorkingHours) -> li
         items.append(Due("deadline", f"deadline:{dl_id}", rung.stage, rung.audience, unit_id,
                          account_id=account_id, people=(assignee,) if assignee else (),
                          ctx={"title": title, "kind": kind, "rule": rule,
-                              "due": local_text(due_at, hours)}))
+                              "due": local_text(due_at, hours),
+                              "close": close_hint(kind, subject, name or "")}))
     return items
