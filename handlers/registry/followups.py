@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 
 from tortoise.expressions import Q
 
@@ -173,7 +173,9 @@ async def record_platform(ctx: HandlerContext, person: Person, filing: Filing,
     if rules.announce_anchor == "platform":  # rule R-ACC-2: counted from the change itself
         for row in await _open(filing, ("announce",)):
             due = add_workdays(day, rules.announce_within_workdays)
-            await Deadline.filter(id=row.id).update(due_at=end_of(due, ctx.settings.tz))
+            # in UTC: a bulk update does not convert an aware time the way a save does (MySQL)
+            await Deadline.filter(id=row.id).update(
+                due_at=end_of(due, ctx.settings.tz).astimezone(UTC))
             notice = msg("followup.notice_due", due=due.isoformat(),
                          days=rules.announce_within_workdays,
                          places="、".join(rules.announce_places), id=filing.id)
