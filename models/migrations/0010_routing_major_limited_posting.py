@@ -17,7 +17,7 @@ async def backfill_flags(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0008_website_columns')]
+    dependencies = [('models', '0009_filing_field_keys')]
 
     initial = False
 
