@@ -32,6 +32,7 @@ from bot.ledger import parse_date
 from bot.policy import Policy
 from bot.rendering import msg
 from bot.workdays import add_workdays
+from handlers.common import authz
 from handlers.common.lookup import account_label
 from handlers.followups.common import is_web_url
 from handlers.registry.closers import CLOSERS, close_hint
@@ -68,12 +69,12 @@ def _parse(ctx: HandlerContext, usage: str) -> tuple[int, list[str], str]:
 
 async def _given(ctx: HandlerContext, usage: str, *, urls: bool) -> Given:
     """The filing named, the URLs, the day (today, not in the future) and the rest."""
-    person = ctx.require_person()
+    assert ctx.command is not None
     number, words, usage = _parse(ctx, usage)
     filing = await Filing.get_or_none(id=number)
     if filing is None:
         raise DomainError("filing.no_such_filing", id=number)
-    await _check_may_record(person, filing)
+    await _check_may_record(ctx, ctx.command.name, filing)
     today = clock.utcnow().astimezone(ctx.settings.tz).date()
     day, found, rest = today, [], []
     for word in words:
@@ -92,14 +93,16 @@ async def _given(ctx: HandlerContext, usage: str, *, urls: bool) -> Given:
     return Given(filing, found, day, " ".join(rest))
 
 
-async def _check_may_record(person: Person, filing: Filing) -> None:
-    """The filing's own unit records its follow-ups; a supervisor above it may too."""
+async def _check_may_record(ctx: HandlerContext, action: str, filing: Filing) -> None:
+    """The filing's own unit records its follow-ups; a supervisor above it may too
+    (handlers/common/authz.toml)."""
+    person = ctx.require_person()
+    ties = {"filer"} if filing.filer_id == person.id else set()  # type: ignore[attr-defined]
+    await authz.check(ctx, action, filing.unit_id, relations=ties,  # type: ignore[attr-defined]
+                      label=filing_label(filing))
     if filing.state != FilingState.APPROVED:
         raise DomainError("followup.not_approved", label=filing_label(filing),
                           state=msg(f"filing.state_{filing.state}"))
-    unit_id = filing.unit_id  # type: ignore[attr-defined]
-    if person.unit_id != unit_id and not await person.oversees(unit_id):  # type: ignore[attr-defined]
-        raise DomainError("followup.not_your_filing", label=filing_label(filing))
 
 
 async def _open(filing: Filing, kinds: tuple[str, ...]) -> list[Deadline]:
@@ -219,7 +222,7 @@ async def on_done_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
     filing = await Filing.get_or_none(id=int(ctx.args[0]))
     if filing is None:
         raise DomainError("filing.stale_card")
-    await _check_may_record(person, filing)
+    await _check_may_record(ctx, f"card:{DONE}", filing)
     today = clock.utcnow().astimezone(ctx.settings.tz).date()
     record = record_platform if ctx.args[1] == "platform_change" else record_report
     await ctx.reply(ctx.text("followup.plain",
