@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from tortoise.transactions import in_transaction
 
 from bot import audit
+from bot.clock import utcnow
 from bot.errors import BotError, DomainError, os_reason
 from bot.ledger import (
     BY_KEY,
@@ -33,6 +34,8 @@ from bot.ledger import (
     unit_people,
 )
 from bot.rendering import msg
+from handlers.registry import bootstrap
+from handlers.registry.bootstrap import AccountChange, diff
 from models.org import Account, Unit
 
 # a ledger of a few thousand accounts is well under 1 MB; anything far larger is a mistake
@@ -56,6 +59,7 @@ class ImportResult:
     updated: int = 0
     errors: list[RowError] = field(default_factory=list)
     written: bool = False
+    backfilled: int = 0  # accounts given a 补录 (handlers/registry/bootstrap.py)
 
 
 @dataclass
@@ -182,8 +186,10 @@ async def import_ledger(path: str, tz: ZoneInfo, *, skip_bad: bool = False,
     async with in_transaction():
         existing = {(a.name, a.platform): a for a in await Account.all()}
         people = await unit_people()
-        for row in rows:
-            await _write(row, existing, people, result)
+        changes = [await _write(row, existing, people, result) for row in rows]
+        # each account it adds or changes gets a 补录; a removed admin, the R-SEC-3 task
+        result.backfilled = len(await bootstrap.record(
+            f"accounts import {Path(path).name}", actor, changes, utcnow()))
         await audit.append(actor, "ledger.imported", "ledger",
                            {"file": Path(path).name, "created": result.created,
                             "updated": result.updated, "skipped": len(errors)})
@@ -192,18 +198,25 @@ async def import_ledger(path: str, tz: ZoneInfo, *, skip_bad: bool = False,
 
 
 async def _write(row: _Row, existing: dict[tuple[str, str], Account], people: dict[Any, Any],
-                 result: ImportResult) -> None:
+                 result: ImportResult) -> AccountChange:
     values = dict(row.record.values, unit_id=row.unit_id)
     account = existing.get((values["name"], values["platform"]))
     if account is None:
         account = await Account.create(**values)
         result.created += 1
+        change = AccountChange(account, created=True)
     else:
+        change = AccountChange(account, changed=diff(account, values))
         account.update_from_dict(values)
         await account.save()
         result.updated += 1
     if row.record.team is not None:
+        before = {m.name for m in await team_of(account) if m.role == "admin"}
         await set_team(account, row.record.members(), people)
+        after = {m.name for m in row.record.members() if m.role == "admin"}
+        change.admins_added = sorted(after - before)
+        change.admins_removed = sorted(before - after)
+    return change
 
 
 async def ledger_rows(tz: ZoneInfo) -> list[list[str]]:

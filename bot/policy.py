@@ -55,6 +55,11 @@ class SecurityPolicy:
 
 @dataclass(frozen=True)
 class FilingPolicy:
+    # R-ACC-1: the stages above the unit after its chief, in order; each a table with
+    # title (the seed's name for it), role (default supervisor) and either up = N (the N-th
+    # unit above holding that role) or unit = "<org unit id>". The registry changes after
+    # the last one.
+    approval_stages: tuple[dict[str, Any], ...]
     announce_within_workdays: int  # R-ACC-2: the notice goes up within this many workdays
     announce_anchor: str  # R-ACC-2: counted from "approval" or the "platform" step
     announce_kinds: tuple[str, ...]  # R-ACC-2: the filing kinds that are announced
@@ -261,9 +266,30 @@ def _check_filings(rules: FilingPolicy, ref: str) -> None:
         + [k for k in rules.announce_kinds if k not in ANNOUNCED] \
         + [u for u in (rules.announcement_unit,) if u not in NOTICE_UNITS] \
         + ([] if rules.announce_places else ["announce_places = []"])
+    bad += _bad_stages(rules.approval_stages)
     if bad:
         raise ConfigError(msg("policy.bad_filings", name=ref, values="、".join(bad),
                               anchors="、".join(ANCHORS), kinds="、".join(ANNOUNCED)))
+
+
+STAGE_KEYS = {"title", "role", "up", "unit"}
+
+
+def _bad_stages(stages: tuple[Any, ...]) -> list[str]:
+    """rule R-ACC-1: a chain of one or more stages, each a role held up the tree or in a unit."""
+    if not stages:
+        return ["approval_stages = []"]
+    bad = []
+    for i, spec in enumerate(stages, start=1):
+        ok = isinstance(spec, dict) and not set(spec) - STAGE_KEYS \
+            and isinstance(spec.get("title"), str) and bool(spec.get("title")) \
+            and spec.get("role", "supervisor") in ROLES \
+            and (("unit" in spec) != ("up" in spec)) \
+            and (isinstance(spec.get("unit"), str) if "unit" in spec
+                 else isinstance(spec.get("up"), int) and spec["up"] >= 1)
+        if not ok:
+            bad.append(f"approval_stages[{i}] = {spec!r}")
+    return bad
 
 
 def _role_keys(policy: Policy) -> Iterator[tuple[str, str, tuple[str, ...]]]:

@@ -56,6 +56,9 @@ class Filing(Model):
     id = fields.IntField(primary_key=True)
     kind = fields.CharEnumField(FilingKind, max_length=16)
     state = fields.CharEnumField(FilingState, max_length=16, default=FilingState.CHIEF)
+    # while state is supervisor: which stage of the profile's chain above the unit waits
+    # (1 = the first, filings.approval_stages; R-ACC-1)
+    step = fields.IntField(default=1)
     unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="filings", on_delete=fields.RESTRICT
     )
@@ -65,8 +68,9 @@ class Filing(Model):
     )
     account_name = fields.CharField(max_length=128)
     platform = fields.CharField(max_length=32)
-    filer: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
-        "models.Person", related_name="filings", on_delete=fields.RESTRICT
+    # None: a 补录 written by `govmedia org load` / `accounts import` (registry/bootstrap.py)
+    filer: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="filings", null=True, on_delete=fields.RESTRICT
     )
     payload: dict = fields.JSONField(default=dict)
     flags: list = fields.JSONField(default=list)  # rule checks shown on the card (R-ACC-5/6)

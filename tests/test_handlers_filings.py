@@ -82,9 +82,13 @@ async def test_open_needs_chief_then_supervisor_and_writes_deadlines(bot: Harnes
 
 async def test_luan_announcement_lasts_thirty_workdays(db: None) -> None:
     """rule R-ACC-2: 002 Art.3 counts the announcement in workdays."""
+    from tests.test_filing_chains import city_above
+
     bot = Harness(Settings(database_url="sqlite://:memory:", policy="luan"))
+    await city_above()  # 002 Art.3: 市民政局, then 市主管单位 (R-ACC-1)
     await bot.say("wangwu", OPEN)
     await approve_both(bot, "chenwei")
+    assert "已同意" in await bot.say("qinlan", "同意备案 #1")
     assert "announcement_period" not in await deadlines(1)
     await bot.say("wangwu", "已操作 #1")
     # 3 workdays from Fri 27 Sep, inherited from default: Sun 29 Sep (调休), Mon 30, Tue 8 Oct
