@@ -45,6 +45,9 @@ class UpdatePolicy:
 class RelayPolicy:
     deadline_hours: int  # R-RLY-1
     notify_roles: tuple[str, ...]  # R-RLY-1: a task goes to the first of these a unit has
+    # R-REV-1 / R-RLY-2: may a unit close a task with `已转载` (no draft, no review) when the
+    # source is on the allow-list and the post is relayed verbatim? No seed allows it
+    verbatim_without_review: bool
 
 
 @dataclass(frozen=True)

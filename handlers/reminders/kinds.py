@@ -191,7 +191,10 @@ async def relay_due(policy: Policy, now: datetime, hours: WorkingHours) -> list[
         items.append(Due("relay", f"relay:{target_id}", rung.stage, rung.audience, unit_id,
                          urgent=True, extra=(creator,), ctx={
                              "task": task_id, "title": title or url, "url": url,
-                             "due": local_text(due_at, hours)}))
+                             "due": local_text(due_at, hours),
+                             # rule R-REV-1: the way to close it the profile allows
+                             "verbatim": policy.relay.verbatim_without_review
+                             and policy.is_allowed_source(url)}))
     return items
 
 
