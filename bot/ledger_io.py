@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 from bot import audit
 from bot.errors import BotError, DomainError, os_reason
 from bot.ledger import (
-    BY_LABEL,
+    BY_KEY,
     COLUMNS,
     REQUIRED,
     Column,
@@ -116,9 +116,9 @@ def _columns(header: list[str]) -> list[Column | None]:
     if unknown:
         raise LedgerFileError(msg("ledger.unknown_columns", columns="、".join(unknown),
                                   allowed="、".join(c.label for c in COLUMNS)))
-    labels = [c.label for c in cols if c]
-    missing = [label for label in REQUIRED if label not in labels]
-    twice = sorted({label for label in labels if labels.count(label) > 1})
+    keys = [c.key for c in cols if c]
+    missing = [BY_KEY[key].label for key in REQUIRED if key not in keys]
+    twice = sorted({BY_KEY[key].label for key in keys if keys.count(key) > 1})
     if missing or twice:
         raise LedgerFileError(msg("ledger.bad_columns", missing="、".join(missing),
                                   twice="、".join(twice)))
@@ -145,11 +145,11 @@ def _parse_row(number: int, cols: list[Column | None], cells: list[Any],
                 parse_value(record, col, raw, tz)
             except DomainError as exc:
                 problems.append(msg("ledger.cell", column=col.label, detail=exc.text()))
-    for label in REQUIRED:
-        col = BY_LABEL[label]
-        given = record.unit if col.kind == "unit" else record.values.get(col.attr)
-        if not given and not any(p.startswith(f"“{label}”") for p in problems):
-            problems.append(msg("ledger.missing_value", column=label))
+    for key in REQUIRED:
+        col = BY_KEY[key]
+        given = record.unit if col.kind == "unit" else record.values.get(col.key)
+        if not given and not any(p.startswith(f"“{col.label}”") for p in problems):
+            problems.append(msg("ledger.missing_value", column=col.label))
     return _Row(number, record), problems
 
 

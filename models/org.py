@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
 from tortoise import fields
+from tortoise.expressions import Q
 from tortoise.models import Model
 
 ROLES = ("editor", "reviewer", "approver", "chief", "supervisor")
@@ -92,13 +93,20 @@ class Person(Model):
 
     @classmethod
     async def by_address(cls, channel: str, user_id: str) -> Person | None:
-        """The active person a channel's user id belongs to."""
+        """The active person a channel's user id belongs to.
+
+        A person with an id on this channel is reachable only by it; the org id is a
+        fallback only for people who have none there (issue 13: a member whose channel
+        userid equals someone else's org id must not act as them)."""
         field = CHANNEL_ID_FIELDS.get(channel)
-        if field:
-            person = await cls.get_or_none(**{field: user_id}, active=True)
-            if person is not None:
-                return person
-        return await cls.get_or_none(id=user_id, active=True)
+        if not field:
+            return await cls.get_or_none(id=user_id, active=True)
+        person = await cls.get_or_none(**{field: user_id}, active=True)
+        if person is not None:
+            return person
+        # as in address(): an empty channel id is no id
+        unset = Q(**{f"{field}__isnull": True}) | Q(**{field: ""})
+        return await cls.filter(unset, id=user_id, active=True).first()
 
 
 class Account(Model):
