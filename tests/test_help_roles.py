@@ -28,3 +28,11 @@ async def test_a_supervisor_sees_everything(bot: Harness) -> None:
     supervisor = await bot.say("zhaoqiang", "帮助")
     assert "词库 添加" in supervisor and "季度报告" in supervisor
     assert "只列出您的角色可用的命令" not in supervisor
+
+
+async def test_query_suggests_the_accounts_of_the_unit_named(bot: Harness) -> None:
+    """查询 黔江公安: no account is called that, but 黔江区公安局 hosts 平安黔江 (point 12)."""
+    reply = await bot.say("wangwu", "查询 黔江公安")
+    assert "没有找到账号“黔江公安”" in reply
+    assert "您是不是要找：平安黔江" in reply
+    assert "黔江文旅" in await bot.say("wangwu", "查询 黔江文旅局")
