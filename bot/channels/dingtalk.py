@@ -58,6 +58,7 @@ WEBHOOK_MARGIN = timedelta(minutes=2)
 TEMPLATE_BUTTON_SLOTS = 2  # deploy/dingtalk/approval_card.json has btn0 and btn1
 RETRYABLE_ERRCODES = frozenset({-1, 130101})  # system busy; custom robot "send too fast"
 TITLE_CHARS = 40
+REASON_CHARS = 500  # a return reason typed into the card's input
 # media/upload (上传媒体文件): a 普通文件 is at most 20 MB; the mediaId is reused for a
 # retry of the same outbox row (a second upload would make the repeat look new)
 FILE_MAX_BYTES = 20 * 1024 * 1024
@@ -174,13 +175,27 @@ def _loads(value: Any) -> Any:
     return value if value is not None else {}
 
 
-def card_slot(data: Mapping[str, Any]) -> int | None:
-    """Which template button was tapped: params.button, or the action id "btnN"."""
+def _params(data: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    """cardPrivateData and its params (the button's own and the card's input values)."""
     content = _loads(data.get("content"))
     private = content.get("cardPrivateData", {}) if isinstance(content, Mapping) else {}
     if not isinstance(private, Mapping):
-        return None
+        return {}, {}
     params = private.get("params") or {}
+    return private, params if isinstance(params, Mapping) else {}
+
+
+def card_reason(data: Mapping[str, Any]) -> str:
+    """The text typed into the card's `reason` input before 退回 was tapped ("" if none)."""
+    reason = _params(data)[1].get("reason")
+    return reason.strip()[:REASON_CHARS] if isinstance(reason, str) else ""
+
+
+def card_slot(data: Mapping[str, Any]) -> int | None:
+    """Which template button was tapped: params.button, or the action id "btnN"."""
+    private, params = _params(data)
+    if not private:
+        return None
     raw = params.get("button") if isinstance(params, Mapping) else None
     if raw is None:
         ids = private.get("actionIds") or []
@@ -443,9 +458,11 @@ class DingTalkChannel:
         key = ""
         if card is not None and slot is not None and 0 <= slot < len(card.button_keys):
             key = card.button_keys[slot]
+        reason = card_reason(data)
         return IncomingEvent(channel=NAME, kind=EventKind.CARD_ACTION,
                              event_id=f"card:{event_id}", user=UserRef(NAME, user),
-                             received_at=utcnow(), action=key, raw=dict(data))
+                             received_at=utcnow(), action=key,
+                             payload={"reason": reason} if reason else {}, raw=dict(data))
 
     async def fetch_media(self, attachment: Attachment, max_bytes: int) -> Upload:
         """A file or picture a member sent the robot: messageFiles/download turns the

@@ -165,9 +165,15 @@ class FakeDingTalk:
         return message
 
     @staticmethod
-    def card_callback(out_track_id: str, user: str, button: int) -> dict[str, Any]:
+    def card_callback(out_track_id: str, user: str, button: int,
+                      reason: str | None = None) -> dict[str, Any]:
+        """A tap; `reason` is what was typed into the card's input (the template's
+        `reason` input component, sent with the button's callback params)."""
+        params = {"button": str(button)}
+        if reason is not None:
+            params["reason"] = reason
         content = json.dumps({"cardPrivateData": {"actionIds": [f"btn{button}"],
-                                                  "params": {"button": str(button)}}})
+                                                  "params": params}}, ensure_ascii=False)
         return {"extension": "{}", "corpId": "dingcorp", "spaceType": "im", "userIdType": 1,
                 "type": "actionCallback", "userId": user, "content": content,
                 "spaceId": f"cid{user}==", "outTrackId": out_track_id, "value": content}
