@@ -58,7 +58,7 @@ class Filing(Model):
     state = fields.CharEnumField(FilingState, max_length=16, default=FilingState.CHIEF)
     # while state is supervisor: which stage of the profile's chain above the unit waits
     # (1 = the first, filings.approval_stages; R-ACC-1)
-    step = fields.IntField(default=1)
+    step = fields.IntField(null=True, default=1)  # rows from before 0012 are set to 1 there
     unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="filings", on_delete=fields.RESTRICT
     )

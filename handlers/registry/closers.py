@@ -9,6 +9,8 @@ from bot.rendering import msg
 # the command that closes each follow-up kind (R-ACC-2, R-ACC-3, R-ACC-4, R-SEC-3)
 CLOSERS = {"announce": "已公告", "platform_change": "已操作", "report_change": "已报备",
            "password_change": "已改密"}
+_HINTS = {"announce": "followup.close_announce", "platform_change": "followup.close_platform_change",
+          "report_change": "followup.close_report_change"}
 
 
 def close_hint(kind: str, subject: str, account: str = "") -> str:
@@ -16,4 +18,4 @@ def close_hint(kind: str, subject: str, account: str = "") -> str:
     if kind == "password_change":
         return msg("followup.close_password", account=account)
     number = subject.split(":", 1)[1] if subject.startswith("filing:") else ""
-    return msg(f"followup.close_{kind}", id=number) if kind in CLOSERS and number else ""
+    return msg(_HINTS[kind], id=number) if kind in _HINTS and number else ""

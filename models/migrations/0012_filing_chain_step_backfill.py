@@ -17,6 +17,8 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Filing',
             name='step',
-            field=fields.IntField(default=1),
+            field=fields.IntField(null=True, default=1),
         ),
+        # rule R-ACC-1: filings from before the chain wait at its first stage
+        ops.RunSQL("UPDATE filing SET step = 1 WHERE step IS NULL", reverse_sql="SELECT 1"),
     ]
