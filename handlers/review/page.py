@@ -24,7 +24,7 @@ from handlers.common.lookup import account_label, load_draft, numbered_ref
 from handlers.precheck.review import finding_view, findings_of, unit_chain
 from handlers.review.cards import StepView, history, local_time
 from handlers.review.content import changes, draft_link, files_of, map_note, source_file
-from handlers.review.routing import needs_chief
+from handlers.review.routing import final_route, route_note
 from models.files import DraftFile
 from models.org import Person
 from models.precheck import PrecheckFinding
@@ -105,7 +105,7 @@ class DraftView:
     findings: list[dict[str, object]]
     history: list[StepView]
     checklist: tuple[str, ...]
-    chief: bool
+    route: str  # who gives the final review and why, when not the usual role
     map_note: str
     source: dict[str, object] | None
     diff: list[DiffLine] = field(default_factory=list)
@@ -193,7 +193,7 @@ async def draft_view(draft: Draft, policy: Policy, tz: ZoneInfo,
         lines=lines, pictures=pictures, placed=placed,
         findings=[{**vars(finding_view(f)), "error": f.severity == ERROR} for f in findings],
         history=await history(draft, tz),
-        checklist=policy.review.checklist, chief=needs_chief(policy, draft),
+        checklist=policy.review.checklist, route=route_note(await final_route(policy, draft)),
         map_note=await map_note(draft.id, draft.version), source=await _source(draft),
         diff=changed_lines(changed[0]) if changed else [],
         change=changed[1] if changed else None,
