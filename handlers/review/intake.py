@@ -25,6 +25,7 @@ from bot.precheck import WARN
 from bot.precheck.findings import MAP_NO_APPROVAL
 from bot.precheck.wording import states_map_approval
 from bot.rendering import msg
+from handlers.common import authz
 from handlers.common.lookup import account_label, find_account, load_draft
 from handlers.precheck.review import run_precheck
 from handlers.relay.commands import task_for_draft
@@ -53,9 +54,9 @@ PICTURE_SPAN = -3  # a finding about a picture, not a place in the text
 # --- who may write, and creating versions -----------------------------------------------
 
 async def may_write_for(person: Person, account: Account) -> bool:
-    if person.has_role("editor") and person.unit_id == account.unit_id:  # type: ignore[attr-defined]
-        return True
-    return await account.admins.filter(id=person.id).exists()
+    """The authorization table's 投稿 row: the unit's editors and the account's admins."""
+    return await authz.permits(person, "投稿", account.unit_id,  # type: ignore[attr-defined]
+                               relations=await authz.account_ties(person, account))
 
 
 async def writable_accounts(person: Person) -> list[Account]:
@@ -311,9 +312,10 @@ async def on_compose_close(event: IncomingEvent, ctx: HandlerContext) -> None:
     person = ctx.require_person()
     compose = await Compose.select_for_update().get_or_none(id=compose_id)
     now = utcnow()
-    if compose is None or compose.closed_at is not None or compose.closes_at > now \
-            or compose.author_id != person.id:  # type: ignore[attr-defined]
+    if compose is None or compose.closed_at is not None or compose.closes_at > now:
         return
+    ties = {"author"} if compose.author_id == person.id else set()  # type: ignore[attr-defined]
+    await authz.check(ctx, "card:compose_close", None, relations=ties)
     compose.closed_at = now
     await compose.save(update_fields=["closed_at"])
     draft = await _receiving(compose)
