@@ -31,10 +31,11 @@ from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot import outbox
-from bot.channels.wecom_api import ALL_RECEIVERS_INVALID, TooLarge, WeComAPI
+from bot.channels.media_io import MediaIds, TooLarge
+from bot.channels.wecom_api import ALL_RECEIVERS_INVALID, WeComAPI
 from bot.clock import utcnow
 from bot.config import Settings
-from bot.errors import ChannelAPIError, DomainError, RecipientError
+from bot.errors import ChannelAPIError, RecipientError
 from bot.events import (
     Attachment,
     CardUpdate,
@@ -42,6 +43,7 @@ from bot.events import (
     IncomingEvent,
     Outgoing,
     OutgoingCard,
+    OutgoingFile,
     OutgoingText,
     UserRef,
     group_unit,
@@ -67,6 +69,9 @@ CODE_LIFETIME = timedelta(hours=72)  # response_code: single use, 72 h (doc 9494
 # messages (its text, then the card), so the limits are stated in rows at half.
 MEMBER_LIMITS = ((15, 60.0), (500, 3600.0))
 ROBOT_LIMITS = ((20, 60.0),)  # 群机器人: 20 messages per minute
+# 临时素材 (doc 90253): a file is 5 bytes to 20 MB; its media_id lives three days, and
+# a retry within the reuse window sends the same media_id, so the duplicate check holds
+FILE_MIN_BYTES, FILE_MAX_BYTES = 6, 20 * 1024 * 1024
 BUTTON_STYLES = {"primary": 1, "danger": 2, "default": 3}
 REPLACE_NAME_MAX = 8
 HELP_COMMAND = "帮助"  # enter_agent is answered as if the person asked for help
@@ -136,6 +141,8 @@ class WeComChannel:
         self.api = WeComAPI(session, api_base=settings.wecom_api_base,
                             corp_id=settings.wecom_corp_id, secret=settings.wecom_secret)
         self.agent_id = int(settings.wecom_agent_id)
+        self.settings = settings
+        self._media = MediaIds(settings, "WeCom", (FILE_MIN_BYTES, FILE_MAX_BYTES))
 
     def pace_limits(self, user_id: str) -> Sequence[tuple[int, float]]:
         return ROBOT_LIMITS if group_unit(user_id) else MEMBER_LIMITS
@@ -146,6 +153,8 @@ class WeComChannel:
             await self._send_group(unit_id, message)
         elif isinstance(message, OutgoingText):
             await self._send(user_id, text_body(message.text, markdown=message.markdown))
+        elif isinstance(message, OutgoingFile):
+            await self._send_file(user_id, message)
         else:
             await self._send_card(user_id, message, outbox_id)
 
@@ -154,8 +163,7 @@ class WeComChannel:
         try:
             name, declared, data = await self.api.media(attachment.ref, max_bytes)
         except TooLarge as exc:
-            raise DomainError("draft.file_too_big", limit=round(max_bytes / 1024 / 1024),
-                              size=round(exc.size / 1024 / 1024, 1)) from None
+            raise exc.refusal(max_bytes) from None
         return Upload(attachment.name or name, data, declared)
 
     async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
@@ -220,12 +228,22 @@ class WeComChannel:
         await CardCopy.filter(id=copy.id).update(
             sent=True, update_code=code, code_expires_at=utcnow() + CODE_LIFETIME if code else None)
 
+    async def _send_file(self, user_id: str, file: OutgoingFile) -> None:
+        """Upload the file as temporary media, then a file message (doc 90236 "文件消息")."""
+        media_id = await self._media.media_id(file, self.api.upload)
+        await self._send(user_id, {"msgtype": "file", "file": {"media_id": media_id},
+                                   "enable_duplicate_check": 1,
+                                   "duplicate_check_interval": DUPLICATE_CHECK_SECONDS})
+
     async def _send_group(self, unit_id: str, message: Outgoing) -> None:
         unit = await Unit.get_or_none(id=unit_id)
         key = unit.wecom_webhook_key if unit else None
         if not key:
             raise ChannelAPIError(0, f"unit {unit_id!r} has no wecom_webhook_key",
                                   retryable=False)
+        if isinstance(message, OutgoingFile):
+            # files answer a person's request; a unit's robot is never asked for one
+            raise ChannelAPIError(0, "files are not sent to group robots", retryable=False)
         text = message.text if isinstance(message, OutgoingText) else card_text(message)
         await self.api.webhook(key, {"msgtype": "markdown",
                                      "markdown": {"content": clip_bytes(text, ROBOT_MAX_BYTES)}})
@@ -337,8 +355,7 @@ class Callback:
         elif message.type == "unknown" and message._data.get("Event") == "template_card_event":
             self._card_event(message._data)
         elif message.type not in ("event", "unknown"):
-            event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source)
-            self._submit(lambda: self._reply_only(event, msg("wecom.unsupported_message")))
+            self._unsupported(message)
         else:
             log.info("wecom: ignored %s event", message._data.get("Event", message.type))
 
@@ -348,11 +365,15 @@ class Callback:
                              user=UserRef(NAME, user_id), received_at=utcnow(), text=text,
                              action=action, attachment=attachment)
 
+    def _unsupported(self, message: Any) -> None:
+        event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source)
+        self._submit(lambda: self._reply_only(event, msg("wecom.unsupported_message")))
+
     def _attachment(self, message: Any) -> None:
         """An image (MediaId, PicUrl) or file (MediaId, FileName) message (doc 90239)."""
         media_id = str(message._data.get("MediaId") or "")
         if not media_id:
-            log.warning("wecom: %s message %s without MediaId ignored", message.type, message.id)
+            self._unsupported(message)
             return
         name = str(message._data.get("FileName") or "")
         event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source,

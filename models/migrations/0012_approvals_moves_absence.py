@@ -22,7 +22,7 @@ class AlterFieldStateOnly(ops.AlterField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0010_routing_major_limited_posting')]
+    dependencies = [('models', '0011_account_requirements')]
 
     initial = False
 
