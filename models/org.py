@@ -109,6 +109,29 @@ class Person(Model):
         return await cls.filter(unset, id=user_id, active=True).first()
 
 
+class Absence(Model):
+    """请假: a person is away from starts_at to ends_at (UTC, local midnights, end excluded).
+
+    New review steps skip them, their open steps go to the deputy, reminders chase the deputy
+    or the chief (issue 20). From `请假` in chat or the org file (people.away)."""
+
+    id = fields.IntField(primary_key=True)
+    person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="absences", on_delete=fields.CASCADE
+    )
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    deputy: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="deputy_for", null=True, on_delete=fields.SET_NULL
+    )
+    set_by = fields.CharField(max_length=64)  # a person id, or "org" for the org file
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "absence"
+        indexes = (("person_id", "ends_at"),)
+
+
 class Account(Model):
     """A 政务新媒体 account on the registry (R-ACC-8), name+platform is its natural key."""
 
@@ -144,6 +167,11 @@ class Account(Model):
     url = fields.CharField(null=True, max_length=1024, default="")
     vendor = fields.CharField(null=True, max_length=128, default="")  # 服务外包单位 (R-ACC-13)
     vendor_qualification = fields.CharField(null=True, max_length=256, default="")
+    vendor_agreement_on = fields.DateField(null=True)  # 保密协议签订日期 (R-ACC-13)
+    menus = fields.CharField(null=True, max_length=256, default="")  # 主菜单 (R-ACC-11)
+    ipv6 = fields.BooleanField(null=True)  # apps (R-ACC-12)
+    elderly_friendly = fields.BooleanField(null=True)  # 适老化 (R-ACC-12)
+    accessible = fields.BooleanField(null=True)  # 无障碍 (R-ACC-12)
     followers = fields.IntField(null=True)
     # when it came onto the registry: the reminders count from it until a first update
     created_at = fields.DatetimeField(auto_now_add=True, null=True)  # backfilled, never NULL
