@@ -13,6 +13,7 @@ from bot.channels.wecom import BadCallback, Callback, task_id_for
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError
 from bot.events import OutgoingText, group_address
+from bot.rendering import msg
 from models.channel_state import CardCopy, UnknownSender, UnreachableRecipient
 from models.org import Unit
 from models.review import Draft
@@ -44,8 +45,7 @@ VERIFY_C = {"msg_signature": "dd6b9c95b495b3f7e2901bfbc76c664930ffdb96",
 
 
 def _callback(settings: Settings) -> Callback:
-    return Callback(settings, spawn=lambda coro: coro.close(), feed=None,  # type: ignore[arg-type]
-                    wake=lambda: None)
+    return Callback(settings, accept=None)  # type: ignore[arg-type]
 
 
 async def test_official_url_verification_returns_only_the_plaintext(office: Office) -> None:
@@ -133,10 +133,11 @@ async def test_enter_agent_answers_help_once_a_day(office: Office) -> None:
 
 
 async def test_non_text_message_is_answered(office: Office) -> None:
-    xml = office.wecom.text_xml("wangwu", "x").replace("[text]", "[image]").replace(
-        "<Content><![CDATA[x]]></Content>", "<PicUrl><![CDATA[http://127.0.0.1/p]]></PicUrl>")
+    xml = office.wecom.text_xml("wangwu", "x").replace("[text]", "[voice]").replace(
+        "<Content><![CDATA[x]]></Content>",
+        "<MediaId><![CDATA[m1]]></MediaId><Format><![CDATA[amr]]></Format>")
     await office.post(xml)
-    assert office.fake.texts("wangwu") == ["目前只能处理文字消息。发送“帮助”查看可用的命令。"]
+    assert office.fake.texts("wangwu") == [msg("common.unsupported_message")]
 
 
 async def test_invalid_user_is_recorded_and_reported_not_retried(office: Office) -> None:
