@@ -12,7 +12,6 @@ and is recorded for the admin (unknown_sender), whichever app they wrote in.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import unicodedata
@@ -325,21 +324,20 @@ class Dispatcher:
             raise _Duplicate from None
 
     async def _unknown_sender(self, event: IncomingEvent) -> str:
-        """Someone the organisation file does not know: one answer, recorded for the admin."""
+        """Someone the organisation file does not know: one answer, recorded for the admin,
+        in one transaction with the event's record (a retry neither answers nor counts)."""
         user_id = event.user.user_id
         log.warning("%s: event %s from unknown user id %s", event.channel, event.event_id,
                     user_id, extra=_log_extra(event))
-        text = OutgoingText(msg("common.unknown_sender", user_id=user_id))
-        outcome = await self._answer_only(event, text, REJECTED)
-        if outcome == DUPLICATE:
-            return outcome
-        updated = await UnknownSender.filter(channel=event.channel, user_id=user_id).update(
-            count=F("count") + 1, last_at=utcnow())
-        if not updated:
-            # a concurrent first message may have created it
-            with contextlib.suppress(IntegrityError):
-                await UnknownSender.create(channel=event.channel, user_id=user_id)
-        return outcome
+        try:
+            async with in_transaction():
+                await self._record(event)
+                await outbox.enqueue(event.channel, user_id,
+                                     OutgoingText(msg("common.unknown_sender", user_id=user_id)))
+                await _count_unknown(event.channel, user_id)
+        except _Duplicate:
+            return DUPLICATE
+        return REJECTED
 
     async def _answer_only(self, event: IncomingEvent, message: Outgoing, outcome: str) -> str:
         """Record the event and send one reply, changing nothing else; the outcome."""
@@ -354,6 +352,17 @@ class Dispatcher:
 
 class _Duplicate(Exception):
     pass
+
+
+async def _count_unknown(channel: str, user_id: str) -> None:
+    key = {"channel": channel, "user_id": user_id[:64]}
+    if await UnknownSender.filter(**key).update(count=F("count") + 1, last_at=utcnow()):
+        return
+    try:
+        async with in_transaction():  # a savepoint: a concurrent first message may win
+            await UnknownSender.create(**key)
+    except IntegrityError:
+        await UnknownSender.filter(**key).update(count=F("count") + 1, last_at=utcnow())
 
 
 def _log_extra(event: IncomingEvent) -> dict[str, str]:

@@ -13,6 +13,11 @@ not rest on the lease: the dispatcher marks the event `done` in the handler's ow
 transaction, only if it is still pending, so a second attempt finds it done and changes
 nothing. One sender's events are handled in the order they arrived.
 
+Acks come first. On SQLite a handler's transaction holds the database's one write lock,
+so a callback arriving meanwhile waits for it; the pump therefore starts an event only once
+no callback has arrived for QUIET_SECONDS. During a burst it waits, and catches up after
+(the platform's deadline is on the ack, not on the answer).
+
 A pump pass runs as a tracked background task (bot/tasks.py), so draining the tasks also
 waits for the events accepted so far (tests, shutdown).
 """
@@ -45,6 +50,7 @@ BATCH = 20  # events claimed at once: small, so replicas share a burst
 MAX_WRITE = 500  # events committed in one statement at most
 WORKERS = 2  # senders handled at once by one process
 MAX_BACKOFF_SECONDS = 600
+QUIET_SECONDS = 0.005  # no callback for this long: the pump may start an event
 USER_ID_MAX = 64
 EVENT_ID_MAX = 191
 CHANNEL_MAX = 16
@@ -109,6 +115,7 @@ class Inbox:
         self._pumping = False
         self._again = False
         self._tasks: list[asyncio.Task[None]] = []
+        self._last_accept = 0.0
 
     # --- intake ---------------------------------------------------------------------
 
@@ -121,7 +128,9 @@ class Inbox:
         row = _row(event)
         if not self._open:
             raise InboxClosed("the inbox is not taking events")
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self._last_accept = loop.time()
+        future: asyncio.Future[None] = loop.create_future()
         self._queue.append((row, future))
         self._write.set()
         await future
@@ -227,10 +236,20 @@ class Inbox:
                     return 0
                 done = 0
                 for row in rows:
+                    await self._after_intake()
                     done += await self._handle(row)
                 return done
 
         return sum(await asyncio.gather(*(one_sender(rows) for rows in senders.values())))
+
+    async def _after_intake(self) -> None:
+        """Wait until no callback has arrived for QUIET_SECONDS (see the module doc)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            idle = loop.time() - self._last_accept
+            if not self._queue and idle >= QUIET_SECONDS:
+                return
+            await asyncio.sleep(max(QUIET_SECONDS - idle, 0.001))
 
     async def _waits_for_earlier(self, row: InboundEvent) -> bool:
         return await InboundEvent.filter(channel=row.channel, user_id=row.user_id,
@@ -265,9 +284,9 @@ class Inbox:
             if event is not None and prepare is not None:
                 event = await prepare(event)
             if event is not None:
-                # the dispatcher marks the event done in the handler's transaction
-                await self.handle(event)
-                return 1
+                # the dispatcher marks the event done in the handler's transaction; False:
+                # it already was (another replica, or an attempt before a crash)
+                return 0 if await self.handle(event) is False else 1
         except Exception as exc:
             await self._failed(row, exc)
             return 0

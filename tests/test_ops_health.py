@@ -40,7 +40,7 @@ async def test_healthy_app_reports_every_check(aiohttp_client, app_settings: Set
     assert status == 200, body
     assert body["status"] == "ok" and body["reasons"] == []
     checks = body["checks"]
-    assert set(checks) == {"database", "outbox", "outbox_sender", "scheduler"}
+    assert set(checks) == {"database", "outbox", "outbox_sender", "inbox_pump", "scheduler"}
     assert all(c["ok"] for c in checks.values())
     assert checks["outbox"]["pending"] == 0
     assert checks["outbox"]["oldest_pending_age_seconds"] is None
