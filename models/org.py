@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
 from tortoise import fields
+from tortoise.expressions import Q
 from tortoise.models import Model
 
 ROLES = ("editor", "reviewer", "approver", "chief", "supervisor")
@@ -91,13 +92,20 @@ class Person(Model):
 
     @classmethod
     async def by_address(cls, channel: str, user_id: str) -> Person | None:
-        """The active person a channel's user id belongs to."""
+        """The active person a channel's user id belongs to.
+
+        A person with an id on this channel is reachable only by it; the org id is a
+        fallback only for people who have none there (issue 13: a member whose channel
+        userid equals someone else's org id must not act as them)."""
         field = CHANNEL_ID_FIELDS.get(channel)
-        if field:
-            person = await cls.get_or_none(**{field: user_id}, active=True)
-            if person is not None:
-                return person
-        return await cls.get_or_none(id=user_id, active=True)
+        if not field:
+            return await cls.get_or_none(id=user_id, active=True)
+        person = await cls.get_or_none(**{field: user_id}, active=True)
+        if person is not None:
+            return person
+        # as in address(): an empty channel id is no id
+        unset = Q(**{f"{field}__isnull": True}) | Q(**{field: ""})
+        return await cls.filter(unset, id=user_id, active=True).first()
 
 
 class Account(Model):
@@ -110,6 +118,10 @@ class Account(Model):
         "models.Unit", related_name="accounts", on_delete=fields.RESTRICT
     )
     content = fields.CharField(max_length=8, default="text")
+    # R-UPD-3 (003 Art.12 "如开设平台有更新次数和时间限制的"): the platform itself limits how
+    # often this account can post (a 微信服务号's monthly pushes), so the gap rule applies
+    # instead of the weekly count. Nullable so a migration can add it, never NULL
+    limited_posting = fields.BooleanField(null=True, default=False)
     admins: fields.ManyToManyRelation[Person] = fields.ManyToManyField(
         "models.Person", related_name="admin_of", through="account_admin"
     )
