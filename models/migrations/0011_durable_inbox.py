@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0008_website_columns')]
+    dependencies = [('models', '0010_routing_major_limited_posting')]
 
     initial = False
 
