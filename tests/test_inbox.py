@@ -6,6 +6,7 @@ stand for two replicas (each has its own lease name)."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from models.system import InboundEvent, Outbox
 from tests.conftest import Harness
 
 DRAFTS = 8
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)  # a lease that has ended
 
 
 def _inbox(bot: Harness, handle: Any = None, lease: float = 30.0) -> Inbox:
@@ -87,7 +89,7 @@ async def test_a_dead_replicas_claims_are_taken_over_once(
     first = await b.pump()
     assert first == len(batch) - BATCH  # the held ones wait for the lease
     # the lease ends (time passes): b takes them over
-    await InboundEvent.filter(claimed_by=a.name).update(locked_until="2000-01-01T00:00:00Z")
+    await InboundEvent.filter(claimed_by=a.name).update(locked_until=LONG_AGO)
     assert await b.pump() == BATCH
     await assert_each_handled_once(len(batch))
     # a comes back and carries on with what it had claimed: nothing happens twice
@@ -126,7 +128,7 @@ async def test_a_failed_attempt_is_retried_after_a_backoff(bot: Harness) -> None
         row = await InboundEvent.get(event_id="e1")
         assert (row.status, row.attempts, row.claimed_by) == ("pending", 1, None)
         assert await inbox.pump() == 0  # not before its backoff
-        await InboundEvent.filter(id=row.id).update(locked_until="2000-01-01T00:00:00Z")
+        await InboundEvent.filter(id=row.id).update(locked_until=LONG_AGO)
         assert await inbox.pump() == 1
         assert (await InboundEvent.get(id=row.id)).status == "done"
     finally:
