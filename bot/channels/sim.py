@@ -194,7 +194,11 @@ def routes(accept: Accept, settings: Settings | None = None) -> list[web.RouteDe
                                       data.get("event_id")))
         return web.json_response({"ok": True})
 
+    async def slash(request: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently("/sim/")
+
     return [
+        web.get("/sim", slash),  # the address as people type it
         web.get("/sim/", page),
         web.get("/sim/api/people", people),
         web.get("/sim/api/messages", messages),
