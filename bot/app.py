@@ -157,6 +157,7 @@ def create_app(settings: Settings) -> web.Application:
     health = Health()
     health.add_check("database", ops.database_check(settings.health_db_timeout_seconds))
     health.add_check("outbox", ops.outbox_check(settings.health_outbox_max_age_seconds))
+    health.add_check("inbox", ops.inbox_check(settings.health_outbox_max_age_seconds))
 
     async def undeliverable(channel: str, user_id: str, reason: str) -> None:
         await report_undeliverable(settings, channel, user_id, reason)
