@@ -156,6 +156,14 @@ class WebsitePolicy:
     fixed_months: int
 
 
+@dataclass(frozen=True)
+class AccountsPolicy:
+    """What the registry must carry for some kinds of account."""
+
+    wechat_main_menus: tuple[str, ...]  # R-ACC-11: the main menus a 公众号 must have
+    app_support: tuple[str, ...]  # R-ACC-12: the ledger columns an app must have true
+
+
 SECTIONS: dict[str, type] = {
     "review": ReviewPolicy,
     "updates": UpdatePolicy,
@@ -171,6 +179,7 @@ SECTIONS: dict[str, type] = {
     "duty": DutyPolicy,
     "counterfeit": CounterfeitPolicy,
     "website": WebsitePolicy,
+    "accounts": AccountsPolicy,
 }
 
 
@@ -192,6 +201,7 @@ class Policy:
     duty: DutyPolicy
     counterfeit: CounterfeitPolicy
     website: WebsitePolicy
+    accounts: AccountsPolicy
 
     def is_allowed_source(self, url: str) -> bool:
         """R-REV-4: a repost source is official when its host is on the allow-list."""

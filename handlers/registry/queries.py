@@ -24,6 +24,7 @@ from handlers.common.lookup import account_label, find_account
 from handlers.reminders.updates import rule_of, this_week
 from handlers.registry.access import find_unit, sees_phones
 from handlers.registry.filing_cards import filing_label
+from handlers.registry.requirements import current, gaps
 from models.deadlines import Deadline
 from models.org import SUPERVISOR, Account, Person, Unit
 from models.registry import Filing, FilingState
@@ -33,7 +34,8 @@ router = Router("accounts")
 LIMIT = 200
 # the form's fields shown by 查询 besides status, unit and team
 _DETAIL = ("platform_id", "platform_note", "organizer", "opened_on", "certified", "news_licence",
-           "intro", "url", "vendor", "vendor_qualification", "followers")
+           "intro", "url", "vendor", "vendor_qualification", "vendor_agreement_on", "menus",
+           "ipv6", "elderly_friendly", "accessible", "followers")
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ async def on_query(event: IncomingEvent, ctx: HandlerContext) -> None:
         details=[d for d in details if d[1]], fresh=freshness(ctx.policy, account, tz),
         week=await _week_line(ctx, account),
         password=password_days(ctx.policy, account, tz), team=await _team(account, phones),
-        phones=phones,
+        phones=phones, gaps=gaps(ctx.policy, account.platform, current(account)),
         drafts=[{"id": d.id, "title": d.title, "state": ctx.text(f"state.{d.state}").text}
                 for d in drafts],
         filings=[{"label": filing_label(f), "stage": ctx.text(f"filing.stage_{f.state}").text}
