@@ -21,10 +21,10 @@ from bot.rendering import msg
 from bot.workdays import add_months
 from handlers.common import authz
 from handlers.common.lookup import account_label, find_account
-from handlers.reminders.updates import rule_of, this_week
 from handlers.registry.access import find_unit, sees_phones
 from handlers.registry.filing_cards import filing_label
 from handlers.registry.requirements import current, gaps
+from handlers.reminders.updates import rule_of, this_week
 from models.deadlines import Deadline
 from models.org import SUPERVISOR, Account, Person, Unit
 from models.registry import Filing, FilingState
