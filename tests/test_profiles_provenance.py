@@ -23,7 +23,7 @@ from tests.test_reminders import at, only, relay_at, scan
 # seed profile → its regulation's number in shared/regulations
 SEEDS = {"ankang": "000", "jingyuan": "001", "luan": "002", "qianjiang": "003", "luju": "004"}
 # numbers that are the bot's own, not a regulation's (when the engine speaks, not what is due)
-BOT_OWN = {"reminders", "duty"}
+BOT_OWN = {"reminders", "duty", "moves"}  # moves: the everyday approval moves (issue 20)
 BOT_OWN_KEYS = {("counterfeit", "chase_every_days")}
 
 
