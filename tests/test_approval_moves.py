@@ -198,3 +198,32 @@ async def test_deputy_takes_a_step_by_acting_on_it(bot: Harness) -> None:
     step = await ReviewStep.get(draft_id=1, level=2)
     assert (step.assignee_id, step.on_behalf_of, step.decision) == (  # type: ignore[attr-defined]
         "zhaolei", "zhangming", "approve")
+
+
+async def test_the_org_file_carries_away(bot: Harness) -> None:
+    """people.away in the org file: loaded, exported, reloaded unchanged; while it lasts a
+    new step goes to the deputy on the holder's behalf; a bad deputy is refused."""
+    import pytest
+
+    from bot import orgfile
+    from bot.demo import DEMO_FILE
+
+    text = DEMO_FILE.read_text(encoding="utf-8").replace(
+        'roles = ["reviewer", "editor"]',
+        f'roles = ["reviewer", "editor"]\naway = [{{ from = {_days(0)}, to = {_days(2)}, '
+        'deputy = "liufang" }]', 1)
+    summary = await orgfile.apply(orgfile.parse(text))
+    assert summary.updated["people"] == 1
+    assert not (await orgfile.apply(orgfile.parse(text))).changed
+    exported = await orgfile.export()
+    assert f"from = {_days(0)}" in exported and 'deputy = "liufang"' in exported
+    assert not (await orgfile.apply(orgfile.parse(exported))).changed
+    await bot.say("wangwu", DRAFT)
+    step = await _step()
+    assert (step.assignee_id, step.on_behalf_of) == ("liufang", "zhangming")  # type: ignore[attr-defined]
+    await bot.say("liufang", "通过 #1")
+    assert (await _step()).assignee_id == "chenwei"  # type: ignore[attr-defined]  # R-REV-3
+    with pytest.raises(orgfile.OrgFileError, match="代理人"):
+        orgfile.parse(text.replace('deputy = "liufang"', 'deputy = "nobody"'))
+    with pytest.raises(orgfile.OrgFileError, match="请假日期"):
+        orgfile.parse(text.replace(f"to = {_days(2)}", "to = 2020-01-01"))
