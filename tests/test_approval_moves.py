@@ -70,8 +70,6 @@ async def test_withdraw_after_a_decision_needs_the_reviewers_agreement(bot: Harn
     cards = await bot.cards("liufang")  # the review card and the request card: both closed
     assert len(cards) == 2 and all(c["status"].startswith("已撤回") for c in cards)
     assert "刘芳 已同意" in (await bot.texts("wangwu"))[-1]
-    receipt = [c for c in await bot.cards("wangwu") if c["title"].startswith("我的稿件 #1")]
-    assert receipt and receipt[-1]["buttons"] == [] and receipt[-1]["status"].startswith("已撤回")
 
 
 async def test_withdraw_never_after_a_decision(db: None, settings: Settings,
@@ -86,24 +84,6 @@ async def test_withdraw_never_after_a_decision(db: None, settings: Settings,
     await bot.say("zhangming", "通过 #1")
     assert "不能再撤回" in await bot.say("wangwu", "撤回 #1")
     assert (await Draft.get(id=1)).state == DraftState.REVIEWING
-
-
-async def test_receipt_card_taps(bot: Harness) -> None:
-    """The author's receipt card: 催办 and 撤回 by a tap; closed when the review ends."""
-    await bot.say("wangwu", DRAFT)
-    receipt = (await bot.cards("wangwu"))[-1]
-    assert receipt["title"] == "我的稿件 #1：秋季旅游节开幕"
-    await bot.tap("lisi", bot.key(receipt, "催办"))
-    assert "只有稿件 #1 的起草人可以催办" in (await bot.texts("lisi"))[-1]
-    await bot.tap("wangwu", bot.key(receipt, "催办"))
-    assert "已提醒 张明" in (await bot.texts("wangwu"))[-1]
-    await bot.tap("wangwu", bot.key(receipt, "撤回"))
-    assert (await Draft.get(id=1)).state == DraftState.WITHDRAWN
-    assert (await bot.cards("wangwu"))[-1]["buttons"] == []
-    await bot.say("wangwu", "修改 #1\n新标题\n新正文")
-    await bot.say("zhangming", "退回 #1 再改")
-    closed = [c for c in await bot.cards("wangwu") if c["title"].startswith("我的稿件 #1")][-1]
-    assert closed["buttons"] == [] and closed["status"].startswith("已退回 · 张明")
 
 
 async def test_nudge_once_per_period(bot: Harness) -> None:

@@ -23,7 +23,7 @@ from handlers.review.cards import (
 )
 from handlers.review.form import parse_draft_form
 from handlers.review.intake import ask_for_draft, create_draft, revise_draft
-from handlers.review.moves import close_receipt, take_as_deputy
+from handlers.review.moves import take_as_deputy
 from handlers.review.routing import assign, excluded_for, final_level, level_label
 from handlers.review.steps import open_step
 from models.org import Person
@@ -213,8 +213,6 @@ async def _returned(ctx: HandlerContext, draft: Draft, step: ReviewStep) -> None
     draft.state = DraftState.RETURNED
     await draft.save(update_fields=["state", "updated_at"])
     reviewer: Person = await step.assignee
-    await close_receipt(ctx, draft, ctx.text("moves.receipt_returned", name=reviewer.name,
-                                             level=level_label(step.level)).text)
     await ctx.say(draft.author_id,  # type: ignore[attr-defined]
                   ctx.text("review.returned_to_author", id=draft.id, title=draft.title,
                            level=level_label(step.level), reviewer=reviewer.name,
@@ -233,7 +231,6 @@ async def _approved(ctx: HandlerContext, draft: Draft) -> None:
     draft.state = DraftState.APPROVED
     await draft.save(update_fields=["state", "updated_at"])
     await ctx.audit("draft.approved", f"draft:{draft.id}", version=draft.version)
-    await close_receipt(ctx, draft, ctx.text("moves.receipt_approved").text)
     account = await draft.account
     admins = await account.admins.all().values_list("id", flat=True)
     text = ctx.text("review.approved_publishable", id=draft.id, title=draft.title,

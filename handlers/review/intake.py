@@ -31,7 +31,6 @@ from handlers.precheck.review import run_precheck
 from handlers.relay.commands import task_for_draft
 from handlers.review.content import files_of, picture_count
 from handlers.review.form import DraftForm, form_of, parse_draft_form, requested_time, take_options
-from handlers.review.moves import receipt_card
 from handlers.review.routing import Assignment
 from handlers.review.steps import check_staffed, route_text, start_review
 from models.files import DOCX, IMAGE, DraftFile, StoredFile
@@ -212,7 +211,6 @@ async def close_version(ctx: HandlerContext, draft: Draft, author: Person, *, me
     plan = await start_review(ctx, draft, author)
     await ctx.say(author.id, await _receipt(ctx, draft, author, plan, pictures, messages,
                                             waited))
-    await ctx.say(author.id, receipt_card(draft))  # issue 20: 催办 / 撤回 by a tap
 
 
 async def check_pictures(ctx: HandlerContext, draft: Draft) -> None:

@@ -28,20 +28,7 @@ from models.review import AUTHOR_LEVEL, Draft, DraftState, ReviewStep
 router = Router("moves")
 HANDOVER, REASSIGN, DEPUTY, NUDGE, WITHDRAW_REQUEST = (
     "handover", "reassign", "deputy", "nudge", "withdraw_request")
-WITHDRAW = "withdraw"  # card action; NUDGE is one too
-
-
-def receipt_card(draft: Draft) -> OutgoingCard:
-    """The author's card for a version sent to review: 撤回 / 催办 by a tap."""
-    args = (draft.id, draft.version)
-    return OutgoingCard(
-        title=msg("moves.receipt_title", id=draft.id, title=draft.title),
-        body_md=msg("moves.receipt_body", id=draft.id, version=draft.version),
-        card_ref=f"receipt-{draft.id}-{draft.version}",
-        buttons=(Button(button_key(NUDGE, *args), msg("moves.button_nudge"), "primary",
-                        msg("moves.command_nudge", id=draft.id)),
-                 Button(button_key(WITHDRAW, *args), msg("moves.button_withdraw"), "danger",
-                        msg("moves.command_withdraw", id=draft.id))))
+WITHDRAW = "withdraw"  # the card action of 同意撤回
 
 
 def request_card(draft: Draft, author: Person, reason: str) -> OutgoingCard:
@@ -54,12 +41,6 @@ def request_card(draft: Draft, author: Person, reason: str) -> OutgoingCard:
         buttons=(Button(button_key(WITHDRAW, draft.id, draft.version),
                         msg("moves.button_agree"), "danger",
                         msg("moves.command_withdraw", id=draft.id)),))
-
-
-async def close_receipt(ctx: HandlerContext, draft: Draft, status: str) -> None:
-    """The author's receipt card (and a withdraw request card) of this version: closed."""
-    card = replace(receipt_card(draft), buttons=(), status=status)
-    await ctx.notify(draft.author_id, CardUpdate(card))  # type: ignore[attr-defined]
 
 
 async def open_step_of(draft: Draft) -> ReviewStep:
@@ -165,7 +146,6 @@ async def _withdraw(ctx: HandlerContext, draft: Draft, step: ReviewStep, reason:
                     level=step.level, holder=holder.id, reason=reason,
                     agreed_by=agreed_by.id if agreed_by else None, moves=step.moves or [])
     await ctx.notify(holder.id, CardUpdate(card))
-    await close_receipt(ctx, draft, status)
     if any(m["kind"] == WITHDRAW_REQUEST for m in step.moves or []):
         request = replace(request_card(draft, author, ""), buttons=(), status=status)
         await ctx.notify(holder.id, CardUpdate(request))
@@ -200,7 +180,7 @@ async def _tapped_draft(ctx: HandlerContext) -> Draft:
 
 @router.action(WITHDRAW)
 async def on_withdraw_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
-    """Tap on 撤回 (the author's receipt card) or 同意撤回 (the reviewer's request card)."""
+    """Tap on 同意撤回 on the reviewer's card for the author's request to withdraw."""
     await _withdraw_cmd(ctx, f"card:{WITHDRAW}", await _tapped_draft(ctx), "")
 
 
@@ -246,12 +226,6 @@ async def on_nudge(event: IncomingEvent, ctx: HandlerContext) -> None:
     if rest:
         raise DomainError("moves.nudge_usage")
     await _nudge(ctx, "催办", await load_draft(draft_id, lock=True))
-
-
-@router.action(NUDGE)
-async def on_nudge_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
-    """Tap on 催办 on the author's receipt card."""
-    await _nudge(ctx, f"card:{NUDGE}", await _tapped_draft(ctx))
 
 
 async def _nudge(ctx: HandlerContext, action: str, draft: Draft) -> None:
