@@ -44,6 +44,7 @@ from bot.events import (
 )
 from bot.media import Upload, load
 from bot.rendering import msg, render
+from bot.web import file_links
 from models.dingtalk_state import DingTalkCard, DingTalkSession
 from models.files import StoredFile
 
@@ -566,8 +567,12 @@ class DingTalkChannel:
     async def _send_file(self, user_id: str, file: OutgoingFile) -> None:
         """Upload the file, then the robot's sampleFile message (a sessionWebhook cannot
         carry files, so it always goes through the OpenAPI)."""
-        key, param = file_msg(file.name, await self._media_id(file))
         unit = group_unit(user_id)
+        if file.size > FILE_MAX_BYTES:  # over what media/upload takes: a download link
+            await self._send_text(user_id, await file_links.link_text(self.settings, user_id,
+                                                                      file))
+            return
+        key, param = file_msg(file.name, await self._media_id(file))
         if unit:
             await self.api.call("POST", "/v1.0/robot/groupMessages/send", {
                 "robotCode": self.settings.dingtalk_robot_code, "openConversationId": unit,
@@ -585,9 +590,6 @@ class DingTalkChannel:
         stored = await StoredFile.get_or_none(id=file.file_id)
         if stored is None:
             raise ChannelAPIError(0, f"stored file {file.file_id} is gone", retryable=False)
-        if stored.size > FILE_MAX_BYTES:
-            raise ChannelAPIError(0, f"file of {stored.size} bytes: DingTalk takes 20 MB",
-                                  retryable=False)
         media_id = await self.api.upload(file.name, await load(self.settings, stored),
                                          file.content_type)
         self._media[file.file_id] = (media_id, utcnow())

@@ -49,6 +49,7 @@ from bot.events import (
 )
 from bot.media import Upload, load
 from bot.rendering import msg
+from bot.web import file_links
 from models.channel_state import CardCopy, UnknownSender
 from models.files import StoredFile
 from models.org import Person, Unit
@@ -231,7 +232,12 @@ class WeComChannel:
             sent=True, update_code=code, code_expires_at=utcnow() + CODE_LIFETIME if code else None)
 
     async def _send_file(self, user_id: str, file: OutgoingFile) -> None:
-        """Upload the file as temporary media, then a file message (doc 90236 "文件消息")."""
+        """Upload the file as temporary media, then a file message (doc 90236 "文件消息");
+        a file over the platform's limit goes as a signed download link instead."""
+        if not FILE_MIN_BYTES <= file.size <= FILE_MAX_BYTES:
+            text = await file_links.link_text(self.settings, user_id, file)
+            await self._send(user_id, text_body(text.text, markdown=False))
+            return
         media_id = await self._media_id(file)
         await self._send(user_id, {"msgtype": "file", "file": {"media_id": media_id},
                                    "enable_duplicate_check": 1,
@@ -244,9 +250,6 @@ class WeComChannel:
         stored = await StoredFile.get_or_none(id=file.file_id)
         if stored is None:
             raise ChannelAPIError(0, f"stored file {file.file_id} is gone", retryable=False)
-        if not FILE_MIN_BYTES <= stored.size <= FILE_MAX_BYTES:
-            raise ChannelAPIError(0, f"file of {stored.size} bytes: WeCom takes 6 B to 20 MB",
-                                  retryable=False)
         data = await load(self.settings, stored)
         media_id = await self.api.upload(file.name, data, file.content_type)
         self._media[file.file_id] = (media_id, utcnow())
