@@ -230,3 +230,18 @@ async def test_the_org_file_carries_away(bot: Harness) -> None:
         orgfile.parse(text.replace('deputy = "liufang"', 'deputy = "nobody"'))
     with pytest.raises(orgfile.OrgFileError, match="请假日期"):
         orgfile.parse(text.replace(f"to = {_days(2)}", "to = 2020-01-01"))
+
+
+async def test_the_review_record_shows_the_moves(bot: Harness) -> None:
+    """rule R-REV-5: the record's audit lines name each move in words."""
+    from bot.policy import load_policy
+    from handlers.reports.record import action_label, load_record
+
+    await _second_reviewer()
+    await bot.say("wangwu", DRAFT)
+    await bot.say("wangwu", "催办 #1")
+    await bot.say("zhangming", "转交 #1 赵磊 出差")
+    await bot.say("chenwei", "改派 #1 张明")
+    record = await load_record(1, load_policy(bot.settings.policy), bot.settings.tz)
+    labels = [action_label(a.action) for a in record.audit]
+    assert [x for x in labels if x in ("催办", "转交", "改派")] == ["催办", "转交", "改派"]
