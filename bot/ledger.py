@@ -285,15 +285,15 @@ async def set_team(account: Account, members: list[Member],
                    people: dict[tuple[str, str], Person] | None = None) -> None:
     """Replace the team; admins who are staff of the unit become the account's admins."""
     if people is None:
-        people = await unit_people(account.unit_id)  # type: ignore[attr-defined]
+        people = await unit_people(account.unit_id)
     await TeamMember.filter(account_id=account.id).delete()
     await TeamMember.bulk_create([
         TeamMember(account_id=account.id, role=m.role, name=m.name, post=m.post,
                    office_phone=m.office_phone, mobile=m.mobile,
-                   person=people.get((account.unit_id, m.name)))  # type: ignore[attr-defined]
+                   person=people.get((account.unit_id, m.name)))
         for m in members])
-    admins = [people[(account.unit_id, m.name)] for m in members  # type: ignore[attr-defined]
-              if m.role == "admin" and (account.unit_id, m.name) in people]  # type: ignore[attr-defined]
+    admins = [people[(account.unit_id, m.name)] for m in members
+              if m.role == "admin" and (account.unit_id, m.name) in people]
     await account.admins.clear()
     if admins:
         await account.admins.add(*admins)
@@ -306,7 +306,7 @@ async def unit_people(unit_id: str | None = None) -> dict[tuple[str, str], Perso
     found: dict[tuple[str, str], Person] = {}
     shared: set[tuple[str, str]] = set()
     for p in people:
-        key = (p.unit_id, p.name)  # type: ignore[attr-defined]
+        key = (p.unit_id, p.name)
         if key in found:
             shared.add(key)
         found[key] = p

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,8 +83,9 @@ def read_table(path: str) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     if size > MAX_IMPORT_BYTES:
         raise LedgerFileError(msg("ledger.too_big", size=size // (1024 * 1024) or 1,
                                   limit=MAX_IMPORT_BYTES // (1024 * 1024)))
+    rows: list[Sequence[Any]]
     if Path(path).suffix.lower() == ".xlsx":
-        rows = _xlsx_rows(path)
+        rows = list(_xlsx_rows(path))
     else:
         rows = list(csv.reader(io.StringIO(_decode(Path(path).read_bytes()))))
     numbered = [(i + 1, list(r)) for i, r in enumerate(rows)
@@ -212,7 +213,7 @@ async def ledger_rows(tz: ZoneInfo) -> list[list[str]]:
     rows = [[c.label for c in COLUMNS]]
     for account in await Account.all().order_by("id"):
         team = await team_of(account)
-        rows.append([cell(account, c, units[account.unit_id], team, tz)  # type: ignore[attr-defined]
+        rows.append([cell(account, c, units[account.unit_id], team, tz)
                      for c in COLUMNS])
     return rows
 

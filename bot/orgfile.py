@@ -185,7 +185,7 @@ async def _apply_units(units: list[dict[str, Any]], summary: LoadSummary) -> Non
                        "wecom_webhook_key": unit.get("wecom_webhook_key")})
     for unit in units:
         row = await Unit.get(id=unit["id"])
-        if row.parent_id != unit.get("parent"):  # type: ignore[attr-defined]
+        if row.parent_id != unit.get("parent"):
             await Unit.filter(id=unit["id"]).update(parent_id=unit.get("parent"))
             summary.updated["units"] += 1
     gone = await Unit.filter(active=True).exclude(id__in=[u["id"] for u in units]) \

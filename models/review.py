@@ -37,9 +37,11 @@ class Draft(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="drafts", on_delete=fields.RESTRICT
     )
+    account_id: int
     author: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="drafts", on_delete=fields.RESTRICT
     )
+    author_id: str
     title = fields.CharField(max_length=200)
     body = fields.TextField()
     repost_url = fields.CharField(max_length=1024, null=True)
@@ -62,6 +64,7 @@ class Draft(Model):
     relay_task: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.RelayTask", related_name="drafts", null=True, on_delete=fields.SET_NULL
     )
+    relay_task_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -78,6 +81,7 @@ class DraftVersion(Model):
     draft: fields.ForeignKeyRelation[Draft] = fields.ForeignKeyField(
         "models.Draft", related_name="versions", on_delete=fields.CASCADE
     )
+    draft_id: int
     version = fields.IntField()
     title = fields.CharField(max_length=200)
     body = fields.TextField()
@@ -95,12 +99,14 @@ class ReviewStep(Model):
     draft: fields.ForeignKeyRelation[Draft] = fields.ForeignKeyField(
         "models.Draft", related_name="steps", on_delete=fields.CASCADE
     )
+    draft_id: int
     version = fields.IntField()
     level = fields.IntField()
     role = fields.CharField(max_length=16)
     assignee: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="review_steps", on_delete=fields.RESTRICT
     )
+    assignee_id: str
     # why the step went above its normal role (R-REV-3), as shown on the card
     escalation_note = fields.TextField(default="")
     decision = fields.CharEnumField(Decision, max_length=8, null=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from typing import cast
 
 from tortoise.expressions import Q
 
@@ -76,7 +77,7 @@ async def find_account(text: str) -> Account:
 
 
 async def suggest(name: str) -> list[str]:
-    names = sorted(set(await Account.all().values_list("name", flat=True)))
+    names = sorted(set(cast(list[str], await Account.all().values_list("name", flat=True))))
     close = difflib.get_close_matches(name, names, n=MAX_SUGGESTIONS, cutoff=0.3)
     partial = [n for n in names if (name in n or n in name) and n not in close]
     return (close + partial)[:MAX_SUGGESTIONS]

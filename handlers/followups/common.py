@@ -76,7 +76,7 @@ async def unit_doers(policy: Policy, unit_id: str) -> list[Person]:
 async def account_doers(policy: Policy, account: Account) -> list[Person]:
     """The account's active admins, else the unit's doer roles (as the reminders choose)."""
     admins = await account.admins.filter(active=True).order_by("id")
-    return list(admins) or await unit_doers(policy, account.unit_id)  # type: ignore[attr-defined]
+    return list(admins) or await unit_doers(policy, account.unit_id)
 
 
 async def is_admin(person: Person, account: Account) -> bool:

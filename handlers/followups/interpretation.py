@@ -60,7 +60,7 @@ async def _unit(ctx: HandlerContext) -> Unit:
              if normalize(line).startswith(UNIT_LINE)]
     if named:
         return await find_unit(named[-1])
-    return await Unit.get(id=ctx.require_person().unit_id)  # type: ignore[attr-defined]
+    return await Unit.get(id=ctx.require_person().unit_id)
 
 
 @router.command("解读")

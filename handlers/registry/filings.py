@@ -83,7 +83,7 @@ async def _target(ctx: HandlerContext, kind: FilingKind, person: Person,
         await _pending(account_name=name, platform=platform)
         return name, platform, None
     account = await find_account(ctx.command.args)
-    await authz.check(ctx, ctx.command.name, account.unit_id,  # type: ignore[attr-defined]
+    await authz.check(ctx, ctx.command.name, account.unit_id,
                       account=account_label(account))
     check_status(kind, account)
     await _pending(account_id=account.id)
@@ -138,8 +138,8 @@ for _word, _kind in KINDS.items():
 
 async def _may_decide(ctx: HandlerContext, action: str, filing: Filing, stage: str) -> None:
     """The table's row for the stage; never the filer (authz.toml deny "filer")."""
-    ties = {"filer"} if filing.filer_id == ctx.require_person().id else set()  # type: ignore[attr-defined]
-    await authz.check(ctx, action, filing.unit_id, relations=ties,  # type: ignore[attr-defined]
+    ties = {"filer"} if filing.filer_id == ctx.require_person().id else set()
+    await authz.check(ctx, action, filing.unit_id, relations=ties,
                       stage=stage, label=filing_label(filing),
                       stage_name=msg(f"filing.stage_{stage}"))
 
@@ -185,7 +185,7 @@ async def _decide(ctx: HandlerContext, action: str, filing_id: int, stage: str |
 async def _after(ctx: HandlerContext, filing: Filing, stage: str, approve: bool,
                  comment: str) -> None:
     tz = ctx.settings.tz
-    filer_id = filing.filer_id  # type: ignore[attr-defined]
+    filer_id = filing.filer_id
     if not approve:
         await ctx.say(filer_id, ctx.text("filing.rejected", label=filing_label(filing),
                                          stage=msg(f"filing.stage_{stage}"), reason=comment))
@@ -263,7 +263,7 @@ async def on_emergency(event: IncomingEvent, ctx: HandlerContext) -> None:
     if not name or not reason:
         raise DomainError("filing.emergency_usage")
     account = await find_account(name)
-    unit_id = account.unit_id  # type: ignore[attr-defined]
+    unit_id = account.unit_id
     # rule R-ACC-9: the account's admins, the unit's chief and the supervisors above only
     await authz.check(ctx, "紧急关停", unit_id, relations=await authz.account_ties(person, account),
                       account=account_label(account))

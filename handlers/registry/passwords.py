@@ -60,7 +60,7 @@ async def on_password_changed(event: IncomingEvent, ctx: HandlerContext) -> None
     if not ctx.command.args:
         raise DomainError("password.usage")
     account = await _account(ctx.command.args)
-    await authz.check(ctx, "已改密", account.unit_id,  # type: ignore[attr-defined]
+    await authz.check(ctx, "已改密", account.unit_id,
                       relations=await authz.account_ties(person, account),
                       account=account_label(account))
     now = utcnow()

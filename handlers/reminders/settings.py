@@ -34,7 +34,7 @@ async def on_settings(event: IncomingEvent, ctx: HandlerContext) -> None:
     person = await authz.check(ctx, "提醒设置", None)
     limits = stale_limits(ctx.policy)
     accounts = await Account.filter(admins__id=person.id).order_by("id")
-    unit = await Unit.get(id=person.unit_id)  # type: ignore[attr-defined]
+    unit = await Unit.get(id=person.unit_id)
     text = ctx.render(
         "text/reminder_settings.md.j2", name=person.name, unit=unit.name, roles=person.roles,
         accounts=[{"label": account_label(a), "limit": limits.get(a.content),

@@ -63,7 +63,7 @@ async def _card(policy: Policy, settings: Settings, draft: Draft, step: ReviewSt
     tz = settings.tz
     account: Account = await draft.account
     author: Person = await draft.author
-    link = await draft_link(settings, step.assignee_id, draft.id)  # type: ignore[attr-defined]
+    link = await draft_link(settings, step.assignee_id, draft.id)
     changed = await changes(draft)
     precheck = await card_summary(draft)
     body = render("cards/review_request.md.j2", draft=draft, author=author.name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import cast
 from urllib.parse import urlsplit
 
 from bot.clock import utcnow
@@ -31,7 +32,7 @@ async def on_submit(event: IncomingEvent, ctx: HandlerContext) -> None:
     if not ctx.command.args:
         raise DomainError("review.submit_usage")
     account = await find_account(ctx.command.args)
-    await authz.check(ctx, "投稿", account.unit_id,  # type: ignore[attr-defined]
+    await authz.check(ctx, "投稿", account.unit_id,
                       relations=await authz.account_ties(author, account),
                       account=account_label(account))
     if not any(line.strip() for line in ctx.command.lines):
@@ -115,11 +116,11 @@ async def _open_step_for(ctx: HandlerContext, action: str, draft: Draft, level: 
     if step is None:
         raise DomainError("review.stale_card")
     # rule R-REV-3: the table grants the step's assignee, never the draft's author
-    ties = {"assignee"} if step.assignee_id == person.id else set()  # type: ignore[attr-defined]
-    if draft.author_id == person.id:  # type: ignore[attr-defined]
+    ties = {"assignee"} if step.assignee_id == person.id else set()
+    if draft.author_id == person.id:
         ties.add("author")
     account = await draft.account
-    await authz.check(ctx, action, account.unit_id, relations=ties,  # type: ignore[attr-defined]
+    await authz.check(ctx, action, account.unit_id, relations=ties,
                       id=draft.id)
     at_step = (draft.level, draft.version) == (level, version)
     current = draft.state == DraftState.REVIEWING and at_step
@@ -151,7 +152,7 @@ async def _decide(ctx: HandlerContext, action: str, draft: Draft, level: int, ve
     _observe_step(ctx, step)
     await ctx.audit(f"review.{decision}", f"draft:{draft.id}", version=version, level=level,
                     comment=comment, **confirms)
-    await ctx.notify(step.assignee_id,  # type: ignore[attr-defined]
+    await ctx.notify(step.assignee_id,
                      CardUpdate(await decided_card(ctx.policy, ctx.settings, draft, step)))
     if decision == Decision.REJECT:
         await _returned(ctx, draft, step)
@@ -177,7 +178,7 @@ async def _returned(ctx: HandlerContext, draft: Draft, step: ReviewStep) -> None
     draft.state = DraftState.RETURNED
     await draft.save(update_fields=["state", "updated_at"])
     reviewer: Person = await step.assignee
-    await ctx.say(draft.author_id,  # type: ignore[attr-defined]
+    await ctx.say(draft.author_id,
                   ctx.text("review.returned_to_author", id=draft.id, title=draft.title,
                            level=level_label(step.level), reviewer=reviewer.name,
                            reason=step.comment))
@@ -195,10 +196,10 @@ async def _approved(ctx: HandlerContext, draft: Draft) -> None:
     await draft.save(update_fields=["state", "updated_at"])
     await ctx.audit("draft.approved", f"draft:{draft.id}", version=draft.version)
     account = await draft.account
-    admins = await account.admins.all().values_list("id", flat=True)
+    admins = cast(list[str], await account.admins.all().values_list("id", flat=True))
     text = ctx.text("review.approved_publishable", id=draft.id, title=draft.title,
                     account=account_label(account))
-    for person_id in dict.fromkeys([draft.author_id, *admins]):  # type: ignore[attr-defined]
+    for person_id in dict.fromkeys([draft.author_id, *admins]):
         await ctx.say(person_id, text)
 
 
@@ -212,7 +213,7 @@ async def on_published(event: IncomingEvent, ctx: HandlerContext) -> None:
         raise DomainError("review.published_usage")
     draft = await load_draft(draft_id, lock=True)
     account = await draft.account
-    await authz.check(ctx, "已发布", account.unit_id,  # type: ignore[attr-defined]
+    await authz.check(ctx, "已发布", account.unit_id,
                       relations=await authz.draft_ties(person, draft, account), id=draft.id)
     if draft.state != DraftState.APPROVED:
         raise DomainError("review.not_approved", id=draft.id,
@@ -224,6 +225,6 @@ async def on_published(event: IncomingEvent, ctx: HandlerContext) -> None:
     await account.save(update_fields=["last_update_at"])
     await ctx.audit("draft.published", f"draft:{draft.id}", url=url, account=account.id)
     await ctx.reply(ctx.text("review.published", id=draft.id, account=account_label(account)))
-    if draft.relay_task_id:  # type: ignore[attr-defined]
-        await close_by_draft(ctx, draft.relay_task_id, account.unit_id,  # type: ignore[attr-defined]
+    if draft.relay_task_id:
+        await close_by_draft(ctx, draft.relay_task_id, account.unit_id,
                              draft.id, url)

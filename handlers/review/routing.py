@@ -11,6 +11,7 @@ allow-list (R-REV-4). The route says why, on the card and in the author's receip
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from bot.errors import DomainError
 from bot.policy import Policy
@@ -128,10 +129,10 @@ async def _least_loaded(people: list[Person]) -> Person:
 
 async def excluded_for(draft: Draft, level: int) -> set[str]:
     """R-REV-3: the author and whoever decided another level of this draft."""
-    deciders = await ReviewStep.filter(draft_id=draft.id, decision__isnull=False,
-                                       level__gt=AUTHOR_LEVEL).exclude(level=level) \
-        .values_list("assignee_id", flat=True)
-    return {draft.author_id, *deciders}  # type: ignore[attr-defined]
+    deciders = cast(list[str], await ReviewStep.filter(
+        draft_id=draft.id, decision__isnull=False, level__gt=AUTHOR_LEVEL).exclude(level=level)
+        .values_list("assignee_id", flat=True))
+    return {draft.author_id, *deciders}
 
 
 async def assign(policy: Policy, draft: Draft, account: Account, level: int,
@@ -142,7 +143,7 @@ async def assign(policy: Policy, draft: Draft, account: Account, level: int,
     org = OrgTree()
     reasons: list[str] = []
     for role in ladder:
-        found = await org.holders_for(account.unit_id, role)  # type: ignore[attr-defined]
+        found = await org.holders_for(account.unit_id, role)
         eligible = [p for p in found if p.id not in excluded]
         if eligible:
             note = msg("review.escalated", reasons=reasons, to=role_label(role)) if reasons else ""
