@@ -113,14 +113,14 @@ def _columns(header: list[str]) -> list[Column | None]:
     cols = [column(h) if h else None for h in header]
     unknown = [h for h, c in zip(header, cols, strict=True) if h and c is None]
     if unknown:
-        raise LedgerFileError(msg("ledger.unknown_columns", columns="、".join(unknown),
-                                  allowed="、".join(c.label for c in COLUMNS)))
+        raise LedgerFileError(msg("ledger.unknown_columns", columns=unknown,
+                                  allowed=[c.label for c in COLUMNS]))
     keys = [c.key for c in cols if c]
     missing = [BY_KEY[key].label for key in REQUIRED if key not in keys]
     twice = sorted({BY_KEY[key].label for key in keys if keys.count(key) > 1})
     if missing or twice:
-        raise LedgerFileError(msg("ledger.bad_columns", missing="、".join(missing),
-                                  twice="、".join(twice)))
+        raise LedgerFileError(msg("ledger.bad_columns", missing=missing,
+                                  twice=twice))
     return cols
 
 

@@ -59,10 +59,10 @@ def _check_shape(section: str, index: int, item: Any) -> None:
     required, optional = SECTIONS[section]
     unknown = sorted(set(item) - required - optional)
     if unknown:
-        raise _fail("org.unknown_keys", where, keys="、".join(unknown))
+        raise _fail("org.unknown_keys", where, keys=unknown)
     missing = sorted(k for k in required if not isinstance(item.get(k), str) or not item[k].strip())
     if missing:
-        raise _fail("org.missing_keys", where, keys="、".join(missing))
+        raise _fail("org.missing_keys", where, keys=missing)
 
 
 def _check_unique(section: str, items: list[dict[str, Any]], key: Any) -> None:
@@ -96,10 +96,10 @@ def _check_people(people: list[dict[str, Any]], unit_ids: set[str]) -> None:
             raise _fail("org.missing_unit", where, unit=person["unit"])
         roles = person.get("roles", [])
         if not isinstance(roles, list):
-            raise _fail("org.bad_roles", where, allowed="、".join(ROLES))
+            raise _fail("org.bad_roles", where, allowed=ROLES)
         bad = [r for r in roles if r not in ROLES]
         if bad:
-            raise _fail("org.unknown_role", where, role=bad[0], allowed="、".join(ROLES))
+            raise _fail("org.unknown_role", where, role=bad[0], allowed=ROLES)
         for key in STAFF_DATES:
             if key in person and _day(person[key]) is None:
                 raise _fail("org.bad_date", where, name=key, value=person[key])
@@ -124,7 +124,7 @@ def _check_accounts(accounts: list[dict[str, Any]], unit_ids: set[str],
         where = _entry("accounts", i, account)
         if account["platform"] not in PLATFORMS:
             raise _fail("org.unknown_platform", where, platform=account["platform"],
-                        allowed="、".join(PLATFORMS))
+                        allowed=PLATFORMS)
         if account["unit"] not in unit_ids:
             raise _fail("org.missing_unit", where, unit=account["unit"])
         if account.get("content", "text") not in CONTENT_KINDS:
@@ -145,7 +145,7 @@ def parse(text: str) -> dict[str, list[dict[str, Any]]]:
         raise OrgFileError(msg("org.syntax", error=str(exc))) from None
     unknown = sorted(set(data) - set(SECTIONS))
     if unknown:
-        raise OrgFileError(msg("org.unknown_sections", keys="、".join(unknown)))
+        raise OrgFileError(msg("org.unknown_sections", keys=unknown))
     org = {s: data.get(s, []) for s in SECTIONS}
     for section, items in org.items():
         if not isinstance(items, list):

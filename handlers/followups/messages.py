@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import IncomingEvent
+from bot.parsing import is_web_url
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from bot.workdays import add_workdays
@@ -23,7 +24,6 @@ from handlers.followups.common import (
     dated_ladder,
     due_end,
     is_admin,
-    is_web_url,
     label_of,
     numbered,
     short,

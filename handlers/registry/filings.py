@@ -53,7 +53,7 @@ async def _flags(kind: FilingKind, name: str, platform: str, unit_id: str,
                                     status__in=("normal", "suspended")).order_by("id")
         if same:
             flags.append(msg("filing.flag_second", platform=platform_label(platform),
-                             accounts="、".join(a.name for a in same)))
+                             accounts=[a.name for a in same]))
     if form.values("vendor") and not form.values("vendor_qualification"):
         flags.append(msg("filing.flag_vendor"))
     return flags
@@ -121,7 +121,7 @@ async def _file(ctx: HandlerContext, kind: FilingKind) -> None:
     for decider in deciders:
         await ctx.notify(decider.id, await request_card(filing, stage, ctx.settings.tz))
     await ctx.reply(ctx.text("filing.submitted", label=filing_label(filing),
-                             names="、".join(c.name for c in deciders), flags=filing.flags,
+                             names=[c.name for c in deciders], flags=filing.flags,
                              own_chief=not chiefs))
 
 
@@ -195,7 +195,7 @@ async def _after(ctx: HandlerContext, filing: Filing, stage: str, approve: bool,
             await ctx.notify(supervisor.id,
                              await request_card(filing, FilingState.SUPERVISOR, tz))
         await ctx.say(filer_id, ctx.text("filing.forwarded", label=filing_label(filing),
-                                         names="、".join(s.name for s in supervisors)))
+                                         names=[s.name for s in supervisors]))
     else:
         account = await apply_approved(ctx.policy, filing, tz)
         filing.account = account

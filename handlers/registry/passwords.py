@@ -14,9 +14,10 @@ from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import IncomingEvent
 from bot.reminders.hours import WorkingHours
+from bot.workdays import add_months
 from handlers.common import authz
 from handlers.common.lookup import account_label, find_account
-from handlers.reminders.kinds import add_months, local_date, local_text
+from handlers.reminders.kinds import local_date, local_text
 from models.deadlines import Deadline
 from models.org import Account
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from bot.clock import utcnow
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import IncomingEvent, OutgoingText
+from bot.parsing import is_web_url
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from handlers.common import authz
@@ -30,11 +30,6 @@ _TASK_NO = re.compile(r"^#?\s*(\d+)$")
 def _clock(ctx: HandlerContext) -> WorkingHours:
     rem = ctx.policy.reminders
     return WorkingHours.of(rem.work_start, rem.work_end, ctx.settings.tz)
-
-
-def _is_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def task_number(value: str, usage: str) -> int:
@@ -61,7 +56,7 @@ async def on_relay(event: IncomingEvent, ctx: HandlerContext) -> None:
     url, _, title = ctx.command.args.partition(" ")
     if not url:
         raise DomainError("relay.usage")
-    if not _is_url(url):
+    if not is_web_url(url):
         raise DomainError("relay.bad_url", value=url[:80])
     units = await (await person.unit).descendants()
     if not units:
@@ -122,7 +117,7 @@ async def on_relayed(event: IncomingEvent, ctx: HandlerContext) -> None:
     number, _, url = ctx.command.args.partition(" ")
     task = await _open_task(task_number(number, "relay.done_usage"))
     url = url.strip()
-    if not _is_url(url) or any(c.isspace() for c in url):
+    if not is_web_url(url):
         raise DomainError("relay.done_usage")
     await authz.check(ctx, "已转载", None, task=task.id)  # the sender's own unit's share
     target = await RelayTarget.select_for_update().get_or_none(

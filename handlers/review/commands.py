@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from typing import cast
-from urllib.parse import urlsplit
 
 from bot.clock import utcnow
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import CardUpdate, IncomingEvent
+from bot.parsing import is_web_url
 from handlers.common import authz
 from handlers.common.lookup import account_label, find_account, load_draft, numbered_ref
 from handlers.precheck.review import approval_gate, split_confirmed
@@ -208,8 +208,7 @@ async def on_published(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`已发布 #N <URL>`: record publication and the account's last update time."""
     person = ctx.require_person()
     draft_id, url = numbered_ref(ctx, "review.published_usage")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+    if not is_web_url(url):
         raise DomainError("review.published_usage")
     draft = await load_draft(draft_id, lock=True)
     account = await draft.account
