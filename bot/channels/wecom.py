@@ -372,8 +372,7 @@ class Callback:
         elif message.type == "unknown" and message._data.get("Event") == "template_card_event":
             self._card_event(message._data)
         elif message.type not in ("event", "unknown"):
-            event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source)
-            self._submit(lambda: self._reply_only(event, msg("wecom.unsupported_message")))
+            self._unsupported(message)
         else:
             log.info("wecom: ignored %s event", message._data.get("Event", message.type))
 
@@ -383,11 +382,15 @@ class Callback:
                              user=UserRef(NAME, user_id), received_at=utcnow(), text=text,
                              action=action, attachment=attachment)
 
+    def _unsupported(self, message: Any) -> None:
+        event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source)
+        self._submit(lambda: self._reply_only(event, msg("wecom.unsupported_message")))
+
     def _attachment(self, message: Any) -> None:
         """An image (MediaId, PicUrl) or file (MediaId, FileName) message (doc 90239)."""
         media_id = str(message._data.get("MediaId") or "")
         if not media_id:
-            log.warning("wecom: %s message %s without MediaId ignored", message.type, message.id)
+            self._unsupported(message)
             return
         name = str(message._data.get("FileName") or "")
         event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source,
