@@ -161,6 +161,7 @@ class AccountsPolicy:
 
     wechat_main_menus: tuple[str, ...]  # R-ACC-11: the main menus a 公众号 must have
     app_support: tuple[str, ...]  # R-ACC-12: the ledger columns an app must have true
+    opening_materials: tuple[str, ...]  # R-ACC-10: what an 开设 filing carries
 
 
 SECTIONS: dict[str, type] = {

@@ -8,8 +8,8 @@ Dates are in November 2025 (Asia/Shanghai): Nov 3, 10, 17 are Mondays; Nov 8–9
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
