@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
 
 from models.org import Account, Person
+
+if TYPE_CHECKING:  # models.relay imports this module
+    from models.relay import RelayTask
 
 # R-REV-1: level 1 is always the author's own 一审; the profile's review.levels name the
 # role of each level after it, and so how many levels there are.
@@ -21,6 +26,7 @@ class DraftState(enum.StrEnum):
     HELD = "held"  # waiting for the author's answer before review starts (R-REV-9 maps)
     REVIEWING = "reviewing"
     RETURNED = "returned"
+    WITHDRAWN = "withdrawn"  # taken back by its author (撤回, issue 20); revised like a return
     APPROVED = "approved"
     PUBLISHED = "published"
 
@@ -61,7 +67,7 @@ class Draft(Model):
     category = fields.CharField(max_length=16, null=True, default="")
     requested_at = fields.DatetimeField(null=True)
     # the relay task this draft answers (`任务：N`); publishing it closes the unit's share
-    relay_task: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    relay_task: fields.ForeignKeyNullableRelation[RelayTask] = fields.ForeignKeyField(
         "models.RelayTask", related_name="drafts", null=True, on_delete=fields.SET_NULL
     )
     relay_task_id: int | None
@@ -113,6 +119,16 @@ class ReviewStep(Model):
     comment = fields.TextField(default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     decided_at = fields.DatetimeField(null=True)
+    # who holds the step since when (转交 / 改派 / a deputy move it, issue 20; NULL: since
+    # created_at) and the absent person the holder stands in for (请假 with a 代理人)
+    assigned_at = fields.DatetimeField(null=True)
+    on_behalf_of = fields.CharField(max_length=64, null=True)
+    # every move of the step, oldest first: {"kind": handover|reassign|deputy|nudge|
+    # withdraw_request, "from", "to", "by", "reason", "at"} (shown on the card and the record)
+    moves: list[Any] = fields.JSONField(null=True, default=list)
+
+    def held_since(self) -> datetime:
+        return self.assigned_at or self.created_at
 
     class Meta:
         table = "review_step"

@@ -73,7 +73,7 @@ async def test_unknown_person_gets_a_polite_reply(bot: Harness) -> None:
 
 async def test_only_author_revises_and_only_returned(bot: Harness) -> None:
     await bot.say("wangwu", "投稿 黔江文旅\n标题\n正文")
-    assert "只有被退回的稿件才能修改" in await bot.say("wangwu", "修改 #1\n新标题\n新正文")
+    assert "只有被退回或已撤回的稿件才能修改" in await bot.say("wangwu", "修改 #1\n新标题\n新正文")
     await bot.say("zhangming", "退回 #1 重写")
     assert "不是您起草的" in await bot.say("lisi", "修改 #1\n新标题\n新正文")
     assert (await Draft.get(id=1)).version == 1

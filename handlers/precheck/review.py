@@ -13,6 +13,7 @@ from bot.precheck.findings import CHIEF_KINDS, SOURCE_SPAN, Finding
 from bot.rendering import msg
 from models.org import OrgTree
 from models.precheck import PrecheckFinding, PrecheckWord, ReviewCheck
+from models.relay import RelayTask
 from models.review import Draft, ReviewStep
 
 CARD_FIRST = 3  # findings shown on the card (errors first); 机审 #N shows all
@@ -58,9 +59,10 @@ async def run_precheck(ctx: HandlerContext, draft: Draft) -> Report:
     has TITLE_SPAN, one on the `转载：` line SOURCE_SPAN)."""
     account = await draft.account
     lists = await unit_lists(account.unit_id)
+    task = await RelayTask.get_or_none(id=draft.relay_task_id) if draft.relay_task_id else None
     report = precheck(draft.body, lexicon_for(lists), title=draft.title,
                       is_allowed_source=ctx.policy.is_allowed_source,
-                      repost_url=draft.repost_url)
+                      repost_url=draft.repost_url, relay_title=task.title if task else None)
     for seq, f in enumerate(report.by_severity(), start=1):
         start, end = report.body_span(f)
         await PrecheckFinding.create(
