@@ -29,7 +29,8 @@ class ReviewPolicy:
     final_role_important: str  # R-REV-2: important items (重要)
     final_role_major: str  # R-REV-2, R-REV-4, R-REV-7: major/sensitive items (重大)
     escalation: tuple[str, ...]  # R-REV-3
-    repost_allowlist: tuple[str, ...]  # R-REV-4
+    repost_allowlist: tuple[str, ...]  # R-REV-4: party/government and central media hosts
+    repost_allowlist_local: tuple[str, ...]  # R-REV-4: the seed's provincial and city media
     checklist: tuple[str, ...]  # R-REV-6
 
 
@@ -219,7 +220,8 @@ class Policy:
     def is_allowed_source(self, url: str) -> bool:
         """R-REV-4: a repost source is official when its host is on the allow-list."""
         host = (urlsplit(url).hostname or "").rstrip(".").lower()
-        return any(host == d or host.endswith("." + d) for d in self.review.repost_allowlist)
+        hosts = (*self.review.repost_allowlist, *self.review.repost_allowlist_local)
+        return any(host == d or host.endswith("." + d) for d in hosts)
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
