@@ -309,7 +309,7 @@ async def _away_entries(tz: ZoneInfo) -> dict[str, list[dict[str, Any]]]:
     for row in await Absence.filter(set_by=ORG_SETTER, ends_at__gt=now).order_by("starts_at",
                                                                                  "id"):
         last = (row.ends_at.astimezone(tz) - timedelta(days=1)).date()
-        entry = {"from": row.starts_at.astimezone(tz).date(), "to": last}
+        entry: dict[str, Any] = {"from": row.starts_at.astimezone(tz).date(), "to": last}
         if row.deputy_id:
             entry["deputy"] = row.deputy_id
         found.setdefault(row.person_id, []).append(entry)
