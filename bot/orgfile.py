@@ -64,10 +64,10 @@ def _check_shape(section: str, index: int, item: Any) -> None:
     required, optional = SECTIONS[section]
     unknown = sorted(set(item) - required - optional)
     if unknown:
-        raise _fail("org.unknown_keys", where, keys="、".join(unknown))
+        raise _fail("org.unknown_keys", where, keys=unknown)
     missing = sorted(k for k in required if not isinstance(item.get(k), str) or not item[k].strip())
     if missing:
-        raise _fail("org.missing_keys", where, keys="、".join(missing))
+        raise _fail("org.missing_keys", where, keys=missing)
 
 
 def _check_unique(section: str, items: list[dict[str, Any]], key: Any) -> None:
@@ -101,10 +101,10 @@ def _check_people(people: list[dict[str, Any]], unit_ids: set[str]) -> None:
             raise _fail("org.missing_unit", where, unit=person["unit"])
         roles = person.get("roles", [])
         if not isinstance(roles, list):
-            raise _fail("org.bad_roles", where, allowed="、".join(ROLES))
+            raise _fail("org.bad_roles", where, allowed=ROLES)
         bad = [r for r in roles if r not in ROLES]
         if bad:
-            raise _fail("org.unknown_role", where, role=bad[0], allowed="、".join(ROLES))
+            raise _fail("org.unknown_role", where, role=bad[0], allowed=ROLES)
         for key in STAFF_DATES:
             if key in person and _day(person[key]) is None:
                 raise _fail("org.bad_date", where, name=key, value=person[key])
@@ -146,7 +146,7 @@ def _check_accounts(accounts: list[dict[str, Any]], unit_ids: set[str],
         where = _entry("accounts", i, account)
         if account["platform"] not in PLATFORMS:
             raise _fail("org.unknown_platform", where, platform=account["platform"],
-                        allowed="、".join(PLATFORMS))
+                        allowed=PLATFORMS)
         if account["unit"] not in unit_ids:
             raise _fail("org.missing_unit", where, unit=account["unit"])
         if account.get("content", "text") not in CONTENT_KINDS:
@@ -169,7 +169,7 @@ def parse(text: str) -> dict[str, list[dict[str, Any]]]:
         raise OrgFileError(msg("org.syntax", error=str(exc))) from None
     unknown = sorted(set(data) - set(SECTIONS))
     if unknown:
-        raise OrgFileError(msg("org.unknown_sections", keys="、".join(unknown)))
+        raise OrgFileError(msg("org.unknown_sections", keys=unknown))
     org = {s: data.get(s, []) for s in SECTIONS}
     for section, items in org.items():
         if not isinstance(items, list):
@@ -209,7 +209,7 @@ async def _apply_units(units: list[dict[str, Any]], summary: LoadSummary) -> Non
                        "wecom_webhook_key": unit.get("wecom_webhook_key")})
     for unit in units:
         row = await Unit.get(id=unit["id"])
-        if row.parent_id != unit.get("parent"):  # type: ignore[attr-defined]
+        if row.parent_id != unit.get("parent"):
             await Unit.filter(id=unit["id"]).update(parent_id=unit.get("parent"))
             summary.updated["units"] += 1
     gone = await Unit.filter(active=True).exclude(id__in=[u["id"] for u in units]) \
@@ -240,7 +240,7 @@ async def _apply_away(people: list[dict[str, Any]], tz: ZoneInfo,
     for person in people:
         wanted = sorted((_span(a, tz), a.get("deputy")) for a in person.get("away", []))
         rows = await Absence.filter(person_id=person["id"], set_by=ORG_SETTER).order_by("id")
-        current = sorted(((r.starts_at, r.ends_at), r.deputy_id) for r in rows)  # type: ignore[attr-defined]
+        current = sorted(((r.starts_at, r.ends_at), r.deputy_id) for r in rows)
         if current == wanted:
             continue
         await Absence.filter(person_id=person["id"], set_by=ORG_SETTER).delete()
@@ -309,10 +309,10 @@ async def _away_entries(tz: ZoneInfo) -> dict[str, list[dict[str, Any]]]:
     for row in await Absence.filter(set_by=ORG_SETTER, ends_at__gt=now).order_by("starts_at",
                                                                                  "id"):
         last = (row.ends_at.astimezone(tz) - timedelta(days=1)).date()
-        entry = {"from": row.starts_at.astimezone(tz).date(), "to": last}
-        if row.deputy_id:  # type: ignore[attr-defined]
-            entry["deputy"] = row.deputy_id  # type: ignore[attr-defined]
-        found.setdefault(row.person_id, []).append(entry)  # type: ignore[attr-defined]
+        entry: dict[str, Any] = {"from": row.starts_at.astimezone(tz).date(), "to": last}
+        if row.deputy_id:
+            entry["deputy"] = row.deputy_id
+        found.setdefault(row.person_id, []).append(entry)
     return found
 
 

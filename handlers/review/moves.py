@@ -64,7 +64,7 @@ def move(kind: str, *, by: str, frm: str | None = None, to: str | None = None,
 async def _record(step: ReviewStep, entry: dict[str, Any], **changes: Any) -> None:
     """Append a move (and change the holder) if the step is still open with its holder."""
     won = await ReviewStep.filter(id=step.id, decision__isnull=True,
-                                  assignee_id=step.assignee_id).update(  # type: ignore[attr-defined]
+                                  assignee_id=step.assignee_id).update(
         moves=[*(step.moves or []), entry], **changes)
     if won != 1:
         raise DomainError("review.stale_card")
@@ -76,12 +76,12 @@ async def check_eligible(ctx: HandlerContext, draft: Draft, step: ReviewStep, pe
     """R-REV-3 and the level's roles: the person may hold this step; DomainError saying why
     not. Never the draft's author or whoever decided another level of it; not someone away."""
     name = {"name": person.name, "id": draft.id, "level": level_label(step.level)}
-    if person.id == step.assignee_id:  # type: ignore[attr-defined]
+    if person.id == step.assignee_id:
         raise DomainError("moves.already_holder", **name)
     if person.id in await excluded_for(draft, step.level):
         raise DomainError("moves.excluded", **name)
     account = await draft.account
-    if not await may_hold(OrgTree(), account.unit_id, person, roles):  # type: ignore[attr-defined]
+    if not await may_hold(OrgTree(), account.unit_id, person, roles):
         raise DomainError("moves.wrong_role", roles=[role_label(r) for r in roles], **name)
     if await away_at([person.id]):
         raise DomainError("moves.target_away", **name)
@@ -107,13 +107,13 @@ async def take_as_deputy(ctx: HandlerContext, draft: Draft, step: ReviewStep,
                          person: Person) -> bool:
     """请假: the named deputy of an absent holder takes the step when they act on it (its
     steps are offered to them), if R-REV-3 and the level's roles let them hold it."""
-    holder = step.assignee_id  # type: ignore[attr-defined]
+    holder = step.assignee_id
     away = (await away_at([holder])).get(holder)
-    if away is None or away.deputy_id != person.id or step.decision is not None:  # type: ignore[attr-defined]
+    if away is None or away.deputy_id != person.id or step.decision is not None:
         return False
     account = await draft.account
     if person.id in await excluded_for(draft, step.level) or not await may_hold(
-            OrgTree(), account.unit_id, person, _ladder_from(ctx, step.role)):  # type: ignore[attr-defined]
+            OrgTree(), account.unit_id, person, _ladder_from(ctx, step.role)):
         return False
     await hand_to(ctx, draft, step, person,
                   move(DEPUTY, by=person.id, frm=holder, to=person.id), on_behalf_of=holder)
@@ -188,13 +188,13 @@ async def _withdraw_cmd(ctx: HandlerContext, action: str, draft: Draft, reason: 
     person = ctx.require_person()
     step = await ReviewStep.get_or_none(draft_id=draft.id, version=draft.version,
                                         level=draft.level, decision__isnull=True)
-    asked = step is not None and step.assignee_id == person.id and any(  # type: ignore[attr-defined]
+    asked = step is not None and step.assignee_id == person.id and any(
         m["kind"] == WITHDRAW_REQUEST for m in step.moves or [])
-    ties = {"author"} if draft.author_id == person.id else set()  # type: ignore[attr-defined]
+    ties = {"author"} if draft.author_id == person.id else set()
     if asked:
         ties.add("asked")
     account = await draft.account
-    await authz.check(ctx, action, account.unit_id, relations=ties,  # type: ignore[attr-defined]
+    await authz.check(ctx, action, account.unit_id, relations=ties,
                       id=draft.id)
     step = await open_step_of(draft)
     if "author" not in ties:  # the current reviewer agrees to the author's request
@@ -230,9 +230,9 @@ async def on_nudge(event: IncomingEvent, ctx: HandlerContext) -> None:
 
 async def _nudge(ctx: HandlerContext, action: str, draft: Draft) -> None:
     person = ctx.require_person()
-    ties = {"author"} if draft.author_id == person.id else set()  # type: ignore[attr-defined]
+    ties = {"author"} if draft.author_id == person.id else set()
     account = await draft.account
-    await authz.check(ctx, action, account.unit_id, relations=ties,  # type: ignore[attr-defined]
+    await authz.check(ctx, action, account.unit_id, relations=ties,
                       id=draft.id)
     step = await open_step_of(draft)
     tz, now = ctx.settings.tz, utcnow()
@@ -278,11 +278,11 @@ async def on_handover(event: IncomingEvent, ctx: HandlerContext) -> None:
     draft, target, reason = await _target(ctx, "moves.handover_usage")
     step = await ReviewStep.get_or_none(draft_id=draft.id, version=draft.version,
                                         level=draft.level, decision__isnull=True)
-    ties = {"assignee"} if step and step.assignee_id == person.id else set()  # type: ignore[attr-defined]
-    if draft.author_id == person.id:  # type: ignore[attr-defined]
+    ties = {"assignee"} if step and step.assignee_id == person.id else set()
+    if draft.author_id == person.id:
         ties.add("author")
     account = await draft.account
-    await authz.check(ctx, "转交", account.unit_id, relations=ties,  # type: ignore[attr-defined]
+    await authz.check(ctx, "转交", account.unit_id, relations=ties,
                       id=draft.id)
     step = await open_step_of(draft)
     await check_eligible(ctx, draft, step, target, [step.role])
@@ -299,12 +299,12 @@ async def on_reassign(event: IncomingEvent, ctx: HandlerContext) -> None:
     person = ctx.require_person()
     draft, target, reason = await _target(ctx, "moves.reassign_usage")
     account = await draft.account
-    ties = {"author"} if draft.author_id == person.id else set()  # type: ignore[attr-defined]
-    await authz.check(ctx, "改派", account.unit_id, relations=ties,  # type: ignore[attr-defined]
+    ties = {"author"} if draft.author_id == person.id else set()
+    await authz.check(ctx, "改派", account.unit_id, relations=ties,
                       id=draft.id)
     step = await open_step_of(draft)
     await check_eligible(ctx, draft, step, target, _ladder_from(ctx, step.role))
-    old = step.assignee_id  # type: ignore[attr-defined]
+    old = step.assignee_id
     await hand_to(ctx, draft, step, target,
                   move(REASSIGN, by=person.id, frm=old, to=target.id, reason=reason))
     await ctx.reply(ctx.text("moves.reassigned", id=draft.id, name=target.name,
