@@ -15,6 +15,7 @@ from urllib.parse import quote, unquote
 
 from aiohttp import web
 
+from bot.bodies import read_body
 from bot.clock import utcnow
 from bot.config import Settings
 from bot.errors import ChannelAPIError, DomainError
@@ -28,7 +29,10 @@ from models.system import SimMessage
 log = logging.getLogger(__name__)
 
 NAME = "sim"
-HISTORY = 200
+HISTORY = 200  # shown on the page
+HISTORY_KEPT = 500  # kept per person (older rows are deleted as new ones come)
+USER_ID_CHARS = 64  # as Person.id and sim_message.user_id
+EVENT_ID_CHARS = 128
 
 
 class SimChannel:
@@ -100,14 +104,54 @@ async def _people() -> list[dict[str, Any]]:
              "roles": [msg(f"role.{r}") for r in p.roles]} for p in people]
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
+def _bad(reason: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=json.dumps({"ok": False, "error": reason}),
+                              content_type="application/json")
+
+
+def _clean(value: Any, limit: int) -> str | None:
+    """A string the database can store (UTF-8, within limit), else None."""
+    if not isinstance(value, str) or len(value) > limit:
+        return None
     try:
-        data = json.loads(await request.text())
-    except json.JSONDecodeError:
-        raise web.HTTPBadRequest(text="invalid JSON") from None
-    if not isinstance(data, dict) or not isinstance(data.get("user"), str):
-        raise web.HTTPBadRequest(text="missing user")
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from JSON "\ud800"
+        return None
+    return value
+
+
+def check_user(value: Any) -> str:
+    user = _clean(value, USER_ID_CHARS)
+    if not user or not user.isprintable():
+        raise _bad(msg("sim.bad_user", limit=USER_ID_CHARS))
+    return user
+
+
+async def _json_body(request: web.Request, max_chars: int) -> dict[str, Any]:
+    """The JSON object of a send/tap; 400 for anything else (never a 500)."""
+    raw = await read_body(request, max_chars * 4 + 4096)
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, nested too deep
+        raise _bad(msg("sim.bad_request", reason="JSON")) from None
+    if not isinstance(data, dict):
+        raise _bad(msg("sim.bad_request", reason="JSON"))
+    data["user"] = check_user(data.get("user"))
+    event_id = data.get("event_id")
+    if event_id is not None and not (_clean(event_id, EVENT_ID_CHARS) or "\n").isprintable():
+        raise _bad(msg("sim.bad_request", reason="event_id"))
+    for key in ("text", "key"):
+        if key in data and _clean(data[key], max_chars) is None:
+            raise _bad(msg("sim.bad_request", reason=key))
     return data
+
+
+async def keep_history(user_id: str) -> None:
+    """Bounded simulator data: each person's chat keeps its last HISTORY_KEPT messages."""
+    cutoff = await SimMessage.filter(user_id=user_id).order_by("-id").offset(
+        HISTORY_KEPT).limit(1).values_list("id", flat=True)
+    if cutoff:
+        await SimMessage.filter(user_id=user_id, id__lte=cutoff[0]).delete()
 
 
 def routes(feed: Any, settings: Settings | None = None) -> list[web.RouteDef]:
@@ -127,10 +171,11 @@ def routes(feed: Any, settings: Settings | None = None) -> list[web.RouteDef]:
         return web.json_response(await mailbox(user))
 
     async def send(request: web.Request) -> web.Response:
-        data = await _json_body(request)
+        data = await _json_body(request, settings.max_message_chars)
         text = str(data.get("text", ""))
         await SimMessage.create(user_id=data["user"], direction="in",
                                 payload={"type": "text", "text": text, "markdown": False})
+        await keep_history(data["user"])
         feed(text_event(data["user"], text, data.get("event_id")))
         return web.json_response({"ok": True})
 
@@ -159,8 +204,9 @@ def routes(feed: Any, settings: Settings | None = None) -> list[web.RouteDef]:
             raise web.HTTPRequestEntityTooLarge(max_upload, request.content_length or 0)
         form = await request.post()
         user, part = form.get("user"), form.get("file")
-        if not isinstance(user, str) or not isinstance(part, web.FileField):
-            raise web.HTTPBadRequest(text="missing user or file")
+        if not isinstance(part, web.FileField):
+            raise _bad(msg("sim.bad_request", reason="file"))
+        user = check_user(user)
         data = part.file.read(max_upload + 1)
         if len(data) > max_upload:
             raise web.HTTPRequestEntityTooLarge(max_upload, len(data))
@@ -169,12 +215,13 @@ def routes(feed: Any, settings: Settings | None = None) -> list[web.RouteDef]:
         file = await keep_upload(settings, name, data)
         await SimMessage.create(user_id=user, direction="in",
                                 payload={"type": "file", "name": name, "size": len(data)})
+        await keep_history(user)
         event_id = form.get("event_id")
         feed(file_event(user, file, event_id if isinstance(event_id, str) else None))
         return web.json_response({"ok": True})
 
     async def tap(request: web.Request) -> web.Response:
-        data = await _json_body(request)
+        data = await _json_body(request, settings.max_message_chars)
         feed(tap_event(data["user"], str(data.get("key", "")), data.get("event_id")))
         return web.json_response({"ok": True})
 
