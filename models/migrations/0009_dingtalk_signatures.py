@@ -1,0 +1,22 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0008_website_columns')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='DingTalkSignature',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('pair', fields.CharField(unique=True, max_length=64)),
+                ('event_id', fields.CharField(max_length=191)),
+                ('signed_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'dingtalk_signature', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A (timestamp, sign) pair an HTTP-mode callback was accepted under, with the event it'},
+            bases=['Model'],
+        ),
+    ]
