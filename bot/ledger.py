@@ -1,12 +1,15 @@
 """The ledger (台账) fields of the filing form (R-ACC-8) and how their values read and write.
 
-One table of Chinese labels serves the chat filings (`字段：值` lines), `accounts import`
+One table of columns serves the chat filings (`字段：值` lines), `accounts import`
 and `accounts export`, so a spreadsheet column and a chat line always mean the same thing.
+Code and stored filings know a column by its key; its Chinese label and the aliases people
+also write live in templates/ledger/columns.toml.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.errors import DomainError
-from bot.rendering import msg
+from bot.rendering import TEMPLATES_DIR, msg
 from models.org import ACCOUNT_STATUSES, CONTENT_KINDS, PLATFORMS, Account, Person
 from models.registry import TEAM_ROLES, TeamMember
 
@@ -45,48 +48,73 @@ class Member:
 
 @dataclass(frozen=True)
 class Column:
-    label: str  # the filing form's words: the chat line key and the spreadsheet header
-    attr: str  # Account attribute, "unit", or "team:<role>"
+    """One ledger column, known to code and stored filings by its key only."""
+
+    key: str  # the Account attribute; "unit" (the host unit); or the team role for kind "team"
     kind: str  # text | platform | unit | date | time | bool | int | content | status | team
+
+    @property
+    def label(self) -> str:
+        """The filing form's words (the chat line key and the spreadsheet header)."""
+        return headers().labels[self.key]
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("账号名称", "name", "text"),
-    Column("账号ID", "platform_id", "text"),
-    Column("平台", "platform", "platform"),
-    Column("平台说明", "platform_note", "text"),
-    Column("主办单位", "unit", "unit"),
-    Column("承办单位", "organizer", "text"),
-    Column("开设时间", "opened_on", "date"),
-    Column("是否认证", "certified", "bool"),
-    Column("新闻信息服务资质", "news_licence", "bool"),
-    Column("简介", "intro", "text"),
-    Column("网址", "url", "text"),
-    Column("外包单位", "vendor", "text"),
-    Column("外包单位资质", "vendor_qualification", "text"),
-    Column("内容类型", "content", "content"),
-    Column("分管领导", "team:leader", "team"),
-    Column("科室负责人", "team:section_head", "team"),
-    Column("管理员", "team:admin", "team"),
-    Column("运行状态", "status", "status"),
-    Column("粉丝量", "followers", "int"),
-    Column("最近更新", "last_update_at", "time"),
-    Column("最近改密", "password_changed_at", "time"),
+    Column("name", "text"),
+    Column("platform_id", "text"),
+    Column("platform", "platform"),
+    Column("platform_note", "text"),
+    Column("unit", "unit"),
+    Column("organizer", "text"),
+    Column("opened_on", "date"),
+    Column("certified", "bool"),
+    Column("news_licence", "bool"),
+    Column("intro", "text"),
+    Column("url", "text"),
+    Column("vendor", "text"),
+    Column("vendor_qualification", "text"),
+    Column("content", "content"),
+    Column("leader", "team"),
+    Column("section_head", "team"),
+    Column("admin", "team"),
+    Column("status", "status"),
+    Column("followers", "int"),
+    Column("last_update_at", "time"),
+    Column("password_changed_at", "time"),
 )
-BY_LABEL = {c.label: c for c in COLUMNS}
-# what office staff also write for a label in chat
-ALIASES = {"名称": "账号名称", "类型": "平台", "认证": "是否认证", "新闻资质": "新闻信息服务资质",
-           "链接": "网址", "URL": "网址", "外包资质": "外包单位资质", "内容": "内容类型",
-           "状态": "运行状态", "粉丝": "粉丝量", "粉丝数": "粉丝量", "开设日期": "开设时间"}
-REQUIRED = ("账号名称", "平台", "主办单位")
+BY_KEY = {c.key: c for c in COLUMNS}
+REQUIRED = ("name", "platform", "unit")
 _YES = ("是", "有", "已认证", "yes", "y", "true", "1")
 _NO = ("否", "无", "未认证", "no", "n", "false", "0")
 _CLEARABLE: dict[str, Any] = {"text": "", "date": None, "time": None, "bool": None, "int": None}
 
 
+@dataclass(frozen=True)
+class Headers:
+    """The columns' labels and the words people also write for them (templates/ledger)."""
+
+    labels: dict[str, str]  # key → label
+    words: dict[str, str]  # label or alias (NFKC) → key
+
+
+@cache
+def headers() -> Headers:
+    with open(TEMPLATES_DIR / "ledger" / "columns.toml", "rb") as fh:
+        table = tomllib.load(fh)
+    labels = {key: entry["label"] for key, entry in table.items()}
+    words = {unicodedata.normalize("NFKC", alias).strip(): key
+             for key, entry in table.items() for alias in entry.get("aliases", ())}
+    words.update({unicodedata.normalize("NFKC", text).strip(): key
+                  for key, text in labels.items()})
+    return Headers(labels, words)
+
+
 def column(label: str) -> Column | None:
+    """The column a header or chat line key names (its label or an alias), if any."""
+    words = headers().words
     folded = unicodedata.normalize("NFKC", label).strip()
-    return BY_LABEL.get(ALIASES.get(folded, ALIASES.get(folded.upper(), folded)))
+    key = words.get(folded, words.get(folded.upper()))
+    return BY_KEY.get(key) if key else None
 
 
 @cache
@@ -215,13 +243,12 @@ def parse_value(record: Record, col: Column, raw: Any, tz: ZoneInfo) -> None:
     text = "" if raw is None else (raw if isinstance(raw, str) else str(raw)).strip()
     if col.kind == "team":
         team = record.team if record.team is not None else {}
-        role = col.attr.split(":", 1)[1]
-        team[role] = [*team.get(role, []), *parse_members(role, text)]
+        team[col.key] = [*team.get(col.key, []), *parse_members(col.key, text)]
         record.team = team
         return
     if raw is None or text == "":
         if col.kind in _CLEARABLE:  # an empty cell clears; platform, status, content keep
-            record.values[col.attr] = _CLEARABLE[col.kind]
+            record.values[col.key] = _CLEARABLE[col.kind]
         return
     parsers: dict[str, Callable[[Any], Any]] = {
         "text": lambda v: text, "platform": lambda v: platform_code(text),
@@ -235,7 +262,7 @@ def parse_value(record: Record, col: Column, raw: Any, tz: ZoneInfo) -> None:
     if col.kind == "unit":
         record.unit = text
     else:
-        record.values[col.attr] = parsers[col.kind](raw)
+        record.values[col.key] = parsers[col.kind](raw)
 
 
 async def team_of(account: Account) -> list[Member]:
@@ -285,11 +312,10 @@ def cell(account: Account, col: Column, unit_name: str, team: list[Member],
          tz: ZoneInfo) -> str:
     """The ledger text of one column, as `accounts export` writes it and import reads it."""
     if col.kind == "team":
-        role = col.attr.split(":", 1)[1]
-        return "；".join(m.text() for m in team if m.role == role)
+        return "；".join(m.text() for m in team if m.role == col.key)
     if col.kind == "unit":
         return unit_name
-    value = getattr(account, col.attr)
+    value = getattr(account, col.key)
     if value is None:
         return ""
     formats: dict[str, Callable[[Any], str]] = {

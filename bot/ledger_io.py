@@ -20,7 +20,7 @@ from tortoise.transactions import in_transaction
 from bot import audit
 from bot.errors import BotError, DomainError, os_reason
 from bot.ledger import (
-    BY_LABEL,
+    BY_KEY,
     COLUMNS,
     REQUIRED,
     Column,
@@ -114,9 +114,9 @@ def _columns(header: list[str]) -> list[Column | None]:
     if unknown:
         raise LedgerFileError(msg("ledger.unknown_columns", columns="、".join(unknown),
                                   allowed="、".join(c.label for c in COLUMNS)))
-    labels = [c.label for c in cols if c]
-    missing = [label for label in REQUIRED if label not in labels]
-    twice = sorted({label for label in labels if labels.count(label) > 1})
+    keys = [c.key for c in cols if c]
+    missing = [BY_KEY[key].label for key in REQUIRED if key not in keys]
+    twice = sorted({BY_KEY[key].label for key in keys if keys.count(key) > 1})
     if missing or twice:
         raise LedgerFileError(msg("ledger.bad_columns", missing="、".join(missing),
                                   twice="、".join(twice)))
@@ -141,11 +141,11 @@ def _parse_row(number: int, cols: list[Column | None], cells: list[Any],
                 parse_value(record, col, raw, tz)
             except DomainError as exc:
                 raise DomainError("ledger.cell", column=col.label, detail=exc.text()) from None
-    for label in REQUIRED:
-        col = BY_LABEL[label]
-        given = record.unit if col.kind == "unit" else record.values.get(col.attr)
+    for key in REQUIRED:
+        col = BY_KEY[key]
+        given = record.unit if col.kind == "unit" else record.values.get(col.key)
         if not given:
-            raise DomainError("ledger.missing_value", column=label)
+            raise DomainError("ledger.missing_value", column=col.label)
     return _Row(number, record)
 
 

@@ -1,8 +1,9 @@
 """The filing form in chat: a first line `开设 账号名`, then one `字段：值` line each.
 
 The field names are the filing form's (bot.ledger.COLUMNS) plus 理由, 新名称 and 离任.
-The raw lines are kept on the Filing and parsed again when it is approved, so the card
-shows what the filer wrote and the registry gets exactly what was approved.
+The raw values are kept on the Filing under the columns' keys (never their labels, which
+may be renamed) and parsed again when it is approved, so the card shows what the filer
+wrote and the registry gets exactly what was approved.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from bot.errors import DomainError
-from bot.ledger import Record, column, parse_value
+from bot.ledger import BY_KEY, Record, column, parse_value
 from bot.rendering import render
 from models.registry import FilingKind
 
 REASON, NEW_NAME, LEAVER = "理由", "新名称", "离任"
 _LINE = re.compile(r"^(?P<key>[^:]{1,12}?)\s*:\s*(?P<value>.*)$")
 # the columns a filing may not set: the unit is the filer's, the rest the bot keeps itself
-_NEVER = {"主办单位", "账号名称", "最近更新", "最近改密"}
+_NEVER = {"unit", "name", "last_update_at", "password_changed_at"}
 _EXTRAS = {
     FilingKind.OPEN: {REASON},
     FilingKind.BACKFILL: {REASON},
@@ -35,7 +36,7 @@ _NO_COLUMNS = (FilingKind.SUSPEND, FilingKind.CLOSE, FilingKind.CANCEL)
 
 @dataclass
 class FilingForm:
-    fields: list[tuple[str, str]] = field(default_factory=list)  # (label, raw value) as typed
+    fields: list[tuple[str, str]] = field(default_factory=list)  # (column key, value as typed)
     reason: str = ""
     new_name: str = ""
     leavers: list[str] = field(default_factory=list)
@@ -51,15 +52,23 @@ class FilingForm:
         return cls([(str(k), str(v)) for k, v in pairs], str(payload.get("reason", "")),
                    str(payload.get("new_name", "")), list(payload.get("leavers") or []))  # type: ignore[call-overload]
 
+    def labelled(self) -> list[tuple[str, str]]:
+        """(label, value) for the card: the columns' labels as they read today."""
+        return [(BY_KEY[key].label, value) for key, value in self.fields]
+
+    def values(self, key: str) -> list[str]:
+        """The values given for one column, in the order typed."""
+        return [value for k, value in self.fields if k == key]
+
     def record(self, tz: ZoneInfo) -> Record:
         record = Record()
-        for label, raw in self.fields:
-            col = column(label)
-            assert col is not None
+        for key, raw in self.fields:
+            col = BY_KEY[key]
             try:
                 parse_value(record, col, raw, tz)
             except DomainError as exc:
-                raise DomainError("filing.bad_field", label=label, detail=exc.text()) from None
+                raise DomainError("filing.bad_field", label=col.label,
+                                  detail=exc.text()) from None
         return record
 
 
@@ -95,15 +104,15 @@ def _take(form: FilingForm, kind: FilingKind, key: str, value: str) -> None:
             form.leavers.extend(n.strip() for n in re.split(r"[,、;]", value) if n.strip())
         return
     col = column(key)
-    allowed = kind not in _NO_COLUMNS and col is not None and col.label not in _NEVER
-    if col is not None and col.label == "运行状态" and kind != FilingKind.BACKFILL:
+    allowed = kind not in _NO_COLUMNS and col is not None and col.key not in _NEVER
+    if col is not None and col.key == "status" and kind != FilingKind.BACKFILL:
         allowed = False
-    if col is not None and col.label == "平台" and kind == FilingKind.CHANGE:
+    if col is not None and col.key == "platform" and kind == FilingKind.CHANGE:
         allowed = False  # another platform is another account: 开设 it
     if not allowed:
         raise DomainError("filing.unknown_field", key=key, usage=usage_text(kind))
     assert col is not None
-    form.fields.append((col.label, value))
+    form.fields.append((col.key, value))
 
 
 def usage_text(kind: FilingKind) -> str:

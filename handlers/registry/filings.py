@@ -53,14 +53,13 @@ async def _flags(kind: FilingKind, name: str, platform: str, unit_id: str,
         if same:
             flags.append(msg("filing.flag_second", platform=platform_label(platform),
                              accounts="、".join(a.name for a in same)))
-    labels = {label for label, _ in form.fields}
-    if "外包单位" in labels and "外包单位资质" not in labels:
+    if form.values("vendor") and not form.values("vendor_qualification"):
         flags.append(msg("filing.flag_vendor"))
     return flags
 
 
 def _platform_of(form: FilingForm, kind: FilingKind) -> str:
-    given = [value for label, value in form.fields if label == "平台"]
+    given = form.values("platform")
     if not given:
         raise DomainError("filing.platform_required", usage=usage_text(kind))
     return platform_code(given[-1])

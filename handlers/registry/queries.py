@@ -29,8 +29,8 @@ from models.review import Draft, DraftState
 router = Router("accounts")
 LIMIT = 200
 # the form's fields shown by 查询 besides status, unit and team
-_DETAIL = ("账号ID", "平台说明", "承办单位", "开设时间", "是否认证", "新闻信息服务资质", "简介",
-           "网址", "外包单位", "外包单位资质", "粉丝量")
+_DETAIL = ("platform_id", "platform_note", "organizer", "opened_on", "certified", "news_licence",
+           "intro", "url", "vendor", "vendor_qualification", "followers")
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ async def on_query(event: IncomingEvent, ctx: HandlerContext) -> None:
     deadlines = await Deadline.filter(account_id=account.id, done_at__isnull=True) \
         .order_by("due_at", "id")
     details = [(c.label, cell(account, c, unit.name, [], tz)) for c in COLUMNS
-               if c.label in _DETAIL]
+               if c.key in _DETAIL]
     text = ctx.render(
         "text/account_info.md.j2", account=account_label(account), unit=unit.name,
         status=status_label(account.status), content=content_label(account.content),
