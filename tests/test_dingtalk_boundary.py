@@ -127,3 +127,14 @@ async def test_a_body_in_several_reads_is_taken_whole(talk: HttpDriver,
     assert resp.status == 200
     await settle(talk.client)
     assert await Draft.all().count() == 1
+
+
+async def test_claiming_a_pair_on_every_backend(db: None) -> None:
+    from bot.channels.dingtalk import claim_signature
+
+    ts = str(int(time.time() * 1000))
+    assert await claim_signature(ts, "c2lnbg==", "msg:a")
+    assert await claim_signature(ts, "c2lnbg==", "msg:a")  # the same event: a retry
+    assert not await claim_signature(ts, "c2lnbg==", "msg:b")
+    assert await claim_signature(ts, "b3RoZXI=", "msg:b")
+    assert await prune_signatures(utcnow() + MAX_SKEW + timedelta(minutes=10)) == 2
