@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aiohttp
 from aiohttp import web
 
-from bot import audit, demo, links, ops, redact
+from bot import audit, bodies, demo, links, ops, redact
 from bot import web as pages
 from bot.channels import dingtalk, dingtalk_web, sim, sim_guard, wecom
 from bot.channels.base import Channel
@@ -138,6 +138,7 @@ def create_app(settings: Settings) -> web.Application:
     app[settings_key] = settings
     redact.configure(redact.settings_secrets(settings))
     redact.install()
+    bodies.quiet_protocol_errors()
     warning = public_url_warning(settings)
     if warning:
         log.warning("%s", warning)

@@ -58,6 +58,9 @@ WEBHOOK_MARGIN = timedelta(minutes=2)
 TEMPLATE_BUTTON_SLOTS = 2  # deploy/dingtalk/approval_card.json has btn0 and btn1
 RETRYABLE_ERRCODES = frozenset({-1, 130101})  # system busy; custom robot "send too fast"
 TITLE_CHARS = 40
+USER_ID_CHARS = 64  # person.dingtalk_id, outbox.user_id
+OUT_TRACK_ID_CHARS = 64
+MSG_ID_CHARS = 128  # "msg:" + it is an inbound event id (≤ 191)
 WEBHOOK_MAX_CHARS = 1024  # dingtalk_session.webhook
 
 
@@ -123,6 +126,8 @@ def _sender(data: Mapping[str, Any]) -> str:
     """senderStaffId is the org user id; guests without one get a prefixed senderId."""
     staff = data.get("senderStaffId")
     if isinstance(staff, str) and staff:
+        if len(staff) > USER_ID_CHARS:
+            raise BadCallback("senderStaffId too long")
         return staff
     sender = data.get("senderId")
     if isinstance(sender, str) and sender:
@@ -135,8 +140,8 @@ def robot_event(data: Any) -> IncomingEvent:
     if not isinstance(data, Mapping):
         raise BadCallback("not an object")
     msg_id = data.get("msgId")
-    if not isinstance(msg_id, str) or not msg_id:
-        raise BadCallback("no msgId")
+    if not isinstance(msg_id, str) or not msg_id or len(msg_id) > MSG_ID_CHARS:
+        raise BadCallback("no usable msgId")
     text = ""
     if data.get("msgtype") == "text":
         content = data.get("text")
@@ -381,9 +386,12 @@ class DingTalkChannel:
         if not isinstance(data, Mapping):
             raise BadCallback("not an object")
         user = data.get("userId")
-        if not isinstance(user, str) or not user:
-            raise BadCallback("no userId")
-        card = await DingTalkCard.get_or_none(out_track_id=str(data.get("outTrackId", "")))
+        if not isinstance(user, str) or not user or len(user) > USER_ID_CHARS:
+            raise BadCallback("no usable userId")
+        track = str(data.get("outTrackId", ""))
+        # ours are at most 64 characters (dingtalk_card.out_track_id); others are unknown
+        card = await DingTalkCard.get_or_none(out_track_id=track) \
+            if 0 < len(track) <= OUT_TRACK_ID_CHARS else None
         slot = card_slot(data)
         key = ""
         if card is not None and slot is not None and 0 <= slot < len(card.button_keys):

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.bodies import read_body
+from bot.bodies import loads_json, read_body
 from bot.channels.dingtalk import (
     MAX_BODY_BYTES,
     BadCallback,
@@ -44,8 +44,8 @@ async def _verified(request: web.Request, secret: str) -> tuple[bytes, Any]:
         log.warning("dingtalk callback refused from %s: %s", request.remote, exc)
         raise web.HTTPForbidden(text="bad signature") from None
     try:
-        return raw, json.loads(raw)
-    except (ValueError, RecursionError):  # not UTF-8, not JSON, nested too deep
+        return raw, loads_json(raw)
+    except ValueError:  # not UTF-8, not JSON, nested too deep, a lone surrogate
         raise web.HTTPBadRequest(text="body is not JSON") from None
 
 

@@ -14,8 +14,9 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
-from bot.bodies import read_body
+from bot.bodies import loads_json, read_body
 from bot.clock import utcnow
 from bot.config import Settings
 from bot.errors import ChannelAPIError, DomainError
@@ -33,6 +34,7 @@ HISTORY = 200  # shown on the page
 HISTORY_KEPT = 500  # kept per person (older rows are deleted as new ones come)
 USER_ID_CHARS = 64  # as Person.id and sim_message.user_id
 EVENT_ID_CHARS = 128
+FILE_NAME_CHARS = 200  # the end of a longer name (its extension) is kept
 
 
 class SimChannel:
@@ -127,19 +129,30 @@ def check_user(value: Any) -> str:
     return user
 
 
+def check_event_id(value: Any) -> Any:
+    """The page's own event id (a retry sends the same): a short printable string or none."""
+    if value is not None and not (_clean(value, EVENT_ID_CHARS) or "\n").isprintable():
+        raise _bad(msg("sim.bad_request", reason="event_id"))
+    return value
+
+
+def file_name(raw: str | None) -> str:
+    """The sent file's name: percent-decoded, storable, its end (the extension) kept."""
+    name = unquote(raw or "").encode("utf-8", "replace").decode()
+    return name[-FILE_NAME_CHARS:] or "file"
+
+
 async def _json_body(request: web.Request, max_chars: int) -> dict[str, Any]:
     """The JSON object of a send/tap; 400 for anything else (never a 500)."""
     raw = await read_body(request, max_chars * 4 + 4096)
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (ValueError, RecursionError):  # not UTF-8, not JSON, nested too deep
+        data = loads_json(raw)
+    except ValueError:  # not UTF-8, not JSON, nested too deep, a lone surrogate
         raise _bad(msg("sim.bad_request", reason="JSON")) from None
     if not isinstance(data, dict):
         raise _bad(msg("sim.bad_request", reason="JSON"))
     data["user"] = check_user(data.get("user"))
-    event_id = data.get("event_id")
-    if event_id is not None and not (_clean(event_id, EVENT_ID_CHARS) or "\n").isprintable():
-        raise _bad(msg("sim.bad_request", reason="event_id"))
+    check_event_id(data.get("event_id"))
     for key in ("text", "key"):
         if key in data and _clean(data[key], max_chars) is None:
             raise _bad(msg("sim.bad_request", reason=key))
@@ -167,7 +180,7 @@ def routes(feed: Any, settings: Settings | None = None) -> list[web.RouteDef]:
         return web.json_response(await _people())
 
     async def messages(request: web.Request) -> web.Response:
-        user = request.query.get("user", "")
+        user = check_user(request.query.get("user", ""))
         return web.json_response(await mailbox(user))
 
     async def send(request: web.Request) -> web.Response:
@@ -181,11 +194,11 @@ def routes(feed: Any, settings: Settings | None = None) -> list[web.RouteDef]:
 
     async def file(request: web.Request) -> web.Response:
         """A file the bot sent this person (the simulator's stand-in for a download)."""
-        user = request.query.get("user", "")
-        try:
-            file_id = int(request.query.get("id", ""))
-        except ValueError:
-            raise web.HTTPNotFound() from None
+        user = check_user(request.query.get("user", ""))
+        raw_id = request.query.get("id", "")
+        if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 18):
+            raise web.HTTPNotFound()
+        file_id = int(raw_id)
         sent = [m for m in await SimMessage.filter(user_id=user, direction="out")
                 if m.payload.get("type") == "file" and m.payload.get("file_id") == file_id]
         stored = await StoredFile.get_or_none(id=file_id) if sent else None
@@ -202,21 +215,31 @@ def routes(feed: Any, settings: Settings | None = None) -> list[web.RouteDef]:
         a file or picture message."""
         if (request.content_length or 0) > max_upload + 64 * 1024:
             raise web.HTTPRequestEntityTooLarge(max_upload, request.content_length or 0)
-        form = await request.post()
-        user, part = form.get("user"), form.get("file")
-        if not isinstance(part, web.FileField):
-            raise _bad(msg("sim.bad_request", reason="file"))
-        user = check_user(user)
-        data = part.file.read(max_upload + 1)
+        if request.content_type != "multipart/form-data":
+            raise web.HTTPUnsupportedMediaType(text="multipart/form-data only")
+        try:
+            form = await request.post()
+        except (ValueError, AssertionError, LookupError, HttpProcessingError):  # broken multipart
+            raise _bad(msg("sim.bad_request", reason="multipart")) from None
+        part = form.get("file")
+        try:
+            if not isinstance(part, web.FileField):
+                raise _bad(msg("sim.bad_request", reason="file"))
+            user = check_user(form.get("user"))
+            event_id = check_event_id(form.get("event_id"))
+            data = part.file.read(max_upload + 1)
+        finally:
+            for value in form.values():  # the multipart parser's temporary files
+                if isinstance(value, web.FileField):
+                    value.file.close()
         if len(data) > max_upload:
             raise web.HTTPRequestEntityTooLarge(max_upload, len(data))
         # browsers send the name as UTF-8; some clients percent-encode it (RFC 7578 §4.2)
-        name = unquote(part.filename or "") or "file"
+        name = file_name(part.filename)
         file = await keep_upload(settings, name, data)
         await SimMessage.create(user_id=user, direction="in",
                                 payload={"type": "file", "name": name, "size": len(data)})
         await keep_history(user)
-        event_id = form.get("event_id")
         feed(file_event(user, file, event_id if isinstance(event_id, str) else None))
         return web.json_response({"ok": True})
 

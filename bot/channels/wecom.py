@@ -62,6 +62,7 @@ TEXT_MAX_BYTES = 2048  # message/send text and markdown content
 DUPLICATE_CHECK_SECONDS = 120
 ROBOT_MAX_BYTES = 4096  # group robot markdown content
 TASK_ID_MAX = 128
+USER_ID_CHARS = 64  # person.wecom_id, outbox.user_id
 CODE_LIFETIME = timedelta(hours=72)  # response_code: single use, 72 h (doc 94945)
 # WeCom drops messages beyond 30/min and 1000/h to one member. A card row sends two
 # messages (its text, then the card), so the limits are stated in rows at half.
@@ -316,12 +317,19 @@ class Callback:
         if _DTD.search(xml.encode()):
             raise BadCallback(400, "DTD in payload")
         try:
-            return parse_message(xml)
-        except _DECRYPT_ERRORS as exc:
+            message = parse_message(xml)
+            # wechatpy converts fields when read: a MsgId or CreateTime that is no number
+            # raises there, so read them here, where it is a 400
+            _ = message.time, message.source, message.id
+            return message
+        except (*_DECRYPT_ERRORS, AttributeError) as exc:  # no MsgType: None.lower()
             raise BadCallback(400, f"unparsable payload ({type(exc).__name__})") from None
 
     def dispatch(self, message: Any) -> None:
         """Start the work for one parsed message; unknown kinds are ignored."""
+        user = message.source
+        if not isinstance(user, str) or not 0 < len(user) <= USER_ID_CHARS:
+            raise BadCallback(400, "unusable FromUserName")
         if message.type == "text":
             event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source,
                                 text=message.content or "")
@@ -369,6 +377,8 @@ class Callback:
             return
         digest = hashlib.sha1("\n".join(fields).encode()).hexdigest()
         user, created, task_id, key = fields
+        if len(task_id) > TASK_ID_MAX:  # none of ours: task_id_for keeps to WeCom's limit
+            raise BadCallback(400, "TaskId too long")
         event = self._event(EventKind.CARD_ACTION, f"card:{digest}", user, action=key)
         when = int(created) if created.isdigit() else 0
         code = str(data.get("ResponseCode") or "")
