@@ -109,6 +109,11 @@ def headers() -> Headers:
     return Headers(labels, words)
 
 
+def column_labels() -> dict[str, str]:
+    """Every column's label by key, for texts that name the columns."""
+    return headers().labels
+
+
 def column(label: str) -> Column | None:
     """The column a header or chat line key names (its label or an alias), if any."""
     words = headers().words

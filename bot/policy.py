@@ -26,7 +26,8 @@ BUILTIN = ("default", "ankang", "jingyuan", "luan", "qianjiang", "luju")
 @dataclass(frozen=True)
 class ReviewPolicy:
     levels: tuple[str, ...]  # R-REV-1: the role of each level after the author's own
-    final_role_important: str  # R-REV-2
+    final_role_important: str  # R-REV-2: important items (重要)
+    final_role_major: str  # R-REV-2, R-REV-4, R-REV-7: major/sensitive items (重大)
     escalation: tuple[str, ...]  # R-REV-3
     repost_allowlist: tuple[str, ...]  # R-REV-4
     checklist: tuple[str, ...]  # R-REV-6
@@ -255,7 +256,8 @@ def _role_keys(policy: Policy) -> Iterator[tuple[str, str, tuple[str, ...]]]:
                 yield section, f.name, value if isinstance(value, tuple) else (value,)
 
 
-_ROLE_KEYS = {("review", "levels"), ("review", "final_role_important"), ("review", "escalation")}
+_ROLE_KEYS = {("review", "levels"), ("review", "final_role_important"),
+              ("review", "final_role_major"), ("review", "escalation")}
 
 
 def _check_roles(policy: Policy, ref: str) -> None:
@@ -266,7 +268,8 @@ def _check_roles(policy: Policy, ref: str) -> None:
             raise ConfigError(msg("policy.bad_roles", name=ref, section=section, key=key,
                                   roles=unknown, allowed=ROLES))
     review = policy.review
-    off_ladder = [r for r in (*review.levels, review.final_role_important)
+    off_ladder = [r for r in (*review.levels, review.final_role_important,
+                              review.final_role_major)
                   if r not in review.escalation]
     if off_ladder:
         raise ConfigError(msg("policy.off_ladder", name=ref, roles=off_ladder))

@@ -121,6 +121,10 @@ class Account(Model):
         "models.Unit", related_name="accounts", on_delete=fields.RESTRICT
     )
     content = fields.CharField(max_length=8, default="text")
+    # R-UPD-3 (003 Art.12 "如开设平台有更新次数和时间限制的"): the platform itself limits how
+    # often this account can post (a 微信服务号's monthly pushes), so the gap rule applies
+    # instead of the weekly count. Nullable so a migration can add it, never NULL
+    limited_posting = fields.BooleanField(null=True, default=False)
     admins: fields.ManyToManyRelation[Person] = fields.ManyToManyField(
         "models.Person", related_name="admin_of", through="account_admin"
     )

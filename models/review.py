@@ -44,6 +44,9 @@ class Draft(Model):
     body = fields.TextField()
     repost_url = fields.CharField(max_length=1024, null=True)
     important = fields.BooleanField(default=False)
+    # `重大：是` (R-REV-2 major class, 001 Art.19): the final review is the chief's. Came
+    # after the first release: nullable so a migration can add it, never NULL
+    major = fields.BooleanField(null=True, default=False)
     version = fields.IntField(default=1)
     state = fields.CharEnumField(DraftState, max_length=16, default=DraftState.REVIEWING)
     level = fields.IntField(default=FIRST_REVIEW_LEVEL)  # the level waiting for a decision

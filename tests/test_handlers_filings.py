@@ -181,7 +181,7 @@ async def test_bad_filings_change_nothing(bot: Harness) -> None:
     assert "平台：" in await bot.say("wangwu", "开设 黔江新号")
     assert "黔江文旅" in await bot.say("wangwu", "变更 黔江文游\n简介：新简介")  # suggestion
     assert "不属于您所在的单位" in await bot.say("sunli", "变更 黔江文旅\n简介：新简介")
-    assert "不属于您所在的单位" in await bot.say("sunli", "紧急关停 黔江文旅 测试")
+    assert "可以紧急关停该账号" in await bot.say("sunli", "紧急关停 黔江文旅 测试")
     assert "没有看懂" in await bot.say("wangwu", "开设 黔江新号\n平台 抖音")
     assert "不能填写" in await bot.say("wangwu", "开设 黔江新号\n平台：抖音\n最近改密：2024-01-01")
     bad_mobile = "开设 黔江新号\n平台：抖音\n管理员：王五，科员，，123"

@@ -115,7 +115,7 @@ async def test_commercial_repost_goes_to_chief(bot: Harness) -> None:
     await bot.say("wangwu", "投稿 黔江文旅\n转载：https://www.gov.cn.evil.com/a.html\n转一篇\n正文。")
     await approve_live(bot, "zhangming")
     card = await bot.live_card("chenwei")
-    assert "须主要负责人审核" in card["body_md"]
+    assert "终审由主要负责人把关" in card["body_md"] and "R-REV-4" in card["body_md"]
 
 
 async def test_official_repost_goes_to_approver(bot: Harness) -> None:

@@ -68,6 +68,8 @@ async def test_a_renamed_header_breaks_neither_approval_nor_query(
     assert "备案 #2" in reply
     card = await bot.live_card("chenwei")
     assert "关注人数：1500" in card["body_md"]
+    usage = await bot.say("wangwu", "开设 黔江文创\n粉丝量：3")  # the old header no longer reads
+    assert "粉丝量" in usage and "关注人数" in usage and "平台类型：抖音" in usage
 
 
 async def test_upgrade_turns_stored_labels_into_keys(old_db: str) -> None:  # noqa: F811

@@ -16,4 +16,5 @@ async def on_help(event: IncomingEvent, ctx: HandlerContext) -> None:
     await ctx.reply(OutgoingText(ctx.render(
         "text/help.md.j2", person=ctx.person, ladder=ladder(policy),
         important=role_label(policy.review.final_role_important),
+        major=role_label(policy.review.final_role_major),
         relay_hours=policy.relay.deadline_hours, policy=policy), markdown=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.dispatcher import HandlerContext, Router
 from bot.events import IncomingEvent, OutgoingText
+from handlers.common import authz
 from handlers.common.lookup import account_label
 from handlers.followups.common import clock
 from handlers.followups.todo import sections as followup_sections
@@ -17,7 +18,7 @@ LIMIT = 30
 @router.command("待办")
 async def on_todo(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`待办`: open review steps assigned to me, my returned drafts, drafts I may publish."""
-    person = ctx.require_person()
+    person = await authz.check(ctx, "待办", None)
     steps = await ReviewStep.filter(assignee_id=person.id, decision__isnull=True) \
         .order_by("created_at").limit(LIMIT).prefetch_related("draft__account", "draft__author")
     returned = await Draft.filter(author_id=person.id, state=DraftState.RETURNED) \

@@ -17,11 +17,12 @@ from bot.precheck.findings import (
     OUTDATED_NAME,
     SENSITIVE_EVENT,
 )
+from handlers.common import authz
 from handlers.common.lookup import load_draft, numbered_ref
 from handlers.precheck.review import finding_view, findings_of, unit_chain
 from models.org import OrgTree, Person, Unit
 from models.precheck import WORD_LISTS, PrecheckFinding, PrecheckWord
-from models.review import AUTHOR_LEVEL, Draft, DraftState, ReviewStep
+from models.review import AUTHOR_LEVEL, DraftState, ReviewStep
 
 router = Router("precheck")
 _SPLIT = re.compile(r"[\s,，、;；]+")
@@ -33,20 +34,15 @@ WORD_KINDS = (AD_ABSOLUTE, NORM, OUTDATED_NAME, MAP_NO_APPROVAL, SENSITIVE_EVENT
 SUGGEST_LIMIT = 10
 
 
-async def _may_read(person: Person, draft: Draft) -> bool:
-    if person.id == draft.author_id or person.has_role("supervisor"):  # type: ignore[attr-defined]
-        return True
-    return await ReviewStep.filter(draft_id=draft.id, assignee_id=person.id).exists()
-
-
 @router.command("机审")
 async def on_show(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`机审 #N`: every pre-review finding of the draft's current version."""
     person = ctx.require_person()
     draft_id, _ = numbered_ref(ctx, "precheck.show_usage", following_lines=False)
     draft = await load_draft(draft_id)
-    if not await _may_read(person, draft):
-        raise DomainError("precheck.not_involved", id=draft.id)
+    account = await draft.account
+    await authz.check(ctx, "机审", account.unit_id,  # type: ignore[attr-defined]
+                      relations=await authz.draft_ties(person, draft, account), id=draft.id)
     views = [finding_view(f) for f in await findings_of(draft)]
     await ctx.reply(OutgoingText(ctx.render("text/precheck.md.j2", draft=draft, findings=views),
                                  markdown=True))
@@ -68,7 +64,12 @@ async def on_false_positive(event: IncomingEvent, ctx: HandlerContext) -> None:
     draft = await load_draft(draft_id)
     reviews = ReviewStep.filter(draft_id=draft.id, version=draft.version, assignee_id=person.id,
                                 level__gt=AUTHOR_LEVEL)
-    if draft.state != DraftState.REVIEWING or not await reviews.exists():
+    # rule R-REV-6: a reviewer of this version marks, never its author (R-REV-3)
+    ties = {"reviewed"} if await reviews.exists() else set()
+    if draft.author_id == person.id:  # type: ignore[attr-defined]
+        ties.add("author")
+    await authz.check(ctx, "误报", None, relations=ties, id=draft.id)
+    if draft.state != DraftState.REVIEWING:
         raise DomainError("precheck.not_reviewer", id=draft.id)
     findings = {f.seq: f for f in await findings_of(draft)}
     unknown = [s for s in seqs if s not in findings]
@@ -84,11 +85,8 @@ async def on_false_positive(event: IncomingEvent, ctx: HandlerContext) -> None:
                              already=[s for s in seqs if s not in marked]))
 
 
-def _supervisor(ctx: HandlerContext) -> Person:
-    person = ctx.require_person()
-    if not person.has_role("supervisor"):
-        raise DomainError("precheck.words_supervisor_only")
-    return person
+async def _supervisor(ctx: HandlerContext) -> Person:
+    return await authz.check(ctx, "词库", None)
 
 
 def _words(text: str) -> list[str]:
@@ -102,7 +100,7 @@ def _words(text: str) -> list[str]:
 @router.command("词库")
 async def on_words(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`词库`: the unit's lists; `词库 添加 敏感|广告 词…`, `词库 放行 词…`, `词库 删除 词…`."""
-    person = _supervisor(ctx)
+    person = await _supervisor(ctx)
     assert ctx.command is not None
     verb, _, rest = ctx.command.args.partition(" ")
     if not verb:

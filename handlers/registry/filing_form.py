@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from bot.errors import DomainError
-from bot.ledger import BY_KEY, Record, column, parse_value
+from bot.ledger import BY_KEY, Record, column, column_labels, parse_value
 from bot.rendering import render
 from models.registry import FilingKind
 
@@ -117,4 +117,4 @@ def _take(form: FilingForm, kind: FilingKind, key: str, value: str) -> None:
 
 def usage_text(kind: FilingKind) -> str:
     """The usage text of one filing kind, for replies to bad input."""
-    return render("text/filing_usage.md.j2", kind=str(kind))
+    return render("text/filing_usage.md.j2", kind=str(kind), c=column_labels())

@@ -15,6 +15,7 @@ from bot.errors import DomainError
 from bot.events import CardUpdate, IncomingEvent
 from bot.ledger import platform_code
 from bot.rendering import msg
+from handlers.common import authz
 from handlers.common.lookup import account_label, find_account, numbered_ref, platform_label
 from handlers.duty.roster import night_watch
 from handlers.followups.common import clock as followup_clock
@@ -76,13 +77,14 @@ async def _target(ctx: HandlerContext, kind: FilingKind, person: Person,
     """The account name and platform a filing is about, checked against the registry."""
     assert ctx.command is not None
     if kind in (FilingKind.OPEN, FilingKind.BACKFILL):
+        await authz.check(ctx, ctx.command.name, None, account=ctx.command.args)
         name, platform = ctx.command.args, _platform_of(form, kind)
         await check_new_name(name, platform)
         await _pending(account_name=name, platform=platform)
         return name, platform, None
     account = await find_account(ctx.command.args)
-    if account.unit_id != person.unit_id:  # type: ignore[attr-defined]
-        raise DomainError("filing.not_your_unit", account=account_label(account))
+    await authz.check(ctx, ctx.command.name, account.unit_id,  # type: ignore[attr-defined]
+                      account=account_label(account))
     check_status(kind, account)
     await _pending(account_id=account.id)
     if kind == FilingKind.CHANGE and not (form.fields or form.new_name or form.leavers):
@@ -99,20 +101,28 @@ async def _file(ctx: HandlerContext, kind: FilingKind) -> None:
     name, platform, account = await _target(ctx, kind, person, form)
     unit = await person.unit
     unit_id = unit.id
-    chiefs, supervisors = await Person.holders(unit, "chief"), await unit.supervisors()
-    if not chiefs or not supervisors:
-        raise DomainError("filing.no_approver", role=msg("role.chief" if not chiefs
+    all_chiefs = await Person.holders(unit, "chief")
+    supervisors = [s for s in await unit.supervisors() if s.id != person.id]
+    if not all_chiefs or not supervisors:
+        raise DomainError("filing.no_approver", role=msg("role.chief" if not all_chiefs
                                                           else "role.supervisor"))
+    # nobody approves a filing they filed (R-REV-3's spirit, authz.toml's deny "filer"):
+    # a chief's own filing goes straight to the supervisors when no other chief can decide
+    chiefs = [c for c in all_chiefs if c.id != person.id]
+    stage = FilingState.CHIEF if chiefs else FilingState.SUPERVISOR
     filing = await Filing.create(
         kind=kind, unit_id=unit_id, account=account, account_name=name, platform=platform,
-        filer=person, payload=form.payload(),
+        filer=person, payload=form.payload(), state=stage,
         flags=await _flags(kind, name, platform, unit_id, form))
     await ctx.audit("filing.submitted", f"filing:{filing.id}", kind=str(kind), account=name,
-                    platform=platform, payload=filing.payload, flags=filing.flags)
-    for chief in chiefs:
-        await ctx.notify(chief.id, await request_card(filing, FilingState.CHIEF, ctx.settings.tz))
+                    platform=platform, payload=filing.payload, flags=filing.flags,
+                    stage=str(stage))
+    deciders = chiefs or supervisors
+    for decider in deciders:
+        await ctx.notify(decider.id, await request_card(filing, stage, ctx.settings.tz))
     await ctx.reply(ctx.text("filing.submitted", label=filing_label(filing),
-                             names="、".join(c.name for c in chiefs), flags=filing.flags))
+                             names="、".join(c.name for c in deciders), flags=filing.flags,
+                             own_chief=not chiefs))
 
 
 def _filing_command(word: str, kind: FilingKind) -> Handler:
@@ -126,8 +136,16 @@ for _word, _kind in KINDS.items():
     router.command(_word)(_filing_command(_word, _kind))
 
 
-async def _decide(ctx: HandlerContext, filing_id: int, stage: str | None, approve: bool,
-                  comment: str) -> Filing:
+async def _may_decide(ctx: HandlerContext, action: str, filing: Filing, stage: str) -> None:
+    """The table's row for the stage; never the filer (authz.toml deny "filer")."""
+    ties = {"filer"} if filing.filer_id == ctx.require_person().id else set()  # type: ignore[attr-defined]
+    await authz.check(ctx, action, filing.unit_id, relations=ties,  # type: ignore[attr-defined]
+                      stage=stage, label=filing_label(filing),
+                      stage_name=msg(f"filing.stage_{stage}"))
+
+
+async def _decide(ctx: HandlerContext, action: str, filing_id: int, stage: str | None,
+                  approve: bool, comment: str) -> Filing:
     """Decide the stage the filing waits at (or the tapped card's stage, if still open)."""
     person = ctx.require_person()
     filing = await Filing.select_for_update().get_or_none(id=filing_id)
@@ -139,9 +157,7 @@ async def _decide(ctx: HandlerContext, filing_id: int, stage: str | None, approv
                               state=msg(f"filing.state_{filing.state}"))
         stage = filing.state
     deciders = await _stage_holders(filing, stage)
-    if person.id not in {p.id for p in deciders}:
-        raise DomainError("filing.not_approver", label=filing_label(filing),
-                          stage=msg(f"filing.stage_{stage}"))
+    await _may_decide(ctx, action, filing, stage)
     after = (FilingState.SUPERVISOR if stage == FilingState.CHIEF else FilingState.APPROVED) \
         if approve else FilingState.REJECTED
     # the conditional update is the gate: of two racing decisions exactly one matches
@@ -199,7 +215,7 @@ async def _after(ctx: HandlerContext, filing: Filing, stage: str, approve: bool,
 async def on_approve_text(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`同意备案 #N [意见]`: the same as tapping 同意 on the filing card."""
     filing_id, comment = numbered_ref(ctx, "filing.approve_usage", as_written=True)
-    filing = await _decide(ctx, filing_id, None, True, comment)
+    filing = await _decide(ctx, "同意备案", filing_id, None, True, comment)
     await ctx.reply(ctx.text("filing.decided_approve", label=filing_label(filing)))
 
 
@@ -209,7 +225,7 @@ async def on_reject_text(event: IncomingEvent, ctx: HandlerContext) -> None:
     filing_id, reason = numbered_ref(ctx, "filing.reject_usage", as_written=True)
     if not reason:
         raise DomainError("filing.reject_needs_reason", id=filing_id)
-    filing = await _decide(ctx, filing_id, None, False, reason)
+    filing = await _decide(ctx, "退回备案", filing_id, None, False, reason)
     await ctx.reply(ctx.text("filing.decided_reject", label=filing_label(filing)))
 
 
@@ -223,7 +239,7 @@ def _card_args(ctx: HandlerContext) -> tuple[int, str]:
 async def on_approve_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
     """Tap on 同意: approve the stage the card was sent for, if it is still open."""
     filing_id, stage = _card_args(ctx)
-    await _decide(ctx, filing_id, stage, True, "")
+    await _decide(ctx, f"card:{APPROVE}", filing_id, stage, True, "")
 
 
 @router.action(REJECT)
@@ -231,12 +247,9 @@ async def on_reject_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
     """Tap on 退回: a return needs a reason, so ask for it as `退回备案 #N 理由`."""
     filing_id, stage = _card_args(ctx)
     filing = await Filing.get_or_none(id=filing_id)
-    person = ctx.require_person()
     if filing is None or filing.state != stage:
         raise DomainError("filing.stale_card")
-    if person.id not in {p.id for p in await _stage_holders(filing, stage)}:
-        raise DomainError("filing.not_approver", label=filing_label(filing),
-                          stage=msg(f"filing.stage_{stage}"))
+    await _may_decide(ctx, f"card:{REJECT}", filing, stage)
     await ctx.reply(ctx.text("filing.reject_ask_reason", id=filing.id))
 
 
@@ -251,8 +264,9 @@ async def on_emergency(event: IncomingEvent, ctx: HandlerContext) -> None:
         raise DomainError("filing.emergency_usage")
     account = await find_account(name)
     unit_id = account.unit_id  # type: ignore[attr-defined]
-    if person.unit_id != unit_id and not await person.oversees(unit_id):  # type: ignore[attr-defined]
-        raise DomainError("filing.not_your_unit", account=account_label(account))
+    # rule R-ACC-9: the account's admins, the unit's chief and the supervisors above only
+    await authz.check(ctx, "紧急关停", unit_id, relations=await authz.account_ties(person, account),
+                      account=account_label(account))
     check_status(FilingKind.EMERGENCY, account)
     account.status = "closed"
     await account.save(update_fields=["status"])

@@ -14,6 +14,7 @@ from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import IncomingEvent
 from bot.reminders.hours import WorkingHours
+from handlers.common import authz
 from handlers.common.lookup import account_label, find_account
 from handlers.reminders.kinds import add_months, local_date, local_text
 from models.deadlines import Deadline
@@ -59,8 +60,9 @@ async def on_password_changed(event: IncomingEvent, ctx: HandlerContext) -> None
     if not ctx.command.args:
         raise DomainError("password.usage")
     account = await _account(ctx.command.args)
-    if not await account.admins.filter(id=person.id).exists():
-        raise DomainError("password.not_admin", account=account_label(account))
+    await authz.check(ctx, "已改密", account.unit_id,  # type: ignore[attr-defined]
+                      relations=await authz.account_ties(person, account),
+                      account=account_label(account))
     now = utcnow()
     await Account.filter(id=account.id).update(password_changed_at=now)  # rule R-SEC-1
     # rule R-SEC-3: a change after a staff change closes that obligation too

@@ -18,6 +18,7 @@ from bot.ledger import COLUMNS, cell, content_label, status_label, team_of
 from bot.policy import Policy
 from bot.rendering import msg
 from bot.workdays import add_months
+from handlers.common import authz
 from handlers.common.lookup import account_label, find_account
 from handlers.registry.access import find_unit, sees_phones
 from handlers.registry.filing_cards import filing_label
@@ -76,9 +77,13 @@ async def on_query(event: IncomingEvent, ctx: HandlerContext) -> None:
     tz = ctx.settings.tz
     unit = await Unit.get(id=account.unit_id)  # type: ignore[attr-defined]
     phones = await sees_phones(person, unit.id)
+    await authz.check(ctx, "查询", unit.id)
+    # rule R-REV-5: the titles of drafts in review only for the unit, its supervisors, admins
     drafts = await Draft.filter(account_id=account.id,
                                 state__in=(DraftState.REVIEWING, DraftState.APPROVED)) \
-        .order_by("id")
+        .order_by("id") if await authz.permits(
+            person, "查询:稿件", unit.id,
+            relations=await authz.account_ties(person, account)) else []
     filings = await Filing.filter(account_id=account.id,
                                   state__in=(FilingState.CHIEF, FilingState.SUPERVISOR))
     deadlines = await Deadline.filter(account_id=account.id, done_at__isnull=True) \
@@ -120,7 +125,7 @@ async def _rows(ctx: HandlerContext, person: Person, accounts: list[Account]) ->
 @router.command("我的账号")
 async def on_mine(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`我的账号`: the accounts I administer."""
-    person = ctx.require_person()
+    person = await authz.check(ctx, "我的账号", None)
     accounts = await person.admin_of.all().order_by("id").limit(LIMIT)
     text = ctx.render("text/ledger.md.j2", title=ctx.text("registry.mine_title").text,
                       rows=await _rows(ctx, person, accounts), limit=LIMIT)
@@ -135,8 +140,7 @@ async def on_ledger(event: IncomingEvent, ctx: HandlerContext) -> None:
     own = person.unit_id  # type: ignore[attr-defined]
     if ctx.command.args:
         unit = await find_unit(ctx.command.args)
-        if unit.id != own and not await person.oversees(unit):
-            raise DomainError("registry.ledger_forbidden", unit=unit.name)
+        await authz.check(ctx, "台账", unit.id, unit=unit.name)
         unit_ids = [unit.id]
     else:
         unit = await Unit.get(id=own)

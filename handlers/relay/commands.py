@@ -17,9 +17,10 @@ from bot.errors import DomainError
 from bot.events import IncomingEvent, OutgoingText
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
+from handlers.common import authz
 from handlers.duty.roster import on_duty
 from handlers.reminders.kinds import local_text
-from models.org import Account, Person, Unit
+from models.org import Account, OrgTree, Person, Unit
 from models.relay import RelayTarget, RelayTask
 
 router = Router("relay")
@@ -55,10 +56,8 @@ async def _unit_contacts(policy: Policy, unit: Unit) -> list[Person]:
 @router.command("转载")
 async def on_relay(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`转载 <来源URL> [标题]` (supervisors): a relay task for every host unit below."""
-    person = ctx.require_person()
+    person = await authz.check(ctx, "转载", None)
     assert ctx.command is not None
-    if not person.has_role("supervisor"):
-        raise DomainError("relay.not_supervisor")
     url, _, title = ctx.command.args.partition(" ")
     if not url:
         raise DomainError("relay.usage")
@@ -125,6 +124,7 @@ async def on_relayed(event: IncomingEvent, ctx: HandlerContext) -> None:
     url = url.strip()
     if not _is_url(url) or any(c.isspace() for c in url):
         raise DomainError("relay.done_usage")
+    await authz.check(ctx, "已转载", None, task=task.id)  # the sender's own unit's share
     target = await RelayTarget.select_for_update().get_or_none(
         task_id=task.id, unit_id=person.unit_id)  # type: ignore[attr-defined]
     if target is None:
@@ -143,11 +143,16 @@ async def on_progress(event: IncomingEvent, ctx: HandlerContext) -> None:
     person = ctx.require_person()
     assert ctx.command is not None
     task = await _open_task(task_number(ctx.command.args, "relay.progress_usage"))
-    if person.id != task.created_by_id and not person.has_role("supervisor"):  # type: ignore[attr-defined]
-        raise DomainError("relay.not_allowed_progress", task=task.id)
+    ties = {"creator"} if person.id == task.created_by_id else set()  # type: ignore[attr-defined]
+    await authz.check(ctx, "转载进度", task.unit_id, relations=ties,  # type: ignore[attr-defined]
+                      task=task.id)
     clock, now = _clock(ctx), utcnow()
-    targets = await RelayTarget.filter(task_id=task.id).order_by("unit_id") \
-        .prefetch_related("unit")
+    org = OrgTree()
+    # only the asker's area: the units they are in or above (the creator sees every unit)
+    targets = [t for t in await RelayTarget.filter(task_id=task.id).order_by("unit_id")
+               .prefetch_related("unit")
+               if await authz.permits(person, "转载进度:单位", t.unit_id,  # type: ignore[attr-defined]
+                                      relations=ties, org=org)]
     closers = {p.id: p.name for p in await Person.filter(
         id__in=[t.done_by for t in targets if t.done_by])}
     done = [{"unit": t.unit.name, "at": local_text(t.done_at, clock), "url": t.url,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.dispatcher import HandlerContext, Router
 from bot.events import IncomingEvent, OutgoingText
 from bot.policy import Policy
+from handlers.common import authz
 from handlers.common.lookup import account_label
 from handlers.reminders.kinds import stale_limits
 from models.org import Account, Unit
@@ -30,7 +31,7 @@ def _hears(policy: Policy, roles: list[str]) -> dict[str, bool]:
 @router.command("提醒设置")
 async def on_settings(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`提醒设置`: the reminders I receive, with the rule and the timing of each."""
-    person = ctx.require_person()
+    person = await authz.check(ctx, "提醒设置", None)
     limits = stale_limits(ctx.policy)
     accounts = await Account.filter(admins__id=person.id).order_by("id")
     unit = await Unit.get(id=person.unit_id)  # type: ignore[attr-defined]

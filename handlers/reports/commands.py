@@ -9,12 +9,11 @@ from bot.errors import DomainError
 from bot.events import IncomingEvent, OutgoingFile
 from bot.media import keep
 from bot.reports.common import PDF, XLSX, local_dt
+from handlers.common import authz
 from handlers.common.lookup import load_draft, numbered_ref
 from handlers.reports import files
 from handlers.reports.board import board_link
 from handlers.reports.scope import quarter_name
-from models.org import Person
-from models.review import Draft, ReviewStep
 
 router = Router("reports")
 # what people write after the command to ask for a spreadsheet instead of a PDF
@@ -26,20 +25,6 @@ def _format(word: str, usage: str) -> str:
     if fmt is None:
         raise DomainError(usage)
     return fmt
-
-
-async def may_see_record(person: Person, draft: Draft) -> bool:
-    """The author, anyone who reviewed the draft, the unit's chief and the supervisors
-    above the unit (R-REV-5: the record is kept for inspection)."""
-    if person.id == draft.author_id:  # type: ignore[attr-defined]
-        return True
-    if await ReviewStep.exists(draft_id=draft.id, assignee_id=person.id):
-        return True
-    account = await draft.account
-    unit_id = account.unit_id  # type: ignore[attr-defined]
-    if person.has_role("chief") and person.unit_id == unit_id:  # type: ignore[attr-defined]
-        return True
-    return await person.oversees(unit_id)
 
 
 async def send_file(ctx: HandlerContext, out: files.ReportOutput, caption: str) -> None:
@@ -59,8 +44,9 @@ async def on_record(event: IncomingEvent, ctx: HandlerContext) -> None:
     draft_id, rest = numbered_ref(ctx, "records.usage", following_lines=False)
     fmt = _format(rest, "records.usage")
     draft = await load_draft(draft_id)
-    if not await may_see_record(person, draft):
-        raise DomainError("records.not_allowed", id=draft_id)
+    account = await draft.account
+    await authz.check(ctx, "登记表", account.unit_id,  # type: ignore[attr-defined]
+                      relations=await authz.draft_ties(person, draft, account), id=draft_id)
     out = await files.record_file(draft_id, fmt, ctx.policy, ctx.settings.tz)
     await send_file(ctx, out, ctx.text("records.caption", id=draft_id,
                                                title=draft.title).text)
@@ -69,10 +55,8 @@ async def on_record(event: IncomingEvent, ctx: HandlerContext) -> None:
 @router.command("季度报告")
 async def on_inspection(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`季度报告 [2026Q4] [表格]` (supervisors): the units below, this quarter by default."""
-    person = ctx.require_person()
+    person = await authz.check(ctx, "季度报告", None)
     assert ctx.command is not None
-    if not person.has_role("supervisor"):
-        raise DomainError("inspection.not_supervisor")
     words = ctx.command.args.split()
     if len(words) > 2:
         raise DomainError("inspection.usage")
@@ -88,8 +72,6 @@ async def on_inspection(event: IncomingEvent, ctx: HandlerContext) -> None:
 @router.command("看板")
 async def on_board(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`看板` (supervisors): a signed, short-lived link to their own read-only board."""
-    person = ctx.require_person()
-    if not person.has_role("supervisor"):
-        raise DomainError("board.not_supervisor")
+    person = await authz.check(ctx, "看板", None)
     url, expires = await board_link(ctx.settings, person.id)
     await ctx.reply(ctx.text("board.link", url=url, expires=local_dt(expires, ctx.settings.tz)))

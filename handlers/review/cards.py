@@ -19,7 +19,7 @@ from handlers.review.content import (
     map_note,
     picture_count,
 )
-from handlers.review.routing import level_label, needs_chief, role_label
+from handlers.review.routing import final_route, level_label, role_label, route_note
 from models.org import Account, Person
 from models.review import Decision, Draft, ReviewStep
 
@@ -68,7 +68,7 @@ async def _card(policy: Policy, settings: Settings, draft: Draft, step: ReviewSt
     precheck = await card_summary(draft)
     body = render("cards/review_request.md.j2", draft=draft, author=author.name,
                   note=step.escalation_note, history=await history(draft, tz),
-                  chief=needs_chief(policy, draft), checklist=policy.review.checklist,
+                  route=route_note(await final_route(policy, draft)), checklist=policy.review.checklist,
                   show_checklist=not decided, precheck=precheck,
                   excerpt=excerpt(draft.body), link=link,
                   pictures=await picture_count(draft.id, draft.version),

@@ -8,12 +8,13 @@ from bot.clock import utcnow
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import CardUpdate, IncomingEvent
+from handlers.common import authz
 from handlers.common.lookup import account_label, find_account, load_draft, numbered_ref
 from handlers.precheck.review import approval_gate, split_confirmed
 from handlers.relay.commands import close_by_draft
 from handlers.review.cards import APPROVE, REJECT, decided_card
 from handlers.review.form import parse_draft_form
-from handlers.review.intake import ask_for_draft, create_draft, may_write_for, revise_draft
+from handlers.review.intake import ask_for_draft, create_draft, revise_draft
 from handlers.review.routing import assign, excluded_for, final_level, level_label
 from handlers.review.steps import open_step
 from models.org import Person
@@ -30,8 +31,9 @@ async def on_submit(event: IncomingEvent, ctx: HandlerContext) -> None:
     if not ctx.command.args:
         raise DomainError("review.submit_usage")
     account = await find_account(ctx.command.args)
-    if not await may_write_for(author, account):
-        raise DomainError("review.not_editor", account=account_label(account))
+    await authz.check(ctx, "投稿", account.unit_id,  # type: ignore[attr-defined]
+                      relations=await authz.account_ties(author, account),
+                      account=account_label(account))
     if not any(line.strip() for line in ctx.command.lines):
         await ask_for_draft(ctx, author, account=account)
         return
@@ -47,8 +49,8 @@ async def on_revise(event: IncomingEvent, ctx: HandlerContext) -> None:
     if rest:
         raise DomainError("review.revise_usage")
     draft = await load_draft(draft_id, lock=True)
-    if draft.author_id != author.id:  # type: ignore[attr-defined]
-        raise DomainError("review.not_author", id=draft.id)
+    await authz.check(ctx, "修改", None, relations=await authz.draft_ties(author, draft),
+                      id=draft.id)
     if draft.state != DraftState.RETURNED:
         raise DomainError("review.not_returned", id=draft.id,
                           state=ctx.text(f"state.{draft.state}").text)
@@ -64,7 +66,7 @@ async def on_approve_text(event: IncomingEvent, ctx: HandlerContext) -> None:
     draft_id, comment = numbered_ref(ctx, "review.approve_usage", as_written=True)
     confirmed, comment = split_confirmed(comment)
     draft = await load_draft(draft_id, lock=True)
-    await _decide(ctx, draft, draft.level, draft.version, Decision.APPROVE, comment,
+    await _decide(ctx, "通过", draft, draft.level, draft.version, Decision.APPROVE, comment,
                   confirmed=confirmed)
 
 
@@ -75,7 +77,7 @@ async def on_reject_text(event: IncomingEvent, ctx: HandlerContext) -> None:
     if not reason:
         raise DomainError("review.reject_needs_reason", id=draft_id)
     draft = await load_draft(draft_id, lock=True)
-    await _decide(ctx, draft, draft.level, draft.version, Decision.REJECT, reason)
+    await _decide(ctx, "退回", draft, draft.level, draft.version, Decision.REJECT, reason)
 
 
 def _card_args(ctx: HandlerContext) -> tuple[int, int, int]:
@@ -91,7 +93,8 @@ async def on_approve_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
     """Tap on 通过: decide the step the card was sent for, if it is still open."""
     draft_id, level, version = _card_args(ctx)
     draft = await load_draft(draft_id, lock=True)
-    await _decide(ctx, draft, level, version, Decision.APPROVE, "", tapped=True)
+    await _decide(ctx, f"card:{APPROVE}", draft, level, version, Decision.APPROVE, "",
+                  tapped=True)
 
 
 @router.action(REJECT)
@@ -99,20 +102,25 @@ async def on_reject_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
     """Tap on 退回: a return needs a reason, so ask for it as `退回 #N 理由`."""
     draft_id, level, version = _card_args(ctx)
     draft = await load_draft(draft_id, lock=True)
-    step = await _open_step_for(ctx, draft, level, version)
+    step = await _open_step_for(ctx, f"card:{REJECT}", draft, level, version)
     await ctx.reply(ctx.text("review.reject_ask_reason", id=draft.id,
                              level=level_label(step.level)))
 
 
-async def _open_step_for(ctx: HandlerContext, draft: Draft, level: int,
+async def _open_step_for(ctx: HandlerContext, action: str, draft: Draft, level: int,
                          version: int) -> ReviewStep:
     """The step this person may decide now, or a DomainError saying why not (card honesty)."""
     person = ctx.require_person()
     step = await ReviewStep.get_or_none(draft_id=draft.id, level=level, version=version)
     if step is None:
         raise DomainError("review.stale_card")
-    if step.assignee_id != person.id:  # type: ignore[attr-defined]
-        raise DomainError("review.not_assignee", id=draft.id)
+    # rule R-REV-3: the table grants the step's assignee, never the draft's author
+    ties = {"assignee"} if step.assignee_id == person.id else set()  # type: ignore[attr-defined]
+    if draft.author_id == person.id:  # type: ignore[attr-defined]
+        ties.add("author")
+    account = await draft.account
+    await authz.check(ctx, action, account.unit_id, relations=ties,  # type: ignore[attr-defined]
+                      id=draft.id)
     at_step = (draft.level, draft.version) == (level, version)
     current = draft.state == DraftState.REVIEWING and at_step
     if step.decision is not None or not current:
@@ -120,13 +128,13 @@ async def _open_step_for(ctx: HandlerContext, draft: Draft, level: int,
     return step
 
 
-async def _decide(ctx: HandlerContext, draft: Draft, level: int, version: int,
+async def _decide(ctx: HandlerContext, action: str, draft: Draft, level: int, version: int,
                   decision: Decision, comment: str, *, tapped: bool = False,
                   confirmed: bool = False) -> None:
     if draft.state != DraftState.REVIEWING and not tapped:
         raise DomainError("review.not_pending", id=draft.id,
                           state=ctx.text(f"state.{draft.state}").text)
-    step = await _open_step_for(ctx, draft, level, version)
+    step = await _open_step_for(ctx, action, draft, level, version)
     confirms: dict[str, object] = {}
     if decision == Decision.APPROVE:
         # R-REV-6: the approval records the checklist and the 机审 errors it confirms
@@ -204,9 +212,8 @@ async def on_published(event: IncomingEvent, ctx: HandlerContext) -> None:
         raise DomainError("review.published_usage")
     draft = await load_draft(draft_id, lock=True)
     account = await draft.account
-    is_admin = await account.admins.filter(id=person.id).exists()
-    if person.id != draft.author_id and not is_admin:  # type: ignore[attr-defined]
-        raise DomainError("review.not_publisher", id=draft.id)
+    await authz.check(ctx, "已发布", account.unit_id,  # type: ignore[attr-defined]
+                      relations=await authz.draft_ties(person, draft, account), id=draft.id)
     if draft.state != DraftState.APPROVED:
         raise DomainError("review.not_approved", id=draft.id,
                           state=ctx.text(f"state.{draft.state}").text)

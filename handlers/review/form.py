@@ -1,4 +1,10 @@
-"""Parsing the draft form of `投稿` and `修改`: option lines, title line, body."""
+"""Parsing the draft form of `投稿` and `修改`: option lines, title line, body.
+
+An option line (`重要：是`, `重大：是`, `转载：URL`, `任务：N`, `类别：…`, `发布时间：…`, `涉密：…`;
+full- or half-width colon) counts wherever it stands and is taken out of the body: before
+or right after the title it must be well formed (a clear error otherwise); further down a
+line counts only when its value is one the option takes, so prose such as "重要：各单位要
+高度重视" stays in the body."""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from bot.errors import DomainError
 from bot.ledger import parse_time
 
 TITLE_MAX_CHARS = 120
-_OPTION = re.compile(r"^(?P<key>转载|重要|任务|涉密|类别|发布时间)\s*:\s*(?P<value>.*)$")
+_OPTION = re.compile(r"^(?P<key>转载|重要|重大|任务|涉密|类别|发布时间)\s*:\s*(?P<value>.*)$")
 _TASK = re.compile(r"^#?\s*(\d+)$")
 _YES = ("是", "yes", "y", "true", "1", "重要")
 _NO = ("否", "no", "n", "false", "0", "不")
@@ -26,6 +32,7 @@ class DraftForm:
     body: str
     repost_url: str | None  # None: not given in this message
     important: bool | None  # None: not given in this message
+    major: bool | None = None  # `重大：是` (R-REV-2 major class, 001 Art.19): the chief
     relay_task: int | None = None  # `任务：N`, the relay task this draft answers
     # the review form's fields (R-REV-5, 002 appendix 2); None: not given in this message
     category: str | None = None  # `类别：微信`, a key of PUBLISH_CATEGORIES
@@ -44,13 +51,13 @@ def _url(value: str) -> str:
     return value
 
 
-def _flag(value: str) -> bool:
+def _flag(key: str, value: str) -> bool:
     lowered = value.lower()
     if lowered in _YES:
         return True
     if lowered in _NO:
         return False
-    raise DomainError("review.bad_important", value=value[:20])
+    raise DomainError("review.bad_flag", key=key, value=value[:20])
 
 
 def _take_options(lines: Sequence[str], start: int, found: dict[str, str]) -> int:
@@ -61,13 +68,61 @@ def _take_options(lines: Sequence[str], start: int, found: dict[str, str]) -> in
         if option is None:
             return i
         if option[0]:
-            found[option[0]] = option[1]
+            _keep(found, *option)
         i += 1
     return i
 
 
+def _keep(found: dict[str, str], key: str, value: str) -> None:
+    """One option given twice must say the same thing both times."""
+    if key in found and found[key] != value:
+        raise DomainError("review.option_conflict", key=key, first=found[key][:40],
+                          second=value[:40])
+    found[key] = value
+
+
+def _valid(key: str, value: str) -> bool:
+    """Is this a value the option takes (a line in the body counts only then)?"""
+    checks = {"转载": lambda v: _is_url(v), "任务": lambda v: bool(_TASK.match(v)),
+              "类别": lambda v: v in _CATEGORY_WORDS, "发布时间": _is_time}
+    check = checks.get(key)
+    if check is not None:
+        return check(value)
+    return value.lower() in _YES or value.lower() in _NO  # 重要 重大 涉密
+
+
+def _is_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) \
+        and not any(c.isspace() for c in value)
+
+
+def _is_time(value: str) -> bool:
+    if normalize(value) in _AS_SOON:
+        return True
+    try:
+        parse_time(normalize(value), ZoneInfo("UTC"))
+    except DomainError:
+        return False
+    return True
+
+
+def take_options(lines: Sequence[str], found: dict[str, str]) -> list[str]:
+    """Option lines anywhere among these lines go into found (when their value is one the
+    option takes); the other lines are returned as they were."""
+    rest: list[str] = []
+    for line in lines:
+        option = _option(line) if line.strip() else None
+        if option is not None and _valid(*option):
+            _keep(found, *option)
+        else:
+            rest.append(line)
+    return rest
+
+
 def parse_draft_form(lines: Sequence[str]) -> DraftForm:
-    """Options may stand before or right after the title line; the rest is the body."""
+    """Options may stand anywhere (see the module's note); the first other line is the
+    title, the rest without its option lines is the body."""
     found: dict[str, str] = {}
     i = _take_options(lines, 0, found)
     if i >= len(lines):
@@ -75,18 +130,24 @@ def parse_draft_form(lines: Sequence[str]) -> DraftForm:
     title = lines[i].strip()
     if len(title) > TITLE_MAX_CHARS:
         raise DomainError("review.title_too_long", limit=TITLE_MAX_CHARS, size=len(title))
-    j = _take_options(lines, i + 1, found)
-    body = "\n".join(lines[j:]).strip()
+    body = "\n".join(take_options(lines[i + 1:], found)).strip()
     if not body:
         raise DomainError("review.missing_body")
+    return form_of(title, body, found)
+
+
+def form_of(title: str, body: str, found: dict[str, str]) -> DraftForm:
+    """The form from its title, body and option values (errors for bad values)."""
     repost = _url(found["转载"]) if "转载" in found else None
-    important = _flag(found["重要"]) if "重要" in found else None
+    important = _flag("重要", found["重要"]) if "重要" in found else None
+    major = _flag("重大", found["重大"]) if "重大" in found else None
     task = _task(found["任务"]) if "任务" in found else None
-    if "涉密" in found and _flag(found["涉密"]):
+    if "涉密" in found and _flag("涉密", found["涉密"]):
         raise DomainError("review.secret_refused")  # R-REV-6 item 1: never published
     category = _category(found["类别"]) if "类别" in found else None
     return DraftForm(title=title, body=body, repost_url=repost, important=important,
-                     relay_task=task, category=category, requested_at=found.get("发布时间"))
+                     major=major, relay_task=task, category=category,
+                     requested_at=found.get("发布时间"))
 
 
 # what people write after 类别： → a key of bot.reports.common.PUBLISH_CATEGORIES

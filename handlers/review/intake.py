@@ -25,12 +25,14 @@ from bot.precheck import WARN
 from bot.precheck.findings import MAP_NO_APPROVAL
 from bot.precheck.wording import states_map_approval
 from bot.rendering import msg
+from handlers.common import authz
 from handlers.common.lookup import account_label, find_account, load_draft
 from handlers.precheck.review import run_precheck
 from handlers.relay.commands import task_for_draft
 from handlers.review.content import files_of, picture_count
-from handlers.review.form import DraftForm, parse_draft_form, requested_time
-from handlers.review.steps import check_staffed, start_review
+from handlers.review.form import DraftForm, form_of, parse_draft_form, requested_time, take_options
+from handlers.review.routing import Assignment
+from handlers.review.steps import check_staffed, route_text, start_review
 from models.files import DOCX, IMAGE, DraftFile, StoredFile
 from models.intake import ASK_ACCOUNT, ASK_DRAFT, ASK_MAP, Compose, Question
 from models.org import Account, Person
@@ -52,9 +54,9 @@ PICTURE_SPAN = -3  # a finding about a picture, not a place in the text
 # --- who may write, and creating versions -----------------------------------------------
 
 async def may_write_for(person: Person, account: Account) -> bool:
-    if person.has_role("editor") and person.unit_id == account.unit_id:  # type: ignore[attr-defined]
-        return True
-    return await account.admins.filter(id=person.id).exists()
+    """The authorization table's 投稿 row: the unit's editors and the account's admins."""
+    return await authz.permits(person, "投稿", account.unit_id,  # type: ignore[attr-defined]
+                               relations=await authz.account_ties(person, account))
 
 
 async def writable_accounts(person: Person) -> list[Account]:
@@ -72,12 +74,14 @@ async def create_draft(ctx: HandlerContext, author: Person, account: Account, fo
     task = await task_for_draft(form.relay_task, account) if form.relay_task else None
     draft = Draft(account=account, author=author, title=form.title, body=form.body,
                   repost_url=form.repost_url or (task and task.source_url),
-                  important=bool(form.important), relay_task=task, state=DraftState.RECEIVING)
+                  important=bool(form.important), major=bool(form.major), relay_task=task,
+                  state=DraftState.RECEIVING)
     _apply_record_fields(ctx, draft, form)
     await draft.save()
     await ctx.audit("draft.submitted", f"draft:{draft.id}", account=account.id,
                     title=draft.title, version=1, repost_url=draft.repost_url,
-                    important=draft.important, relay_task=draft.relay_task_id,  # type: ignore[attr-defined]
+                    important=draft.important, major=draft.major,
+                    relay_task=draft.relay_task_id,  # type: ignore[attr-defined]
                     **_file_record(source, pictures), **_record_audit(draft))
     await open_version(ctx, draft, author, source=source, pictures=pictures)
     return draft
@@ -99,6 +103,8 @@ async def revise_draft(ctx: HandlerContext, author: Person, draft: Draft, form: 
         draft.repost_url = form.repost_url
     if form.important is not None:
         draft.important = form.important
+    if form.major is not None:
+        draft.major = form.major
     _apply_record_fields(ctx, draft, form)
     draft.version += 1
     draft.state = DraftState.RECEIVING
@@ -106,9 +112,28 @@ async def revise_draft(ctx: HandlerContext, author: Person, draft: Draft, form: 
     await draft.save()
     await ctx.audit("draft.revised", f"draft:{draft.id}", version=draft.version,
                     title=draft.title, repost_url=draft.repost_url, important=draft.important,
-                    relay_task=draft.relay_task_id,  # type: ignore[attr-defined]
+                    major=draft.major, relay_task=draft.relay_task_id,  # type: ignore[attr-defined]
                     **_file_record(source, pictures), **_record_audit(draft))
     await open_version(ctx, draft, author, source=source, pictures=pictures)
+
+
+async def _apply_options(ctx: HandlerContext, draft: Draft, found: dict[str, str]) -> None:
+    """Option lines that came in a later message of the version (the join window)."""
+    form = form_of(draft.title, draft.body or "-", found)
+    if form.relay_task:
+        task = await task_for_draft(form.relay_task, await draft.account)
+        draft.relay_task = task
+        if form.repost_url is None and not draft.repost_url:
+            draft.repost_url = task.source_url
+    if form.repost_url is not None:
+        draft.repost_url = form.repost_url
+    if form.important is not None:
+        draft.important = form.important
+    if form.major is not None:
+        draft.major = form.major
+    _apply_record_fields(ctx, draft, form)
+    await ctx.audit("draft.options", f"draft:{draft.id}", version=draft.version,
+                    options=dict(found))
 
 
 def _apply_record_fields(ctx: HandlerContext, draft: Draft, form: DraftForm) -> None:
@@ -183,8 +208,9 @@ async def close_version(ctx: HandlerContext, draft: Draft, author: Person, *, me
         await ctx.say(author.id, ctx.text("draft.ask_map", id=draft.id, cue=cue,
                                           pictures=pictures))
         return
-    reviewer = await start_review(ctx, draft, author)
-    await ctx.say(author.id, await _receipt(draft, reviewer, pictures, messages, waited))
+    plan = await start_review(ctx, draft, author)
+    await ctx.say(author.id, await _receipt(ctx, draft, author, plan, pictures, messages,
+                                            waited))
 
 
 async def check_pictures(ctx: HandlerContext, draft: Draft) -> None:
@@ -205,20 +231,26 @@ async def check_pictures(ctx: HandlerContext, draft: Draft) -> None:
                         located=located)
 
 
-async def _receipt(draft: Draft, reviewer: Person, pictures: int, messages: int,
+async def _receipt(ctx: HandlerContext, draft: Draft, author: Person,
+                   plan: list[Assignment], pictures: int, messages: int,
                    waited: bool) -> OutgoingText:
+    """What was received and the route: who reviews each level and why (R-REV-2)."""
     chars = len(draft.body)
+    reviewer = plan[0].person
+    route = await route_text(ctx, draft, author, plan)
     if waited:
-        return OutgoingText(msg("draft.sent_for_review", id=draft.id, title=draft.title,
-                                version=draft.version, reviewer=reviewer.name,
-                                messages=messages, chars=chars, pictures=pictures))
-    if draft.version > 1:
-        return OutgoingText(msg("review.resubmitted", id=draft.id, version=draft.version,
-                                reviewer=reviewer.name, chars=chars, pictures=pictures))
-    account = await draft.account
-    return OutgoingText(msg("review.submitted", id=draft.id, title=draft.title,
-                            account=account_label(account), reviewer=reviewer.name,
-                            chars=chars, pictures=pictures))
+        text = msg("draft.sent_for_review", id=draft.id, title=draft.title,
+                   version=draft.version, reviewer=reviewer.name,
+                   messages=messages, chars=chars, pictures=pictures)
+    elif draft.version > 1:
+        text = msg("review.resubmitted", id=draft.id, version=draft.version,
+                   reviewer=reviewer.name, chars=chars, pictures=pictures)
+    else:
+        account = await draft.account
+        text = msg("review.submitted", id=draft.id, title=draft.title,
+                   account=account_label(account), reviewer=reviewer.name,
+                   chars=chars, pictures=pictures)
+    return OutgoingText(f"{text}\n{route}")
 
 
 # --- the join window --------------------------------------------------------------------
@@ -249,9 +281,19 @@ def join(body: str, piece: str) -> str:
 
 
 async def append_text(ctx: HandlerContext, compose: Compose, draft: Draft, text: str) -> None:
-    piece = text.strip()
+    """More of the draft; an option line in it (`重要：是` sent last) counts, not as body."""
+    found: dict[str, str] = {}
+    piece = "\n".join(take_options(text.strip().splitlines(), found)).strip()
+    if found:
+        await _apply_options(ctx, draft, found)
+        if not piece:
+            await draft.save()
+            await _extend(ctx, compose, message=True)
+            await ctx.reply(ctx.text("route.options_taken", options=[
+                f"{k}：{v}" for k, v in found.items()]))
+            return
     draft.body = join(draft.body, piece)
-    await draft.save(update_fields=["body", "updated_at"])
+    await (draft.save() if found else draft.save(update_fields=["body", "updated_at"]))
     await DraftVersion.filter(draft_id=draft.id, version=draft.version).update(body=draft.body)
     await _extend(ctx, compose, message=True)
     await ctx.audit("draft.continued", f"draft:{draft.id}", version=draft.version,
@@ -270,9 +312,10 @@ async def on_compose_close(event: IncomingEvent, ctx: HandlerContext) -> None:
     person = ctx.require_person()
     compose = await Compose.select_for_update().get_or_none(id=compose_id)
     now = utcnow()
-    if compose is None or compose.closed_at is not None or compose.closes_at > now \
-            or compose.author_id != person.id:  # type: ignore[attr-defined]
+    if compose is None or compose.closed_at is not None or compose.closes_at > now:
         return
+    ties = {"author"} if compose.author_id == person.id else set()  # type: ignore[attr-defined]
+    await authz.check(ctx, "card:compose_close", None, relations=ties)
     compose.closed_at = now
     await compose.save(update_fields=["closed_at"])
     draft = await _receiving(compose)
@@ -370,9 +413,9 @@ async def _answer_map(ctx: HandlerContext, person: Person, question: Question,
         return
     await ctx.audit("draft.map_stated", f"draft:{draft.id}", version=draft.version,
                     statement=answer)
-    reviewer = await start_review(ctx, draft, person)
+    plan = await start_review(ctx, draft, person)
     pictures = await picture_count(draft.id, draft.version)
-    await ctx.reply(await _receipt(draft, reviewer, pictures, 1, waited=True))
+    await ctx.reply(await _receipt(ctx, draft, person, plan, pictures, 1, waited=True))
 
 
 ANSWERS = {ASK_DRAFT: _answer_draft, ASK_ACCOUNT: _answer_account, ASK_MAP: _answer_map}

@@ -13,22 +13,22 @@ from zoneinfo import ZoneInfo
 
 from bot.dispatcher import HandlerContext, Router
 from bot.docx_draft import PICTURE_LINE
-from bot.errors import DomainError
 from bot.events import IncomingEvent
 from bot.policy import Policy
 from bot.precheck import ERROR
 from bot.precheck.findings import TITLE_SPAN
 from bot.rendering import msg
 from bot.textdiff import Change, DiffLine, changed_lines
+from handlers.common import authz
 from handlers.common.lookup import account_label, load_draft, numbered_ref
-from handlers.precheck.review import finding_view, findings_of, unit_chain
+from handlers.precheck.review import finding_view, findings_of
 from handlers.review.cards import StepView, history, local_time
 from handlers.review.content import changes, draft_link, files_of, map_note, source_file
-from handlers.review.routing import needs_chief
+from handlers.review.routing import final_route, route_note
 from models.files import DraftFile
 from models.org import Person
 from models.precheck import PrecheckFinding
-from models.review import Draft, ReviewStep
+from models.review import Draft
 
 router = Router("draft_page")
 
@@ -40,17 +40,9 @@ async def may_see(person: Person | None, draft: Draft) -> bool:
     chief and the supervisors of the units above (R-REV-1, R-REV-5)."""
     if person is None or not person.active:
         return False
-    if person.id == draft.author_id:  # type: ignore[attr-defined]
-        return True
-    if await ReviewStep.exists(draft_id=draft.id, assignee_id=person.id):
-        return True
     account = await draft.account
-    if await account.admins.filter(id=person.id).exists():
-        return True
-    chain = await unit_chain(account.unit_id)  # type: ignore[attr-defined]
-    if person.unit_id == account.unit_id:  # type: ignore[attr-defined]
-        return person.has_role("chief")
-    return person.unit_id in chain[1:] and person.has_role("supervisor")  # type: ignore[attr-defined]
+    return await authz.permits(person, "全文", account.unit_id,  # type: ignore[attr-defined]
+                               relations=await authz.draft_ties(person, draft, account))
 
 
 @router.command("全文")
@@ -59,8 +51,9 @@ async def on_full_text(event: IncomingEvent, ctx: HandlerContext) -> None:
     person = ctx.require_person()
     draft_id, _ = numbered_ref(ctx, "draft.full_text_usage", following_lines=False)
     draft = await load_draft(draft_id)
-    if not await may_see(person, draft):
-        raise DomainError("draft.not_involved", id=draft.id)
+    account = await draft.account
+    await authz.check(ctx, "全文", account.unit_id,  # type: ignore[attr-defined]
+                      relations=await authz.draft_ties(person, draft, account), id=draft.id)
     link = await draft_link(ctx.settings, person.id, draft.id)
     await ctx.reply(ctx.text("draft.full_text_link", id=draft.id, title=draft.title, link=link,
                              hours=round(ctx.settings.link_ttl_hours)))
@@ -105,7 +98,7 @@ class DraftView:
     findings: list[dict[str, object]]
     history: list[StepView]
     checklist: tuple[str, ...]
-    chief: bool
+    route: str  # who gives the final review and why, when not the usual role
     map_note: str
     source: dict[str, object] | None
     diff: list[DiffLine] = field(default_factory=list)
@@ -193,7 +186,7 @@ async def draft_view(draft: Draft, policy: Policy, tz: ZoneInfo,
         lines=lines, pictures=pictures, placed=placed,
         findings=[{**vars(finding_view(f)), "error": f.severity == ERROR} for f in findings],
         history=await history(draft, tz),
-        checklist=policy.review.checklist, chief=needs_chief(policy, draft),
+        checklist=policy.review.checklist, route=route_note(await final_route(policy, draft)),
         map_note=await map_note(draft.id, draft.version), source=await _source(draft),
         diff=changed_lines(changed[0]) if changed else [],
         change=changed[1] if changed else None,

@@ -1,4 +1,12 @@
-"""Who reviews which level (R-REV-1..4) and who may not (R-REV-3)."""
+"""Who reviews which level (R-REV-1..4, R-REV-7) and who may not (R-REV-3).
+
+The final level has two classes of escalation (R-REV-2): an important item (`重要：是`)
+goes to the profile's `final_role_important` (the chief in 000/002/003, 分管 in 001
+Art.19); a major or sensitive one goes to `final_role_major` (the chief everywhere): the
+author's `重大：是`, an open pre-check finding that needs the chief (a local sensitive event,
+R-REV-7; a commercial or self-media link or source, R-REV-4), or a repost from outside the
+allow-list (R-REV-4). The route says why, on the card and in the author's receipt.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,9 @@ from dataclasses import dataclass
 
 from bot.errors import DomainError
 from bot.policy import Policy
+from bot.precheck.findings import SENSITIVE_EVENT, SOURCE_SPAN
 from bot.rendering import msg
+from handlers.precheck.review import chief_findings
 from models.org import Account, OrgTree, Person
 from models.review import AUTHOR_LEVEL, AUTHOR_ROLE, FIRST_REVIEW_LEVEL, Draft, ReviewStep
 
@@ -39,27 +49,61 @@ def ladder(policy: Policy) -> list[Rung]:
     return [Rung(level_label(n), role_label(r)) for n, r in enumerate(roles, AUTHOR_LEVEL)]
 
 
-def final_role(policy: Policy, draft: Draft) -> str:
-    """Who gives the final review: the profile's role for important items when needed."""
-    if needs_chief(policy, draft):
-        return policy.review.final_role_important
-    return policy.review.levels[-1]
+@dataclass(frozen=True)
+class Route:
+    """Who gives the final review and why it is not the profile's last level's role."""
+
+    role: str
+    reasons: tuple[str, ...]  # rendered, each with its rule; empty for an ordinary item
+    major: bool  # the major/sensitive class (R-REV-2, R-REV-4, R-REV-7)
 
 
 def role_label(role: str) -> str:
     return msg(f"role.{role}")
 
 
-def needs_chief(policy: Policy, draft: Draft) -> bool:
-    """R-REV-2 important items and R-REV-4 reposts from outside the allow-list."""
-    outside = bool(draft.repost_url) and not policy.is_allowed_source(draft.repost_url or "")
-    return draft.important or outside
+async def final_route(policy: Policy, draft: Draft) -> Route:
+    """R-REV-2 two classes; R-REV-4 and R-REV-7 put a draft in the major class."""
+    review = policy.review
+    major: list[str] = []
+    if draft.major:
+        major.append(msg("route.major_author"))  # rule R-REV-2 (001 Art.19)
+    url = draft.repost_url or ""
+    if url and not policy.is_allowed_source(url):
+        major.append(msg("route.repost", url=url[:80]))  # rule R-REV-4
+    for finding in await chief_findings(draft):
+        if finding.start == SOURCE_SPAN:
+            continue  # the `转载：` line, said above
+        key = "route.sensitive" if finding.kind == SENSITIVE_EVENT else "route.commercial"
+        reason = msg(key, text=finding.text[:40])  # rule R-REV-7 / R-REV-4
+        if reason not in major:
+            major.append(reason)
+    important = [msg("route.important", role=role_label(review.final_role_important))] \
+        if draft.important else []
+    if major:
+        return Route(review.final_role_major, tuple(major + important), True)
+    if important:
+        return Route(review.final_role_important, tuple(important), False)
+    return Route(review.levels[-1], (), False)
 
 
-def normal_role(policy: Policy, draft: Draft, level: int) -> str:
-    """R-REV-1: each level's role from the profile; the final one per final_role."""
+def route_note(route: Route) -> str:
+    """The card's and the page's line on who gives the final review and why ("" if usual)."""
+    if not route.reasons:
+        return ""
+    key = "route.card_major" if route.major else "route.card_important"
+    return msg(key, role=role_label(route.role), reasons=route.reasons)
+
+
+async def final_role(policy: Policy, draft: Draft) -> str:
+    """Who gives the final review (final_route's role)."""
+    return (await final_route(policy, draft)).role
+
+
+async def normal_role(policy: Policy, draft: Draft, level: int) -> str:
+    """R-REV-1: each level's role from the profile; the final one per final_route."""
     if level == final_level(policy):
-        return final_role(policy, draft)
+        return await final_role(policy, draft)
     return policy.review.levels[level - FIRST_REVIEW_LEVEL]
 
 
@@ -93,7 +137,7 @@ async def excluded_for(draft: Draft, level: int) -> set[str]:
 async def assign(policy: Policy, draft: Draft, account: Account, level: int,
                  excluded: set[str]) -> Assignment:
     """Pick the reviewer for a level, climbing the ladder past excluded people."""
-    start = normal_role(policy, draft, level)
+    start = await normal_role(policy, draft, level)
     ladder = policy.review.escalation[policy.review.escalation.index(start):]
     org = OrgTree()
     reasons: list[str] = []

@@ -5,7 +5,15 @@ from __future__ import annotations
 from bot.clock import utcnow
 from bot.dispatcher import HandlerContext
 from handlers.review.cards import review_card
-from handlers.review.routing import assign, final_level
+from bot.rendering import msg
+from handlers.review.routing import (
+    Assignment,
+    assign,
+    final_level,
+    final_route,
+    level_label,
+    role_label,
+)
 from models.org import Person
 from models.review import (
     AUTHOR_LEVEL,
@@ -18,29 +26,51 @@ from models.review import (
 )
 
 
-async def check_staffed(ctx: HandlerContext, draft: Draft, author: Person) -> Person:
-    """R-REV-3: every review level can be staffed without the author (DomainError if not),
-    so a draft is never stuck half-way; the first reviewer."""
+async def plan_route(ctx: HandlerContext, draft: Draft, author: Person) -> list[Assignment]:
+    """R-REV-3: every review level staffed without the author and without anyone twice
+    (DomainError if a level cannot be), so a draft is never stuck half-way; the final level
+    per its route (R-REV-2, R-REV-4, R-REV-7). The first is who reviews now; later levels
+    are whoever would be asked today."""
     account = await draft.account
-    first = await assign(ctx.policy, draft, account, FIRST_REVIEW_LEVEL, {author.id})
-    final = final_level(ctx.policy)
-    if final > FIRST_REVIEW_LEVEL:
-        await assign(ctx.policy, draft, account, final, {author.id, first.person.id})
-    return first.person
+    excluded = {author.id}
+    plan: list[Assignment] = []
+    for level in range(FIRST_REVIEW_LEVEL, final_level(ctx.policy) + 1):
+        chosen = await assign(ctx.policy, draft, account, level, set(excluded))
+        excluded.add(chosen.person.id)
+        plan.append(chosen)
+    return plan
 
 
-async def start_review(ctx: HandlerContext, draft: Draft, author: Person) -> Person:
-    """Record the author's 一审 and send the version to level 2 (R-REV-1); the reviewer."""
+async def check_staffed(ctx: HandlerContext, draft: Draft, author: Person) -> Person:
+    """R-REV-3: every level can be staffed (DomainError if not); the first reviewer."""
+    return (await plan_route(ctx, draft, author))[0].person
+
+
+async def start_review(ctx: HandlerContext, draft: Draft, author: Person) -> list[Assignment]:
+    """Record the author's 一审 and send the version to level 2 (R-REV-1); the route."""
     await ReviewStep.create(draft=draft, version=draft.version, level=AUTHOR_LEVEL,
                             role=AUTHOR_ROLE, assignee=author, decision=Decision.APPROVE,
                             decided_at=utcnow())
     draft.state = DraftState.REVIEWING
     await draft.save(update_fields=["state", "updated_at"])
-    await check_staffed(ctx, draft, author)
-    account = await draft.account
-    first = await assign(ctx.policy, draft, account, FIRST_REVIEW_LEVEL, {author.id})
+    plan = await plan_route(ctx, draft, author)
+    first = plan[0]
     await open_step(ctx, draft, FIRST_REVIEW_LEVEL, first.person, first.role, first.note)
-    return first.person
+    return plan
+
+
+async def route_text(ctx: HandlerContext, draft: Draft, author: Person,
+                     plan: list[Assignment]) -> str:
+    """The receipt's route: who reviews each level, and why the final level is whose."""
+    steps = [msg("route.step", level=level_label(AUTHOR_LEVEL), name=author.name,
+                 role=role_label(AUTHOR_ROLE), note="")]
+    steps += [msg("route.step", level=level_label(level), name=a.person.name,
+                  role=role_label(a.role), note=a.note)
+              for level, a in enumerate(plan, FIRST_REVIEW_LEVEL)]
+    route = await final_route(ctx.policy, draft)
+    why = msg("route.final_why", level=level_label(final_level(ctx.policy)),
+              role=role_label(route.role), reasons=route.reasons) if route.reasons else ""
+    return msg("route.receipt", steps=steps, why=why)
 
 
 async def open_step(ctx: HandlerContext, draft: Draft, level: int, person: Person, role: str,
