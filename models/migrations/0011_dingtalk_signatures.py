@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0009_filing_field_keys')]
+    dependencies = [('models', '0010_routing_major_limited_posting')]
 
     initial = False
 
