@@ -382,3 +382,28 @@ def _quiet_access_log() -> Any:
     access.setLevel(logging.WARNING)
     yield
     access.setLevel(level)
+
+
+def test_tracebacks_carry_no_input_text(caplog: pytest.LogCaptureFixture) -> None:
+    """A handler that fails on odd input logs where and what type, not the input."""
+    from bot import redact
+    from bot.errors import ChannelAPIError
+
+    redact.install()
+    log = logging.getLogger("bot.dispatcher")
+    body, reason = "秋季旅游节开幕的正文", "王五的退回理由"  # (frames show source lines)
+    try:
+        int(body)
+    except ValueError:
+        log.exception("handler failed for sim event e1")
+    try:
+        try:
+            raise KeyError(reason)
+        except KeyError as exc:
+            raise ChannelAPIError(45009, "api freq out of limit", retryable=True) from exc
+    except ChannelAPIError:
+        log.exception("outbox 7: unexpected error via wecom")
+    text = caplog.text
+    assert "秋季旅游节" not in text and "退回理由" not in text
+    assert "ValueError: <" in text and "characters not logged>" in text
+    assert "api freq out of limit" in text and "handler failed for sim event e1" in text

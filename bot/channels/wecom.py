@@ -16,7 +16,7 @@ import re
 import struct
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.parsers.expat import ExpatError
 
@@ -31,6 +31,7 @@ from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot import outbox
+from bot.bodies import read_body
 from bot.channels.wecom_api import ALL_RECEIVERS_INVALID, TooLarge, WeComAPI
 from bot.clock import utcnow
 from bot.config import Settings
@@ -63,6 +64,10 @@ DUPLICATE_CHECK_SECONDS = 120
 ROBOT_MAX_BYTES = 4096  # group robot markdown content
 TASK_ID_MAX = 128
 USER_ID_CHARS = 64  # person.wecom_id, outbox.user_id
+# WeCom answers within seconds and retries for ~15 s (PROTOCOLS.md §1); it documents no
+# window for the timestamp, so this is generous (clock skew of a private deployment) and
+# well inside how long the inbox remembers event ids (housekeeping.INBOUND_KEEP)
+CALLBACK_MAX_AGE = timedelta(hours=24)
 CODE_LIFETIME = timedelta(hours=72)  # response_code: single use, 72 h (doc 94945)
 # WeCom drops messages beyond 30/min and 1000/h to one member. A card row sends two
 # messages (its text, then the card), so the limits are stated in rows at half.
@@ -285,10 +290,12 @@ class Callback:
 
     def _signed(self, request: web.Request) -> tuple[str, str, str]:
         try:
-            return (request.query["msg_signature"], request.query["timestamp"],
-                    request.query["nonce"])
+            signed = (request.query["msg_signature"], request.query["timestamp"],
+                      request.query["nonce"])
         except KeyError:
             raise BadCallback(403, "missing signature") from None
+        _fresh(signed[1])
+        return signed
 
     def verify_url(self, request: web.Request) -> str:
         """GET: the decrypted echostr proves we hold the token and key."""
@@ -427,13 +434,23 @@ class Callback:
         return True
 
 
+def _fresh(timestamp: str) -> None:
+    """The signed timestamp is within CALLBACK_MAX_AGE of now: a captured callback cannot
+    be replayed once the inbox has forgotten its event id (bot/housekeeping.py)."""
+    try:
+        sent = datetime.fromtimestamp(int(timestamp), UTC)
+    except (ValueError, OverflowError, OSError):
+        raise BadCallback(400, "bad timestamp") from None
+    if abs(utcnow() - sent) > CALLBACK_MAX_AGE:
+        raise BadCallback(403, "stale timestamp")
+
+
 async def _read_body(request: web.Request) -> bytes:
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise BadCallback(413, "body too large")
-    body = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        raise BadCallback(413, "body too large")
-    return body
+    """The whole body, however many reads it comes in (a valid callback split was a 400)."""
+    try:
+        return await read_body(request, MAX_BODY_BYTES)
+    except web.HTTPRequestEntityTooLarge:
+        raise BadCallback(413, "body too large") from None
 
 
 def routes(callback: Callback) -> list[web.RouteDef]:
