@@ -71,3 +71,18 @@ async def test_robot_key_and_session_webhook_never_leak(  # type: ignore[no-unty
                                      for r in caplog.records)
     for secret in (ROBOT_KEY, SESSION):
         assert secret not in logged and all(secret not in e for e in errors), secret
+
+
+def test_debug_logging_never_prints_sql_parameters() -> None:
+    from bot import logs
+
+    root = logging.getLogger()
+    before = (root.level, list(root.handlers))
+    try:
+        logs.configure("DEBUG", "text")
+        for name in ("tortoise", "tortoise.db_client", "aiosqlite", "asyncpg", "aiomysql"):
+            assert logging.getLogger(name).getEffectiveLevel() >= logging.WARNING, name
+    finally:
+        root.setLevel(before[0])
+        for handler in [h for h in root.handlers if h not in before[1]]:
+            root.removeHandler(handler)
