@@ -131,7 +131,8 @@ def label(key: str) -> str:
 @cache
 def _platform_labels() -> dict[str, str]:
     labels = {label(f"platform.{p}"): p for p in PLATFORMS}
-    labels.update({"微博": "weibo", "APP": "app", "移动客户端": "app", "抖音号": "douyin"})
+    labels.update({"微博": "weibo", "APP": "app", "移动客户端": "app", "抖音号": "douyin",
+                   "视频号": "wechat_channels"})
     return labels
 
 

@@ -11,6 +11,7 @@ import io
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -54,6 +55,7 @@ class RowError:
 class ImportResult:
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     written: bool = False
 
@@ -133,42 +135,53 @@ async def _units() -> dict[str, str]:
 
 
 def _parse_row(number: int, cols: list[Column | None], cells: list[Any],
-               tz: ZoneInfo) -> _Row:
+               tz: ZoneInfo) -> tuple[_Row, list[str]]:
+    """The row's values and every problem found in it (not only the first)."""
     record = Record()
+    problems: list[str] = []
     for col, raw in zip(cols, cells, strict=False):
         if col is not None:
             try:
                 parse_value(record, col, raw, tz)
             except DomainError as exc:
-                raise DomainError("ledger.cell", column=col.label, detail=exc.text()) from None
+                problems.append(msg("ledger.cell", column=col.label, detail=exc.text()))
     for key in REQUIRED:
         col = BY_KEY[key]
         given = record.unit if col.kind == "unit" else record.values.get(col.key)
-        if not given:
-            raise DomainError("ledger.missing_value", column=col.label)
-    return _Row(number, record)
+        if not given and not any(p.startswith(f"“{col.label}”") for p in problems):
+            problems.append(msg("ledger.missing_value", column=col.label))
+    return _Row(number, record), problems
 
 
 async def validate(path: str, tz: ZoneInfo) -> tuple[list[_Row], list[RowError]]:
+    """Every row checked; each problem of a bad row is reported, in column order. An
+    管理员 must be a person of the host unit (the org file): reminders go to them."""
     header, data = read_table(path)
     cols = _columns(header)
     units = await _units()
+    people = await unit_people()
     good: list[_Row] = []
     errors: list[RowError] = []
     seen: dict[tuple[str, str], int] = {}
     for number, cells in data:
-        try:
-            row = _parse_row(number, cols, cells, tz)
-            row.unit_id = units.get(row.record.unit or "", "")
-            if not row.unit_id:
-                raise DomainError("ledger.unknown_unit", unit=row.record.unit)
-            key = (row.record.values["name"], row.record.values["platform"])
-            if key in seen:
-                raise DomainError("ledger.duplicate", first=seen[key])
-            seen[key] = number
+        row, problems = _parse_row(number, cols, cells, tz)
+        row.unit_id = units.get(row.record.unit or "", "")
+        if row.record.unit and not row.unit_id:
+            problems.append(msg("ledger.unknown_unit", unit=row.record.unit))
+        if row.unit_id:
+            for member in row.record.members():
+                if member.role == "admin" and (row.unit_id, member.name) not in people:
+                    problems.append(msg("ledger.unknown_admin", name=member.name,
+                                        unit=row.record.unit))
+        key = (row.record.values.get("name"), row.record.values.get("platform"))
+        if all(key) and key in seen:
+            problems.append(msg("ledger.duplicate", first=seen[key]))
+        elif all(key):
+            seen[key] = number  # type: ignore[index]
+        if problems:
+            errors.extend(RowError(number, p) for p in problems)
+        else:
             good.append(row)
-        except DomainError as exc:
-            errors.append(RowError(number, exc.text()))
     return good, errors
 
 
@@ -186,24 +199,48 @@ async def import_ledger(path: str, tz: ZoneInfo, *, skip_bad: bool = False,
             await _write(row, existing, people, result)
         await audit.append(actor, "ledger.imported", "ledger",
                            {"file": Path(path).name, "created": result.created,
-                            "updated": result.updated, "skipped": len(errors)})
+                            "updated": result.updated, "unchanged": result.unchanged,
+                            "skipped": len(errors)})
     result.written = True
     return result
 
 
 async def _write(row: _Row, existing: dict[tuple[str, str], Account], people: dict[Any, Any],
                  result: ImportResult) -> None:
+    """Create or update one account; a row that changes nothing is counted as unchanged."""
     values = dict(row.record.values, unit_id=row.unit_id)
     account = existing.get((values["name"], values["platform"]))
     if account is None:
         account = await Account.create(**values)
         result.created += 1
-    else:
-        account.update_from_dict(values)
-        await account.save()
-        result.updated += 1
-    if row.record.team is not None:
+        if row.record.team is not None:
+            await set_team(account, row.record.members(), people)
+        return
+    changed = {k: v for k, v in values.items() if not _same(getattr(account, k), v)}
+    team_changed = row.record.team is not None and \
+        [_member_key(m) for m in await team_of(account)] != \
+        [_member_key(m) for m in row.record.members()]
+    if changed:
+        account.update_from_dict(changed)
+        await account.save(update_fields=list(changed))
+    if team_changed:
         await set_team(account, row.record.members(), people)
+    if changed or team_changed:
+        result.updated += 1
+    else:
+        result.unchanged += 1
+
+
+def _same(stored: Any, given: Any) -> bool:
+    """Equal as the ledger shows them: times to the minute (the export has no seconds), an
+    empty text and a missing one alike."""
+    if isinstance(stored, datetime) and isinstance(given, datetime):
+        return stored.replace(second=0, microsecond=0) == given.replace(second=0, microsecond=0)
+    return stored == given or (stored in (None, "") and given in (None, ""))
+
+
+def _member_key(member: Any) -> tuple[str, str, str, str, str]:
+    return (member.role, member.name, member.post, member.office_phone, member.mobile)
 
 
 async def ledger_rows(tz: ZoneInfo) -> list[list[str]]:

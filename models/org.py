@@ -12,7 +12,8 @@ from tortoise.models import Model
 ROLES = ("editor", "reviewer", "approver", "chief", "supervisor")
 SUPERVISOR = "supervisor"  # held for a unit by the units above it (OrgTree.supervisors)
 PLATFORMS = (
-    "wechat_service", "wechat_subscription", "wechat_miniprogram", "weibo", "douyin",
+    "wechat_service", "wechat_subscription", "wechat_miniprogram", "wechat_channels", "weibo",
+    "douyin",
     "kuaishou", "toutiao", "xigua", "app", "website", "other",
 )
 CONTENT_KINDS = ("text", "video")

@@ -70,9 +70,10 @@ class HttpDriver:
     async def say(self, user: str, text: str, **kw: Any) -> int:
         return await self.post("/dingtalk/callback", self.fake.robot_message(user, text, **kw))
 
-    async def tap(self, user: str, out_track_id: str, button: int) -> int:
+    async def tap(self, user: str, out_track_id: str, button: int,
+                  reason: str | None = None) -> int:
         return await self.post("/dingtalk/card",
-                               self.fake.card_callback(out_track_id, user, button))
+                               self.fake.card_callback(out_track_id, user, button, reason))
 
     def last_text(self, user: str) -> str:
         texts = self.fake.texts(user)

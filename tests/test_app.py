@@ -96,3 +96,12 @@ async def test_audit_cli_detects_tampering(aiohttp_client, file_settings: Settin
     assert "第 2 条" in capsys.readouterr().err
     assert await asyncio.to_thread(main, ["audit", "export"], env) == 0
     assert '"seq":1' in capsys.readouterr().out
+
+
+async def test_sim_without_the_slash_reaches_the_simulator(aiohttp_client,  # type: ignore[no-untyped-def]
+                                                           file_settings: Settings) -> None:
+    """http://127.0.0.1:8080/sim as people type it (issue 16 point 9)."""
+    client = await aiohttp_client(create_app(file_settings))
+    resp = await client.get("/sim", allow_redirects=False)
+    assert resp.status == 301 and resp.headers["Location"] == "/sim/"
+    assert (await client.get("/sim")).status == 200

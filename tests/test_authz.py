@@ -74,10 +74,10 @@ def on_draft(template: str) -> Setup:
     return setup
 
 
-def tap_draft(verb: str) -> Setup:
+def tap_draft(verb: str, *more: object) -> Setup:
     async def setup(bot: Harness) -> Subject:
         draft = await _draft(bot)
-        return Subject(taps(button_key(verb, draft.id, 2, 1)), ties=DRAFT_TIES)
+        return Subject(taps(button_key(verb, draft.id, 2, 1, *more)), ties=DRAFT_TIES)
     return setup
 
 
@@ -196,6 +196,7 @@ SCENARIOS: dict[str, list[Setup]] = {
     "退回": [on_draft("退回 #{n} 日期有误")],
     "card:approve": [tap_draft("approve")],
     "card:reject": [tap_draft("reject")],
+    "card:rejectwith": [tap_draft("rejectwith", 0)],
     "已发布": [on_draft("已发布 #{n} https://mp.weixin.qq.com/s/x")],
     "全文": [on_draft("全文 #{n}")],
     "机审": [on_draft("机审 #{n}")],

@@ -145,10 +145,13 @@ async def test_enter_agent_answers_help_once_a_day(office: Office) -> None:
 
 
 async def test_non_text_message_is_answered(office: Office) -> None:
-    xml = office.wecom.text_xml("wangwu", "x").replace("[text]", "[image]").replace(
-        "<Content><![CDATA[x]]></Content>", "<PicUrl><![CDATA[http://127.0.0.1/p]]></PicUrl>")
+    """A voice message (nothing the bot takes) is answered; pictures and files are drafts."""
+    xml = office.wecom.text_xml("wangwu", "x").replace("[text]", "[voice]").replace(
+        "<Content><![CDATA[x]]></Content>",
+        "<MediaId><![CDATA[media-v]]></MediaId><Format><![CDATA[amr]]></Format>")
     await office.post(xml)
-    assert office.fake.texts("wangwu") == ["目前只能处理文字消息。发送“帮助”查看可用的命令。"]
+    assert office.fake.texts("wangwu") == [
+        "目前只能处理文字、图片和 Word 文件（.docx）。发送“帮助”查看可用的命令。"]
 
 
 async def test_invalid_user_is_recorded_and_reported_not_retried(office: Office) -> None:

@@ -94,11 +94,42 @@ async def test_reject_revise_approve(bot: Harness) -> None:
 async def test_reject_tap_asks_for_reason_and_changes_nothing(bot: Harness) -> None:
     await bot.say("wangwu", DRAFT)
     card = await bot.live_card("zhangming")
-    reply = await bot.tap("zhangming", bot.key(card, "退回"))
-    assert "退回 #1 理由" in reply
+    await bot.tap("zhangming", bot.key(card, "退回"))
+    asked = await bot.live_card("zhangming")  # the reason card: common reasons, or type one
+    assert asked["title"] == "退回稿件 #1：请选择理由" and "退回 #1 理由" in asked["body_md"]
+    assert [b["label"] for b in asked["buttons"]][0] == "事实或数据需核实"
     assert (await Draft.get(id=1)).state == DraftState.REVIEWING
-    assert (await bot.live_card("zhangming"))["card_ref"] == card["card_ref"]
     assert "退回需要写明理由" in await bot.say("zhangming", "退回 #1")
+
+
+async def test_a_common_reason_is_one_more_tap(bot: Harness) -> None:
+    """Issue 16 point 9: the reason asked in the card itself; the card then goes grey."""
+    await bot.say("wangwu", DRAFT)
+    card = await bot.live_card("zhangming")
+    await bot.tap("zhangming", bot.key(card, "退回"))
+    asked = await bot.live_card("zhangming")
+    await bot.tap("zhangming", bot.key(asked, "文字或标点有误"))
+    draft = await Draft.get(id=1)
+    assert draft.state == DraftState.RETURNED
+    step = await ReviewStep.get(draft_id=1, level=2)
+    assert step.comment == "文字或标点有误"
+    assert "文字或标点有误" in (await bot.texts("wangwu"))[-1]
+    cards = {c["card_ref"]: c for c in await bot.cards("zhangming")}
+    assert not cards[asked["card_ref"]]["buttons"]
+    assert cards[asked["card_ref"]]["status"] == "已退回 · 理由：文字或标点有误"
+    assert cards[card["card_ref"]]["status"].startswith("已退回")
+    assert "此卡片已失效" in await bot.tap("zhangming", bot.key(asked, "表述需斟酌"))
+
+
+async def test_a_typed_reason_greys_the_reason_card(bot: Harness) -> None:
+    await bot.say("wangwu", DRAFT)
+    card = await bot.live_card("zhangming")
+    await bot.tap("zhangming", bot.key(card, "退回"))
+    asked = await bot.live_card("zhangming")
+    await bot.say("zhangming", "退回 #1 第二段日期有误。")
+    cards = {c["card_ref"]: c for c in await bot.cards("zhangming")}
+    assert cards[asked["card_ref"]]["status"] == "已退回 · 理由：第二段日期有误。"
+    assert not cards[asked["card_ref"]]["buttons"]
 
 
 async def test_important_goes_to_chief(bot: Harness) -> None:

@@ -34,6 +34,18 @@ id = "wangwu"
 name = "王五"
 unit = "wlj"
 roles = ["editor"]
+
+[[people]]
+id = "lisi"
+name = "李四"
+unit = "wlj"
+roles = ["editor"]
+
+[[people]]
+id = "zhaoliu"
+name = "赵六"
+unit = "jyj"
+roles = ["editor"]
 """
 PLATFORMS = ["微信订阅号", "微信服务号", "新浪微博", "抖音", "快手", "今日头条", "西瓜视频", "网站"]
 
@@ -77,8 +89,8 @@ def test_300_rows_round_trip_exactly(tmp_path: Path, env: dict[str, str],
     assert "新增 300 个账号" in capsys.readouterr().out
     assert main(["accounts", "export", "--format", "csv"], env) == 0
     assert capsys.readouterr().out == text
-    assert main(["accounts", "import", str(source)], env) == 0  # again: updates, same ledger
-    assert "更新 300 个" in capsys.readouterr().out
+    assert main(["accounts", "import", str(source)], env) == 0  # again: nothing changes
+    assert "更新 0 个，300 个没有变化" in capsys.readouterr().out
     xlsx = tmp_path / "ledger.xlsx"
     assert main(["accounts", "export", "--format", "xlsx", "--output", str(xlsx)], env) == 0
     assert "已导出 300 个账号" in capsys.readouterr().out
@@ -108,7 +120,7 @@ def test_team_admins_link_to_staff(tmp_path: Path, env: dict[str, str],
         finally:
             await close_db()
 
-    assert asyncio.run(admins()) == ["wangwu"]  # 李四 is not staff: kept on the team only
+    assert sorted(asyncio.run(admins())) == ["lisi", "wangwu"]
 
 
 def test_bad_rows_are_reported_by_number_and_nothing_is_written(
@@ -130,6 +142,42 @@ def test_bad_rows_are_reported_by_number_and_nothing_is_written(
     assert capsys.readouterr().out == to_csv([HEADER])
     assert main(["accounts", "import", str(source), "--skip-bad"], env) == 0
     assert "新增 2 个账号" in capsys.readouterr().out
+
+
+def test_every_problem_of_a_row_is_reported(tmp_path: Path, env: dict[str, str],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """One bad row, every mistake in it at once (not one per round)."""
+    row = ledger_row(1)
+    row[6], row[7], row[18] = "2021-02-30", "也许", "很多"
+    row[16] = "王五；钱七"
+    source = tmp_path / "bad.csv"
+    source.write_text(to_csv([HEADER, row]), encoding="utf-8")
+    assert main(["accounts", "import", str(source)], env) == 1
+    err = capsys.readouterr().err
+    for problem in ("第 2 行：“开设时间”", "第 2 行：“是否认证”", "第 2 行：“粉丝量”",
+                    "第 2 行：管理员“钱七”不是县文旅局的人员"):
+        assert problem in err, problem
+    assert "有 1 行有误" in err
+
+
+def test_channels_platform_and_an_unchanged_import(tmp_path: Path, env: dict[str, str],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [HEADER, ledger_row(1), ledger_row(2)]
+    rows[1][2] = "微信视频号"
+    rows[2][2] = "视频号"
+    rows[2][0] = "文旅视频"
+    source = tmp_path / "two.csv"
+    source.write_text(to_csv(rows), encoding="utf-8")
+    assert main(["accounts", "import", str(source)], env) == 0
+    assert "新增 2 个账号" in capsys.readouterr().out
+    assert main(["accounts", "import", str(source)], env) == 0
+    assert "新增 0 个账号，更新 0 个，2 个没有变化" in capsys.readouterr().out
+    rows[1][18] = "99"
+    source.write_text(to_csv(rows), encoding="utf-8")
+    assert main(["accounts", "import", str(source)], env) == 0
+    assert "更新 1 个，1 个没有变化" in capsys.readouterr().out
+    assert main(["accounts", "export"], env) == 0
+    assert capsys.readouterr().out.count("微信视频号") == 2
 
 
 @pytest.mark.parametrize(("content", "expected"), [

@@ -88,12 +88,6 @@ async def test_cross_site_posts_are_refused(aiohttp_client, tmp_path: Path) -> N
     await settle(client)
 
 
-async def test_sim_redirects_to_the_page(aiohttp_client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    client = await aiohttp_client(create_app(_demo(tmp_path)))
-    resp = await client.get("/sim", allow_redirects=False)
-    assert resp.status == 302 and resp.headers["Location"] == "/sim/"
-
-
 @pytest.mark.parametrize("body", [
     b'{"user": "' + b"u" * 65 + b'", "text": "x"}',  # longer than a user id can be
     b'{"user": "wangwu", "text": "\\ud800"}',  # a lone surrogate

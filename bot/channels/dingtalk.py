@@ -31,17 +31,23 @@ from bot import redact
 from bot.clock import utcnow
 from bot.config import Settings
 from bot.errors import ChannelAPIError, ChannelNetworkError, SignatureError
+from bot.errors import DomainError
 from bot.events import (
+    Attachment,
     CardUpdate,
     EventKind,
     IncomingEvent,
     Outgoing,
     OutgoingCard,
+    OutgoingFile,
     OutgoingText,
     UserRef,
+    group_unit,
 )
+from bot.media import Upload, load
 from bot.rendering import msg, render
 from models.dingtalk_state import DingTalkCard, DingTalkSession, DingTalkSignature
+from models.files import StoredFile
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +68,15 @@ USER_ID_CHARS = 64  # person.dingtalk_id, outbox.user_id
 OUT_TRACK_ID_CHARS = 64
 MSG_ID_CHARS = 128  # "msg:" + it is an inbound event id (≤ 191)
 WEBHOOK_MAX_CHARS = 1024  # dingtalk_session.webhook
+REASON_CHARS = 500  # a return reason typed into the card's input
+# media/upload (上传媒体文件): a 普通文件 is at most 20 MB; the mediaId is reused for a
+# retry of the same outbox row (a second upload would make the repeat look new)
+FILE_MAX_BYTES = 20 * 1024 * 1024
+MEDIA_REUSE = timedelta(days=2)
+# the legacy (oapi) answers for a bad or expired access_token: refresh once and retry
+OAPI_TOKEN_ERRORS = frozenset({40014, 42001, 88})
+# robot messages that carry a file: msgtype -> Attachment.kind
+ATTACHMENT_KINDS = {"file": "file", "picture": "image"}
 
 
 class BadCallback(ValueError):
@@ -151,7 +166,26 @@ def robot_event(data: Any) -> IncomingEvent:
     user = _sender(data)
     return IncomingEvent(channel=NAME, kind=EventKind.MESSAGE, event_id=f"msg:{msg_id}",
                          user=UserRef(NAME, user), received_at=utcnow(), text=text.strip(),
-                         chat_id=str(data.get("conversationId", "")), raw=dict(data))
+                         chat_id=str(data.get("conversationId", "")),
+                         attachment=attachment_of(data), raw=dict(data))
+
+
+def attachment_of(data: Mapping[str, Any]) -> Attachment | None:
+    """A file message (content.downloadCode, content.fileName) or a picture message
+    (content.downloadCode) as the robot receives it; None for anything else."""
+    kind = ATTACHMENT_KINDS.get(str(data.get("msgtype")))
+    if kind is None:
+        return None
+    content = data.get("content")
+    if isinstance(content, str):  # Stream data may carry it as a JSON string
+        content = _loads(content)
+    if not isinstance(content, Mapping):
+        raise BadCallback(f"{kind} message without content")
+    code = content.get("downloadCode") or content.get("pictureDownloadCode")
+    if not isinstance(code, str) or not code:
+        raise BadCallback(f"{kind} message without downloadCode")
+    name = content.get("fileName")
+    return Attachment(kind, code, name if isinstance(name, str) else "")
 
 
 def _origin(url: str) -> tuple[str, str] | None:
@@ -193,13 +227,27 @@ def _loads(value: Any) -> Any:
     return value if value is not None else {}
 
 
-def card_slot(data: Mapping[str, Any]) -> int | None:
-    """Which template button was tapped: params.button, or the action id "btnN"."""
+def _params(data: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    """cardPrivateData and its params (the button's own and the card's input values)."""
     content = _loads(data.get("content"))
     private = content.get("cardPrivateData", {}) if isinstance(content, Mapping) else {}
     if not isinstance(private, Mapping):
-        return None
+        return {}, {}
     params = private.get("params") or {}
+    return private, params if isinstance(params, Mapping) else {}
+
+
+def card_reason(data: Mapping[str, Any]) -> str:
+    """The text typed into the card's `reason` input before 退回 was tapped ("" if none)."""
+    reason = _params(data)[1].get("reason")
+    return reason.strip()[:REASON_CHARS] if isinstance(reason, str) else ""
+
+
+def card_slot(data: Mapping[str, Any]) -> int | None:
+    """Which template button was tapped: params.button, or the action id "btnN"."""
+    private, params = _params(data)
+    if not private:
+        return None
     raw = params.get("button") if isinstance(params, Mapping) else None
     if raw is None:
         ids = private.get("actionIds") or []
@@ -247,6 +295,23 @@ def robot_msg(message: OutgoingText) -> tuple[str, dict[str, str]]:
     return "sampleText", {"content": message.text}
 
 
+def file_msg(name: str, media_id: str) -> tuple[str, dict[str, str]]:
+    """The robot's file message: msgKey sampleFile, msgParam mediaId/fileName/fileType."""
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return "sampleFile", {"mediaId": media_id, "fileName": name, "fileType": suffix}
+
+
+def multipart_media(boundary: str, name: str, data: bytes, content_type: str) -> bytes:
+    """media/upload's form: the field `type` (file) and the file part `media`."""
+    shown = name.replace("\\", "_").replace('"', "'").replace("\r", " ").replace("\n", " ")
+    return (f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="type"\r\n\r\nfile\r\n'
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="media"; filename="{shown}"\r\n'
+            f"Content-Type: {content_type or 'application/octet-stream'}\r\n\r\n"
+            ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
+
+
 def as_markdown(card: OutgoingCard) -> OutgoingText:
     """A card where no interactive template can carry it: markdown with the typed commands."""
     return OutgoingText(f"### {card.title}\n\n{card_markdown(card, commands=True)}",
@@ -273,6 +338,12 @@ def api_error(status: int, data: Any) -> ChannelAPIError | None:
     return ChannelAPIError(status, detail, retryable=status in (401, 408, 429) or status >= 500)
 
 
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes")
+        self.size = size
+
+
 class DingTalkAPI:
     """api.dingtalk.com over aiohttp: one cached access token, errors mapped by api_error()."""
 
@@ -287,11 +358,12 @@ class DingTalkAPI:
         self.session = session
 
     async def request(self, method: str, url: str, body: Any = None,
-                      headers: Mapping[str, str] | None = None) -> tuple[int, Any]:
+                      headers: Mapping[str, str] | None = None, *,
+                      raw: bytes | None = None) -> tuple[int, Any]:
         if self.session is None:
             raise ChannelNetworkError("dingtalk channel is not started")
         try:
-            async with self.session.request(method, url, json=body,
+            async with self.session.request(method, url, json=body, data=raw,
                                             headers=dict(headers or {})) as resp:
                 text = await resp.text()
                 status = resp.status
@@ -340,6 +412,50 @@ class DingTalkAPI:
             return data
         raise AssertionError("unreachable")
 
+    async def upload(self, name: str, data: bytes, content_type: str) -> str:
+        """上传媒体文件: POST {oapi}/media/upload?access_token= (multipart: type=file and the
+        file as `media`); the app's access token serves the legacy API too. The media_id."""
+        boundary = "govmedia" + uuid.uuid4().hex
+        body = multipart_media(boundary, name, data, content_type)
+        for attempt in (1, 2):
+            token = await self.token()
+            status, answer = await self.request(
+                "POST", f"{self.settings.dingtalk_oapi_base}/media/upload?access_token={token}",
+                headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}, raw=body)
+            error = api_error(status, answer)
+            if error is not None and error.errcode in OAPI_TOKEN_ERRORS and attempt == 1:
+                self.reset_token()
+                continue
+            if error is not None:
+                raise error
+            media_id = answer.get("media_id") if isinstance(answer, Mapping) else None
+            if not isinstance(media_id, str) or not media_id:
+                raise ChannelNetworkError("media/upload: answer without media_id")
+            return media_id
+        raise AssertionError("unreachable")
+
+    async def download(self, url: str, max_bytes: int) -> bytes:
+        """The bytes behind a short-lived download URL, read no further than max_bytes."""
+        if self.session is None:
+            raise ChannelNetworkError("dingtalk channel is not started")
+        try:
+            async with self.session.get(url) as resp:
+                if resp.status != 200:
+                    raise ChannelAPIError(resp.status, "download refused",
+                                          retryable=resp.status >= 500)
+                if (resp.content_length or 0) > max_bytes:
+                    raise _TooLarge(resp.content_length or 0)
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in resp.content.iter_chunked(64 * 1024):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise _TooLarge(size)
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ChannelNetworkError(f"download: {exc!r}") from exc
+
     async def webhook(self, url: str, body: Any) -> Any:
         """POST to a webhook (sessionWebhook, custom robot): errcode-style answers."""
         status, data = await self.request("POST", url, body)
@@ -359,6 +475,7 @@ class DingTalkChannel:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.api = DingTalkAPI(settings)
+        self._media: dict[int, tuple[str, datetime]] = {}  # stored file id -> media_id, when
 
     @property
     def callback_type(self) -> str:
@@ -396,9 +513,26 @@ class DingTalkChannel:
         key = ""
         if card is not None and slot is not None and 0 <= slot < len(card.button_keys):
             key = card.button_keys[slot]
+        reason = card_reason(data)
         return IncomingEvent(channel=NAME, kind=EventKind.CARD_ACTION,
                              event_id=f"card:{event_id}", user=UserRef(NAME, user),
-                             received_at=utcnow(), action=key, raw=dict(data))
+                             received_at=utcnow(), action=key,
+                             payload={"reason": reason} if reason else {}, raw=dict(data))
+
+    async def fetch_media(self, attachment: Attachment, max_bytes: int) -> Upload:
+        """A file or picture a member sent the robot: messageFiles/download turns the
+        downloadCode into a short-lived URL, read up to max_bytes."""
+        answer = await self.api.call("POST", "/v1.0/robot/messageFiles/download", {
+            "downloadCode": attachment.ref, "robotCode": self.settings.dingtalk_robot_code})
+        url = answer.get("downloadUrl") if isinstance(answer, Mapping) else None
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise ChannelAPIError(0, "messageFiles/download: no downloadUrl", retryable=False)
+        try:
+            data = await self.api.download(url, max_bytes)
+        except _TooLarge as exc:
+            raise DomainError("draft.file_too_big", limit=round(max_bytes / 1024 / 1024),
+                              size=round(exc.size / 1024 / 1024, 1)) from None
+        return Upload(attachment.name, data)
 
     async def register_card_callback(self) -> None:
         """HTTP mode: route card callbacks of this app to our /dingtalk/card URL."""
@@ -412,6 +546,9 @@ class DingTalkChannel:
     # outbound (Channel protocol)
 
     async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
+        if isinstance(message, OutgoingFile):
+            await self._send_file(user_id, message)
+            return
         if isinstance(message, OutgoingCard):
             if self._interactive(message):
                 await self._send_card(user_id, message, outbox_id)
@@ -480,6 +617,36 @@ class DingTalkChannel:
             "robotCode": self.settings.dingtalk_robot_code, "userIds": [user_id],
             "msgKey": key, "msgParam": json.dumps(param, ensure_ascii=False)})
         _check_batch(data, user_id)
+
+    async def _send_file(self, user_id: str, file: OutgoingFile) -> None:
+        """Upload the file, then the robot's sampleFile message (a sessionWebhook cannot
+        carry files, so it always goes through the OpenAPI)."""
+        key, param = file_msg(file.name, await self._media_id(file))
+        unit = group_unit(user_id)
+        if unit:
+            await self.api.call("POST", "/v1.0/robot/groupMessages/send", {
+                "robotCode": self.settings.dingtalk_robot_code, "openConversationId": unit,
+                "msgKey": key, "msgParam": json.dumps(param, ensure_ascii=False)})
+            return
+        data = await self.api.call("POST", "/v1.0/robot/oToMessages/batchSend", {
+            "robotCode": self.settings.dingtalk_robot_code, "userIds": [user_id],
+            "msgKey": key, "msgParam": json.dumps(param, ensure_ascii=False)})
+        _check_batch(data, user_id)
+
+    async def _media_id(self, file: OutgoingFile) -> str:
+        known = self._media.get(file.file_id)
+        if known and utcnow() - known[1] < MEDIA_REUSE:
+            return known[0]
+        stored = await StoredFile.get_or_none(id=file.file_id)
+        if stored is None:
+            raise ChannelAPIError(0, f"stored file {file.file_id} is gone", retryable=False)
+        if stored.size > FILE_MAX_BYTES:
+            raise ChannelAPIError(0, f"file of {stored.size} bytes: DingTalk takes 20 MB",
+                                  retryable=False)
+        media_id = await self.api.upload(file.name, await load(self.settings, stored),
+                                         file.content_type)
+        self._media[file.file_id] = (media_id, utcnow())
+        return media_id
 
     async def send_group(self, open_conversation_id: str, message: OutgoingText) -> None:
         """A group digest through the robot (it must be in the group)."""

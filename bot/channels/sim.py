@@ -248,7 +248,11 @@ def routes(feed: Any, settings: Settings | None = None) -> list[web.RouteDef]:
         feed(tap_event(data["user"], str(data.get("key", "")), data.get("event_id")))
         return web.json_response({"ok": True})
 
+    async def slash(request: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently("/sim/")
+
     return [
+        web.get("/sim", slash),  # the address as people type it
         web.get("/sim/", page),
         web.get("/sim/api/people", people),
         web.get("/sim/api/messages", messages),

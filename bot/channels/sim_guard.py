@@ -8,7 +8,6 @@
   own page: JSON endpoints need a JSON content type, the upload (multipart) the
   X-Govmedia-Sim header (a cross-site form can send neither without a CORS preflight,
   which is never granted), and a foreign Origin or `Sec-Fetch-Site: cross-site` is refused.
-- /sim redirects to /sim/.
 """
 
 from __future__ import annotations
@@ -70,8 +69,6 @@ def middleware(token: str) -> Callable[[web.Request, Handler], Awaitable[web.Str
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
-        if path == "/sim":
-            raise web.HTTPFound("/sim/")
         if not path.startswith("/sim/"):
             return await handler(request)
         if request.method not in ("GET", "HEAD", "OPTIONS"):

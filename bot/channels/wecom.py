@@ -43,13 +43,15 @@ from bot.events import (
     IncomingEvent,
     Outgoing,
     OutgoingCard,
+    OutgoingFile,
     OutgoingText,
     UserRef,
     group_unit,
 )
-from bot.media import Upload
+from bot.media import Upload, load
 from bot.rendering import msg
 from models.channel_state import CardCopy, UnknownSender
+from models.files import StoredFile
 from models.org import Person, Unit
 from models.system import InboundEvent
 
@@ -73,6 +75,10 @@ CODE_LIFETIME = timedelta(hours=72)  # response_code: single use, 72 h (doc 9494
 # messages (its text, then the card), so the limits are stated in rows at half.
 MEMBER_LIMITS = ((15, 60.0), (500, 3600.0))
 ROBOT_LIMITS = ((20, 60.0),)  # 群机器人: 20 messages per minute
+# 临时素材 (doc 90253): a file is 5 bytes to 20 MB; its media_id lives three days, and
+# a retry within the reuse window sends the same media_id, so the duplicate check holds
+FILE_MIN_BYTES, FILE_MAX_BYTES = 6, 20 * 1024 * 1024
+MEDIA_REUSE = timedelta(days=2)
 BUTTON_STYLES = {"primary": 1, "danger": 2, "default": 3}
 REPLACE_NAME_MAX = 8
 HELP_COMMAND = "帮助"  # enter_agent is answered as if the person asked for help
@@ -142,6 +148,8 @@ class WeComChannel:
         self.api = WeComAPI(session, api_base=settings.wecom_api_base,
                             corp_id=settings.wecom_corp_id, secret=settings.wecom_secret)
         self.agent_id = int(settings.wecom_agent_id)
+        self.settings = settings
+        self._media: dict[int, tuple[str, datetime]] = {}  # stored file id -> media_id, when
 
     def pace_limits(self, user_id: str) -> Sequence[tuple[int, float]]:
         return ROBOT_LIMITS if group_unit(user_id) else MEMBER_LIMITS
@@ -152,6 +160,8 @@ class WeComChannel:
             await self._send_group(unit_id, message)
         elif isinstance(message, OutgoingText):
             await self._send(user_id, text_body(message.text, markdown=message.markdown))
+        elif isinstance(message, OutgoingFile):
+            await self._send_file(user_id, message)
         else:
             await self._send_card(user_id, message, outbox_id)
 
@@ -226,12 +236,37 @@ class WeComChannel:
         await CardCopy.filter(id=copy.id).update(
             sent=True, update_code=code, code_expires_at=utcnow() + CODE_LIFETIME if code else None)
 
+    async def _send_file(self, user_id: str, file: OutgoingFile) -> None:
+        """Upload the file as temporary media, then a file message (doc 90236 "文件消息")."""
+        media_id = await self._media_id(file)
+        await self._send(user_id, {"msgtype": "file", "file": {"media_id": media_id},
+                                   "enable_duplicate_check": 1,
+                                   "duplicate_check_interval": DUPLICATE_CHECK_SECONDS})
+
+    async def _media_id(self, file: OutgoingFile) -> str:
+        known = self._media.get(file.file_id)
+        if known and utcnow() - known[1] < MEDIA_REUSE:
+            return known[0]
+        stored = await StoredFile.get_or_none(id=file.file_id)
+        if stored is None:
+            raise ChannelAPIError(0, f"stored file {file.file_id} is gone", retryable=False)
+        if not FILE_MIN_BYTES <= stored.size <= FILE_MAX_BYTES:
+            raise ChannelAPIError(0, f"file of {stored.size} bytes: WeCom takes 6 B to 20 MB",
+                                  retryable=False)
+        data = await load(self.settings, stored)
+        media_id = await self.api.upload(file.name, data, file.content_type)
+        self._media[file.file_id] = (media_id, utcnow())
+        return media_id
+
     async def _send_group(self, unit_id: str, message: Outgoing) -> None:
         unit = await Unit.get_or_none(id=unit_id)
         key = unit.wecom_webhook_key if unit else None
         if not key:
             raise ChannelAPIError(0, f"unit {unit_id!r} has no wecom_webhook_key",
                                   retryable=False)
+        if isinstance(message, OutgoingFile):
+            # files answer a person's request; a unit's robot is never asked for one
+            raise ChannelAPIError(0, "files are not sent to group robots", retryable=False)
         text = message.text if isinstance(message, OutgoingText) else card_text(message)
         await self.api.webhook(key, {"msgtype": "markdown",
                                      "markdown": {"content": clip_bytes(text, ROBOT_MAX_BYTES)}})

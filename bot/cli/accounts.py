@@ -36,10 +36,10 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
     for error in result.errors:
         err(msg("ledger.row_error", row=error.row, reason=error.reason))
     if not result.written:
-        err(msg("ledger.nothing_written", count=len(result.errors)))
+        err(msg("ledger.nothing_written", count=len({e.row for e in result.errors})))
         return 1
     print(msg("ledger.imported", created=result.created, updated=result.updated,
-              skipped=len(result.errors)))
+              unchanged=result.unchanged, skipped=len({e.row for e in result.errors})))
     return 0
 
 

@@ -17,6 +17,8 @@ _NUMBERED = re.compile(r"^#\s*(?P<id>\d+)\s*(?P<rest>.*)$", re.S)
 _NUMBERED_RAW = re.compile(r"^[#＃]\s*\d+\s*(?P<rest>.*)$", re.S)  # \d, \s: any width
 _NAME_AND_PLATFORM = re.compile(r"^(?P<name>.*?)\s*(?:\((?P<platform>[^()]+)\))?$")
 MAX_SUGGESTIONS = 3
+# how like a unit's name the words must be for its accounts to be suggested
+UNIT_CUTOFF = 0.6
 
 
 def numbered_ref(ctx: HandlerContext, usage: str, *, following_lines: bool = True,
@@ -81,10 +83,19 @@ async def find_account(text: str) -> Account:
 
 
 async def suggest(name: str) -> list[str]:
-    names = sorted(set(await Account.all().values_list("name", flat=True)))
+    """Account names like the one asked for. People often name the host unit instead
+    ("黔江公安" for 平安黔江 of 黔江区公安局): that unit's accounts come first."""
+    rows = await Account.all().values_list("name", "unit__name")
+    names = sorted({n for n, _ in rows})
+    by_unit: dict[str, float] = {}
+    for account, unit in rows:
+        score = difflib.SequenceMatcher(None, name, unit or "").ratio()
+        if score >= UNIT_CUTOFF and score > by_unit.get(account, 0.0):
+            by_unit[account] = score
+    hosted = sorted(by_unit, key=lambda n: (-by_unit[n], n))
     close = difflib.get_close_matches(name, names, n=MAX_SUGGESTIONS, cutoff=0.3)
-    partial = [n for n in names if (name in n or n in name) and n not in close]
-    return (close + partial)[:MAX_SUGGESTIONS]
+    partial = [n for n in names if name in n or n in name]
+    return list(dict.fromkeys(hosted + close + partial))[:MAX_SUGGESTIONS]
 
 
 NAME_SEPARATORS = re.compile(r"[、,，;；/\s]+")

@@ -25,6 +25,33 @@ from models.review import Decision, Draft, ReviewStep
 
 APPROVE = "approve"
 REJECT = "reject"
+REJECT_WITH = "rejectwith"  # a common reason tapped on the reason card: draft, level, version, i
+MAX_REASONS = 6  # WeCom button_interaction cards carry at most six buttons
+
+
+def common_reasons() -> list[str]:
+    """The return reasons offered on the reason card (templates: review.reject_reasons)."""
+    return [r.strip() for r in msg("review.reject_reasons").split("；") if r.strip()][:MAX_REASONS]
+
+
+def reason_card(draft: Draft, step: ReviewStep, level: str) -> OutgoingCard:
+    """Asked after a tap on 退回: a common reason is one more tap; another one is typed."""
+    args = (draft.id, step.level, step.version)
+    return OutgoingCard(
+        title=msg("review.reason_card_title", id=draft.id),
+        body_md=msg("review.reason_card_body", id=draft.id, title=draft.title, level=level),
+        card_ref=f"reason-{draft.id}-{step.level}-{step.version}",
+        buttons=tuple(Button(button_key(REJECT_WITH, *args, i), reason, "default",
+                             msg("card.command_reject_with", id=draft.id, reason=reason))
+                      for i, reason in enumerate(common_reasons())))
+
+
+def reason_card_done(draft: Draft, step: ReviewStep) -> OutgoingCard:
+    """The reason card once the step is decided (by it or otherwise): no live buttons."""
+    return OutgoingCard(
+        title=msg("review.reason_card_done_title", id=draft.id), body_md="",
+        card_ref=f"reason-{draft.id}-{step.level}-{step.version}",
+        status=msg("review.reason_card_done", reason=step.comment))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,15 @@ from handlers.common import authz
 from handlers.common.lookup import account_label, find_account, load_draft, numbered_ref
 from handlers.precheck.review import approval_gate, split_confirmed
 from handlers.relay.commands import close_by_draft
-from handlers.review.cards import APPROVE, REJECT, decided_card
+from handlers.review.cards import (
+    APPROVE,
+    REJECT,
+    REJECT_WITH,
+    common_reasons,
+    decided_card,
+    reason_card,
+    reason_card_done,
+)
 from handlers.review.form import parse_draft_form
 from handlers.review.intake import ask_for_draft, create_draft, revise_draft
 from handlers.review.routing import assign, excluded_for, final_level, level_label
@@ -99,12 +107,31 @@ async def on_approve_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
 
 @router.action(REJECT)
 async def on_reject_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
-    """Tap on 退回: a return needs a reason, so ask for it as `退回 #N 理由`."""
+    """Tap on 退回: a return needs a reason. A card that carried one in (a platform with an
+    input on the card) returns at once; otherwise the reason card asks for it: a common
+    reason is a tap, another is typed as `退回 #N 理由`."""
     draft_id, level, version = _card_args(ctx)
     draft = await load_draft(draft_id, lock=True)
+    reason = (event.payload.get("reason") or "").strip()
+    if reason:
+        await _decide(ctx, f"card:{REJECT}", draft, level, version, Decision.REJECT, reason,
+                      tapped=True)
+        return
     step = await _open_step_for(ctx, f"card:{REJECT}", draft, level, version)
-    await ctx.reply(ctx.text("review.reject_ask_reason", id=draft.id,
-                             level=level_label(step.level)))
+    await ctx.reply(reason_card(draft, step, level_label(step.level)))
+
+
+@router.action(REJECT_WITH)
+async def on_reason_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
+    """A common reason tapped on the reason card: the return, with that reason."""
+    try:
+        draft_id, level, version, index = (int(a) for a in ctx.args)
+        reason = common_reasons()[index]
+    except (ValueError, IndexError):
+        raise DomainError("review.stale_card") from None
+    draft = await load_draft(draft_id, lock=True)
+    await _decide(ctx, f"card:{REJECT_WITH}", draft, level, version, Decision.REJECT, reason,
+                  tapped=True)
 
 
 async def _open_step_for(ctx: HandlerContext, action: str, draft: Draft, level: int,
@@ -154,6 +181,9 @@ async def _decide(ctx: HandlerContext, action: str, draft: Draft, level: int, ve
     await ctx.notify(step.assignee_id,  # type: ignore[attr-defined]
                      CardUpdate(await decided_card(ctx.policy, ctx.settings, draft, step)))
     if decision == Decision.REJECT:
+        # a reason card this reviewer may hold goes grey too (nothing to update if none)
+        await ctx.notify(step.assignee_id,  # type: ignore[attr-defined]
+                         CardUpdate(reason_card_done(draft, step)))
         await _returned(ctx, draft, step)
     elif level < final_level(ctx.policy):
         await _advance(ctx, draft, level + 1)

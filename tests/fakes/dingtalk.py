@@ -64,6 +64,8 @@ class FakeDingTalk:
     # files members sent the robot: downloadCode -> (file name, bytes)
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     _downloads: dict[str, str] = field(default_factory=dict)  # one-time URL token -> code
+    # media/upload: media_id -> (file name, bytes)
+    media: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     # --- recording and scripting ---------------------------------------------------------
 
@@ -97,9 +99,20 @@ class FakeDingTalk:
                 body = r.body
                 out.append(body.get("text", {}).get("content")
                            or body.get("markdown", {}).get("text", ""))
-            elif r.path == "/v1.0/robot/oToMessages/batchSend" and user in r.body["userIds"]:
+            elif r.path == "/v1.0/robot/oToMessages/batchSend" and user in r.body["userIds"] \
+                    and r.body["msgKey"] in ("sampleText", "sampleMarkdown"):
                 param = json.loads(r.body["msgParam"])
                 out.append(param.get("content") or param.get("text", ""))
+        return out
+
+    def files_sent(self, user: str) -> list[tuple[str, str, bytes]]:
+        """Files the robot sent a person (sampleFile): (fileName, fileType, uploaded bytes)."""
+        out = []
+        for r in self.calls("/v1.0/robot/oToMessages/batchSend"):
+            if user in r.body["userIds"] and r.body["msgKey"] == "sampleFile":
+                param = json.loads(r.body["msgParam"])
+                out.append((param["fileName"], param["fileType"],
+                            self.media[param["mediaId"]][1]))
         return out
 
     def cards(self, user: str) -> list[dict[str, Any]]:
@@ -153,9 +166,15 @@ class FakeDingTalk:
         return message
 
     @staticmethod
-    def card_callback(out_track_id: str, user: str, button: int) -> dict[str, Any]:
+    def card_callback(out_track_id: str, user: str, button: int,
+                      reason: str | None = None) -> dict[str, Any]:
+        """A tap; `reason` is what was typed into the card's input (the template's
+        `reason` input component, sent with the button's callback params)."""
+        params = {"button": str(button)}
+        if reason is not None:
+            params["reason"] = reason
         content = json.dumps({"cardPrivateData": {"actionIds": [f"btn{button}"],
-                                                  "params": {"button": str(button)}}})
+                                                  "params": params}}, ensure_ascii=False)
         return {"extension": "{}", "corpId": "dingcorp", "spaceType": "im", "userIdType": 1,
                 "type": "actionCallback", "userId": user, "content": content,
                 "spaceId": f"cid{user}==", "outTrackId": out_track_id, "value": content}
@@ -202,6 +221,7 @@ class FakeDingTalk:
         app.router.add_post("/session/{who}", self._session)
         app.router.add_route("*", "/v1.0/{tail:.*}", self._api)
         app.router.add_get("/download/{token}", self._download)
+        app.router.add_post("/media/upload", self._media_upload)
         app.on_shutdown.append(self._close_sockets)
         return app
 
@@ -282,11 +302,44 @@ class FakeDingTalk:
             token = uuid.uuid4().hex
             self._downloads[token] = code
             return web.json_response({"downloadUrl": f"{self.url}/download/{token}"})
+        if rec.path in ("/v1.0/robot/oToMessages/batchSend", "/v1.0/robot/groupMessages/send") \
+                and rec.body.get("msgKey") == "sampleFile":
+            param = json.loads(rec.body.get("msgParam") or "{}")
+            if param.get("mediaId") not in self.media or not param.get("fileName"):
+                return web.json_response({"code": "invalidParameter.mediaId",
+                                          "message": "mediaId"}, status=400)
         if rec.path == "/v1.0/robot/oToMessages/batchSend":
             return web.json_response({"processQueryKey": uuid.uuid4().hex,
                                       "invalidStaffIdList": [],
                                       "flowControlledStaffIdList": []})
         return web.json_response({"success": True, "result": True})
+
+    async def _media_upload(self, request: web.Request) -> web.Response:
+        """上传媒体文件: POST /media/upload?access_token=, multipart/form-data with the field
+        type (image|voice|video|file) and the file part media; old errcode-style answers."""
+        fields: dict[str, str] = {}
+        name, data = "", b""
+        if request.content_type == "multipart/form-data":
+            reader = await request.multipart()
+            async for part in reader:
+                if part.name == "media" and part.filename:  # type: ignore[union-attr]
+                    name, data = part.filename, await part.read()  # type: ignore[union-attr]
+                elif part.name:
+                    fields[part.name] = (await part.read()).decode()  # type: ignore[union-attr]
+        rec = Recorded(request.method, request.path, dict(request.headers),
+                       dict(request.query), {**fields, "filename": name, "size": len(data)})
+        self.requests.append(rec)
+        await self._notify()
+        if rec.query.get("access_token") not in self.tokens:
+            return web.json_response({"errcode": 40014, "errmsg": "不合法的access_token"})
+        if fields.get("type") not in ("image", "voice", "video", "file") or not data:
+            return web.json_response({"errcode": 40004, "errmsg": "不合法的媒体文件类型"})
+        if len(data) > 20 * 1024 * 1024:
+            return web.json_response({"errcode": 40006, "errmsg": "不合法的文件大小"})
+        media_id = f"@lA{uuid.uuid4().hex}"
+        self.media[media_id] = (name, data)
+        return web.json_response({"errcode": 0, "errmsg": "ok", "type": fields["type"],
+                                  "media_id": media_id, "created_at": int(time.time() * 1000)})
 
     async def _download(self, request: web.Request) -> web.Response:
         await self._record(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ class FakeWeCom:
         app.router.add_post("/cgi-bin/message/update_template_card", self._update)
         app.router.add_post("/cgi-bin/webhook/send", self._webhook)
         app.router.add_get("/cgi-bin/media/get", self._media_get)
+        app.router.add_post("/cgi-bin/media/upload", self._media_upload)
         return app
 
     # --- scripting and inspection ---
@@ -80,6 +82,11 @@ class FakeWeCom:
         media_id = f"media-{next(self._seq)}"
         self.media[media_id] = (name, content_type, data)
         return media_id
+
+    def files(self, user: str) -> list[tuple[str, str, bytes]]:
+        """Files delivered to a member: (name shown, content type, bytes) of each file
+        message, as uploaded under its media_id."""
+        return [self.media[b["file"]["media_id"]] for b in self.sent(user, "file")]
 
     def to(self, path: str) -> list[Call]:
         return [c for c in self.calls if c.path == path]
@@ -190,6 +197,42 @@ class FakeWeCom:
         return web.Response(body=data, content_type=content_type, headers={
             "Content-Disposition": f'attachment; filename="{quoted}"; filename*=utf-8\'\'{quoted}'})
 
+    async def _media_upload(self, request: web.Request) -> web.Response:
+        """上传临时素材 (doc 90253): multipart/form-data, one part named "media" whose
+        Content-Disposition has filename and filelength; type image|voice|video|file."""
+        raw = await request.read()
+        call = Call(request.path, dict(request.query), None)
+        self.calls.append(call)
+        refused = self._auth(call)
+        if refused is not None:
+            return refused
+        kind = call.query.get("type", "")
+        if kind not in ("image", "voice", "video", "file"):
+            return web.json_response({"errcode": 40004, "errmsg": "invalid media type"})
+        match = re.fullmatch(r"multipart/form-data; boundary=(\S+)",
+                             request.headers.get("Content-Type", ""))
+        if not match:
+            return web.json_response({"errcode": 44001, "errmsg": "empty media data"})
+        parts = _multipart(raw, match.group(1).encode())
+        if parts is None or len(parts) != 1:
+            return web.json_response({"errcode": 44001, "errmsg": "empty media data"})
+        headers, data = parts[0]
+        disposition = headers.get("content-disposition", "")
+        fields = dict(re.findall(r';\s*(\w+)="?([^";]*)"?', disposition))
+        if not disposition.startswith("form-data") or fields.get("name") != "media" \
+                or not fields.get("filename"):
+            return web.json_response({"errcode": 44001, "errmsg": "empty media data"})
+        if fields.get("filelength", str(len(data))) != str(len(data)):
+            return web.json_response({"errcode": 40005, "errmsg": "invalid file length"})
+        if len(data) <= 5 or len(data) > 20 * 1024 * 1024:
+            return web.json_response({"errcode": 40006, "errmsg": "invalid file size"})
+        media_id = f"upload-{next(self._seq)}"
+        self.media[media_id] = (fields["filename"], headers.get("content-type", ""), data)
+        call.body = {"type": kind, "media_id": media_id, **fields}
+        call.ok = True
+        return web.json_response({"errcode": 0, "errmsg": "", "type": kind, "media_id": media_id,
+                                  "created_at": str(int(time.time()))})
+
     async def _webhook(self, request: web.Request) -> web.Response:
         call = await self._record(request)
         errcode = self._scripted(call.path)
@@ -197,6 +240,28 @@ class FakeWeCom:
             return web.json_response({"errcode": errcode, "errmsg": f"scripted {errcode}"})
         call.ok = True
         return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+
+def _multipart(raw: bytes, boundary: bytes) -> list[tuple[dict[str, str], bytes]] | None:
+    """The parts of a multipart/form-data body (RFC 7578), headers decoded as UTF-8 (the
+    raw file name WeCom shows); None if the body is not well formed."""
+    delimiter = b"--" + boundary
+    if not raw.startswith(delimiter):
+        return None
+    *chunks, end = raw[len(delimiter):].split(b"\r\n" + delimiter)
+    if end not in (b"--", b"--\r\n"):
+        return None
+    parts = []
+    for chunk in chunks:
+        if not chunk.startswith(b"\r\n") or b"\r\n\r\n" not in chunk:
+            return None
+        head, data = chunk[2:].split(b"\r\n\r\n", 1)
+        headers = {}
+        for line in head.decode().split("\r\n"):
+            key, _, value = line.partition(":")
+            headers[key.strip().lower()] = value.strip()
+        parts.append((headers, data))
+    return parts
 
 
 class WeComSender:
