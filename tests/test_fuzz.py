@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import random
+import sys
 import time
 import tracemalloc
 from collections import Counter
@@ -354,7 +355,7 @@ async def test_no_5xx_and_flat_memory(aiohttp_client, tmp_path: Path) -> None:  
             memory.append(tracemalloc.get_traced_memory()[0])
         if os.environ.get("GOVMEDIA_FUZZ_TOP"):
             for stat in tracemalloc.take_snapshot().statistics("traceback")[:8]:
-                print(stat, "\n".join(stat.traceback.format()[-6:]))
+                sys.stdout.write(f"{stat}\n" + "\n".join(stat.traceback.format()[-6:]) + "\n")
         tracemalloc.stop()
     finally:
         await http.close()
@@ -363,8 +364,9 @@ async def test_no_5xx_and_flat_memory(aiohttp_client, tmp_path: Path) -> None:  
             handler.setLevel(level)
     seconds = time.monotonic() - started
     total = sum(fuzzer.statuses.values())
-    print(f"fuzz seed {SEED}: {total} requests in {seconds:.1f} s, memory growth "
-          f"{(memory[1] - memory[0]) / 1024:.0f} KiB; statuses {sorted(fuzzer.statuses.items())}")
+    sys.stdout.write(f"fuzz seed {SEED}: {total} requests in {seconds:.1f} s, memory growth "
+                     f"{(memory[1] - memory[0]) / 1024:.0f} KiB; statuses "
+                     f"{sorted(fuzzer.statuses.items())}\n")
     assert total >= 4 * ROUNDS
     assert not errors.lines, errors.lines
     assert memory[1] - memory[0] < MEMORY_GROWTH_MAX

@@ -111,7 +111,8 @@ def test_json_lines_carry_time_level_logger_message_and_extras(
     assert first["message"] == "event e1 handled"
     assert (first["platform"], first["event_id"]) == ("wecom", "e1")
     assert first["time"].endswith("+00:00")
-    assert second["level"] == "ERROR" and "ValueError: <4 characters not logged>" in second["exc_info"]
+    assert second["level"] == "ERROR"
+    assert "ValueError: <4 characters not logged>" in second["exc_info"]
     assert "platform" not in second
 
 

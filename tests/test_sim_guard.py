@@ -12,7 +12,7 @@ from aiohttp import FormData
 
 from bot.app import create_app
 from bot.channels import sim
-from bot.channels.sim_guard import COOKIE, UPLOAD_HEADERS
+from bot.channels.sim_guard import COOKIE
 from bot.cli.serve import startup_line
 from bot.config import Settings, load_settings
 from models.system import SimMessage

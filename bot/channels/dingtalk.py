@@ -30,8 +30,7 @@ from tortoise.exceptions import IntegrityError
 from bot import redact
 from bot.clock import utcnow
 from bot.config import Settings
-from bot.errors import ChannelAPIError, ChannelNetworkError, SignatureError
-from bot.errors import DomainError
+from bot.errors import ChannelAPIError, ChannelNetworkError, DomainError, SignatureError
 from bot.events import (
     Attachment,
     CardUpdate,
