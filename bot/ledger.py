@@ -81,6 +81,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("followers", "int"),
     Column("last_update_at", "time"),
     Column("password_changed_at", "time"),
+    # after the first release: at the end, so that older spreadsheets keep their order
+    Column("vendor_agreement_on", "date"),
+    Column("menus", "text"),
+    Column("ipv6", "bool"),
+    Column("elderly_friendly", "bool"),
+    Column("accessible", "bool"),
 )
 BY_KEY = {c.key: c for c in COLUMNS}
 REQUIRED = ("name", "platform", "unit")

@@ -22,7 +22,8 @@ SECTIONS = {
     # rule R-SEC-6: vetted_on / trained_on, the dates of the confidentiality check and training
     "people": ({"id", "name", "unit"}, {"roles", "wecom_id", "dingtalk_id", "vetted_on",
                                         "trained_on"}),
-    "accounts": ({"name", "platform", "unit"}, {"content", "admins"}),
+    # rule R-UPD-3: limited_posting, the platform itself limits how often the account posts
+    "accounts": ({"name", "platform", "unit"}, {"content", "admins", "limited_posting"}),
 }
 
 
@@ -129,6 +130,8 @@ def _check_accounts(accounts: list[dict[str, Any]], unit_ids: set[str],
             raise _fail("org.missing_unit", where, unit=account["unit"])
         if account.get("content", "text") not in CONTENT_KINDS:
             raise _fail("org.unknown_content", where, content=account.get("content"))
+        if not isinstance(account.get("limited_posting", False), bool):
+            raise _fail("org.bad_limited_posting", where)
         admins = account.get("admins", [])
         if not isinstance(admins, list):
             raise _fail("org.bad_admins", where)
@@ -214,7 +217,8 @@ async def _apply_accounts(accounts: list[dict[str, Any]], summary: LoadSummary) 
         row = await _upsert(Account, summary, "accounts",
                             {"name": account["name"], "platform": account["platform"]},
                             {"unit_id": account["unit"],
-                             "content": account.get("content", "text")})
+                             "content": account.get("content", "text"),
+                             "limited_posting": account.get("limited_posting", False)})
         wanted = list(dict.fromkeys(account.get("admins", [])))
         current = sorted(await row.admins.all().values_list("id", flat=True))
         if current != sorted(wanted):
@@ -260,5 +264,6 @@ async def export() -> str:
     for a in await Account.all().order_by("id"):
         admins = sorted(await a.admins.filter(active=True).values_list("id", flat=True))
         accounts.append({"name": a.name, "platform": a.platform, "unit": a.unit_id,
-                         "content": a.content, "admins": admins})
+                         "content": a.content, "admins": admins,
+                         **({"limited_posting": True} if a.limited_posting else {})})
     return tomli_w.dumps({"units": units, "people": people, "accounts": accounts})

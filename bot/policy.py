@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from bot.errors import ConfigError
 from bot.rendering import msg
-from models.org import ROLES
+from models.org import PLATFORMS, ROLES
 
 POLICY_DIR = Path(__file__).resolve().parent / "policies"
 BUILTIN = ("default", "ankang", "jingyuan", "luan", "qianjiang", "luju")
@@ -39,12 +39,19 @@ class UpdatePolicy:
     video_max_gap_days: int  # R-UPD-2
     min_updates_per_week: int  # R-UPD-1 / R-UPD-3, counted per natural week by the report
     inspection_veto_days: int  # R-UPD-5
+    count_per_week: bool  # R-UPD-3: remind by the count per natural week (003 Art.12)
+    limited_max_gap_days: int  # R-UPD-3: the gap for accounts whose platform limits posting
+    # (0: such accounts follow the text/video limits like any other)
+    limited_platforms: tuple[str, ...]  # R-UPD-3: platforms that limit posting themselves
 
 
 @dataclass(frozen=True)
 class RelayPolicy:
     deadline_hours: int  # R-RLY-1
     notify_roles: tuple[str, ...]  # R-RLY-1: a task goes to the first of these a unit has
+    # R-REV-1 / R-RLY-2: may a unit close a task with `已转载` (no draft, no review) when the
+    # source is on the allow-list and the post is relayed verbatim? No seed allows it
+    verbatim_without_review: bool
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,7 @@ class ReminderPolicy:
     daily_digest_at: str  # unit reviewers, every workday
     weekly_digest_weekday: int  # ISO weekday; the first workday from it
     weekly_digest_at: str  # supervisors, once a week
+    weekly_check_weekday: int  # R-UPD-3: ISO weekday from which a short week is chased
     # who hears (roles; "supervisor" is held for a unit by the units above it)
     doer_roles: tuple[str, ...]  # act for an account that has no admins
     leader_roles: tuple[str, ...]  # the unit's leaders, told once a limit is overdue
@@ -147,6 +155,15 @@ class WebsitePolicy:
     fixed_months: int
 
 
+@dataclass(frozen=True)
+class AccountsPolicy:
+    """What the registry must carry for some kinds of account."""
+
+    wechat_main_menus: tuple[str, ...]  # R-ACC-11: the main menus a 公众号 must have
+    app_support: tuple[str, ...]  # R-ACC-12: the ledger columns an app must have true
+    opening_materials: tuple[str, ...]  # R-ACC-10: what an 开设 filing carries
+
+
 SECTIONS: dict[str, type] = {
     "review": ReviewPolicy,
     "updates": UpdatePolicy,
@@ -162,6 +179,7 @@ SECTIONS: dict[str, type] = {
     "duty": DutyPolicy,
     "counterfeit": CounterfeitPolicy,
     "website": WebsitePolicy,
+    "accounts": AccountsPolicy,
 }
 
 
@@ -183,6 +201,7 @@ class Policy:
     duty: DutyPolicy
     counterfeit: CounterfeitPolicy
     website: WebsitePolicy
+    accounts: AccountsPolicy
 
     def is_allowed_source(self, url: str) -> bool:
         """R-REV-4: a repost source is official when its host is on the allow-list."""
@@ -239,6 +258,10 @@ def load_policy(ref: str) -> Policy:
                               allowed="、".join(REVIEW_FORMS)))
     policy = Policy(name=data.get("name", ref), title=data.get("title", ref), **sections)
     _check_roles(policy, ref)
+    unknown = [p for p in policy.updates.limited_platforms if p not in PLATFORMS]
+    if unknown:  # rule R-UPD-3
+        raise ConfigError(msg("policy.bad_platforms", name=ref, platforms=unknown,
+                              allowed=PLATFORMS))
     fix = policy.rectification  # rule R-FIX-1: the default lies within the range
     if not 1 <= fix.min_days <= fix.default_days <= fix.max_days:
         raise ConfigError(msg("policy.bad_fix_days", name=ref, min=fix.min_days,

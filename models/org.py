@@ -147,6 +147,11 @@ class Account(Model):
     url = fields.CharField(null=True, max_length=1024, default="")
     vendor = fields.CharField(null=True, max_length=128, default="")  # 服务外包单位 (R-ACC-13)
     vendor_qualification = fields.CharField(null=True, max_length=256, default="")
+    vendor_agreement_on = fields.DateField(null=True)  # 保密协议签订日期 (R-ACC-13)
+    menus = fields.CharField(null=True, max_length=256, default="")  # 主菜单 (R-ACC-11)
+    ipv6 = fields.BooleanField(null=True)  # apps (R-ACC-12)
+    elderly_friendly = fields.BooleanField(null=True)  # 适老化 (R-ACC-12)
+    accessible = fields.BooleanField(null=True)  # 无障碍 (R-ACC-12)
     followers = fields.IntField(null=True)
     # when it came onto the registry: the reminders count from it until a first update
     created_at = fields.DatetimeField(auto_now_add=True, null=True)  # backfilled, never NULL

@@ -102,6 +102,15 @@ def on_filing(make: Callable[[int], Callable[[Harness, str], Awaitable[str]]],
     return setup
 
 
+def on_opening(template: str) -> Setup:
+    async def setup(bot: Harness) -> Subject:
+        await bot.say("wangwu", "开设 黔江新号\n平台：微信订阅号")
+        filing = await Filing.all().order_by("-id").first()
+        assert filing is not None
+        return Subject(says(template.format(n=filing.id)), ties={"wangwu": {"filer"}})
+    return setup
+
+
 def filing_text(word: str) -> Callable[[int], Callable[[Harness, str], Awaitable[str]]]:
     return lambda n: says(f"{word} #{n} 理由")
 
@@ -217,6 +226,7 @@ SCENARIOS: dict[str, list[Setup]] = {
     "暂停": [on_account("暂停 黔江文旅\n理由：调整")],
     "关停": [on_account("关停 黔江文旅\n理由：调整")],
     "注销": [on_account("注销 黔江文旅\n理由：调整")],
+    "材料": [on_opening("材料 #{n} 1")],
     "紧急关停": [on_account("紧急关停 黔江文旅 账号疑似被盗")],
     "已改密": [on_account("已改密 黔江文旅")],
     "同意备案": [on_filing(filing_text("同意备案"), CHIEF),

@@ -144,14 +144,23 @@ async def test_enter_agent_answers_help_once_a_day(office: Office) -> None:
     assert len(office.fake.texts("wangwu")) == 1 and "投稿" in office.fake.texts("wangwu")[0]
 
 
-async def test_non_text_message_is_answered(office: Office) -> None:
-    """A voice message (nothing the bot takes) is answered; pictures and files are drafts."""
+UNSUPPORTED = "目前只能处理文字、图片和 Word 文件（.docx）。发送“帮助”查看可用的命令。"
+
+
+async def test_voice_message_is_answered(office: Office) -> None:
     xml = office.wecom.text_xml("wangwu", "x").replace("[text]", "[voice]").replace(
         "<Content><![CDATA[x]]></Content>",
-        "<MediaId><![CDATA[media-v]]></MediaId><Format><![CDATA[amr]]></Format>")
+        "<MediaId><![CDATA[v1]]></MediaId><Format><![CDATA[amr]]></Format>")
     await office.post(xml)
-    assert office.fake.texts("wangwu") == [
-        "目前只能处理文字、图片和 Word 文件（.docx）。发送“帮助”查看可用的命令。"]
+    assert office.fake.texts("wangwu") == [UNSUPPORTED]
+
+
+async def test_image_without_media_id_is_answered_not_fetched(office: Office) -> None:
+    xml = office.wecom.text_xml("wangwu", "x").replace("[text]", "[image]").replace(
+        "<Content><![CDATA[x]]></Content>", "<PicUrl><![CDATA[http://127.0.0.1/p]]></PicUrl>")
+    await office.post(xml)
+    assert office.fake.texts("wangwu") == [UNSUPPORTED]
+    assert not office.fake.to("/cgi-bin/media/get")
 
 
 async def test_invalid_user_is_recorded_and_reported_not_retried(office: Office) -> None:

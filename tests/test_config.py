@@ -65,7 +65,11 @@ def test_every_builtin_profile_loads(name: str) -> None:
 
 
 def test_profiles_differ_where_regulations_do() -> None:
-    assert load_policy("qianjiang").updates.text_max_gap_days == 10  # rule R-UPD-3
+    qianjiang = load_policy("qianjiang").updates  # rule R-UPD-3 (003 Art.12)
+    assert (qianjiang.min_updates_per_week, qianjiang.count_per_week,
+            qianjiang.limited_max_gap_days) == (3, True, 10)
+    assert load_policy("jingyuan").updates.video_max_gap_days == 7  # rule R-UPD-1 (001 Art.20)
+    assert load_policy("jingyuan").review.final_role_important == "approver"  # R-REV-2
     assert load_policy("luan").filings.announcement_unit == "workdays"  # rule R-ACC-2
     assert load_policy("default").relay.deadline_hours == 12  # rule R-RLY-1
 

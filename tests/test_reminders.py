@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.channels import sim
 from bot.config import Settings
+from bot.policy import load_policy
 from bot.scheduler import run_scan
 from models.deadlines import Deadline
 from models.org import Account, Unit
@@ -22,6 +24,7 @@ from models.relay import RelayTarget, RelayTask
 from models.reminders import ReminderLog
 from models.review import Draft, ReviewStep
 from models.system import AuditEvent, Outbox
+from tests import databases
 from tests.conftest import Harness
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -77,7 +80,9 @@ async def test_stale_account_ladder(bot: Harness) -> None:
 
 
 async def test_video_limit_and_profile(bot: Harness) -> None:
-    """rule R-UPD-2: video accounts get 10 days; rule R-UPD-3: 黔江 gives text 10 days too."""
+    """rule R-UPD-2: video accounts get 10 days; rule R-UPD-3: 黔江 gives 10 days only to
+    accounts whose platform limits posting (tests/test_update_rules.py): a 微信订阅号 keeps
+    the inherited 7 days and is counted per week."""
     await only("清新黔江", "黔江文旅", updated=at(11, 3, 8, 40), changed=at(11, 1, 9))
     first = await scan(bot, at(11, 10, 8, 45))
     assert set(first) == {"wangwu"}  # 黔江文旅 (text) is due; 清新黔江 (video) is not yet
@@ -85,8 +90,7 @@ async def test_video_limit_and_profile(bot: Harness) -> None:
     qianjiang = Harness(dataclasses.replace(bot.settings, policy="qianjiang"))
     await ReminderLog.all().delete()
     again = await scan(qianjiang, at(11, 10, 8, 45))
-    assert "wangwu" not in again  # day 7 of 10 under R-UPD-3
-    assert "须每 10 天至少更新一次" in (await scan(qianjiang, at(11, 11, 8, 45)))["wangwu"]
+    assert "已到 7 天的更新期限" in again["wangwu"]  # not 10: no platform limit on it
 
 
 async def test_suspended_accounts_are_left_alone(bot: Harness) -> None:
@@ -172,7 +176,7 @@ async def test_relay_task_ladder_at_any_hour(bot: Harness) -> None:
     reply = await relay_at(bot, at(11, 8, 22), "转载 https://www.gov.cn/xinwen/a.html 国务院通知")
     assert "已下发转载任务 1" in reply and "10 个单位" in reply and "11月9日 10:00" in reply
     assert "请转载《国务院通知》" in (await bot.texts("wangwu"))[-1]
-    assert "已转载 1" in (await bot.texts("sunli"))[-1]
+    assert "任务：1" in (await bot.texts("sunli"))[-1]  # rule R-REV-1: through review
     assert await RelayTarget.filter(task_id=1).count() == 10
     assert await scan(bot, at(11, 9, 6, 59)) == {}
     before = await scan(bot, at(11, 9, 7, 0))  # Sunday morning
@@ -180,7 +184,10 @@ async def test_relay_task_ladder_at_any_hour(bot: Harness) -> None:
     assert "须在 11月9日 10:00 前转载" in before["sunli"]
     # eight units have nobody registered: the supervisor hears of them, in one message
     assert before["zhaoqiang"].count("转载任务 1") == 8
-    assert "已登记" in await bot.say("wangwu", "已转载 1 https://mp.weixin.qq.com/s/relay")
+    await bot.say("wangwu", "投稿 黔江文旅\n任务：1\n国务院通知\n全文转载。")
+    await bot.say("zhangming", "通过 #1")
+    await bot.say("liufang", "通过 #1")
+    assert "已登记" in await bot.say("wangwu", "已发布 #1 https://mp.weixin.qq.com/s/relay")
     due = await scan(bot, at(11, 9, 10, 1))
     assert {"sunli", "zhoujun", "zhengyu"} <= set(due) and "wangwu" not in due
     escalated = await scan(bot, at(11, 9, 12, 5))
@@ -189,8 +196,30 @@ async def test_relay_task_ladder_at_any_hour(bot: Harness) -> None:
     assert await scan(bot, at(11, 9, 12, 5)) == {}
 
 
-async def test_relay_progress_and_bad_input(bot: Harness) -> None:
+def verbatim_bot(backend: str, tmp_path: Path) -> Harness:
+    """A profile that allows `已转载` for verbatim relays of allow-listed sources."""
+    path = tmp_path / "verbatim.toml"
+    path.write_text('extends = "default"\nname = "verbatim"\n[relay]\n'
+                    'verbatim_without_review = true\n', encoding="utf-8")
+    load_policy.cache_clear()
+    return Harness(Settings(database_url=databases.URLS[backend], outbox_poll_seconds=0.05,
+                            policy=str(path)))
+
+
+async def test_relay_closes_without_review_only_where_the_profile_allows(bot: Harness) -> None:
+    """rule R-REV-1: no seed exempts relays from 先审后发; `已转载` is refused by default,
+    nothing recorded, and the answer says how to close the task through review."""
     await relay_at(bot, at(11, 10, 9), "转载 https://www.gov.cn/b.html")
+    reply = await bot.say("sunli", "已转载 1 https://weibo.com/x")
+    assert "先审后发" in reply and "任务：1" in reply and "未作任何登记" in reply
+    assert not await RelayTarget.exists(task_id=1, done_at__isnull=False)
+    assert "已转载 1" not in (await bot.texts("sunli"))[0]
+
+
+async def test_relay_progress_and_bad_input(db: None, backend: str, tmp_path: Path) -> None:
+    bot = verbatim_bot(backend, tmp_path)
+    await relay_at(bot, at(11, 10, 9), "转载 https://www.gov.cn/b.html")
+    assert "已转载 1" in (await bot.texts("sunli"))[-1]
     assert "已登记：转载任务 1" in await bot.say("sunli", "已转载 1 https://weibo.com/x")
     progress = await bot.say("zhaoqiang", "转载进度 1")
     assert "已完成（1）" in progress and "黔江区公安局" in progress and "孙丽" in progress
@@ -401,3 +430,14 @@ async def test_scheduler_has_the_scan_job(settings: Settings) -> None:
     # the other job prunes what the boundary remembers (bot/housekeeping.py)
     assert [job.id for job in scheduler.get_jobs()] == [SCAN_JOB, "housekeeping"]
     assert scheduler.get_job(SCAN_JOB).trigger.interval == timedelta(seconds=60)
+
+
+async def test_verbatim_closing_needs_an_allow_listed_source(db: None, backend: str,
+                                                             tmp_path: Path) -> None:
+    """rule R-REV-4: even where `已转载` is allowed, a commercial source goes through review."""
+    bot = verbatim_bot(backend, tmp_path)
+    await relay_at(bot, at(11, 10, 9), "转载 https://www.evil-commercial.com/d.html 通知")
+    assert "任务：1" in (await bot.texts("sunli"))[-1]
+    reply = await bot.say("sunli", "已转载 1 https://weibo.com/x")
+    assert "不在党政机关和主流媒体名单内" in reply
+    assert not await RelayTarget.exists(task_id=1, done_at__isnull=False)

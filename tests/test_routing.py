@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.config import Settings
+from bot.errors import DomainError
 from bot.policy import load_policy
 from handlers.review.form import parse_draft_form
-from bot.errors import DomainError
 from models.review import Draft, ReviewStep
 from tests import databases
 from tests.conftest import Harness

@@ -28,9 +28,10 @@ import aiohttp
 from tortoise.exceptions import IntegrityError
 
 from bot import redact
+from bot.channels.media_io import MediaIds, TooLarge, read_at_most
 from bot.clock import utcnow
 from bot.config import Settings
-from bot.errors import ChannelAPIError, ChannelNetworkError, DomainError, SignatureError
+from bot.errors import ChannelAPIError, ChannelNetworkError, SignatureError
 from bot.events import (
     Attachment,
     CardUpdate,
@@ -43,10 +44,9 @@ from bot.events import (
     UserRef,
     group_unit,
 )
-from bot.media import Upload, load
+from bot.media import Upload
 from bot.rendering import msg, render
 from models.dingtalk_state import DingTalkCard, DingTalkSession, DingTalkSignature
-from models.files import StoredFile
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,6 @@ REASON_CHARS = 500  # a return reason typed into the card's input
 # media/upload (上传媒体文件): a 普通文件 is at most 20 MB; the mediaId is reused for a
 # retry of the same outbox row (a second upload would make the repeat look new)
 FILE_MAX_BYTES = 20 * 1024 * 1024
-MEDIA_REUSE = timedelta(days=2)
 # the legacy (oapi) answers for a bad or expired access_token: refresh once and retry
 OAPI_TOKEN_ERRORS = frozenset({40014, 42001, 88})
 # robot messages that carry a file: msgtype -> Attachment.kind
@@ -337,12 +336,6 @@ def api_error(status: int, data: Any) -> ChannelAPIError | None:
     return ChannelAPIError(status, detail, retryable=status in (401, 408, 429) or status >= 500)
 
 
-class _TooLarge(Exception):
-    def __init__(self, size: int) -> None:
-        super().__init__(f"{size} bytes")
-        self.size = size
-
-
 class DingTalkAPI:
     """api.dingtalk.com over aiohttp: one cached access token, errors mapped by api_error()."""
 
@@ -442,16 +435,7 @@ class DingTalkAPI:
                 if resp.status != 200:
                     raise ChannelAPIError(resp.status, "download refused",
                                           retryable=resp.status >= 500)
-                if (resp.content_length or 0) > max_bytes:
-                    raise _TooLarge(resp.content_length or 0)
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in resp.content.iter_chunked(64 * 1024):
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise _TooLarge(size)
-                    chunks.append(chunk)
-                return b"".join(chunks)
+                return await read_at_most(resp, max_bytes)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ChannelNetworkError(f"download: {exc!r}") from exc
 
@@ -474,7 +458,7 @@ class DingTalkChannel:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.api = DingTalkAPI(settings)
-        self._media: dict[int, tuple[str, datetime]] = {}  # stored file id -> media_id, when
+        self._media = MediaIds(settings, "DingTalk", (1, FILE_MAX_BYTES))
 
     @property
     def callback_type(self) -> str:
@@ -528,9 +512,8 @@ class DingTalkChannel:
             raise ChannelAPIError(0, "messageFiles/download: no downloadUrl", retryable=False)
         try:
             data = await self.api.download(url, max_bytes)
-        except _TooLarge as exc:
-            raise DomainError("draft.file_too_big", limit=round(max_bytes / 1024 / 1024),
-                              size=round(exc.size / 1024 / 1024, 1)) from None
+        except TooLarge as exc:
+            raise exc.refusal(max_bytes) from None
         return Upload(attachment.name, data)
 
     async def register_card_callback(self) -> None:
@@ -620,7 +603,7 @@ class DingTalkChannel:
     async def _send_file(self, user_id: str, file: OutgoingFile) -> None:
         """Upload the file, then the robot's sampleFile message (a sessionWebhook cannot
         carry files, so it always goes through the OpenAPI)."""
-        key, param = file_msg(file.name, await self._media_id(file))
+        key, param = file_msg(file.name, await self._media.media_id(file, self.api.upload))
         unit = group_unit(user_id)
         if unit:
             await self.api.call("POST", "/v1.0/robot/groupMessages/send", {
@@ -631,21 +614,6 @@ class DingTalkChannel:
             "robotCode": self.settings.dingtalk_robot_code, "userIds": [user_id],
             "msgKey": key, "msgParam": json.dumps(param, ensure_ascii=False)})
         _check_batch(data, user_id)
-
-    async def _media_id(self, file: OutgoingFile) -> str:
-        known = self._media.get(file.file_id)
-        if known and utcnow() - known[1] < MEDIA_REUSE:
-            return known[0]
-        stored = await StoredFile.get_or_none(id=file.file_id)
-        if stored is None:
-            raise ChannelAPIError(0, f"stored file {file.file_id} is gone", retryable=False)
-        if stored.size > FILE_MAX_BYTES:
-            raise ChannelAPIError(0, f"file of {stored.size} bytes: DingTalk takes 20 MB",
-                                  retryable=False)
-        media_id = await self.api.upload(file.name, await load(self.settings, stored),
-                                         file.content_type)
-        self._media[file.file_id] = (media_id, utcnow())
-        return media_id
 
     async def send_group(self, open_conversation_id: str, message: OutgoingText) -> None:
         """A group digest through the robot (it must be in the group)."""

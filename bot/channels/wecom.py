@@ -32,10 +32,11 @@ from wechatpy.exceptions import InvalidSignatureException
 
 from bot import outbox
 from bot.bodies import read_body
-from bot.channels.wecom_api import ALL_RECEIVERS_INVALID, TooLarge, WeComAPI
+from bot.channels.media_io import MediaIds, TooLarge
+from bot.channels.wecom_api import ALL_RECEIVERS_INVALID, WeComAPI
 from bot.clock import utcnow
 from bot.config import Settings
-from bot.errors import ChannelAPIError, DomainError, RecipientError
+from bot.errors import ChannelAPIError, RecipientError
 from bot.events import (
     Attachment,
     CardUpdate,
@@ -48,10 +49,9 @@ from bot.events import (
     UserRef,
     group_unit,
 )
-from bot.media import Upload, load
+from bot.media import Upload
 from bot.rendering import msg
 from models.channel_state import CardCopy, UnknownSender
-from models.files import StoredFile
 from models.org import Person, Unit
 from models.system import InboundEvent
 
@@ -78,7 +78,6 @@ ROBOT_LIMITS = ((20, 60.0),)  # 群机器人: 20 messages per minute
 # 临时素材 (doc 90253): a file is 5 bytes to 20 MB; its media_id lives three days, and
 # a retry within the reuse window sends the same media_id, so the duplicate check holds
 FILE_MIN_BYTES, FILE_MAX_BYTES = 6, 20 * 1024 * 1024
-MEDIA_REUSE = timedelta(days=2)
 BUTTON_STYLES = {"primary": 1, "danger": 2, "default": 3}
 REPLACE_NAME_MAX = 8
 HELP_COMMAND = "帮助"  # enter_agent is answered as if the person asked for help
@@ -149,7 +148,7 @@ class WeComChannel:
                             corp_id=settings.wecom_corp_id, secret=settings.wecom_secret)
         self.agent_id = int(settings.wecom_agent_id)
         self.settings = settings
-        self._media: dict[int, tuple[str, datetime]] = {}  # stored file id -> media_id, when
+        self._media = MediaIds(settings, "WeCom", (FILE_MIN_BYTES, FILE_MAX_BYTES))
 
     def pace_limits(self, user_id: str) -> Sequence[tuple[int, float]]:
         return ROBOT_LIMITS if group_unit(user_id) else MEMBER_LIMITS
@@ -170,8 +169,7 @@ class WeComChannel:
         try:
             name, declared, data = await self.api.media(attachment.ref, max_bytes)
         except TooLarge as exc:
-            raise DomainError("draft.file_too_big", limit=round(max_bytes / 1024 / 1024),
-                              size=round(exc.size / 1024 / 1024, 1)) from None
+            raise exc.refusal(max_bytes) from None
         return Upload(attachment.name or name, data, declared)
 
     async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
@@ -238,25 +236,10 @@ class WeComChannel:
 
     async def _send_file(self, user_id: str, file: OutgoingFile) -> None:
         """Upload the file as temporary media, then a file message (doc 90236 "文件消息")."""
-        media_id = await self._media_id(file)
+        media_id = await self._media.media_id(file, self.api.upload)
         await self._send(user_id, {"msgtype": "file", "file": {"media_id": media_id},
                                    "enable_duplicate_check": 1,
                                    "duplicate_check_interval": DUPLICATE_CHECK_SECONDS})
-
-    async def _media_id(self, file: OutgoingFile) -> str:
-        known = self._media.get(file.file_id)
-        if known and utcnow() - known[1] < MEDIA_REUSE:
-            return known[0]
-        stored = await StoredFile.get_or_none(id=file.file_id)
-        if stored is None:
-            raise ChannelAPIError(0, f"stored file {file.file_id} is gone", retryable=False)
-        if not FILE_MIN_BYTES <= stored.size <= FILE_MAX_BYTES:
-            raise ChannelAPIError(0, f"file of {stored.size} bytes: WeCom takes 6 B to 20 MB",
-                                  retryable=False)
-        data = await load(self.settings, stored)
-        media_id = await self.api.upload(file.name, data, file.content_type)
-        self._media[file.file_id] = (media_id, utcnow())
-        return media_id
 
     async def _send_group(self, unit_id: str, message: Outgoing) -> None:
         unit = await Unit.get_or_none(id=unit_id)
@@ -387,8 +370,7 @@ class Callback:
         elif message.type == "unknown" and message._data.get("Event") == "template_card_event":
             self._card_event(message._data)
         elif message.type not in ("event", "unknown"):
-            event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source)
-            self._submit(lambda: self._reply_only(event, msg("wecom.unsupported_message")))
+            self._unsupported(message)
         else:
             log.info("wecom: ignored %s event", message._data.get("Event", message.type))
 
@@ -398,11 +380,15 @@ class Callback:
                              user=UserRef(NAME, user_id), received_at=utcnow(), text=text,
                              action=action, attachment=attachment)
 
+    def _unsupported(self, message: Any) -> None:
+        event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source)
+        self._submit(lambda: self._reply_only(event, msg("wecom.unsupported_message")))
+
     def _attachment(self, message: Any) -> None:
         """An image (MediaId, PicUrl) or file (MediaId, FileName) message (doc 90239)."""
         media_id = str(message._data.get("MediaId") or "")
         if not media_id:
-            log.warning("wecom: %s message %s without MediaId ignored", message.type, message.id)
+            self._unsupported(message)
             return
         name = str(message._data.get("FileName") or "")
         event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source,

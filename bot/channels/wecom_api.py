@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 
 from bot import redact
+from bot.channels.media_io import read_at_most
 from bot.errors import ChannelAPIError, ChannelNetworkError, RecipientError
 
 log = logging.getLogger(__name__)
@@ -30,14 +31,6 @@ TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 RATE_LIMITED = frozenset({45009, 45033})
 ALL_RECEIVERS_INVALID = 81013
 IP_NOT_ALLOWED = 60020
-
-
-class TooLarge(Exception):
-    """A file larger than the caller takes; its size as far as known."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__(f"{size} bytes")
-        self.size = size
 
 
 class TokenExpired(ChannelAPIError):
@@ -88,18 +81,6 @@ def multipart_media(boundary: str, name: str, data: bytes, content_type: str) ->
             f"filelength={len(data)}\r\n"
             f"Content-Type: {content_type or 'application/octet-stream'}\r\n\r\n")
     return head.encode() + data + f"\r\n--{boundary}--\r\n".encode()
-
-
-async def _read_at_most(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:
-    """The whole body, or TooLarge as soon as it passes max_bytes."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in resp.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > max_bytes:
-            raise TooLarge(size)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class WeComAPI:
@@ -208,9 +189,7 @@ class WeComAPI:
                     # an error comes back as JSON in place of the file
                     check_response(await resp.json(content_type=None), path="media/get")
                     raise ChannelNetworkError("media/get: JSON answer without an errcode")
-                if (resp.content_length or 0) > max_bytes:
-                    raise TooLarge(resp.content_length or 0)
-                data = await _read_at_most(resp, max_bytes)
+                data = await read_at_most(resp, max_bytes)
                 disposition = resp.content_disposition
                 name = (disposition.filename if disposition else None) or ""
                 return name, resp.content_type, data

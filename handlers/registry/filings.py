@@ -22,8 +22,9 @@ from handlers.followups.common import clock as followup_clock
 from handlers.registry.filing_cards import APPROVE, REJECT, decided_card, filing_label, request_card
 from handlers.registry.filing_effects import apply_approved, check_new_name, check_status
 from handlers.registry.filing_form import FilingForm, parse_form, usage_text
+from handlers.registry.requirements import APP, current, gaps
 from models.deadlines import Deadline
-from models.org import Account, OrgTree, Person
+from models.org import Account, OrgTree, Person, Unit
 from models.registry import Filing, FilingKind, FilingState
 
 router = Router("filings")
@@ -41,9 +42,10 @@ async def _stage_holders(filing: Filing, stage: str) -> list[Person]:
     return await unit.supervisors()
 
 
-async def _flags(kind: FilingKind, name: str, platform: str, unit_id: str,
-                 form: FilingForm) -> list[str]:
-    """Rule checks shown on the card; the approvers decide (R-ACC-5, R-ACC-6, R-ACC-13)."""
+async def _flags(ctx: HandlerContext, kind: FilingKind, target: tuple[str, str, Account | None],
+                 unit_id: str, form: FilingForm) -> list[str]:
+    """Rule checks shown on the card; the approvers decide (R-ACC-5, R-ACC-6, R-ACC-11..13)."""
+    name, platform, account = target
     flags = []
     checked = form.new_name or (name if kind in (FilingKind.OPEN, FilingKind.BACKFILL) else "")
     if checked and not _NAME_OK.match(checked):
@@ -54,9 +56,30 @@ async def _flags(kind: FilingKind, name: str, platform: str, unit_id: str,
         if same:
             flags.append(msg("filing.flag_second", platform=platform_label(platform),
                              accounts="、".join(a.name for a in same)))
+    if kind == FilingKind.OPEN and platform == APP:
+        flags.append(await _app_flag(unit_id))
     if form.values("vendor") and not form.values("vendor_qualification"):
         flags.append(msg("filing.flag_vendor"))
+    if kind in (FilingKind.OPEN, FilingKind.BACKFILL, FilingKind.CHANGE):
+        will_be = (current(account) if account else {}) | form.record(ctx.settings.tz).values
+        flags.extend(gaps(ctx.policy, platform, will_be))
     return flags
+
+
+def _asked(ctx: HandlerContext, kind: FilingKind) -> dict[str, list[str]]:
+    """R-ACC-10: an 开设 stores the materials its profile asks for now (materials.py)."""
+    if kind != FilingKind.OPEN:
+        return {}
+    return {"materials_asked": list(ctx.policy.accounts.opening_materials)}
+
+
+async def _app_flag(unit_id: str) -> str:
+    """R-ACC-12 (001 Art.12, 004 Art.11: 严禁“一单位一应用”): the apps already above the unit."""
+    unit = await Unit.get(id=unit_id)
+    around = [unit_id, *(u.id for u in await unit.ancestors())]
+    apps = await Account.filter(unit_id__in=around, platform=APP,
+                                status__in=("normal", "suspended")).order_by("id")
+    return msg("filing.flag_app", accounts=[a.name for a in apps])
 
 
 def _platform_of(form: FilingForm, kind: FilingKind) -> str:
@@ -112,8 +135,9 @@ async def _file(ctx: HandlerContext, kind: FilingKind) -> None:
     stage = FilingState.CHIEF if chiefs else FilingState.SUPERVISOR
     filing = await Filing.create(
         kind=kind, unit_id=unit_id, account=account, account_name=name, platform=platform,
-        filer=person, payload=form.payload(), state=stage,
-        flags=await _flags(kind, name, platform, unit_id, form))
+        filer=person, state=stage,
+        payload=form.payload() | _asked(ctx, kind),
+        flags=await _flags(ctx, kind, (name, platform, account), unit_id, form))
     await ctx.audit("filing.submitted", f"filing:{filing.id}", kind=str(kind), account=name,
                     platform=platform, payload=filing.payload, flags=filing.flags,
                     stage=str(stage))

@@ -16,12 +16,15 @@ from bot.errors import DomainError
 from bot.events import IncomingEvent, OutgoingText
 from bot.ledger import COLUMNS, cell, content_label, status_label, team_of
 from bot.policy import Policy
+from bot.reminders.hours import WorkingHours
 from bot.rendering import msg
 from bot.workdays import add_months
 from handlers.common import authz
 from handlers.common.lookup import account_label, find_account
 from handlers.registry.access import find_unit, sees_phones
 from handlers.registry.filing_cards import filing_label
+from handlers.registry.requirements import current, gaps
+from handlers.reminders.updates import rule_of, this_week
 from models.deadlines import Deadline
 from models.org import SUPERVISOR, Account, Person, Unit
 from models.registry import Filing, FilingState
@@ -31,13 +34,15 @@ router = Router("accounts")
 LIMIT = 200
 # the form's fields shown by 查询 besides status, unit and team
 _DETAIL = ("platform_id", "platform_note", "organizer", "opened_on", "certified", "news_licence",
-           "intro", "url", "vendor", "vendor_qualification", "followers")
+           "intro", "url", "vendor", "vendor_qualification", "vendor_agreement_on", "menus",
+           "ipv6", "elderly_friendly", "accessible", "followers")
 
 
 @dataclass(frozen=True)
 class Freshness:
     days: int | None  # since the last update; None: never recorded
     limit: int
+    limited: bool = False  # R-UPD-3: the platform limits posting, the gap is its own
 
 
 def _today(tz: ZoneInfo) -> date:
@@ -45,12 +50,13 @@ def _today(tz: ZoneInfo) -> date:
 
 
 def freshness(policy: Policy, account: Account, tz: ZoneInfo) -> Freshness:
-    """R-UPD-1 (text) / R-UPD-2 (video): days since the last update against the limit."""
-    limit = policy.updates.video_max_gap_days if account.content == "video" \
-        else policy.updates.text_max_gap_days
+    """R-UPD-1 (text) / R-UPD-2 (video) / R-UPD-3 (platform limits posting): days since the
+    last update against the account's limit."""
+    rule = rule_of(policy, account)
     if account.last_update_at is None:
-        return Freshness(None, limit)
-    return Freshness((_today(tz) - account.last_update_at.astimezone(tz).date()).days, limit)
+        return Freshness(None, rule.gap_days, rule.limited)
+    days = (_today(tz) - account.last_update_at.astimezone(tz).date()).days
+    return Freshness(days, rule.gap_days, rule.limited)
 
 
 def password_days(policy: Policy, account: Account, tz: ZoneInfo) -> int | None:
@@ -59,6 +65,17 @@ def password_days(policy: Policy, account: Account, tz: ZoneInfo) -> int | None:
         return None
     changed = account.password_changed_at.astimezone(tz).date()
     return (add_months(changed, policy.security.password_max_age_months) - _today(tz)).days
+
+
+async def _week_line(ctx: HandlerContext, account: Account) -> str:
+    """rule R-UPD-3: this week's count in the seed's terms, where the profile counts weeks."""
+    rem = ctx.policy.reminders
+    hours = WorkingHours.of(rem.work_start, rem.work_end, ctx.settings.tz)
+    week = await this_week(ctx.policy, account, clock.utcnow(), hours)
+    if week is None:
+        return ""
+    return msg("updates.week_line", count=week.count, minimum=week.minimum,
+               left=week.left_days)
 
 
 async def _team(account: Account, phones: bool) -> list[dict[str, str]]:
@@ -94,8 +111,9 @@ async def on_query(event: IncomingEvent, ctx: HandlerContext) -> None:
         "text/account_info.md.j2", account=account_label(account), unit=unit.name,
         status=status_label(account.status), content=content_label(account.content),
         details=[d for d in details if d[1]], fresh=freshness(ctx.policy, account, tz),
+        week=await _week_line(ctx, account),
         password=password_days(ctx.policy, account, tz), team=await _team(account, phones),
-        phones=phones,
+        phones=phones, gaps=gaps(ctx.policy, account.platform, current(account)),
         drafts=[{"id": d.id, "title": d.title, "state": ctx.text(f"state.{d.state}").text}
                 for d in drafts],
         filings=[{"label": filing_label(f), "stage": ctx.text(f"filing.stage_{f.state}").text}

@@ -1,8 +1,10 @@
 """转载 tasks (R-RLY-1/2): a supervisor asks every host unit below to relay a post.
 
-`转载 <来源URL> [标题]` opens the task (due relay.deadline_hours after it was received),
-`已转载 <任务号> <URL>` or publishing a reviewed draft with `任务：<号>` closes a unit's share,
-and `转载进度 <任务号>` shows the supervisor who is done. The scan chases the rest.
+`转载 <来源URL> [标题]` opens the task (due relay.deadline_hours after it was received);
+publishing a reviewed draft with `任务：<号>` closes a unit's share (R-REV-1: a relay is
+reviewed like any post). `已转载 <任务号> <URL>` closes it without review only where the
+profile allows verbatim relays of allow-listed sources (relay.verbatim_without_review).
+`转载进度 <任务号>` shows the supervisor who is done. The scan chases the rest.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ async def on_relay(event: IncomingEvent, ctx: HandlerContext) -> None:
                     units=[u.id for u in units], due_at=due.isoformat())
     due_text = local_text(due, _clock(ctx))
     notice = ctx.text("relay.assigned", task=task.id, by=person.name, title=task.title or url,
-                      url=url, due=due_text)
+                      url=url, due=due_text, verbatim=may_close_verbatim(ctx.policy, url))
     # rule R-DUT-1: outside working hours the task goes to whoever is on duty
     duty = await on_duty([u.id for u in units], event.received_at, _clock(ctx))
     for unit in units:
@@ -114,13 +116,23 @@ async def _close(ctx: HandlerContext, target: RelayTarget, url: str, draft_id: i
                                count=count))
 
 
+def may_close_verbatim(policy: Policy, source_url: str) -> bool:
+    """R-REV-1: `已转载` (no review) only where the profile allows verbatim relays, and only
+    of a source on the allow-list (R-REV-4)."""
+    return policy.relay.verbatim_without_review and policy.is_allowed_source(source_url)
+
+
 @router.command("已转载")
 async def on_relayed(event: IncomingEvent, ctx: HandlerContext) -> None:
-    """`已转载 <任务号> <URL>`: my unit has relayed the post."""
+    """`已转载 <任务号> <URL>`: my unit has relayed the post verbatim (where allowed)."""
     person = ctx.require_person()
     assert ctx.command is not None
     number, _, url = ctx.command.args.partition(" ")
     task = await _open_task(task_number(number, "relay.done_usage"))
+    if not may_close_verbatim(ctx.policy, task.source_url):
+        # rule R-REV-1: the relay goes through review; publishing the draft closes the task
+        raise DomainError("relay.review_required", task=task.id,
+                          allowed=ctx.policy.relay.verbatim_without_review)
     url = url.strip()
     if not _is_url(url) or any(c.isspace() for c in url):
         raise DomainError("relay.done_usage")

@@ -17,6 +17,12 @@ from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from bot.rendering import msg
 from handlers.common.lookup import platform_label
+from handlers.reminders.updates import (
+    gap_applies_to_limited,
+    limited_q,
+    published_counts,
+    week_start,
+)
 from models.deadlines import Deadline
 from models.org import Account
 from models.relay import RelayTarget
@@ -96,13 +102,18 @@ def add_months(moment: datetime, months: int) -> datetime:
 # --- stale accounts (R-UPD-1, R-UPD-2, R-UPD-3, R-UPD-5) ---
 
 def stale_limits(policy: Policy) -> dict[str, int]:
-    return {"text": policy.updates.text_max_gap_days,  # rule R-UPD-1 (R-UPD-3 in 黔江)
+    return {"text": policy.updates.text_max_gap_days,  # rule R-UPD-1
             "video": policy.updates.video_max_gap_days}  # rule R-UPD-2
 
 
-async def _accounts_since(content: str, column: str, cutoff: datetime) -> list[tuple[Any, ...]]:
-    """Active accounts whose reference time (column, or created_at when NULL) ≤ cutoff."""
+async def _accounts_since(content: str, column: str, cutoff: datetime,
+                          limited: bool | None = None,
+                          policy: Policy | None = None) -> list[tuple[Any, ...]]:
+    """Active accounts whose reference time (column, or created_at when NULL) ≤ cutoff;
+    limited True/False: only / none of the accounts whose platform limits posting."""
     base = Account.filter(status="normal", **({"content": content} if content else {}))
+    if limited is not None and policy is not None:
+        base = base.filter(limited_q(policy)) if limited else base.exclude(limited_q(policy))
     dated = base.filter(**{f"{column}__lte": cutoff}).values_list(*_ACCOUNT_FIELDS)
     never = base.filter(**{f"{column}__isnull": True, "created_at__lte": cutoff}) \
         .values_list(*_ACCOUNT_FIELDS)
@@ -110,11 +121,19 @@ async def _accounts_since(content: str, column: str, cutoff: datetime) -> list[t
 
 
 async def stale_due(policy: Policy, now: datetime) -> list[Due]:
-    """Accounts near or past their update limit; suspended or closed ones are left alone."""
+    """Accounts near or past their update limit; suspended or closed ones are left alone.
+    rule R-UPD-3: accounts whose platform limits posting have their own gap, where the
+    profile gives one."""
     rem, items = policy.reminders, []
-    for content, limit in stale_limits(policy).items():
+    own = gap_applies_to_limited(policy)
+    groups = [(content, limit, False if own else None)
+              for content, limit in stale_limits(policy).items()]
+    if own:
+        groups.append(("", policy.updates.limited_max_gap_days, True))
+    for content, limit, limited in groups:
         first = timedelta(days=limit - rem.stale_before_days)
-        for row in await _accounts_since(content, "last_update_at", now - first):
+        for row in await _accounts_since(content, "last_update_at", now - first, limited,
+                                         policy):
             acc_id, unit_id, name, platform, _, last, created, _ = row
             ref = last or created
             rung = reached(ladder(
@@ -132,9 +151,56 @@ async def stale_due(policy: Policy, now: datetime) -> list[Due]:
                              rung.audience, unit_id, account_id=acc_id, ctx={
                                  "account": _label(name, platform),
                                  "days": (now - ref).days, "limit": limit,
-                                 "never": last is None,
+                                 "never": last is None, "limited": bool(limited),
                                  "veto": policy.updates.inspection_veto_days}))
     return items
+
+
+# --- the weekly count (R-UPD-3, 003 Art.12) ---
+
+async def weekly_due(policy: Policy, now: datetime, hours: WorkingHours) -> list[Due]:
+    """R-UPD-3: accounts short of the weekly count: this week from the profile's check
+    weekday (the account's doers), and last week once it is over (doers and leaders)."""
+    updates = policy.updates
+    if not updates.count_per_week:
+        return []
+    minimum = updates.min_updates_per_week
+    start = week_start(now, hours)
+    last = start - timedelta(days=7)
+    base = Account.filter(status="normal")
+    if gap_applies_to_limited(policy):
+        base = base.exclude(limited_q(policy))
+    rows = await base.values_list("id", "unit_id", "name", "platform", "created_at")
+    if not rows:
+        return []
+    counts_last = await published_counts(last, start)
+    counts_now = await published_counts(start, now + timedelta(seconds=1))
+    checking = hours.local(now).isoweekday() >= policy.reminders.weekly_check_weekday
+    left = 7 - hours.local(now).weekday()
+    items: list[Due] = []
+    for acc_id, unit_id, name, platform, created in rows:
+        label = _label(name, platform)
+        period = {"start": local_date(last, hours),
+                  "end": local_date(start - timedelta(seconds=1), hours)}
+        done = counts_last.get(acc_id, 0)
+        if (created is None or created <= last) and done < minimum:
+            items.append(_week_due(acc_id, unit_id, last, "overdue", {DOERS, LEADERS}, {
+                "account": label, "count": done, "minimum": minimum, **period}))
+        done = counts_now.get(acc_id, 0)
+        if checking and (created is None or created <= start) and done < minimum:
+            items.append(_week_due(acc_id, unit_id, start, "before", {DOERS}, {
+                "account": label, "count": done, "minimum": minimum, "left": left}))
+    return items
+
+
+def _week_due(acc_id: int, unit_id: str, week: datetime, stage: str, audience: set[str],
+              ctx: dict[str, Any]) -> Due:
+    """One account's week (its Monday's start, in UTC, keys it)."""
+    subject = f"account:{acc_id}@week{stamp(week)}"
+    return Due("weekly", subject, stage, frozenset(audience), unit_id, account_id=acc_id,
+               ctx=ctx)
+
+
 
 
 def _label(name: str, platform: str) -> str:
@@ -191,7 +257,10 @@ async def relay_due(policy: Policy, now: datetime, hours: WorkingHours) -> list[
         items.append(Due("relay", f"relay:{target_id}", rung.stage, rung.audience, unit_id,
                          urgent=True, extra=(creator,), ctx={
                              "task": task_id, "title": title or url, "url": url,
-                             "due": local_text(due_at, hours)}))
+                             "due": local_text(due_at, hours),
+                             # rule R-REV-1: the way to close it the profile allows
+                             "verbatim": policy.relay.verbatim_without_review
+                             and policy.is_allowed_source(url)}))
     return items
 
 

@@ -37,6 +37,7 @@ from handlers.reminders.kinds import (
     relay_due,
     review_due,
     stale_due,
+    weekly_due,
 )
 from handlers.reminders.people import People
 from models.org import CHUNK, Person, chunks
@@ -105,6 +106,7 @@ async def _due_items(policy: Policy, now: datetime, hours: WorkingHours,
     dues = await relay_due(policy, now, hours)  # rule R-RLY-1: urgent, any hour
     if not quiet:
         dues += await stale_due(policy, now)
+        dues += await weekly_due(policy, now, hours)  # rule R-UPD-3
         dues += await password_due(policy, now, hours)
         dues += await review_due(policy, now, hours)
         dues += await deadline_due(policy, now, hours)

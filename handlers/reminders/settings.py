@@ -7,7 +7,7 @@ from bot.events import IncomingEvent, OutgoingText
 from bot.policy import Policy
 from handlers.common import authz
 from handlers.common.lookup import account_label
-from handlers.reminders.kinds import stale_limits
+from handlers.reminders.updates import rule_of
 from models.org import Account, Unit
 
 router = Router("reminders")
@@ -32,12 +32,12 @@ def _hears(policy: Policy, roles: list[str]) -> dict[str, bool]:
 async def on_settings(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`提醒设置`: the reminders I receive, with the rule and the timing of each."""
     person = await authz.check(ctx, "提醒设置", None)
-    limits = stale_limits(ctx.policy)
     accounts = await Account.filter(admins__id=person.id).order_by("id")
     unit = await Unit.get(id=person.unit_id)  # type: ignore[attr-defined]
     text = ctx.render(
         "text/reminder_settings.md.j2", name=person.name, unit=unit.name, roles=person.roles,
-        accounts=[{"label": account_label(a), "limit": limits.get(a.content),
+        accounts=[{"label": account_label(a), "limit": rule_of(ctx.policy, a).gap_days,
+                   "per_week": rule_of(ctx.policy, a).per_week,  # rule R-UPD-3
                    "active": a.status == "normal"} for a in accounts],
         policy=ctx.policy, weekday=WEEKDAYS[ctx.policy.reminders.weekly_digest_weekday - 1],
         hears=_hears(ctx.policy, person.roles),

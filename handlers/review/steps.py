@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.clock import utcnow
 from bot.dispatcher import HandlerContext
-from handlers.review.cards import review_card
 from bot.rendering import msg
+from handlers.review.cards import review_card
 from handlers.review.routing import (
     Assignment,
     assign,
