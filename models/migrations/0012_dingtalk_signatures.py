@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0010_routing_major_limited_posting')]
+    dependencies = [('models', '0011_account_requirements')]
 
     initial = False
 
