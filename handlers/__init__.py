@@ -14,12 +14,13 @@ from handlers.relay import commands as relay
 from handlers.reminders import settings as reminder_settings
 from handlers.reports import commands as reports
 from handlers.review import commands as review
-from handlers.review import intake, page
+from handlers.review import away, intake, moves, page
 from handlers.staff import permissions as staff
 from handlers.website import columns as website
 
-ROUTERS = (review.router, intake.router, page.router, precheck.router, todo.router,
-           queries.router, filings.router, materials.router, relay.router, passwords.router,
+ROUTERS = (review.router, moves.router, away.router, intake.router, page.router,
+           precheck.router, todo.router, queries.router, filings.router, materials.router,
+           relay.router, passwords.router,
            reminder_settings.router, reports.router, rectification.router,
            public_messages.router, interpretation.router, counterfeit.router, duty.router,
            staff.router, website.router, help.router)

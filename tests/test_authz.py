@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -197,6 +198,25 @@ async def _compose(bot: Harness) -> Subject:
                    ties={"wangwu": {"author"}})
 
 
+async def _asked(bot: Harness) -> Subject:
+    """Level 2 decided, the author asked to withdraw: the holder of level 3 may agree."""
+    draft = await _draft(bot)
+    await bot.say("zhangming", f"通过 #{draft.id}")
+    await bot.say("wangwu", f"撤回 #{draft.id} 标题要改")
+    return Subject(says(f"撤回 #{draft.id}"),
+                   ties={"wangwu": {"author", "admin"}, "zhangming": {"reviewed"},
+                         "liufang": {"asked", "assignee", "reviewed"}})
+
+
+def _today(days: int = 0) -> str:
+    return (utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=days)) \
+        .isoformat()
+
+
+async def _away(bot: Harness) -> Subject:
+    return Subject(says(f"请假 王五 {_today()} {_today(1)}"), ties={"wangwu": {"self"}})
+
+
 CHIEF, SUPER = FilingState.CHIEF, FilingState.SUPERVISOR
 SCENARIOS: dict[str, list[Setup]] = {
     "投稿": [on_account(DRAFT)],
@@ -211,6 +231,11 @@ SCENARIOS: dict[str, list[Setup]] = {
     "机审": [on_draft("机审 #{n}")],
     "误报": [on_draft("误报 #{n} 1")],
     "登记表": [on_draft("登记表 #{n}")],
+    "撤回": [on_draft("撤回 #{n} 数据要更新"), _asked],
+    "催办": [on_draft("催办 #{n}")],
+    "转交": [on_draft("转交 #{n} 刘芳 出差")],
+    "改派": [on_draft("改派 #{n} 刘芳")],
+    "请假": [_away],
     "待办": [plain("待办")],
     "帮助": [plain("帮助")],
     "提醒设置": [plain("提醒设置")],
