@@ -3,7 +3,8 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0011_account_requirements')]
+    # after both leaves main had (0011_durable_inbox next to 0011/0012)
+    dependencies = [('models', '0011_durable_inbox'), ('models', '0012_approvals_moves_absence')]
 
     initial = False
 
