@@ -46,6 +46,7 @@ from bot.events import (
 )
 from bot.media import Upload
 from bot.rendering import msg, render
+from bot.web import file_links
 from models.dingtalk_state import DingTalkCard, DingTalkSession, DingTalkSignature
 
 log = logging.getLogger(__name__)
@@ -603,8 +604,12 @@ class DingTalkChannel:
     async def _send_file(self, user_id: str, file: OutgoingFile) -> None:
         """Upload the file, then the robot's sampleFile message (a sessionWebhook cannot
         carry files, so it always goes through the OpenAPI)."""
-        key, param = file_msg(file.name, await self._media.media_id(file, self.api.upload))
         unit = group_unit(user_id)
+        if file.size > FILE_MAX_BYTES:  # over what media/upload takes: a download link
+            await self._send_text(user_id, await file_links.link_text(self.settings, user_id,
+                                                                      file))
+            return
+        key, param = file_msg(file.name, await self._media.media_id(file, self.api.upload))
         if unit:
             await self.api.call("POST", "/v1.0/robot/groupMessages/send", {
                 "robotCode": self.settings.dingtalk_robot_code, "openConversationId": unit,

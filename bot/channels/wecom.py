@@ -47,6 +47,7 @@ from bot.events import (
 from bot.inbox import BadEvent
 from bot.media import Upload
 from bot.rendering import msg
+from bot.web import file_links
 from models.channel_state import CardCopy
 from models.org import Unit
 
@@ -224,7 +225,12 @@ class WeComChannel:
             sent=True, update_code=code, code_expires_at=utcnow() + CODE_LIFETIME if code else None)
 
     async def _send_file(self, user_id: str, file: OutgoingFile) -> None:
-        """Upload the file as temporary media, then a file message (doc 90236 "文件消息")."""
+        """Upload the file as temporary media, then a file message (doc 90236 "文件消息");
+        a file over the platform's limit goes as a signed download link instead."""
+        if not FILE_MIN_BYTES <= file.size <= FILE_MAX_BYTES:
+            text = await file_links.link_text(self.settings, user_id, file)
+            await self._send(user_id, text_body(text.text, markdown=False))
+            return
         media_id = await self._media.media_id(file, self.api.upload)
         await self._send(user_id, {"msgtype": "file", "file": {"media_id": media_id},
                                    "enable_duplicate_check": 1,

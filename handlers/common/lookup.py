@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from typing import cast
 
 from tortoise.expressions import Q
 
@@ -85,7 +86,8 @@ async def find_account(text: str) -> Account:
 async def suggest(name: str) -> list[str]:
     """Account names like the one asked for. People often name the host unit instead
     ("黔江公安" for 平安黔江 of 黔江区公安局): that unit's accounts come first."""
-    rows = await Account.all().values_list("name", "unit__name")
+    rows = cast(list[tuple[str, str | None]],
+                await Account.all().values_list("name", "unit__name"))
     names = sorted({n for n, _ in rows})
     by_unit: dict[str, float] = {}
     for account, unit in rows:
