@@ -108,7 +108,7 @@ async def may_view(person_id: str) -> Person | None:
 
 async def load_board(person: Person, policy: Policy, tz: ZoneInfo, now: datetime,
                      expires_at: datetime) -> Board:
-    scope = await scope_of(person.unit_id)  # type: ignore[attr-defined]
+    scope = await scope_of(person.unit_id)
     names = await _unit_names(scope)
     units, totals, stale = await _freshness(scope, names, policy, now)
     levels, waiting = await _waiting(scope, names, now)
