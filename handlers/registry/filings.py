@@ -110,7 +110,7 @@ async def _flags(ctx: HandlerContext, kind: FilingKind, target: tuple[str, str, 
                                     status__in=("normal", "suspended")).order_by("id")
         if same:
             flags.append(msg("filing.flag_second", platform=platform_label(platform),
-                             accounts="、".join(a.name for a in same)))
+                             accounts=[a.name for a in same]))
     if kind == FilingKind.OPEN and platform == APP:
         flags.append(await _app_flag(unit_id))
     if form.values("vendor") and not form.values("vendor_qualification"):
@@ -161,7 +161,7 @@ async def _target(ctx: HandlerContext, kind: FilingKind, person: Person,
         await _pending(account_name=name, platform=platform)
         return name, platform, None
     account = await find_account(ctx.command.args)
-    await authz.check(ctx, ctx.command.name, account.unit_id,  # type: ignore[attr-defined]
+    await authz.check(ctx, ctx.command.name, account.unit_id,
                       account=account_label(account))
     check_status(kind, account)
     await _pending(account_id=account.id)
@@ -209,7 +209,7 @@ async def _file(ctx: HandlerContext, kind: FilingKind) -> None:
         await ctx.notify(decider.id, await request_card(filing, stage, ctx.settings.tz,
                                                         1, at.title))
     await ctx.reply(ctx.text("filing.submitted", label=filing_label(filing),
-                             names="、".join(c.name for c in deciders), flags=filing.flags,
+                             names=[c.name for c in deciders], flags=filing.flags,
                              own_chief=not chiefs))
 
 
@@ -228,8 +228,8 @@ async def _may_decide(ctx: HandlerContext, action: str, filing: Filing, stage: S
     """The table's row for the stage; never the filer (authz.toml deny "filer"); above the
     unit, only the holders of this stage of the chain (R-ACC-1)."""
     person = ctx.require_person()
-    ties = {"filer"} if filing.filer_id == person.id else set()  # type: ignore[attr-defined]
-    await authz.check(ctx, action, filing.unit_id, relations=ties,  # type: ignore[attr-defined]
+    ties = {"filer"} if filing.filer_id == person.id else set()
+    await authz.check(ctx, action, filing.unit_id, relations=ties,
                       stage=stage.state, label=filing_label(filing), stage_name=stage.name)
     if person.id not in {p.id for p in await _stage_holders(ctx.policy, filing, stage)}:
         raise DomainError("filing.not_approver", label=filing_label(filing),
@@ -293,7 +293,7 @@ async def _decide(ctx: HandlerContext, action: str, filing_id: int, tapped: Stag
 async def _after(ctx: HandlerContext, filing: Filing, stage: Stage, approve: bool,
                  comment: str) -> None:
     tz = ctx.settings.tz
-    filer_id = filing.filer_id  # type: ignore[attr-defined]
+    filer_id = filing.filer_id
     if not approve:
         await ctx.say(filer_id, ctx.text("filing.rejected", label=filing_label(filing),
                                          stage=stage.name, reason=comment))
@@ -305,7 +305,7 @@ async def _after(ctx: HandlerContext, filing: Filing, stage: Stage, approve: boo
                                                            up.step, up.title))
         await ctx.say(filer_id, ctx.text("filing.forwarded", label=filing_label(filing),
                                          done=stage.name, stage=up.name,
-                                         names="、".join(s.name for s in holders)))
+                                         names=[s.name for s in holders]))
     else:
         account = await apply_approved(ctx.policy, filing, tz)
         filing.account = account
@@ -381,7 +381,7 @@ async def on_emergency(event: IncomingEvent, ctx: HandlerContext) -> None:
     if not name or not reason:
         raise DomainError("filing.emergency_usage")
     account = await find_account(name)
-    unit_id = account.unit_id  # type: ignore[attr-defined]
+    unit_id = account.unit_id
     # rule R-ACC-9: the account's admins, the unit's chief and the supervisors above only
     await authz.check(ctx, "紧急关停", unit_id, relations=await authz.account_ties(person, account),
                       account=account_label(account))
