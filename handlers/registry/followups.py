@@ -34,7 +34,7 @@ from bot.rendering import msg
 from bot.workdays import add_workdays
 from handlers.common import authz
 from handlers.common.lookup import account_label
-from handlers.followups.common import is_web_url
+from bot.parsing import is_web_url
 from handlers.registry.closers import CLOSERS, close_hint
 from handlers.registry.filing_cards import filing_label
 from handlers.registry.filing_effects import end_of, notice_end
