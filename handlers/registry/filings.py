@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from bot import clock
+from bot.datefmt import local_day
 from bot.dispatcher import Handler, HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import CardUpdate, IncomingEvent
@@ -229,7 +230,7 @@ async def _after(ctx: HandlerContext, filing: Filing, stage: str, approve: bool,
         deadlines = await Deadline.filter(subject=f"filing:{filing.id}").order_by("due_at", "id")
         text = ctx.text("filing.approved", label=filing_label(filing),
                         deadlines=[{"title": d.title,
-                                    "due": d.due_at.astimezone(tz).strftime("%Y-%m-%d")}
+                                    "due": local_day(d.due_at, tz)}
                                    for d in deadlines])
         for person_id in dict.fromkeys([filer_id, filing.approvals[0]["person"]]):
             await ctx.say(person_id, text)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.datefmt import month_day
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from bot.rendering import msg
@@ -79,13 +80,12 @@ def local_text(moment: datetime, hours: WorkingHours) -> str:
     here = hours.local(moment)
     if (here.hour, here.minute) == (23, 59):
         return local_date(moment, hours)
-    return f"{here.month}月{here.day}日 {here:%H:%M}"
+    return f"{month_day(here)} {here:%H:%M}"
 
 
 def local_date(moment: datetime, hours: WorkingHours) -> str:
     """Month and day in the office's zone, for deadlines that are dates."""
-    here = hours.local(moment)
-    return f"{here.month}月{here.day}日"
+    return month_day(hours.local(moment))
 
 
 def stamp(moment: datetime) -> str:
