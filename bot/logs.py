@@ -67,6 +67,8 @@ def configure(level: str, fmt: str) -> None:
     root.addHandler(handler)
     root.setLevel(level.upper())
     # Tortoise says "Tortoise-ORM shutdown" at INFO on every close, which reads like a
-    # failure at the end of every command; its warnings and errors still come through
-    quiet = logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING
-    logging.getLogger("tortoise").setLevel(quiet)
+    # failure at the end of every command; its warnings and errors still come through.
+    # At DEBUG the database drivers log every statement with its parameters, i.e. message
+    # texts and webhook keys: never below WARNING, whatever the level (issue 13)
+    for name in ("tortoise", "aiosqlite", "asyncpg", "aiomysql"):
+        logging.getLogger(name).setLevel(logging.WARNING)

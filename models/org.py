@@ -20,6 +20,7 @@ CONTENT_KINDS = ("text", "video")
 ACCOUNT_STATUSES = ("normal", "suspended", "closed", "cancelled")  # 正常/暂停/关停/注销 (R-ACC-8)
 # a person's id is their user id on every channel unless the org file gives another
 CHANNEL_ID_FIELDS = {"wecom": "wecom_id", "dingtalk": "dingtalk_id"}
+ID_CHARS = 64  # person.id and the channel ids
 
 
 class Unit(Model):
@@ -101,6 +102,8 @@ class Person(Model):
         A person with an id on this channel is reachable only by it; the org id is a
         fallback only for people who have none there (issue 13: a member whose channel
         userid equals someone else's org id must not act as them)."""
+        if not 0 < len(user_id) <= ID_CHARS:  # nobody's (and too long to query for)
+            return None
         field = CHANNEL_ID_FIELDS.get(channel)
         if not field:
             return await cls.get_or_none(id=user_id, active=True)
