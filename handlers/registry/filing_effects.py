@@ -228,4 +228,4 @@ async def offline_flags(policy: Policy, account: Account, tz: ZoneInfo) -> list[
 async def back_online(account: Account, filing: Filing) -> None:
     """R-WEB-1: the website is running again: its take-down deadline is met."""
     await Deadline.filter(account_id=account.id, kind="back_online", done_at__isnull=True) \
-        .update(done_at=clock.utcnow(), done_by=str(filing.filer_id))  # type: ignore[attr-defined]
+        .update(done_at=clock.utcnow(), done_by=str(filing.filer_id))
