@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.datefmt import local_minute
 from bot.events import Button, OutgoingCard, button_key
 from bot.rendering import msg, render
 from handlers.registry.filing_form import FilingForm
-from handlers.review.cards import local_time
 from models.org import Person, Unit
 from models.registry import Filing
 
@@ -35,7 +35,7 @@ def filing_label(filing: Filing) -> str:
 def history(filing: Filing, tz: ZoneInfo) -> list[dict[str, str]]:
     return [{"stage": stage_title(a["stage"], a.get("title", "")), "name": a["name"],
              "decision": msg(f"filing.decision_{a['decision']}"), "comment": a["comment"],
-             "at": local_time(datetime.fromisoformat(a["at"]), tz)} for a in filing.approvals]
+             "at": local_minute(datetime.fromisoformat(a["at"]), tz)} for a in filing.approvals]
 
 
 def checklist(filing: Filing) -> list[dict[str, object]]:
@@ -86,6 +86,6 @@ async def decided_card(filing: Filing, stage: str, tz: ZoneInfo, step: int = 1,
     decision = next(a for a in filing.approvals
                     if a["stage"] == stage and a.get("step", 1) == step)
     status = msg(f"filing.status_{decision['decision']}", name=decision["name"],
-                 at=local_time(datetime.fromisoformat(decision["at"]), tz),
+                 at=local_minute(datetime.fromisoformat(decision["at"]), tz),
                  comment=decision["comment"])
     return OutgoingCard(card.title, card.body_md, card.card_ref, card.fields, (), status)

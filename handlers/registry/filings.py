@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import clock
+from bot.datefmt import local_day
 from bot.dispatcher import Handler, HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import CardUpdate, IncomingEvent
@@ -30,7 +31,13 @@ from handlers.registry.filing_cards import (
     request_card,
     stage_title,
 )
-from handlers.registry.filing_effects import apply_approved, check_new_name, check_status
+from handlers.registry.filing_effects import (
+    WEBSITE,
+    apply_approved,
+    check_new_name,
+    check_status,
+    offline_flags,
+)
 from handlers.registry.filing_form import FilingForm, parse_form, usage_text
 from handlers.registry.closers import close_hint
 from handlers.registry.followups import followup_card
@@ -42,7 +49,7 @@ from models.registry import Filing, FilingKind, FilingState
 router = Router("filings")
 PENDING = (FilingState.CHIEF, FilingState.SUPERVISOR)
 KINDS = {"开设": FilingKind.OPEN, "补录": FilingKind.BACKFILL, "变更": FilingKind.CHANGE,
-         "暂停": FilingKind.SUSPEND, "关停": FilingKind.CLOSE, "注销": FilingKind.CANCEL}
+         "暂停": FilingKind.SUSPEND, "恢复": FilingKind.RESUME, "关停": FilingKind.CLOSE, "注销": FilingKind.CANCEL}
 # R-ACC-6: names are Chinese words only: no letters, digits or special symbols
 _NAME_OK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]+$")
 
@@ -118,6 +125,8 @@ async def _flags(ctx: HandlerContext, kind: FilingKind, target: tuple[str, str, 
     if kind in (FilingKind.OPEN, FilingKind.BACKFILL, FilingKind.CHANGE):
         will_be = (current(account) if account else {}) | form.record(ctx.settings.tz).values
         flags.extend(gaps(ctx.policy, platform, will_be))
+    if kind == FilingKind.SUSPEND and account and platform == WEBSITE:
+        flags.extend(await offline_flags(ctx.policy, account, ctx.settings.tz))
     return flags
 
 
@@ -315,7 +324,7 @@ async def _after(ctx: HandlerContext, filing: Filing, stage: Stage, approve: boo
         deadlines = await Deadline.filter(subject=f"filing:{filing.id}").order_by("due_at", "id")
         text = ctx.text("filing.approved", label=filing_label(filing),
                         deadlines=[{"title": d.title,
-                                    "due": d.due_at.astimezone(tz).strftime("%Y-%m-%d"),
+                                    "due": local_day(d.due_at, tz),
                                     "close": close_hint(d.kind, d.subject, account.name)}
                                    for d in deadlines])
         for person_id in dict.fromkeys([filer_id, filing.approvals[0]["person"]]):

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import clock
+from bot.datefmt import local_day
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import IncomingEvent, OutgoingText
@@ -120,7 +121,7 @@ async def on_query(event: IncomingEvent, ctx: HandlerContext) -> None:
                 for d in drafts],
         filings=[{"label": filing_label(f), "stage": ctx.text(f"filing.stage_{f.state}").text}
                  for f in filings],
-        deadlines=[{"title": d.title, "due": d.due_at.astimezone(tz).strftime("%Y-%m-%d"),
+        deadlines=[{"title": d.title, "due": local_day(d.due_at, tz),
                     "rule": d.rule, "close": close_hint(d.kind, d.subject, account.name)}
                    for d in deadlines],
         notices=await notices_of(account, _today(tz)))

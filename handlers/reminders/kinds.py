@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.datefmt import month_day
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from bot.rendering import msg
@@ -80,13 +81,12 @@ def local_text(moment: datetime, hours: WorkingHours) -> str:
     here = hours.local(moment)
     if (here.hour, here.minute) == (23, 59):
         return local_date(moment, hours)
-    return f"{here.month}月{here.day}日 {here:%H:%M}"
+    return f"{month_day(here)} {here:%H:%M}"
 
 
 def local_date(moment: datetime, hours: WorkingHours) -> str:
     """Month and day in the office's zone, for deadlines that are dates."""
-    here = hours.local(moment)
-    return f"{here.month}月{here.day}日"
+    return month_day(hours.local(moment))
 
 
 def stamp(moment: datetime) -> str:
@@ -280,15 +280,19 @@ async def review_due(policy: Policy, now: datetime, hours: WorkingHours) -> list
             continue
         stage, audience = ("escalated", {DOERS, NEXT_UP}) if waited >= top else ("due", {DOERS})
         people: tuple[str, ...] = (assignee,)
+        kind, ctx = "review", {"id": draft_id, "title": title, "hours": rem.review_late_work_hours,
+                               "since": local_text(created, hours)}
         if assignee in away:
-            deputy = away[assignee].deputy_id
-            people = (deputy,) if deputy else tuple(
-                p.id for p in await Person.holders(unit_id, "chief") if p.id != author) \
-                or (assignee,)
-        items.append(Due("review", f"review:{step_id}", stage, frozenset(audience), unit_id,
+            deputy = away[assignee].deputy_id  # the deputy may act on it (take_as_deputy)
+            chiefs = tuple(p.id for p in await Person.holders(unit_id, "chief") if p.id != author)
+            if deputy:
+                people = (deputy,)
+            elif chiefs:  # nobody stands in: the chief hears it, to 改派
+                holder = await Person.get(id=assignee)
+                kind, people, ctx = "review_away", chiefs, {**ctx, "holder": holder.name}
+        items.append(Due(kind, f"review:{step_id}", stage, frozenset(audience), unit_id,
                          people=people, role=role, excluded=frozenset({assignee, author}),
-                         ctx={"id": draft_id, "title": title, "since": local_text(created, hours),
-                              "hours": rem.review_late_work_hours}))
+                         ctx=ctx))
     return items
 
 

@@ -4,7 +4,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0014_filing_followup_evidence')]
+    dependencies = [('models', '0015_filing_followup_evidence')]
 
     initial = False
 
