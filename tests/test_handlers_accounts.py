@@ -99,7 +99,7 @@ async def test_my_accounts(bot: Harness) -> None:
 async def test_help_lists_registry_commands(bot: Harness) -> None:
     reply = await bot.say("wangwu", "帮助 全部")
     for command in ("查询 账号名", "我的账号", "台账 [单位]", "开设 账号名", "补录", "变更 账号名",
-                    "暂停 / 关停 / 注销", "紧急关停 账号名 原因", "同意备案 #备案号"):
+                    "暂停 / 恢复 / 关停 / 注销", "紧急关停 账号名 原因", "同意备案 #备案号"):
         assert command in reply
 
 
