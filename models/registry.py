@@ -77,7 +77,7 @@ class Filing(Model):
     filer: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="filings", null=True, on_delete=fields.RESTRICT
     )
-    filer_id: str
+    filer_id: str | None  # None: a 补录 the bot recorded from org load / accounts import
     payload: dict = fields.JSONField(default=dict)
     flags: list = fields.JSONField(default=list)  # rule checks shown on the card (R-ACC-5/6)
     approvals: list = fields.JSONField(default=list)  # [{stage, person, decision, comment, at}]

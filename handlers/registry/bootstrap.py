@@ -57,7 +57,7 @@ async def record(source: str, actor: str, changes: list[AccountChange],
                    "admins_removed": change.admins_removed}
         filing = await Filing.create(
             kind=FilingKind.BACKFILL, state=FilingState.APPROVED,
-            unit_id=account.unit_id,  # type: ignore[attr-defined]
+            unit_id=account.unit_id,
             account=account, account_name=account.name, platform=account.platform,
             filer=None, payload=payload, decided_at=now)
         await audit.append(actor, "filing.backfill", f"filing:{filing.id}",

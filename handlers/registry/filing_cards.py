@@ -48,7 +48,7 @@ def checklist(filing: Filing) -> list[dict[str, object]]:
 
 async def _card(filing: Filing, stage: str, tz: ZoneInfo, *, live: bool, step: int = 1,
                 title: str = "") -> OutgoingCard:
-    filer: Person | None = await filing.filer
+    filer = await Person.get_or_none(id=filing.filer_id) if filing.filer_id else None
     unit: Unit = await filing.unit
     form = FilingForm.from_payload(filing.payload)
     body = render("cards/filing_request.md.j2", form=form, flags=filing.flags,

@@ -72,12 +72,12 @@ def chain(policy: Policy) -> tuple[dict[str, Any], ...]:
     return policy.filings.approval_stages
 
 
-def stage_at(policy: Policy, state: str, step: int) -> Stage:
+def stage_at(policy: Policy, state: str, step: int | None) -> Stage:
     if state != FilingState.SUPERVISOR:
         return Stage(state)
     stages = chain(policy)
-    spec = stages[min(step, len(stages)) - 1]
-    return Stage(state, step, str(spec.get("title", "")))
+    step = min(step or 1, len(stages))
+    return Stage(state, step, str(stages[step - 1].get("title", "")))
 
 
 async def chain_holders(unit_id: str, spec: dict[str, Any]) -> list[Person]:
@@ -280,7 +280,7 @@ async def _decide(ctx: HandlerContext, action: str, filing_id: int, tapped: Stag
     if won != 1:
         raise DomainError("filing.stale_card")
     now = clock.utcnow()
-    filing.state, filing.step = after, step
+    filing.state, filing.step = FilingState(after), step
     filing.approvals = [*filing.approvals, {"stage": stage.state, "step": stage.step,
                                             "title": stage.title, "person": person.id,
                                             "name": person.name, "comment": comment,
@@ -303,6 +303,7 @@ async def _after(ctx: HandlerContext, filing: Filing, stage: Stage, approve: boo
                  comment: str) -> None:
     tz = ctx.settings.tz
     filer_id = filing.filer_id
+    assert filer_id is not None  # only the bot's own 补录 records have no filer; never pending
     if not approve:
         await ctx.say(filer_id, ctx.text("filing.rejected", label=filing_label(filing),
                                          stage=stage.name, reason=comment))

@@ -76,7 +76,7 @@ async def _given(ctx: HandlerContext, usage: str, *, urls: bool) -> Given:
         raise DomainError("filing.no_such_filing", id=number)
     await _check_may_record(ctx, ctx.command.name, filing)
     today = clock.utcnow().astimezone(ctx.settings.tz).date()
-    day, found, rest = today, [], []
+    day, found, rest = today, list[str](), list[str]()
     for word in words:
         if urls and is_web_url(word):
             found.append(word)
@@ -97,8 +97,8 @@ async def _check_may_record(ctx: HandlerContext, action: str, filing: Filing) ->
     """The filing's own unit records its follow-ups; a supervisor above it may too
     (handlers/common/authz.toml)."""
     person = ctx.require_person()
-    ties = {"filer"} if filing.filer_id == person.id else set()  # type: ignore[attr-defined]
-    await authz.check(ctx, action, filing.unit_id, relations=ties,  # type: ignore[attr-defined]
+    ties = {"filer"} if filing.filer_id == person.id else set()
+    await authz.check(ctx, action, filing.unit_id, relations=ties,
                       label=filing_label(filing))
     if filing.state != FilingState.APPROVED:
         raise DomainError("followup.not_approved", label=filing_label(filing),
