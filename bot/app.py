@@ -21,11 +21,13 @@ from bot.dispatcher import Dispatcher
 from bot.errors import DomainError
 from bot.events import IncomingEvent
 from bot.health import Health
+from bot.inbox import Inbox
 from bot.keys import (
     channels_key,
     dispatcher_key,
     health_key,
     http_key,
+    inbox_key,
     metrics_key,
     sender_key,
     settings_key,
@@ -80,6 +82,15 @@ async def channels_ctx(app: web.Application) -> AsyncIterator[None]:
     # 钉钉
 
     yield
+
+
+async def inbox_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Take callbacks into the inbox and resume what a crash or a stop left pending."""
+    inbox = app[inbox_key]
+    inbox.start()
+    yield
+    # no request is in flight by now; the pass in progress is drained with the tasks
+    await inbox.stop()
 
 
 async def sender_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -146,6 +157,7 @@ def create_app(settings: Settings) -> web.Application:
     health = Health()
     health.add_check("database", ops.database_check(settings.health_db_timeout_seconds))
     health.add_check("outbox", ops.outbox_check(settings.health_outbox_max_age_seconds))
+    health.add_check("inbox", ops.inbox_check(settings.health_outbox_max_age_seconds))
 
     async def undeliverable(channel: str, user_id: str, reason: str) -> None:
         await report_undeliverable(settings, channel, user_id, reason)
@@ -161,35 +173,38 @@ def create_app(settings: Settings) -> web.Application:
                             fetch_media=media_fetcher(channels, settings))
     dispatcher.include_routers(*ROUTERS)
     tasks = BackgroundTasks()
+    inbox = Inbox(dispatcher.feed, spawn=tasks.spawn, lease_seconds=settings.inbox_lease_seconds,
+                  poll_seconds=settings.outbox_poll_seconds,
+                  max_attempts=settings.outbox_max_attempts,
+                  heartbeat=health.heartbeat("inbox_pump",
+                                             settings.health_heartbeat_max_age_seconds))
     app[channels_key] = channels
     app[sender_key] = sender
     app[dispatcher_key] = dispatcher
     app[tasks_key] = tasks
+    app[inbox_key] = inbox
     app[metrics_key] = metrics
     app[health_key] = health
-
-    def feed(event: IncomingEvent) -> None:
-        tasks.spawn(dispatcher.feed(event))
 
     app.router.add_routes(ops.routes())
     app.router.add_routes(pages.routes(settings, policy))
     if settings.sim_enabled:
-        app.router.add_routes(sim.routes(feed, settings))
+        app.router.add_routes(sim.routes(inbox.accept, settings))
         app.router.add_get("/", _redirect_to_sim)
     if settings.wecom_enabled:
-        callback = wecom.Callback(settings, spawn=tasks.spawn, feed=dispatcher.feed,
-                                  wake=sender.wake)
+        callback = wecom.Callback(settings, accept=inbox.accept)
+        inbox.prepare[wecom.NAME] = callback.prepare
         app.router.add_routes(wecom.routes(callback))
     # channel contexts (routes added here, connections held)
     channel_ctxs: list[Callable[[web.Application], AsyncIterator[None]]] = []
     # 钉钉
     ding = channels.get(dingtalk.NAME)
     if isinstance(ding, dingtalk.DingTalkChannel):
-        channel_ctxs.append(dingtalk_web.install(app, ding, feed))
+        channel_ctxs.append(dingtalk_web.install(app, ding, inbox.accept))
     # teardown runs in reverse: the scheduler stops scanning, channels stop taking events,
-    # in-flight handlers finish while the sender still delivers their replies, then the
-    # sender finishes its pass, then the DB closes (SIGTERM too)
-    app.cleanup_ctx.extend([http_ctx, db_ctx, channels_ctx, sender_ctx, tasks_ctx,
+    # the inbox stops, in-flight handlers finish while the sender still delivers their
+    # replies, then the sender finishes its pass, then the DB closes (SIGTERM too)
+    app.cleanup_ctx.extend([http_ctx, db_ctx, channels_ctx, sender_ctx, tasks_ctx, inbox_ctx,
                             *channel_ctxs, closer_ctx, scheduler_ctx])
     return app
 

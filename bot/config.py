@@ -52,6 +52,8 @@ class Settings:
     outbox_max_attempts: int = 10
     # how long a sender owns the rows it claimed; after a crash others wait this long
     outbox_lease_seconds: float = 60.0
+    # an inbox event a pump claimed and did not finish (it crashed) is taken over after this
+    inbox_lease_seconds: float = 30.0
     db_generate_schemas: bool = True
 
     # --- links to pages served by the bot (the full draft, the board) ---
@@ -177,8 +179,8 @@ def _check(settings: Settings) -> None:
         if getattr(settings, key) < 1:
             raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
                                   expected=msg("config.expect_positive")))
-    for key in ("outbox_poll_seconds", "outbox_lease_seconds", "link_ttl_hours",
-                "draft_file_max_mb", "picture_max_mb", *OPS_SECONDS):
+    for key in ("outbox_poll_seconds", "outbox_lease_seconds", "inbox_lease_seconds",
+                "link_ttl_hours", "draft_file_max_mb", "picture_max_mb", *OPS_SECONDS):
         if getattr(settings, key) <= 0:
             raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
                                   expected=msg("config.expect_positive")))

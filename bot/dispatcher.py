@@ -3,6 +3,11 @@
 A handler runs inside one database transaction together with the record of the
 inbound event, its outbox rows and its audit events: either all of it happens or
 none of it does. A DomainError rolls the work back and answers the user.
+
+What is the same on every platform lives here, once: the event is handled at most once
+(its inbox row is marked done in the handler's transaction), the sender is looked up by
+their channel user id, and someone who is not in the organisation gets one polite answer
+and is recorded for the admin (unknown_sender), whichever app they wrote in.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from bot import audit, outbox
 from bot.config import Settings
 from bot.errors import ChannelAPIError, ChannelNetworkError, DomainError
 from bot.events import (
+    UNSUPPORTED,
     CardUpdate,
     EventKind,
     IncomingEvent,
@@ -30,9 +37,11 @@ from bot.events import (
     parse_button_key,
 )
 from bot.media import Upload
+from bot.clock import utcnow
 from bot.metrics import DUPLICATE, ERROR, HANDLED, REJECTED, Metrics
 from bot.policy import Policy
 from bot.rendering import msg, render
+from models.channel_state import UnknownSender
 from models.org import Person
 from models.system import InboundEvent
 
@@ -225,11 +234,14 @@ class Dispatcher:
     async def _outcome(self, event: IncomingEvent) -> str:
         upload = None
         try:
+            person = await Person.by_address(event.channel, event.user.user_id)
+            if person is None:
+                return await self._unknown_sender(event)
             if event.attachment is not None:
                 upload = await self._fetch(event)
                 if upload is None:
                     return DUPLICATE
-            ctx = await self._run(event, self._route(event), upload)
+            ctx = await self._run(event, self._route(event), person, upload)
         except _Duplicate:
             return DUPLICATE
         except DomainError as exc:
@@ -247,7 +259,8 @@ class Dispatcher:
     async def _fetch(self, event: IncomingEvent) -> Upload | None:
         """The attachment's bytes, fetched before the handler's transaction (the platform is
         slow); None for an event already handled; DomainError when it cannot be had."""
-        if await InboundEvent.exists(channel=event.channel, event_id=event.event_id):
+        if await InboundEvent.exists(channel=event.channel, event_id=event.event_id,
+                                     status="done"):
             return None
         if self.fetch_media is None:
             raise DomainError("draft.files_unsupported")
@@ -259,6 +272,8 @@ class Dispatcher:
             raise DomainError("draft.fetch_failed") from None
 
     def _route(self, event: IncomingEvent) -> tuple[Handler, Command | None, list[str]]:
+        if event.payload.get(UNSUPPORTED):
+            return _raiser(DomainError("common.unsupported_message")), None, []
         if event.attachment is not None:
             handler = self.special.get(ATTACHMENT)
             return handler or _raiser(DomainError("draft.files_unsupported")), None, []
@@ -281,22 +296,48 @@ class Dispatcher:
         return self.commands[command.name], command, []
 
     async def _run(self, event: IncomingEvent,
-                   route: tuple[Handler, Command | None, list[str]],
+                   route: tuple[Handler, Command | None, list[str]], person: Person,
                    upload: Upload | None = None) -> HandlerContext:
         handler, command, args = route
         async with in_transaction():
             await self._record(event)
-            person = await Person.by_address(event.channel, event.user.user_id)
             ctx = HandlerContext(event, self.settings, self.policy, command, args, person,
                                  metrics=self.metrics, upload=upload)
             await handler(event, ctx)
         return ctx
 
     async def _record(self, event: IncomingEvent) -> None:
+        """Mark the event handled, first in its transaction; _Duplicate if it already was.
+
+        An event from the inbox is pending there: the one transaction that flips it to done
+        wins (on a server database a concurrent attempt waits for the row, then finds it
+        done). An event the bot made itself (a join window closing) gets its row here."""
+        marked = await InboundEvent.filter(channel=event.channel, event_id=event.event_id,
+                                           status="pending").update(
+            status="done", payload=None, locked_until=None, claimed_by=None)
+        if marked:
+            return
         try:
-            await InboundEvent.create(channel=event.channel, event_id=event.event_id)
+            await InboundEvent.create(channel=event.channel, event_id=event.event_id,
+                                      user_id=event.user.user_id[:64])
         except IntegrityError:
             raise _Duplicate from None
+
+    async def _unknown_sender(self, event: IncomingEvent) -> str:
+        """Someone the organisation file does not know: one answer, recorded for the admin,
+        in one transaction with the event's record (a retry neither answers nor counts)."""
+        user_id = event.user.user_id
+        log.warning("%s: event %s from unknown user id %s", event.channel, event.event_id,
+                    user_id, extra=_log_extra(event))
+        try:
+            async with in_transaction():
+                await self._record(event)
+                await outbox.enqueue(event.channel, user_id,
+                                     OutgoingText(msg("common.unknown_sender", user_id=user_id)))
+                await _count_unknown(event.channel, user_id)
+        except _Duplicate:
+            return DUPLICATE
+        return REJECTED
 
     async def _answer_only(self, event: IncomingEvent, message: Outgoing, outcome: str) -> str:
         """Record the event and send one reply, changing nothing else; the outcome."""
@@ -311,6 +352,17 @@ class Dispatcher:
 
 class _Duplicate(Exception):
     pass
+
+
+async def _count_unknown(channel: str, user_id: str) -> None:
+    key = {"channel": channel, "user_id": user_id[:64]}
+    if await UnknownSender.filter(**key).update(count=F("count") + 1, last_at=utcnow()):
+        return
+    try:
+        async with in_transaction():  # a savepoint: a concurrent first message may win
+            await UnknownSender.create(**key)
+    except IntegrityError:
+        await UnknownSender.filter(**key).update(count=F("count") + 1, last_at=utcnow())
 
 
 def _log_extra(event: IncomingEvent) -> dict[str, str]:

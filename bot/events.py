@@ -9,6 +9,11 @@ from datetime import datetime
 from typing import Any
 
 
+# IncomingEvent.payload key a channel sets on a message kind it cannot read (voice, video);
+# the value names the kind. The core answers it the same way on every platform.
+UNSUPPORTED = "unsupported"
+
+
 class EventKind(enum.StrEnum):
     MESSAGE = "message"
     CARD_ACTION = "card_action"
@@ -45,6 +50,32 @@ class IncomingEvent:
     payload: Mapping[str, str] = field(default_factory=dict)
     attachment: Attachment | None = None
     raw: Any = None
+
+
+def event_to_dict(event: IncomingEvent) -> dict[str, Any]:
+    """What the inbox stores to handle the event later (`raw` is not kept)."""
+    data: dict[str, Any] = {
+        "channel": event.channel, "kind": event.kind.value, "event_id": event.event_id,
+        "user": event.user.user_id, "received_at": event.received_at.isoformat(),
+        "text": event.text, "chat_id": event.chat_id, "action": event.action,
+        "payload": dict(event.payload),
+    }
+    if event.attachment is not None:
+        a = event.attachment
+        data["attachment"] = {"kind": a.kind, "ref": a.ref, "name": a.name}
+    return data
+
+
+def event_from_dict(data: Mapping[str, Any]) -> IncomingEvent:
+    """Inverse of event_to_dict()."""
+    attachment = data.get("attachment")
+    return IncomingEvent(
+        channel=data["channel"], kind=EventKind(data["kind"]), event_id=data["event_id"],
+        user=UserRef(data["channel"], data["user"]),
+        received_at=datetime.fromisoformat(data["received_at"]), text=data.get("text", ""),
+        chat_id=data.get("chat_id", ""), action=data.get("action", ""),
+        payload=dict(data.get("payload") or {}),
+        attachment=Attachment(**attachment) if attachment else None)
 
 
 @dataclass(frozen=True)

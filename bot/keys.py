@@ -10,6 +10,7 @@ from bot.channels.base import Channel
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.health import Health
+from bot.inbox import Inbox
 from bot.metrics import Metrics
 from bot.outbox import Sender
 from bot.tasks import BackgroundTasks
@@ -19,6 +20,7 @@ http_key = web.AppKey("http", aiohttp.ClientSession)
 dispatcher_key = web.AppKey("dispatcher", Dispatcher)
 channels_key = web.AppKey("channels", dict[str, Channel])
 tasks_key = web.AppKey("tasks", BackgroundTasks)
+inbox_key = web.AppKey("inbox", Inbox)
 sender_key = web.AppKey("sender", Sender)
 health_key = web.AppKey("health", Health)
 metrics_key = web.AppKey("metrics", Metrics)

@@ -13,7 +13,7 @@ from bot.clock import utcnow
 from bot.health import Check, CheckResult
 from bot.keys import health_key, metrics_key
 from bot.metrics import CONTENT_TYPE
-from models.system import Outbox
+from models.system import InboundEvent, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,25 @@ def outbox_check(max_age: float) -> Check:
         count, age = await outbox_backlog()
         details = {"pending": count, "oldest_pending_age_seconds": None if age is None
                    else round(age, 3), "max_age_seconds": max_age}
+        if age is not None and age > max_age:
+            return CheckResult(False, "oldest_pending_too_old", details)
+        return CheckResult(True, details=details)
+
+    return check
+
+
+def inbox_check(max_age: float) -> Check:
+    """No acknowledged event waits in the inbox for longer than `max_age` seconds; events
+    given up after repeated failures are counted (someone should look at the log)."""
+
+    async def check() -> CheckResult:
+        pending = InboundEvent.filter(status="pending")
+        count = await pending.count()
+        oldest = await pending.order_by("id").limit(1).values_list("received_at", flat=True)
+        age = max(0.0, (utcnow() - oldest[0]).total_seconds()) if oldest else None
+        details = {"pending": count, "failed": await InboundEvent.filter(status="failed").count(),
+                   "oldest_pending_age_seconds": None if age is None else round(age, 3),
+                   "max_age_seconds": max_age}
         if age is not None and age > max_age:
             return CheckResult(False, "oldest_pending_too_old", details)
         return CheckResult(True, details=details)

@@ -161,6 +161,18 @@ class AccountsPolicy:
 
     wechat_main_menus: tuple[str, ...]  # R-ACC-11: the main menus a 公众号 must have
     app_support: tuple[str, ...]  # R-ACC-12: the ledger columns an app must have true
+    opening_materials: tuple[str, ...]  # R-ACC-10: what an 开设 filing carries
+
+
+WITHDRAW_AFTER_DECISION = ("agreement", "never")
+
+
+@dataclass(frozen=True)
+class MovesPolicy:
+    """The everyday approval moves (issue 20): 撤回, 催办 (R-REV-1, R-REV-3)."""
+
+    withdraw_after_decision: str  # once a level above the author decided: agreement | never
+    nudge_every_hours: float  # 催办: at most once per step in this many hours
 
 
 SECTIONS: dict[str, type] = {
@@ -179,6 +191,7 @@ SECTIONS: dict[str, type] = {
     "counterfeit": CounterfeitPolicy,
     "website": WebsitePolicy,
     "accounts": AccountsPolicy,
+    "moves": MovesPolicy,
 }
 
 
@@ -201,6 +214,7 @@ class Policy:
     counterfeit: CounterfeitPolicy
     website: WebsitePolicy
     accounts: AccountsPolicy
+    moves: MovesPolicy
 
     def is_allowed_source(self, url: str) -> bool:
         """R-REV-4: a repost source is official when its host is on the allow-list."""
@@ -252,6 +266,9 @@ def load_policy(ref: str) -> Policy:
         raise ConfigError(msg("policy.bad_section", name=ref, section="/",
                               keys="、".join(unknown), missing=False))
     sections = {k: _section(k, cls, data.get(k, {}), ref) for k, cls in SECTIONS.items()}
+    if sections["moves"].withdraw_after_decision not in WITHDRAW_AFTER_DECISION:
+        raise ConfigError(msg("moves.bad_withdraw", name=ref,
+                              allowed="、".join(WITHDRAW_AFTER_DECISION)))
     if sections["records"].review_form not in REVIEW_FORMS:
         raise ConfigError(msg("records.bad_form", name=ref,
                               allowed="、".join(REVIEW_FORMS)))

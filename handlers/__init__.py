@@ -9,17 +9,18 @@ from handlers.followups import counterfeit, interpretation, rectification
 from handlers.followups import messages as public_messages
 from handlers.general import help, todo
 from handlers.precheck import commands as precheck
-from handlers.registry import filings, passwords, queries
+from handlers.registry import filings, materials, passwords, queries
 from handlers.relay import commands as relay
 from handlers.reminders import settings as reminder_settings
 from handlers.reports import commands as reports
 from handlers.review import commands as review
-from handlers.review import intake, page
+from handlers.review import away, intake, moves, page
 from handlers.staff import permissions as staff
 from handlers.website import columns as website
 
-ROUTERS = (review.router, intake.router, page.router, precheck.router, todo.router,
-           queries.router, filings.router, relay.router, passwords.router,
+ROUTERS = (review.router, moves.router, away.router, intake.router, page.router,
+           precheck.router, todo.router, queries.router, filings.router, materials.router,
+           relay.router, passwords.router,
            reminder_settings.router, reports.router, rectification.router,
            public_messages.router, interpretation.router, counterfeit.router, duty.router,
            staff.router, website.router, help.router)

@@ -109,6 +109,29 @@ class Person(Model):
         return await cls.filter(unset, id=user_id, active=True).first()
 
 
+class Absence(Model):
+    """请假: a person is away from starts_at to ends_at (UTC, local midnights, end excluded).
+
+    New review steps skip them, their open steps go to the deputy, reminders chase the deputy
+    or the chief (issue 20). From `请假` in chat or the org file (people.away)."""
+
+    id = fields.IntField(primary_key=True)
+    person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="absences", on_delete=fields.CASCADE
+    )
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    deputy: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="deputy_for", null=True, on_delete=fields.SET_NULL
+    )
+    set_by = fields.CharField(max_length=64)  # a person id, or "org" for the org file
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "absence"
+        indexes = (("person_id", "ends_at"),)
+
+
 class Account(Model):
     """A 政务新媒体 account on the registry (R-ACC-8), name+platform is its natural key."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
 from tortoise import fields
 from tortoise.models import Model
@@ -21,6 +22,7 @@ class DraftState(enum.StrEnum):
     HELD = "held"  # waiting for the author's answer before review starts (R-REV-9 maps)
     REVIEWING = "reviewing"
     RETURNED = "returned"
+    WITHDRAWN = "withdrawn"  # taken back by its author (撤回, issue 20); revised like a return
     APPROVED = "approved"
     PUBLISHED = "published"
 
@@ -107,6 +109,16 @@ class ReviewStep(Model):
     comment = fields.TextField(default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     decided_at = fields.DatetimeField(null=True)
+    # who holds the step since when (转交 / 改派 / a deputy move it, issue 20; NULL: since
+    # created_at) and the absent person the holder stands in for (请假 with a 代理人)
+    assigned_at = fields.DatetimeField(null=True)
+    on_behalf_of = fields.CharField(max_length=64, null=True)
+    # every move of the step, oldest first: {"kind": handover|reassign|deputy|nudge|
+    # withdraw_request, "from", "to", "by", "reason", "at"} (shown on the card and the record)
+    moves = fields.JSONField(null=True, default=list)
+
+    def held_since(self) -> datetime:
+        return self.assigned_at or self.created_at
 
     class Meta:
         table = "review_step"

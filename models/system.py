@@ -31,16 +31,31 @@ class Outbox(Model):
 
 
 class InboundEvent(Model):
-    """A platform event seen once, the unique key makes a platform retry a no-op."""
+    """The inbox: every platform event, written before the platform gets its 200.
+
+    The unique (channel, event id) key makes a platform retry a no-op. A callback's event
+    arrives `pending` with what handling needs (`payload`); the pump (bot/inbox.py) claims
+    it with a lease like the outbox's, and the dispatcher marks it `done` in the handler's
+    transaction, so it is handled exactly once whichever replica gets it. Events the bot
+    makes itself (join windows closing) are written `done` by the dispatcher directly.
+    """
 
     id = fields.BigIntField(primary_key=True)
     channel = fields.CharField(max_length=16)
     event_id = fields.CharField(max_length=191)
     received_at = fields.DatetimeField(auto_now_add=True)
+    status = fields.CharField(max_length=8, default="done")  # pending | done | failed
+    user_id = fields.CharField(max_length=64, default="")  # one sender's events in order
+    payload: dict | None = fields.JSONField(null=True)  # the event until it is handled
+    attempts = fields.IntField(default=0)
+    # a pump that claimed the event owns it until then; after a crash another takes it
+    locked_until = fields.DatetimeField(null=True)
+    claimed_by = fields.CharField(max_length=96, null=True)
 
     class Meta:
         table = "inbound_event"
         unique_together = (("channel", "event_id"),)
+        indexes = (("status", "id"), ("channel", "user_id", "status"))
 
 
 class AuditEvent(Model):

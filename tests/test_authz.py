@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -102,6 +103,15 @@ def on_filing(make: Callable[[int], Callable[[Harness, str], Awaitable[str]]],
     return setup
 
 
+def on_opening(template: str) -> Setup:
+    async def setup(bot: Harness) -> Subject:
+        await bot.say("wangwu", "开设 黔江新号\n平台：微信订阅号")
+        filing = await Filing.all().order_by("-id").first()
+        assert filing is not None
+        return Subject(says(template.format(n=filing.id)), ties={"wangwu": {"filer"}})
+    return setup
+
+
 def filing_text(word: str) -> Callable[[int], Callable[[Harness, str], Awaitable[str]]]:
     return lambda n: says(f"{word} #{n} 理由")
 
@@ -188,6 +198,25 @@ async def _compose(bot: Harness) -> Subject:
                    ties={"wangwu": {"author"}})
 
 
+async def _asked(bot: Harness) -> Subject:
+    """Level 2 decided, the author asked to withdraw: the holder of level 3 may agree."""
+    draft = await _draft(bot)
+    await bot.say("zhangming", f"通过 #{draft.id}")
+    await bot.say("wangwu", f"撤回 #{draft.id} 标题要改")
+    return Subject(says(f"撤回 #{draft.id}"),
+                   ties={"wangwu": {"author", "admin"}, "zhangming": {"reviewed"},
+                         "liufang": {"asked", "assignee", "reviewed"}})
+
+
+def _today(days: int = 0) -> str:
+    return (utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=days)) \
+        .isoformat()
+
+
+async def _away(bot: Harness) -> Subject:
+    return Subject(says(f"请假 王五 {_today()} {_today(1)}"), ties={"wangwu": {"self"}})
+
+
 CHIEF, SUPER = FilingState.CHIEF, FilingState.SUPERVISOR
 SCENARIOS: dict[str, list[Setup]] = {
     "投稿": [on_account(DRAFT)],
@@ -202,6 +231,11 @@ SCENARIOS: dict[str, list[Setup]] = {
     "机审": [on_draft("机审 #{n}")],
     "误报": [on_draft("误报 #{n} 1")],
     "登记表": [on_draft("登记表 #{n}")],
+    "撤回": [on_draft("撤回 #{n} 数据要更新"), _asked],
+    "催办": [on_draft("催办 #{n}")],
+    "转交": [on_draft("转交 #{n} 刘芳 出差")],
+    "改派": [on_draft("改派 #{n} 刘芳")],
+    "请假": [_away],
     "待办": [plain("待办")],
     "帮助": [plain("帮助")],
     "提醒设置": [plain("提醒设置")],
@@ -217,6 +251,7 @@ SCENARIOS: dict[str, list[Setup]] = {
     "暂停": [on_account("暂停 黔江文旅\n理由：调整")],
     "关停": [on_account("关停 黔江文旅\n理由：调整")],
     "注销": [on_account("注销 黔江文旅\n理由：调整")],
+    "材料": [on_opening("材料 #{n} 1")],
     "紧急关停": [on_account("紧急关停 黔江文旅 账号疑似被盗")],
     "已改密": [on_account("已改密 黔江文旅")],
     "同意备案": [on_filing(filing_text("同意备案"), CHIEF),

@@ -17,6 +17,7 @@ from bot.config import Settings, load_settings
 from bot.errors import ChannelAPIError, ConfigError
 from bot.events import OutgoingText
 from bot.keys import http_key
+from bot.rendering import msg
 from models.dingtalk_state import DingTalkCard
 from models.review import Draft, DraftState, ReviewStep
 from models.system import InboundEvent, Outbox
@@ -154,7 +155,8 @@ async def test_platform_retries_are_no_ops(talk: HttpDriver, fake: FakeDingTalk)
 
 async def test_unknown_sender_gets_a_polite_reply(talk: HttpDriver, fake: FakeDingTalk) -> None:
     assert await talk.say("stranger", DRAFT) == 200
-    assert "不在本单位的人员名单中" in talk.last_text("stranger")
+    # the core's answer, the same on every channel
+    assert talk.last_text("stranger") == msg("common.unknown_sender", user_id="stranger")
     assert fake.calls("/session/stranger")
     assert await Draft.all().count() == 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from models.channel_state import UnknownSender
 from models.review import Draft, ReviewStep
 from models.system import AuditEvent
 from tests.conftest import Harness
@@ -68,12 +69,14 @@ async def test_unknown_person_gets_a_polite_reply(bot: Harness) -> None:
     reply = await bot.say("stranger", "投稿 黔江文旅\n标题\n正文")
     assert "不在本单位的人员名单中" in reply
     assert await Draft.all().count() == 0
-    assert "投稿" in await bot.say("stranger", "帮助")
+    # the same answer to anything, on every platform, and a record for the admin
+    assert await bot.say("stranger", "帮助") == reply
+    assert (await UnknownSender.get(channel="sim", user_id="stranger")).count == 2
 
 
 async def test_only_author_revises_and_only_returned(bot: Harness) -> None:
     await bot.say("wangwu", "投稿 黔江文旅\n标题\n正文")
-    assert "只有被退回的稿件才能修改" in await bot.say("wangwu", "修改 #1\n新标题\n新正文")
+    assert "只有被退回或已撤回的稿件才能修改" in await bot.say("wangwu", "修改 #1\n新标题\n新正文")
     await bot.say("zhangming", "退回 #1 重写")
     assert "不是您起草的" in await bot.say("lisi", "修改 #1\n新标题\n新正文")
     assert (await Draft.get(id=1)).version == 1

@@ -54,7 +54,7 @@ async def test_open_needs_chief_then_supervisor_and_writes_deadlines(bot: Harnes
     card = await bot.live_card("chenwei")
     assert card["title"] == "备案审批：备案 #1（开设 黔江非遗（微信服务号））"
     assert "管理员：王五，科员，023-79223458，13800000003" in card["body_md"]
-    assert "会议纪要" in card["body_md"]  # rule R-ACC-10 materials checklist
+    assert "有明确的管理机构" in card["body_md"]  # rule R-ACC-10 materials checklist
     assert await bot.tap("chenwei", bot.key(card, "同意")) == ""
     assert (await bot.cards("chenwei"))[-1]["status"].startswith("已同意 · 陈伟")
     assert not await Account.exists(name="黔江非遗")  # not before the supervisor

@@ -40,7 +40,7 @@ async def test_healthy_app_reports_every_check(aiohttp_client, app_settings: Set
     assert status == 200, body
     assert body["status"] == "ok" and body["reasons"] == []
     checks = body["checks"]
-    assert set(checks) == {"database", "outbox", "outbox_sender", "scheduler"}
+    assert set(checks) == {"database", "outbox", "outbox_sender", "inbox", "inbox_pump", "scheduler"}
     assert all(c["ok"] for c in checks.values())
     assert checks["outbox"]["pending"] == 0
     assert checks["outbox"]["oldest_pending_age_seconds"] is None
@@ -98,7 +98,7 @@ async def test_unreachable_database_is_unhealthy(aiohttp_client, tmp_path: Path,
     monkeypatch.setattr(connections.get("default"), "execute_query", refuse)
     status, body = await health(client)
     assert status == 503
-    assert body["reasons"] == ["database: unreachable", "outbox: error"]
+    assert body["reasons"] == ["database: unreachable", "outbox: error", "inbox: error"]
     assert body["checks"]["database"]["error"] == "OperationalError"
 
 
@@ -115,7 +115,8 @@ async def test_hanging_database_times_out(aiohttp_client, tmp_path: Path,  # typ
 
     monkeypatch.setattr(connections.get("default"), "execute_query", hang)
     status, body = await health(client)
-    assert status == 503 and body["reasons"] == ["database: timeout", "outbox: timeout"]
+    assert status == 503 and body["reasons"] == ["database: timeout", "outbox: timeout",
+                                                        "inbox: timeout"]
     assert body["checks"]["database"]["timeout_seconds"] == 0.05
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bot.precheck import ERROR
-from bot.precheck.findings import CHIEF_KINDS, KINDS
+from bot.precheck.findings import CHIEF_KINDS, KINDS, RELAY_NO_SOURCE, RELAY_TITLE
 from tests import precheck_corpus as corpus
 
 MIN_RECALL = 0.95
@@ -31,7 +31,9 @@ def test_the_corpus_ships_with_the_tests() -> None:
     news = [s for s in corpus.clean() if s.name.startswith("news")]
     assert len(news) >= MIN_NEWS
     planted = {kind for draft in corpus.planted() for kind, _ in draft.expect}
-    assert planted == set(KINDS)  # every detector has problems planted for it
+    # every detector that reads the text has problems planted for it; the relay kinds read
+    # the draft's task and source line instead (tests/test_relay_fidelity.py)
+    assert planted == set(KINDS) - {RELAY_TITLE, RELAY_NO_SOURCE}
 
 
 def test_no_finding_at_all_on_the_regulations(score: corpus.Score) -> None:
@@ -48,7 +50,7 @@ def test_at_most_one_false_finding_per_twenty_clean_paragraphs(score: corpus.Sco
 def test_planted_problems_are_caught(score: corpus.Score) -> None:
     recall = score.recall()
     assert recall is not None and recall >= MIN_RECALL, _show(score.missed)  # type: ignore[arg-type]
-    for kind in KINDS:
+    for kind in set(KINDS) - {RELAY_TITLE, RELAY_NO_SOURCE}:
         assert score.caught[kind] > 0, kind
 
 

@@ -25,6 +25,8 @@ from bot.precheck.findings import (
     NORM,
     OUTDATED_NAME,
     PASSPORT,
+    RELAY_NO_SOURCE,
+    RELAY_TITLE,
     SENSITIVE_EVENT,
     SOURCE_PLATFORM,
     SOURCE_SELFMEDIA,
@@ -216,9 +218,31 @@ def test_sources_by_host_boundary() -> None:
 
 
 def test_repost_line_is_checked_too() -> None:
-    [line] = run("正文", repost_url="https://www.toutiao.com/a1")
+    [line] = run("正文。来源：黔江区政府", repost_url="https://www.toutiao.com/a1")
     assert (line.kind, line.start, line.rule) == (SOURCE_PLATFORM, SOURCE_SPAN, "R-REV-4")
-    assert run("正文", repost_url="https://www.qianjiang.gov.cn/a") == []
+    assert run("正文。来源：黔江区政府", repost_url="https://www.qianjiang.gov.cn/a") == []
+
+
+def test_a_repost_names_its_source_in_the_text() -> None:
+    """rule R-RLY-2: 注明出处 — a repost whose text names no source is shown."""
+    [line] = run("正文", repost_url="https://www.qianjiang.gov.cn/a")
+    assert (line.kind, line.start, line.rule) == (RELAY_NO_SOURCE, SOURCE_SPAN, "R-RLY-2")
+    assert run("正文", repost_url=None) == []
+    for cue in ("来源：黔江区政府网", "转自黔江发布", "（摘自《重庆日报》）"):
+        assert run(f"正文。{cue}", repost_url="https://www.qianjiang.gov.cn/a") == []
+
+
+def test_a_relay_keeps_the_tasks_title() -> None:
+    """rule R-RLY-2: 不得篡改标题 — punctuation and spaces aside, the title is the task's."""
+    source = "来源：黔江区政府网"
+    kept = precheck(source, lexicon_for(default_lists()), title="关于 做好冬季防火工作的通知！",
+                    is_allowed_source=lambda u: True, relay_title="关于做好冬季防火工作的通知")
+    assert kept.findings == ()
+    changed = precheck(source, lexicon_for(default_lists()), title="冬季防火，这些事要做好",
+                       is_allowed_source=lambda u: True, relay_title="关于做好冬季防火工作的通知")
+    [f] = changed.findings
+    assert (f.kind, f.rule, f.suggestion) == (RELAY_TITLE, "R-RLY-2", "关于做好冬季防火工作的通知")
+    assert changed.body_span(f) == (TITLE_SPAN, TITLE_SPAN)
 
 
 # --- maps (R-REV-9) and local sensitive events (R-REV-7) ---

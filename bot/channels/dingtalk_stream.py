@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -44,7 +44,18 @@ MAX_RETRY_SECONDS = 60.0
 OPEN_TIMEOUT = 10
 CLOSE_TIMEOUT = 2
 
-Feed = Callable[[IncomingEvent], None]
+Feed = Callable[[IncomingEvent], Awaitable[None]]  # Inbox.accept: returns once on disk
+
+
+async def _take(feed: Feed, event: IncomingEvent) -> bool:
+    """Store the event in the inbox before the ACK; False if it could not be stored."""
+    try:
+        await feed(event)
+    except Exception as exc:
+        log.warning("dingtalk stream: event %s not stored (%s)", event.event_id,
+                    type(exc).__name__)
+        return False
+    return True
 
 
 class _Handler(CallbackHandler):
@@ -55,7 +66,7 @@ class _Handler(CallbackHandler):
 
 
 class RobotHandler(_Handler):
-    """Robot messages: record, hand to the dispatcher, ACK at once (no redelivery)."""
+    """Robot messages: store in the inbox, then ACK (there is no redelivery)."""
 
     async def process(self, message: CallbackMessage) -> tuple[int, Any]:
         try:
@@ -64,7 +75,8 @@ class RobotHandler(_Handler):
             log.warning("dingtalk stream: unusable robot message %s: %s",
                         message.headers.message_id, exc)
             return AckMessage.STATUS_BAD_REQUEST, str(exc)
-        self.feed(event)
+        if not await _take(self.feed, event):
+            return AckMessage.STATUS_SYSTEM_EXCEPTION, "not stored"
         return AckMessage.STATUS_OK, "OK"
 
 
@@ -79,7 +91,8 @@ class CardHandler(_Handler):
             log.warning("dingtalk stream: unusable card callback %s: %s",
                         message.headers.message_id, exc)
             return AckMessage.STATUS_BAD_REQUEST, {}
-        self.feed(event)
+        if not await _take(self.feed, event):
+            return AckMessage.STATUS_SYSTEM_EXCEPTION, {}
         return AckMessage.STATUS_OK, {}
 
 

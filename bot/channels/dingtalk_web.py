@@ -21,6 +21,8 @@ from bot.channels.dingtalk import MAX_BODY_BYTES, BadCallback, DingTalkChannel, 
 from bot.channels.dingtalk_stream import RETRY_SECONDS, Feed, StreamClient
 from bot.clock import utcnow
 from bot.errors import ChannelAPIError, ChannelNetworkError, SignatureError
+from bot.events import IncomingEvent
+from bot.inbox import BadEvent
 from bot.keys import http_key
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,17 @@ async def _verified(request: web.Request, secret: str) -> tuple[bytes, Any]:
         raise web.HTTPBadRequest(text="body is not JSON") from None
 
 
+async def _take(feed: Feed, event: IncomingEvent) -> None:
+    """Store the event in the inbox: the answer means it is on disk."""
+    try:
+        await feed(event)
+    except BadEvent as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    except Exception as exc:
+        log.warning("dingtalk: event %s not stored (%s)", event.event_id, type(exc).__name__)
+        raise web.HTTPServiceUnavailable() from None
+
+
 def routes(channel: DingTalkChannel, feed: Feed) -> list[web.RouteDef]:
     secret = channel.settings.dingtalk_app_secret
 
@@ -54,7 +67,7 @@ def routes(channel: DingTalkChannel, feed: Feed) -> list[web.RouteDef]:
             event = await channel.accept_message(data)
         except BadCallback as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
-        feed(event)
+        await _take(feed, event)
         return web.json_response({})
 
     async def card(request: web.Request) -> web.Response:
@@ -64,7 +77,7 @@ def routes(channel: DingTalkChannel, feed: Feed) -> list[web.RouteDef]:
             event = await channel.accept_card(data, hashlib.sha256(raw).hexdigest()[:40])
         except BadCallback as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
-        feed(event)
+        await _take(feed, event)
         return web.json_response({})
 
     return [web.post("/dingtalk/callback", robot), web.post("/dingtalk/card", card)]

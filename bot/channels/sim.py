@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -19,6 +20,7 @@ from bot.clock import utcnow
 from bot.config import Settings
 from bot.errors import ChannelAPIError, DomainError
 from bot.events import Attachment, CardUpdate, EventKind, IncomingEvent, Outgoing, UserRef
+from bot.inbox import BadEvent
 from bot.media import Upload, image_type, load, store
 from bot.rendering import msg, render
 from models.files import DOCX, IMAGE, StoredFile
@@ -28,6 +30,7 @@ from models.system import SimMessage
 log = logging.getLogger(__name__)
 
 NAME = "sim"
+Accept = Callable[[IncomingEvent], Awaitable[None]]  # Inbox.accept: returns once on disk
 HISTORY = 200
 
 
@@ -110,8 +113,19 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     return data
 
 
-def routes(feed: Any, settings: Settings | None = None) -> list[web.RouteDef]:
-    """The simulator's HTTP routes; feed(event) hands an event to the dispatcher."""
+async def _take(accept: Accept, event: IncomingEvent) -> None:
+    """Store the event in the inbox (answered once it is on disk); 4xx/5xx if not."""
+    try:
+        await accept(event)
+    except BadEvent as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    except Exception as exc:
+        log.warning("sim: event %s not stored (%s)", event.event_id, type(exc).__name__)
+        raise web.HTTPServiceUnavailable() from None
+
+
+def routes(accept: Accept, settings: Settings | None = None) -> list[web.RouteDef]:
+    """The simulator's HTTP routes; accept(event) stores an event in the inbox."""
     settings = settings or Settings()
     max_upload = int(max(settings.draft_file_max_mb, settings.picture_max_mb) * 1024 * 1024)
 
@@ -131,7 +145,7 @@ def routes(feed: Any, settings: Settings | None = None) -> list[web.RouteDef]:
         text = str(data.get("text", ""))
         await SimMessage.create(user_id=data["user"], direction="in",
                                 payload={"type": "text", "text": text, "markdown": False})
-        feed(text_event(data["user"], text, data.get("event_id")))
+        await _take(accept, text_event(data["user"], text, data.get("event_id")))
         return web.json_response({"ok": True})
 
     async def file(request: web.Request) -> web.Response:
@@ -170,12 +184,14 @@ def routes(feed: Any, settings: Settings | None = None) -> list[web.RouteDef]:
         await SimMessage.create(user_id=user, direction="in",
                                 payload={"type": "file", "name": name, "size": len(data)})
         event_id = form.get("event_id")
-        feed(file_event(user, file, event_id if isinstance(event_id, str) else None))
+        await _take(accept, file_event(user, file,
+                                       event_id if isinstance(event_id, str) else None))
         return web.json_response({"ok": True})
 
     async def tap(request: web.Request) -> web.Response:
         data = await _json_body(request)
-        feed(tap_event(data["user"], str(data.get("key", "")), data.get("event_id")))
+        await _take(accept, tap_event(data["user"], str(data.get("key", "")),
+                                      data.get("event_id")))
         return web.json_response({"ok": True})
 
     async def slash(request: web.Request) -> web.Response:

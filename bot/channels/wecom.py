@@ -1,42 +1,37 @@
 """企业微信 / 政务微信: the encrypted callback and the outgoing adapter.
 
-Inbound (`/wecom/callback`): verify msg_signature, decrypt and parse with wechatpy, hand
-the work to a tracked background task and answer 200 with an empty body at once (WeCom
-retries after 5 s). Outbound: text, markdown and `button_interaction` template cards
+Inbound (`/wecom/callback`): verify msg_signature, decrypt and parse with wechatpy, store
+the event in the inbox (bot/inbox.py) and answer 200 with an empty body once it is on disk
+(WeCom retries after 5 s, never after a 200); the pump handles it from there. Outbound: text, markdown and `button_interaction` template cards
 through message/send, card updates through update_template_card with the stored
 response_code, group robots for units. Protocol notes: ../shared/PROTOCOLS.md §1–5.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import re
 import struct
-from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 from xml.parsers.expat import ExpatError
 
 import aiohttp
 from aiohttp import web
-from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 from wechatpy.enterprise import parse_message
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
-from bot import outbox
 from bot.channels.media_io import MediaIds, TooLarge
 from bot.channels.wecom_api import ALL_RECEIVERS_INVALID, WeComAPI
 from bot.clock import utcnow
 from bot.config import Settings
 from bot.errors import ChannelAPIError, RecipientError
 from bot.events import (
+    UNSUPPORTED,
     Attachment,
     CardUpdate,
     EventKind,
@@ -48,11 +43,11 @@ from bot.events import (
     UserRef,
     group_unit,
 )
+from bot.inbox import BadEvent
 from bot.media import Upload
 from bot.rendering import msg
-from models.channel_state import CardCopy, UnknownSender
-from models.org import Person, Unit
-from models.system import InboundEvent
+from models.channel_state import CardCopy
+from models.org import Unit
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +73,7 @@ HELP_COMMAND = "帮助"  # enter_agent is answered as if the person asked for he
 _TASK_ID_BAD = re.compile(r"[^0-9A-Za-z_\-@]")
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
 
-# background workers per app: bounding them keeps acks fast while drafts are being made
-WORKERS = 2
-MAX_BACKLOG = 5000  # beyond this, answer 503 and let WeCom retry rather than hold more
-
-Spawn = Callable[[Coroutine[Any, Any, Any]], Any]
-Work = Callable[[], Awaitable[None]]
-Feed = Callable[[IncomingEvent], Awaitable[bool]]
+Accept = Callable[[IncomingEvent], Awaitable[None]]  # Inbox.accept: returns once on disk
 
 
 def clip_bytes(text: str, limit: int) -> str:
@@ -269,36 +258,13 @@ _DECRYPT_ERRORS = (ValueError, KeyError, TypeError, IndexError, struct.error, Ex
 
 
 class Callback:
-    """Verifies, decrypts and parses callbacks; the work runs in background tasks."""
+    """Verifies, decrypts and parses callbacks into events for the inbox."""
 
-    def __init__(self, settings: Settings, *, spawn: Spawn, feed: Feed,
-                 wake: Callable[[], None]) -> None:
+    def __init__(self, settings: Settings, *, accept: Accept) -> None:
         self.crypto = WeChatCrypto(settings.wecom_token, settings.wecom_aes_key,
                                    settings.wecom_corp_id)
         self.tz = settings.tz
-        self.spawn = spawn
-        self.feed = feed
-        self.wake = wake
-        self._backlog: deque[Work] = deque()
-        self._workers = 0
-
-    def _submit(self, work: Work) -> None:
-        """Queue work for a tracked worker task; workers end when the backlog is empty."""
-        self._backlog.append(work)
-        if self._workers < WORKERS:
-            self._workers += 1
-            self.spawn(self._work())
-
-    async def _work(self) -> None:
-        try:
-            while self._backlog:
-                work = self._backlog.popleft()
-                try:
-                    await work()
-                except Exception:
-                    log.exception("wecom: callback work failed")
-        finally:
-            self._workers -= 1
+        self.accept = accept
 
     def _signed(self, request: web.Request) -> tuple[str, str, str]:
         try:
@@ -321,8 +287,6 @@ class Callback:
     def decrypt(self, request: web.Request, body: bytes) -> Any:
         """POST: the parsed wechatpy message, or BadCallback."""
         signature, timestamp, nonce = self._signed(request)
-        if len(self._backlog) >= MAX_BACKLOG:
-            raise BadCallback(503, "backlog full, WeCom will retry")
         if _DTD.search(body):  # WeCom never sends a DTD; entities are how XML bombs work
             raise BadCallback(400, "DTD in body")
         try:
@@ -338,104 +302,84 @@ class Callback:
         except _DECRYPT_ERRORS as exc:
             raise BadCallback(400, f"unparsable payload ({type(exc).__name__})") from None
 
-    def dispatch(self, message: Any) -> None:
-        """Start the work for one parsed message; unknown kinds are ignored."""
+    def event(self, message: Any) -> IncomingEvent | None:
+        """The neutral event of one parsed message; None for kinds the bot ignores."""
         if message.type == "text":
-            event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source,
-                                text=message.content or "")
-            self._submit(lambda: self._message(event))
-        elif _msg_type(message) in ("image", "file"):
-            self._attachment(message)
-        elif message.type == "event" and message.event == "enter_agent":
+            return self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source,
+                               text=message.content or "")
+        if _msg_type(message) in ("image", "file"):
+            return self._attachment(message)
+        if message.type == "event" and message.event == "enter_agent":
             # the help text once a day at most: the date is the event id
             day = utcnow().astimezone(self.tz).date().isoformat()
-            event = self._event(EventKind.MESSAGE, f"enter:{message.source}:{day}",
-                                message.source, text=HELP_COMMAND)
-            self._submit(lambda: self._message(event))
-        elif message.type == "unknown" and message._data.get("Event") == "template_card_event":
-            self._card_event(message._data)
-        elif message.type not in ("event", "unknown"):
-            self._unsupported(message)
-        else:
-            log.info("wecom: ignored %s event", message._data.get("Event", message.type))
+            return self._event(EventKind.MESSAGE, f"enter:{message.source}:{day}",
+                               message.source, text=HELP_COMMAND)
+        if message.type == "unknown" and message._data.get("Event") == "template_card_event":
+            return self._card_event(message._data)
+        if message.type not in ("event", "unknown"):
+            return self._unsupported(message)
+        log.info("wecom: ignored %s event", message._data.get("Event", message.type))
+        return None
 
     def _event(self, kind: EventKind, event_id: str, user_id: str, *, text: str = "",
-               action: str = "", attachment: Attachment | None = None) -> IncomingEvent:
+               action: str = "", attachment: Attachment | None = None,
+               payload: dict[str, str] | None = None) -> IncomingEvent:
         return IncomingEvent(channel=NAME, kind=kind, event_id=event_id,
                              user=UserRef(NAME, user_id), received_at=utcnow(), text=text,
-                             action=action, attachment=attachment)
+                             action=action, attachment=attachment, payload=payload or {})
 
-    def _unsupported(self, message: Any) -> None:
-        event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source)
-        self._submit(lambda: self._reply_only(event, msg("wecom.unsupported_message")))
+    def _unsupported(self, message: Any) -> IncomingEvent:
+        """Voice, video, location, link, a picture without MediaId: the core answers what
+        it can read."""
+        return self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source,
+                           payload={UNSUPPORTED: _msg_type(message)})
 
-    def _attachment(self, message: Any) -> None:
+    def _attachment(self, message: Any) -> IncomingEvent:
         """An image (MediaId, PicUrl) or file (MediaId, FileName) message (doc 90239)."""
         media_id = str(message._data.get("MediaId") or "")
         if not media_id:
-            self._unsupported(message)
-            return
+            return self._unsupported(message)
         name = str(message._data.get("FileName") or "")
-        event = self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source,
-                            attachment=Attachment(_msg_type(message), media_id, name))
-        self._submit(lambda: self._message(event))
+        return self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source,
+                           attachment=Attachment(_msg_type(message), media_id, name))
 
-    def _card_event(self, data: dict[str, Any]) -> None:
+    def _card_event(self, data: dict[str, Any]) -> IncomingEvent | None:
         fields = [str(data.get(k) or "") for k in ("FromUserName", "CreateTime", "TaskId",
                                                     "EventKey")]
         if not all(fields):
             log.warning("wecom: card event without %s ignored",
                         "/".join(k for k, v in zip(("user", "time", "task", "key"), fields,
                                                    strict=True) if not v))
-            return
+            return None
         digest = hashlib.sha1("\n".join(fields).encode()).hexdigest()
         user, created, task_id, key = fields
-        event = self._event(EventKind.CARD_ACTION, f"card:{digest}", user, action=key)
-        when = int(created) if created.isdigit() else 0
         code = str(data.get("ResponseCode") or "")
-        self._submit(lambda: self._card_click(event, task_id, when, code))
+        return self._event(EventKind.CARD_ACTION, f"card:{digest}", user, action=key,
+                           payload={TASK: task_id, CREATED: created, CODE: code})
 
-    async def _message(self, event: IncomingEvent) -> None:
-        if await Person.by_address(NAME, event.user.user_id) is None:
-            await self._unknown_sender(event)
-            return
-        await self.feed(event)
-
-    async def _card_click(self, event: IncomingEvent, task_id: str, created: int,
-                          code: str) -> None:
+    async def prepare(self, event: IncomingEvent) -> IncomingEvent | None:
+        """At handling time (the inbox pump): a tap counts only on a card we sent, with one
+        of its keys; it brings a fresh response_code for updating that card."""
+        task_id = event.payload.get(TASK)
+        if event.kind is not EventKind.CARD_ACTION or task_id is None:
+            return event
         copy = await CardCopy.get_or_none(channel=NAME, platform_ref=task_id)
         if copy is None or event.action not in copy.button_keys:
             log.warning("wecom: click on task %s we never sent (or a foreign key) ignored",
                         task_id)
-            return
+            return None
+        created, code = event.payload.get(CREATED, ""), event.payload.get(CODE, "")
+        when = int(created) if created.isdigit() else 0
         if copy.user_id == event.user.user_id and code and not copy.decided:
             # each click brings a fresh response_code; a replayed older click never wins
-            await CardCopy.filter(id=copy.id, code_event_time__lt=created).update(
+            await CardCopy.filter(id=copy.id, code_event_time__lt=when).update(
                 update_code=code, code_expires_at=utcnow() + CODE_LIFETIME,
-                code_event_time=created)
-        await self._message(event)
+                code_event_time=when)
+        return event
 
-    async def _unknown_sender(self, event: IncomingEvent) -> None:
-        user_id = event.user.user_id
-        log.warning("wecom: message from unknown userid %s (event %s)", user_id, event.event_id)
-        if await self._reply_only(event, msg("wecom.unknown_user", user_id=user_id)):
-            updated = await UnknownSender.filter(channel=NAME, user_id=user_id).update(
-                count=F("count") + 1, last_at=utcnow())
-            if not updated:
-                # a concurrent first message may have created it
-                with contextlib.suppress(IntegrityError):
-                    await UnknownSender.create(channel=NAME, user_id=user_id)
 
-    async def _reply_only(self, event: IncomingEvent, text: str) -> bool:
-        """Record the event and answer it, nothing else; False for a duplicate."""
-        try:
-            async with in_transaction():
-                await InboundEvent.create(channel=NAME, event_id=event.event_id)
-                await outbox.enqueue(NAME, event.user.user_id, OutgoingText(text))
-        except IntegrityError:
-            return False
-        self.wake()
-        return True
+# IncomingEvent.payload keys of a card tap, read back by Callback.prepare
+TASK, CREATED, CODE = "task_id", "created", "code"
 
 
 async def _read_body(request: web.Request) -> bytes:
@@ -458,9 +402,16 @@ def routes(callback: Callback) -> list[web.RouteDef]:
 
     async def post(request: web.Request) -> web.Response:
         try:
-            callback.dispatch(callback.decrypt(request, await _read_body(request)))
+            event = callback.event(callback.decrypt(request, await _read_body(request)))
+            if event is not None:
+                await callback.accept(event)  # on disk before the 200
         except BadCallback as exc:
             return _refuse(request, exc)
+        except BadEvent as exc:
+            return _refuse(request, BadCallback(400, str(exc)))
+        except Exception as exc:
+            # not stored (shutting down, database unreachable): WeCom retries a non-200
+            return _refuse(request, BadCallback(503, f"not stored ({type(exc).__name__})"))
         return web.Response(status=200, body=b"")
 
     return [web.get("/wecom/callback", get), web.post("/wecom/callback", post)]

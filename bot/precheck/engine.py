@@ -17,6 +17,7 @@ from bot.precheck.findings import (
 )
 from bot.precheck.lexicon import Lexicon
 from bot.precheck.personal import detect_personal
+from bot.precheck.relays import detect_relay
 from bot.precheck.sources import detect_named_sources, detect_sources
 from bot.precheck.wording import (
     detect_ads,
@@ -69,11 +70,12 @@ class Report:
 
 def precheck(text: str, lexicon: Lexicon, *, is_allowed_source: Callable[[str], bool],
              repost_url: str | None = None, today: date | None = None,
-             title: str | None = None) -> Report:
+             title: str | None = None, relay_title: str | None = None) -> Report:
     """All findings of a text, in text order (the `转载：` source first). With a title, the
     detectors see "title\\nbody" as one text and Report.body_span maps spans to the body."""
     checked = text if title is None else f"{title}\n{text}"
     normalized, offsets = normalize_with_offsets(checked)
+    end = 0
     if title is not None:  # the title is a sentence of its own (same length: spans hold)
         end = len(normalize_text(title))
         normalized = f"{normalized[:end]}{TITLE_END}{normalized[end + 1:]}"
@@ -90,6 +92,7 @@ def precheck(text: str, lexicon: Lexicon, *, is_allowed_source: Callable[[str], 
         *detect_maps(normalized, scan),
         *detect_sensitive(normalized, scan),
         *detect_content_rules(normalized, scan, lists.content_rules),
+        *detect_relay(normalized, end, repost_url, relay_title),
     ]
     findings = [_as_written(f, offsets, checked) for f in findings]
     body_offset = 0 if title is None else len(title) + 1

@@ -27,9 +27,11 @@ ADDRESS = "address"
 MINOR = "minor"
 SOURCE_SELFMEDIA = "source_selfmedia"
 CONTENT_RULE = "content_rule"
+RELAY_TITLE = "relay_title"
+RELAY_NO_SOURCE = "relay_no_source"
 KINDS = (ID_NUMBER, MOBILE, BANK_CARD, PASSPORT, ADDRESS, MINOR, AD_ABSOLUTE, NORM,
          OUTDATED_NAME, LEADER_ORDER, SOURCE_PLATFORM, SOURCE_UNOFFICIAL, SOURCE_SELFMEDIA,
-         MAP_NO_APPROVAL, SENSITIVE_EVENT, CONTENT_RULE)
+         MAP_NO_APPROVAL, SENSITIVE_EVENT, CONTENT_RULE, RELAY_TITLE, RELAY_NO_SOURCE)
 # Kinds that make a draft major (重大): its final review goes to the chief. R-REV-7: a local
 # sensitive event is never published without the chief's sign-off (001 Art.19); R-REV-4: a
 # commercial or self-media source (a link or a named one) needs the chief's approval.

@@ -29,7 +29,7 @@ RULE = "R-REV-4"
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()（）【】\[\]{}，。；！？、“”]+", re.I)
 _TRAILING = ".,;:!?"
 # 来源：…, 转自…, 摘自…: the words that introduce where a text or picture came from
-_SOURCE_CUE = re.compile(r"来源|转自|转载自|摘自|引自|出处|图源|素材来自|内容来自")
+SOURCE_CUE = re.compile(r"来源|转自|转载自|摘自|引自|出处|图源|素材来自|内容来自")
 # a named organ (…局, …委, …中心, …政府) makes the source official whatever platform carries it
 _ORGAN = re.compile(r"[局委厅部办院所]|中心|街道")
 
@@ -82,7 +82,7 @@ def detect_named_sources(text: str, scan: Scan) -> list[Finding]:
         return []
     official = scan.get(OFFICIAL_SOURCE, [])
     found = []
-    for cue in _SOURCE_CUE.finditer(text):
+    for cue in SOURCE_CUE.finditer(text):
         right = clause(text, cue.start(), cue.end())[1]
         if right < len(text) and text[right] in "：:":  # 来源：抖音… goes on after the colon
             right = clause(text, right + 1, right + 1)[1]

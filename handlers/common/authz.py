@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 TABLE = Path(__file__).with_name("authz.toml")
 WHERE = ("own", "below", "elsewhere", "any")
 RELATIONS = ("author", "assignee", "reviewed", "admin", "filer", "opener", "reporter",
-             "creator", "self")
+             "creator", "self", "asked")
 
 
 @dataclass(frozen=True)

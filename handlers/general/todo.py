@@ -8,6 +8,7 @@ from handlers.common import authz
 from handlers.common.lookup import account_label
 from handlers.followups.common import clock
 from handlers.followups.todo import sections as followup_sections
+from handlers.review.cards import holder_text
 from handlers.review.routing import level_label
 from models.review import Draft, DraftState, ReviewStep
 
@@ -21,8 +22,21 @@ async def on_todo(event: IncomingEvent, ctx: HandlerContext) -> None:
     person = await authz.check(ctx, "待办", None)
     steps = await ReviewStep.filter(assignee_id=person.id, decision__isnull=True) \
         .order_by("created_at").limit(LIMIT).prefetch_related("draft__account", "draft__author")
-    returned = await Draft.filter(author_id=person.id, state=DraftState.RETURNED) \
+    returned = await Draft.filter(author_id=person.id,
+                                  state__in=(DraftState.RETURNED, DraftState.WITHDRAWN)) \
         .order_by("id").limit(LIMIT).prefetch_related("account")
+    # issue 20: my drafts under review, who holds each now and since when
+    reviewing = await Draft.filter(author_id=person.id, state=DraftState.REVIEWING) \
+        .order_by("id").limit(LIMIT).prefetch_related("account")
+    tz = ctx.settings.tz
+    waiting = []
+    for d in reviewing:
+        step = await ReviewStep.get_or_none(draft_id=d.id, version=d.version, level=d.level,
+                                            decision__isnull=True)
+        if step is not None:
+            waiting.append({"id": d.id, "title": d.title, "account": account_label(d.account),
+                            "level": level_label(step.level),
+                            "holder": await holder_text(step, tz)})
     # R-REV-9: waiting for the author's word on the maps in its pictures
     held = await Draft.filter(author_id=person.id, state=DraftState.HELD) \
         .order_by("id").limit(LIMIT).prefetch_related("account")
@@ -31,10 +45,12 @@ async def on_todo(event: IncomingEvent, ctx: HandlerContext) -> None:
     text = ctx.render(
         "text/todo.md.j2",
         steps=[{"id": s.draft.id, "title": s.draft.title, "author": s.draft.author.name,
-                "account": account_label(s.draft.account), "level": level_label(s.level)}
+                "account": account_label(s.draft.account), "level": level_label(s.level),
+                "holder": await holder_text(s, tz)}
                for s in steps],
-        returned=[{"id": d.id, "title": d.title, "account": account_label(d.account)}
-                  for d in returned],
+        returned=[{"id": d.id, "title": d.title, "account": account_label(d.account),
+                   "withdrawn": d.state == DraftState.WITHDRAWN} for d in returned],
+        waiting=waiting,
         held=[{"id": d.id, "title": d.title, "account": account_label(d.account)}
               for d in held],
         publishable=[{"id": d.id, "title": d.title, "account": account_label(d.account)}

@@ -58,9 +58,10 @@ async def run_precheck(ctx: HandlerContext, draft: Draft) -> Report:
     has TITLE_SPAN, one on the `转载：` line SOURCE_SPAN)."""
     account = await draft.account
     lists = await unit_lists(account.unit_id)  # type: ignore[attr-defined]
+    task = await draft.relay_task if draft.relay_task_id else None  # type: ignore[attr-defined]
     report = precheck(draft.body, lexicon_for(lists), title=draft.title,
                       is_allowed_source=ctx.policy.is_allowed_source,
-                      repost_url=draft.repost_url)
+                      repost_url=draft.repost_url, relay_title=task.title if task else None)
     for seq, f in enumerate(report.by_severity(), start=1):
         start, end = report.body_span(f)
         await PrecheckFinding.create(

@@ -10,7 +10,7 @@ from bot.rendering import msg, render
 from handlers.registry.filing_form import FilingForm
 from handlers.review.cards import local_time
 from models.org import Person, Unit
-from models.registry import Filing, FilingKind
+from models.registry import Filing
 
 APPROVE = "filing_approve"
 REJECT = "filing_reject"
@@ -32,12 +32,21 @@ def history(filing: Filing, tz: ZoneInfo) -> list[dict[str, str]]:
              "at": local_time(datetime.fromisoformat(a["at"]), tz)} for a in filing.approvals]
 
 
+def checklist(filing: Filing) -> list[dict[str, object]]:
+    """Each item asked for, numbered from 1, and whether it was received."""
+    received = set(filing.payload.get("materials") or [])
+    return [{"n": n, "item": item, "received": n in received}
+            for n, item in enumerate(filing.payload.get("materials_asked") or [], start=1)]
+
+
+
 async def _card(filing: Filing, stage: str, tz: ZoneInfo, *, live: bool) -> OutgoingCard:
     filer: Person = await filing.filer
     unit: Unit = await filing.unit
     form = FilingForm.from_payload(filing.payload)
     body = render("cards/filing_request.md.j2", form=form, flags=filing.flags,
-                  history=history(filing, tz), materials=live and filing.kind == FilingKind.OPEN)
+                  history=history(filing, tz), materials=checklist(filing) if live else [],
+                  filing_id=filing.id)
     fields = (
         (msg("filing.field_kind"), msg(f"filing.kind_{filing.kind}")),
         (msg("filing.field_account"), msg("account.label", name=filing.account_name,

@@ -66,6 +66,13 @@ async def _flags(ctx: HandlerContext, kind: FilingKind, target: tuple[str, str, 
     return flags
 
 
+def _asked(ctx: HandlerContext, kind: FilingKind) -> dict[str, list[str]]:
+    """R-ACC-10: an 开设 stores the materials its profile asks for now (materials.py)."""
+    if kind != FilingKind.OPEN:
+        return {}
+    return {"materials_asked": list(ctx.policy.accounts.opening_materials)}
+
+
 async def _app_flag(unit_id: str) -> str:
     """R-ACC-12 (001 Art.12, 004 Art.11: 严禁“一单位一应用”): the apps already above the unit."""
     unit = await Unit.get(id=unit_id)
@@ -128,7 +135,8 @@ async def _file(ctx: HandlerContext, kind: FilingKind) -> None:
     stage = FilingState.CHIEF if chiefs else FilingState.SUPERVISOR
     filing = await Filing.create(
         kind=kind, unit_id=unit_id, account=account, account_name=name, platform=platform,
-        filer=person, payload=form.payload(), state=stage,
+        filer=person, state=stage,
+        payload=form.payload() | _asked(ctx, kind),
         flags=await _flags(ctx, kind, (name, platform, account), unit_id, form))
     await ctx.audit("filing.submitted", f"filing:{filing.id}", kind=str(kind), account=name,
                     platform=platform, payload=filing.payload, flags=filing.flags,

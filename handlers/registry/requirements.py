@@ -28,7 +28,8 @@ def gaps(policy: Policy, platform: str, values: Mapping[str, Any]) -> list[str]:
     if platform in WECHAT_ACCOUNTS and missing:  # R-ACC-11
         found.append(msg("accounts.gap_menus", missing=missing,
                          required=policy.accounts.wechat_main_menus))
-    unsupported = [BY_KEY[k].label for k in policy.accounts.app_support if values.get(k) is not True]
+    unsupported = [BY_KEY[k].label for k in policy.accounts.app_support
+                   if values.get(k) is not True]
     if platform == APP and unsupported:  # R-ACC-12
         found.append(msg("accounts.gap_app_support", missing=unsupported))
     # R-ACC-13: every seed wants the agreement (000 Art.2, 001 Art.7, 002 Art.2,

@@ -16,6 +16,7 @@ from typing import Any
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from bot.rendering import msg
+from handlers.common.absence import away_at
 from handlers.common.lookup import platform_label
 from handlers.reminders.updates import (
     gap_applies_to_limited,
@@ -24,7 +25,7 @@ from handlers.reminders.updates import (
     week_start,
 )
 from models.deadlines import Deadline
-from models.org import Account
+from models.org import Account, Person
 from models.relay import RelayTarget
 from models.review import AUTHOR_LEVEL, ReviewStep
 
@@ -274,15 +275,24 @@ async def review_due(policy: Policy, now: datetime, hours: WorkingHours) -> list
         decision__isnull=True, level__gt=AUTHOR_LEVEL,
         created_at__lte=now - timedelta(hours=rem.review_late_work_hours),
     ).values_list("id", "draft_id", "role", "assignee_id", "created_at", "draft__title",
-                  "draft__account__unit_id", "draft__author_id")
+                  "draft__account__unit_id", "draft__author_id", "assigned_at")
+    # issue 20: an absent holder is not chased; their deputy is, else the unit's chief
+    away = await away_at([r[3] for r in rows], now)
     items = []
-    for step_id, draft_id, role, assignee, created, title, unit_id, author in rows:
+    for step_id, draft_id, role, assignee, created, title, unit_id, author, moved in rows:
+        created = moved or created  # held since the last 转交 / 改派 / 代理
         waited = hours.hours_between(created, now, cap=top)
         if waited < rem.review_late_work_hours:
             continue
         stage, audience = ("escalated", {DOERS, NEXT_UP}) if waited >= top else ("due", {DOERS})
+        people: tuple[str, ...] = (assignee,)
+        if assignee in away:
+            deputy = away[assignee].deputy_id  # type: ignore[attr-defined]
+            people = (deputy,) if deputy else tuple(
+                p.id for p in await Person.holders(unit_id, "chief") if p.id != author) \
+                or (assignee,)
         items.append(Due("review", f"review:{step_id}", stage, frozenset(audience), unit_id,
-                         people=(assignee,), role=role, excluded=frozenset({assignee, author}),
+                         people=people, role=role, excluded=frozenset({assignee, author}),
                          ctx={"id": draft_id, "title": title, "since": local_text(created, hours),
                               "hours": rem.review_late_work_hours}))
     return items

@@ -93,8 +93,9 @@ async def _card(policy: Policy, settings: Settings, draft: Draft, step: ReviewSt
     link = await draft_link(settings, step.assignee_id, draft.id)  # type: ignore[attr-defined]
     changed = await changes(draft)
     precheck = await card_summary(draft)
+    notes = [step.escalation_note, *await move_lines(step, tz)]
     body = render("cards/review_request.md.j2", draft=draft, author=author.name,
-                  note=step.escalation_note, history=await history(draft, tz),
+                  note="；".join(n for n in notes if n), history=await history(draft, tz),
                   route=route_note(await final_route(policy, draft)), checklist=policy.review.checklist,
                   show_checklist=not decided, precheck=precheck,
                   excerpt=excerpt(draft.body), link=link,
@@ -107,6 +108,7 @@ async def _card(policy: Policy, settings: Settings, draft: Draft, step: ReviewSt
         (msg("card.field_level"), f"{level_label(step.level)}·{role_label(step.role)}"),
         (msg("card.field_version"), f"v{draft.version}"),
         precheck["field"],  # 机审: 错误 N · 提醒 M, where the reviewer taps
+        (msg("card.field_holder"), await holder_text(step, tz)),  # issue 20: who, since when
     )
     return OutgoingCard(
         title=msg("card.review_title", id=draft.id, title=draft.title),
@@ -129,6 +131,41 @@ async def review_card(policy: Policy, settings: Settings, draft: Draft,
                msg("card.command_reject", id=draft.id)),
     )
     return replace(card, buttons=buttons)
+
+
+async def closed_card(policy: Policy, settings: Settings, draft: Draft, step: ReviewStep,
+                      status: str) -> OutgoingCard:
+    """The card of a step that left this holder undecided (转交 / 改派 / 代理 / 撤回): no
+    buttons, what happened as its status."""
+    card = await _card(policy, settings, draft, step, decided=True)
+    return replace(card, title=msg("card.closed_title", id=draft.id, title=draft.title),
+                   buttons=(), status=status)
+
+
+async def holder_text(step: ReviewStep, tz: ZoneInfo) -> str:
+    """'张明 · 自 2026-12-01 09:00 · 代 王五': who holds the step, since when, for whom."""
+    names = await _names([step.assignee_id, step.on_behalf_of])  # type: ignore[attr-defined]
+    return msg("card.holder", name=names.get(step.assignee_id, ""),  # type: ignore[attr-defined]
+               since=local_time(step.held_since(), tz),
+               behalf=names.get(step.on_behalf_of or "", ""))
+
+
+async def move_lines(step: ReviewStep, tz: ZoneInfo) -> list[str]:
+    """Each move of the step as a line (转交 / 改派 / 代理 / 催办 / 请求撤回)."""
+    moves = step.moves or []
+    names = await _names([p for m in moves for p in (m.get("from"), m.get("to"), m.get("by"))])
+    return [msg(f"move.{m['kind']}", by=names.get(m.get("by") or "", m.get("by") or ""),
+                frm=names.get(m.get("from") or "", ""), to=names.get(m.get("to") or "", ""),
+                reason=m.get("reason") or "",
+                at=local_time(datetime.fromisoformat(m["at"]), tz))
+            for m in moves]
+
+
+async def _names(ids: list[str | None]) -> dict[str, str]:
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    return dict(await Person.filter(id__in=wanted).values_list("id", "name"))  # type: ignore[arg-type]
 
 
 async def decided_card(policy: Policy, settings: Settings, draft: Draft,

@@ -23,6 +23,7 @@ from handlers.review.cards import (
 )
 from handlers.review.form import parse_draft_form
 from handlers.review.intake import ask_for_draft, create_draft, revise_draft
+from handlers.review.moves import take_as_deputy
 from handlers.review.routing import assign, excluded_for, final_level, level_label
 from handlers.review.steps import open_step
 from models.org import Person
@@ -59,7 +60,7 @@ async def on_revise(event: IncomingEvent, ctx: HandlerContext) -> None:
     draft = await load_draft(draft_id, lock=True)
     await authz.check(ctx, "修改", None, relations=await authz.draft_ties(author, draft),
                       id=draft.id)
-    if draft.state != DraftState.RETURNED:
+    if draft.state not in (DraftState.RETURNED, DraftState.WITHDRAWN):
         raise DomainError("review.not_returned", id=draft.id,
                           state=ctx.text(f"state.{draft.state}").text)
     if not any(line.strip() for line in ctx.command.lines):
@@ -141,7 +142,12 @@ async def _open_step_for(ctx: HandlerContext, action: str, draft: Draft, level: 
     step = await ReviewStep.get_or_none(draft_id=draft.id, level=level, version=version)
     if step is None:
         raise DomainError("review.stale_card")
-    # rule R-REV-3: the table grants the step's assignee, never the draft's author
+    # rule R-REV-3: the table grants the step's assignee, never the draft's author; an absent
+    # holder's deputy takes the step by acting on it (请假, issue 20)
+    current = draft.state == DraftState.REVIEWING and (draft.level, draft.version) == (
+        level, version)
+    if step.assignee_id != person.id and current:  # type: ignore[attr-defined]
+        await take_as_deputy(ctx, draft, step, person)
     ties = {"assignee"} if step.assignee_id == person.id else set()  # type: ignore[attr-defined]
     if draft.author_id == person.id:  # type: ignore[attr-defined]
         ties.add("author")
@@ -216,7 +222,8 @@ async def _returned(ctx: HandlerContext, draft: Draft, step: ReviewStep) -> None
 async def _advance(ctx: HandlerContext, draft: Draft, level: int) -> None:
     account = await draft.account
     chosen = await assign(ctx.policy, draft, account, level, await excluded_for(draft, level))
-    await open_step(ctx, draft, level, chosen.person, chosen.role, chosen.note)
+    await open_step(ctx, draft, level, chosen.person, chosen.role, chosen.note,
+                    on_behalf_of=chosen.on_behalf_of)
 
 
 async def _approved(ctx: HandlerContext, draft: Draft) -> None:

@@ -477,9 +477,10 @@ async def _parse(data: bytes) -> DocxDraft:
 
 async def _revisable(person: Person, draft_id: int) -> Draft:
     draft = await load_draft(draft_id, lock=True)
-    if draft.author_id != person.id:  # type: ignore[attr-defined]
+    if not await authz.permits(person, "修改", None,
+                               relations=await authz.draft_ties(person, draft)):
         raise DomainError("review.not_author", id=draft.id)
-    if draft.state != DraftState.RETURNED:
+    if draft.state not in (DraftState.RETURNED, DraftState.WITHDRAWN):
         raise DomainError("review.not_returned", id=draft.id,
                           state=msg(f"state.{draft.state}"))
     return draft

@@ -16,8 +16,9 @@ from bot.errors import DomainError
 from bot.policy import Policy
 from bot.precheck.findings import SENSITIVE_EVENT, SOURCE_SPAN
 from bot.rendering import msg
+from handlers.common.absence import away_at
 from handlers.precheck.review import chief_findings
-from models.org import Account, OrgTree, Person
+from models.org import Absence, Account, OrgTree, Person
 from models.review import AUTHOR_LEVEL, AUTHOR_ROLE, FIRST_REVIEW_LEVEL, Draft, ReviewStep
 
 
@@ -26,6 +27,7 @@ class Assignment:
     person: Person
     role: str
     note: str  # why the step went above its normal role; empty if it did not
+    on_behalf_of: str | None = None  # the absent holder a deputy stands in for (请假)
 
 
 def level_label(level: int) -> str:
@@ -134,6 +136,28 @@ async def excluded_for(draft: Draft, level: int) -> set[str]:
     return {draft.author_id, *deciders}  # type: ignore[attr-defined]
 
 
+async def may_hold(org: OrgTree, unit_id: str, person: Person, roles: list[str]) -> bool:
+    """The person holds one of these roles for the unit (OrgTree.holders_for)."""
+    for role in roles:
+        if any(p.id == person.id for p in await org.holders_for(unit_id, role)):
+            return True
+    return False
+
+
+async def _deputy(org: OrgTree, unit_id: str, roles: list[str], absences: list[Absence],
+                  excluded: set[str]) -> tuple[Person, str] | None:
+    """The first named deputy who may hold the level (this role or one above), is not
+    excluded by R-REV-3 and is not away too; with the absent person they stand in for."""
+    for absence in absences:
+        deputy_id = absence.deputy_id  # type: ignore[attr-defined]
+        if not deputy_id or deputy_id in excluded or await away_at([deputy_id]):
+            continue
+        deputy = await Person.get_or_none(id=deputy_id, active=True)
+        if deputy is not None and await may_hold(org, unit_id, deputy, roles):
+            return deputy, absence.person_id  # type: ignore[attr-defined]
+    return None
+
+
 async def assign(policy: Policy, draft: Draft, account: Account, level: int,
                  excluded: set[str]) -> Assignment:
     """Pick the reviewer for a level, climbing the ladder past excluded people."""
@@ -141,13 +165,25 @@ async def assign(policy: Policy, draft: Draft, account: Account, level: int,
     ladder = policy.review.escalation[policy.review.escalation.index(start):]
     org = OrgTree()
     reasons: list[str] = []
-    for role in ladder:
+    for i, role in enumerate(ladder):
         found = await org.holders_for(account.unit_id, role)  # type: ignore[attr-defined]
         eligible = [p for p in found if p.id not in excluded]
-        if eligible:
+        # issue 20: an absent holder is skipped, for their deputy if the deputy may hold the
+        # level (R-REV-3), else for another holder, else up the ladder
+        away = await away_at(p.id for p in eligible)
+        present = [p for p in eligible if p.id not in away]
+        if away:
+            deputy = await _deputy(org, account.unit_id, ladder[i:],  # type: ignore[attr-defined]
+                                   [away[p.id] for p in eligible if p.id in away], excluded)
+            if deputy is not None:
+                note = msg("review.escalated", reasons=reasons, to=role_label(role)) \
+                    if reasons else ""
+                return Assignment(deputy[0], role, note, deputy[1])
+        if present:
             note = msg("review.escalated", reasons=reasons, to=role_label(role)) if reasons else ""
-            return Assignment(await _least_loaded(eligible), role, note)
+            return Assignment(await _least_loaded(present), role, note)
         names = "、".join(p.name for p in found)
-        reasons.append(msg("review.excluded_reason" if found else "review.missing_reason",
-                           role=role_label(role), names=names))
+        key = "review.away_reason" if eligible else \
+            "review.excluded_reason" if found else "review.missing_reason"
+        reasons.append(msg(key, role=role_label(role), names=names))
     raise DomainError("review.nobody_eligible", level=level_label(level), reasons=reasons)

@@ -55,7 +55,8 @@ async def start_review(ctx: HandlerContext, draft: Draft, author: Person) -> lis
     await draft.save(update_fields=["state", "updated_at"])
     plan = await plan_route(ctx, draft, author)
     first = plan[0]
-    await open_step(ctx, draft, FIRST_REVIEW_LEVEL, first.person, first.role, first.note)
+    await open_step(ctx, draft, FIRST_REVIEW_LEVEL, first.person, first.role, first.note,
+                    on_behalf_of=first.on_behalf_of)
     return plan
 
 
@@ -74,11 +75,12 @@ async def route_text(ctx: HandlerContext, draft: Draft, author: Person,
 
 
 async def open_step(ctx: HandlerContext, draft: Draft, level: int, person: Person, role: str,
-                    note: str) -> None:
+                    note: str, *, on_behalf_of: str | None = None) -> None:
     step = await ReviewStep.create(draft=draft, version=draft.version, level=level, role=role,
-                                   assignee=person, escalation_note=note)
+                                   assignee=person, escalation_note=note,
+                                   on_behalf_of=on_behalf_of)
     draft.level = level
     await draft.save(update_fields=["level", "updated_at"])
     await ctx.notify(person.id, await review_card(ctx.policy, ctx.settings, draft, step))
     await ctx.audit("review.assigned", f"draft:{draft.id}", version=draft.version, level=level,
-                    assignee=person.id, role=role, note=note)
+                    assignee=person.id, role=role, note=note, on_behalf_of=on_behalf_of)

@@ -1,0 +1,347 @@
+"""The durable inbox: every inbound event is on disk before the platform gets its 200.
+
+A channel adapter verifies and parses a callback into an IncomingEvent and awaits
+`Inbox.accept(event)`, which returns once the event is committed to the inbound_event
+table (status `pending`, the event in `payload`). One writer task commits what arrived
+meanwhile in one statement (group commit), so acks stay fast without a batching delay.
+
+The pump then handles pending events through the core (`handle`, the dispatcher): it
+claims a few with `SELECT … FOR UPDATE SKIP LOCKED` and a lease, as the outbox sender does,
+so two replicas never work on one event at once and a crashed replica's claims are taken
+over when their lease ends; on start-up it resumes whatever is pending. Exactly once does
+not rest on the lease: the dispatcher marks the event `done` in the handler's own
+transaction, only if it is still pending, so a second attempt finds it done and changes
+nothing. One sender's events are handled in the order they arrived.
+
+Acks come first. On SQLite a handler's transaction holds the database's one write lock,
+so a callback arriving meanwhile waits for it; the pump therefore starts an event only once
+no callback has arrived for QUIET_SECONDS. During a burst it waits, and catches up after
+(the platform's deadline is on the ack, not on the answer).
+
+A pump pass runs as a tracked background task (bot/tasks.py), so draining the tasks also
+waits for the events accepted so far (tests, shutdown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from bot.clock import utcnow
+from bot.events import IncomingEvent, event_from_dict, event_to_dict
+from bot.health import Heartbeat
+from models.system import InboundEvent
+
+log = logging.getLogger(__name__)
+
+PENDING, DONE, FAILED = "pending", "done", "failed"
+BATCH = 20  # events claimed at once: small, so replicas share a burst
+MAX_WRITE = 500  # events committed in one statement at most
+WORKERS = 2  # senders handled at once by one process
+MAX_BACKOFF_SECONDS = 600
+QUIET_SECONDS = 0.005  # no callback for this long: the pump may start an event
+USER_ID_MAX = 64
+EVENT_ID_MAX = 191
+CHANNEL_MAX = 16
+
+Handle = Callable[[IncomingEvent], Awaitable[Any]]
+# a channel's last step before the core, at handling time: the event to handle, or None
+# to drop it (e.g. a tap on a card this bot never sent)
+Prepare = Callable[[IncomingEvent], Awaitable[IncomingEvent | None]]
+Spawn = Callable[[Coroutine[Any, Any, Any]], Any]
+
+
+class BadEvent(ValueError):
+    """An event the inbox cannot store (ids too long, text that is not valid Unicode)."""
+
+
+class InboxClosed(RuntimeError):
+    """The bot is shutting down: the event was not taken (the platform retries)."""
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2 ** attempts, MAX_BACKOFF_SECONDS))
+
+
+def _row(event: IncomingEvent) -> InboundEvent:
+    if not all(isinstance(v, str) for v in (event.user.user_id, event.event_id, event.text,
+                                            event.action)):
+        raise BadEvent("ids and text must be strings")
+    if len(event.user.user_id) > USER_ID_MAX or len(event.event_id) > EVENT_ID_MAX \
+            or len(event.channel) > CHANNEL_MAX or not event.user.user_id:
+        raise BadEvent("user id, event id or channel too long or empty")
+    payload = event_to_dict(event)
+    try:
+        text = json.dumps(payload, ensure_ascii=False)
+        text.encode()
+    except (UnicodeEncodeError, ValueError):
+        raise BadEvent("text is not valid Unicode") from None
+    if "\\u0000" in text:
+        raise BadEvent("text contains NUL")  # PostgreSQL's JSON refuses it
+    return InboundEvent(channel=event.channel, event_id=event.event_id, status=PENDING,
+                        user_id=event.user.user_id, payload=payload)
+
+
+class Inbox:
+    """Takes events durably (accept) and hands each to the core once (the pump)."""
+
+    def __init__(self, handle: Handle, *, spawn: Spawn, lease_seconds: float,
+                 poll_seconds: float, max_attempts: int, workers: int = WORKERS,
+                 heartbeat: Heartbeat | None = None) -> None:
+        self.handle = handle
+        self.spawn = spawn
+        self.lease = timedelta(seconds=lease_seconds)
+        self.poll_seconds = poll_seconds
+        self.max_attempts = max_attempts
+        self.workers = workers
+        self.heartbeat = heartbeat
+        self.prepare: dict[str, Prepare] = {}
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._queue: list[tuple[InboundEvent, asyncio.Future[None]]] = []
+        self._write = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._open = False
+        self._pumping = False
+        self._again = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._last_accept = 0.0
+
+    # --- intake ---------------------------------------------------------------------
+
+    async def accept(self, event: IncomingEvent) -> None:
+        """Return once the event is committed (a retry of a stored event counts as stored).
+
+        BadEvent for an event that cannot be stored (answer 4xx); InboxClosed while
+        shutting down and any database error (answer 5xx: the platform retries).
+        """
+        row = _row(event)
+        if not self._open:
+            raise InboxClosed("the inbox is not taking events")
+        loop = asyncio.get_running_loop()
+        self._last_accept = loop.time()
+        future: asyncio.Future[None] = loop.create_future()
+        self._queue.append((row, future))
+        self._write.set()
+        await future
+
+    async def _writer(self) -> None:
+        """Commit whatever is queued in one statement; repeat while more arrives."""
+        while True:
+            await self._write.wait()
+            self._write.clear()
+            while self._queue:
+                batch, self._queue = self._queue[:MAX_WRITE], self._queue[MAX_WRITE:]
+                await self._commit(batch)
+                self.wake()
+            if self._stop.is_set() and not self._queue:
+                return
+
+    async def _commit(self, batch: list[tuple[InboundEvent, asyncio.Future[None]]]) -> None:
+        try:
+            await self._insert([row for row, _ in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                row = batch[0][0]
+                # the type only: a driver's message may quote the values (someone's text)
+                log.warning("inbox: storing event %s/%s failed: %s", row.channel, row.event_id,
+                            type(exc).__name__)
+                _settle(batch[0][1], exc=_failure())
+                return
+            # one bad row must not fail the others: try each alone
+            for item in batch:
+                await self._commit([item])
+            return
+        for _, future in batch:
+            _settle(future)
+
+    @staticmethod
+    async def _insert(rows: list[InboundEvent]) -> None:
+        async with in_transaction():
+            # a platform retry of a stored event is no new row (unique channel + event id)
+            await InboundEvent.bulk_create(rows, ignore_conflicts=True)
+
+    # --- the pump -------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Start a pump pass, or have the running one look again when it is done."""
+        if not self._open:
+            return
+        if self._pumping:
+            self._again = True
+            return
+        self._pumping = True
+        self.spawn(self._pass())
+
+    async def _pass(self) -> None:
+        try:
+            while True:
+                self._again = False
+                try:
+                    await self.pump()
+                except Exception:
+                    log.exception("inbox pass failed")
+                if not self._again or not self._open:
+                    return
+        finally:
+            self._pumping = False
+
+    async def pump(self) -> int:
+        """Handle every event that is pending and not held by another pump; how many."""
+        handled, after = 0, 0
+        while True:
+            batch = await self._claim(after)
+            if not batch:
+                return handled
+            handled += await self._handle_batch(batch)
+            if len(batch) < BATCH:
+                return handled
+            after = batch[-1].id
+
+    def _due(self, now: datetime) -> Q:
+        return Q(status=PENDING) & (Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+
+    async def _claim(self, after: int) -> list[InboundEvent]:
+        now = utcnow()
+        async with in_transaction():
+            rows = await InboundEvent.select_for_update(skip_locked=True) \
+                .filter(self._due(now), id__gt=after).order_by("id").limit(BATCH)
+            if rows:
+                await InboundEvent.filter(id__in=[r.id for r in rows]).update(
+                    locked_until=now + self.lease, claimed_by=self.name)
+        for row in rows:
+            row.locked_until, row.claimed_by = now + self.lease, self.name
+        return list(rows)
+
+    async def _handle_batch(self, batch: list[InboundEvent]) -> int:
+        senders: dict[tuple[str, str], list[InboundEvent]] = {}
+        for row in batch:
+            senders.setdefault((row.channel, row.user_id), []).append(row)
+        limit = asyncio.Semaphore(self.workers)
+
+        async def one_sender(rows: list[InboundEvent]) -> int:
+            async with limit:
+                if await self._waits_for_earlier(rows[0]):
+                    await self._release(rows)  # its turn comes after the earlier one
+                    return 0
+                done = 0
+                for row in rows:
+                    await self._after_intake()
+                    done += await self._handle(row)
+                return done
+
+        return sum(await asyncio.gather(*(one_sender(rows) for rows in senders.values())))
+
+    async def _after_intake(self) -> None:
+        """Wait until no callback has arrived for QUIET_SECONDS (see the module doc)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            idle = loop.time() - self._last_accept
+            if not self._queue and idle >= QUIET_SECONDS:
+                return
+            await asyncio.sleep(max(QUIET_SECONDS - idle, 0.001))
+
+    async def _waits_for_earlier(self, row: InboundEvent) -> bool:
+        return await InboundEvent.filter(channel=row.channel, user_id=row.user_id,
+                                         status=PENDING, id__lt=row.id).exists()
+
+    async def _release(self, rows: list[InboundEvent]) -> None:
+        await InboundEvent.filter(id__in=[r.id for r in rows], claimed_by=self.name,
+                                  status=PENDING).update(locked_until=None, claimed_by=None)
+
+    async def _still_ours(self, row: InboundEvent) -> bool:
+        """Renew a lease more than half spent, if the event is still ours and pending."""
+        now = utcnow()
+        assert row.locked_until is not None
+        if row.locked_until - now > self.lease / 2:
+            return True
+        renewed = await InboundEvent.filter(id=row.id, status=PENDING, claimed_by=self.name) \
+            .update(locked_until=now + self.lease)
+        row.locked_until = now + self.lease
+        return renewed == 1
+
+    async def _handle(self, row: InboundEvent) -> int:
+        """Hand one claimed event to the core; 1 if it was handled (or dropped)."""
+        if not await self._still_ours(row):
+            return 0
+        try:
+            event: IncomingEvent | None = event_from_dict(row.payload or {})
+        except (KeyError, TypeError, ValueError):
+            log.error("inbox event %s/%s cannot be read; dropped", row.channel, row.event_id)
+            event = None
+        try:
+            prepare = self.prepare.get(row.channel)
+            if event is not None and prepare is not None:
+                event = await prepare(event)
+            if event is not None:
+                # the dispatcher marks the event done in the handler's transaction; False:
+                # it already was (another replica, or an attempt before a crash)
+                return 0 if await self.handle(event) is False else 1
+        except Exception as exc:
+            await self._failed(row, exc)
+            return 0
+        await InboundEvent.filter(id=row.id, status=PENDING).update(
+            status=DONE, payload=None, locked_until=None, claimed_by=None)
+        return 1
+
+    async def _failed(self, row: InboundEvent, exc: Exception) -> None:
+        attempts = row.attempts + 1
+        give_up = attempts >= self.max_attempts
+        log.error("inbox event %s/%s failed (attempt %s%s): %r", row.channel, row.event_id,
+                  attempts, ", giving up" if give_up else "", exc)
+        with contextlib.suppress(Exception):  # the database may be what failed
+            await InboundEvent.filter(id=row.id, status=PENDING, claimed_by=self.name).update(
+                status=FAILED if give_up else PENDING, attempts=attempts, claimed_by=None,
+                locked_until=utcnow() + backoff(attempts))
+
+    # --- life cycle -----------------------------------------------------------------
+
+    def start(self) -> None:
+        """Take events and resume the ones left pending (by a crash or a stop)."""
+        self._open = True
+        self._stop.clear()
+        self._tasks = [asyncio.create_task(self._writer()), asyncio.create_task(self._poll())]
+        self.wake()
+
+    async def _poll(self) -> None:
+        """Look again now and then: leases that ended, events whose retry is due."""
+        while not self._stop.is_set():
+            if self.heartbeat is not None:
+                self.heartbeat.beat()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.poll_seconds)
+            self.wake()
+
+    async def stop(self) -> None:
+        """Stop taking events, commit what was accepted; a pass in progress is a tracked
+        task (drained with the others), events left pending are resumed on the next start."""
+        self._open = False
+        self._stop.set()
+        self._write.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for row, future in self._queue:  # the writer ended: nothing should be left
+            _settle(future, exc=InboxClosed(f"event {row.event_id} not taken"))
+        self._queue.clear()
+
+
+def _failure() -> Exception:
+    return RuntimeError("the inbox could not store the event")
+
+
+def _settle(future: asyncio.Future[None], exc: Exception | None = None) -> None:
+    if future.done():  # the request went away meanwhile; the event is stored all the same
+        return
+    if exc is None:
+        future.set_result(None)
+    else:
+        future.set_exception(exc)

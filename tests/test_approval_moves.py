@@ -1,0 +1,200 @@
+"""The everyday approval moves through the chat interface (issue 20): 撤回, 催办, 转交, 改派,
+请假; each respects R-REV-3 (nobody decides a draft they wrote or another level of it)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from bot.clock import utcnow
+from bot.config import Settings
+from models.org import Absence, Person
+from models.review import Draft, DraftState, ReviewStep
+from models.system import AuditEvent
+from tests.conftest import Harness
+
+DRAFT = "投稿 黔江文旅\n秋季旅游节开幕\n10月1日，黔江秋季旅游节在濯水古镇开幕。"
+OTHER = "投稿 清新黔江\n非遗展演\n土家摆手舞展演视频。"
+
+
+async def _second_reviewer(roles: tuple[str, ...] = ("reviewer",)) -> Person:
+    return await Person.create(id="zhaolei", name="赵磊", unit_id="qj-wlw", roles=list(roles))
+
+
+async def _step(draft_id: int = 1) -> ReviewStep:
+    draft = await Draft.get(id=draft_id)
+    return await ReviewStep.get(draft_id=draft_id, version=draft.version, level=draft.level)
+
+
+async def _actions() -> list[str]:
+    return [e.action for e in await AuditEvent.all().order_by("seq")]
+
+
+async def test_withdraw_before_any_decision_then_revise(bot: Harness) -> None:
+    """撤回 while no level above the author decided: the card says 已撤回, the reviewer is
+    told, and 修改 sends a new version."""
+    await bot.say("wangwu", DRAFT)
+    assert "只有稿件 #1 的起草人可以撤回" in await bot.say("lisi", "撤回 #1")
+    reply = await bot.say("wangwu", "撤回 #1 数据需要更新")
+    assert "已撤回" in reply and "修改 #1" in reply
+    assert (await Draft.get(id=1)).state == DraftState.WITHDRAWN
+    card = (await bot.cards("zhangming"))[-1]
+    assert card["buttons"] == [] and card["status"].startswith("已撤回 · 起草人 王五")
+    assert "数据需要更新" in (await bot.texts("zhangming"))[-1]
+    assert not await ReviewStep.filter(draft_id=1, decision__isnull=True).exists()
+    assert "review.withdrawn" in await _actions()
+    assert "已撤回" in await bot.say("wangwu", "待办")
+    assert "不在审核中" in await bot.say("wangwu", "撤回 #1")
+
+    await bot.say("wangwu", "修改 #1\n秋季旅游节开幕（更新）\n10月2日，黔江秋季旅游节开幕。")
+    draft = await Draft.get(id=1)
+    assert (draft.state, draft.version) == (DraftState.REVIEWING, 2)
+    assert (await bot.live_card("zhangming"))["title"].endswith("秋季旅游节开幕（更新）")
+
+
+async def test_withdraw_after_a_decision_needs_the_reviewers_agreement(bot: Harness) -> None:
+    """moves.withdraw_after_decision = agreement (default profile): the author asks, the
+    current reviewer's 撤回 takes it back; nobody else can."""
+    await bot.say("wangwu", DRAFT)
+    await bot.say("zhangming", "通过 #1")
+    reply = await bot.say("wangwu", "撤回 #1 标题要改")
+    assert "刘芳" in reply and "同意" in reply
+    assert (await Draft.get(id=1)).state == DraftState.REVIEWING
+    asked = (await bot.texts("liufang"))[-1]
+    assert "请求撤回稿件 #1" in asked and "标题要改" in asked
+    assert "起草人可以撤回" in await bot.say("zhangming", "撤回 #1")
+    await bot.say("liufang", "撤回 #1")
+    assert (await Draft.get(id=1)).state == DraftState.WITHDRAWN
+    assert (await bot.cards("liufang"))[-1]["status"].startswith("已撤回")
+    assert "刘芳 已同意" in (await bot.texts("wangwu"))[-1]
+
+
+async def test_withdraw_never_after_a_decision(db: None, settings: Settings,
+                                               tmp_path: Path) -> None:
+    """moves.withdraw_after_decision = never: refused, the author is told whom to ask."""
+    profile = tmp_path / "never.toml"
+    profile.write_text('extends = "default"\nname = "never"\n[moves]\n'
+                       'withdraw_after_decision = "never"\n', encoding="utf-8")
+    bot = Harness(Settings(database_url=settings.database_url, outbox_poll_seconds=0.05,
+                           policy=str(profile)))
+    await bot.say("wangwu", DRAFT)
+    await bot.say("zhangming", "通过 #1")
+    assert "不能再撤回" in await bot.say("wangwu", "撤回 #1")
+    assert (await Draft.get(id=1)).state == DraftState.REVIEWING
+
+
+async def test_nudge_once_per_period(bot: Harness) -> None:
+    """催办 tells the reviewer and the author who holds it since when; then not again
+    within moves.nudge_every_hours."""
+    await bot.say("wangwu", DRAFT)
+    reply = await bot.say("wangwu", "催办 #1")
+    assert "已提醒 张明" in reply and "二审二校" in reply and " 自 " in reply
+    assert "【催办】" in (await bot.texts("zhangming"))[-1]
+    assert "刚催办过" in await bot.say("wangwu", "催办 #1")
+    assert "只有稿件 #1 的起草人可以催办" in await bot.say("lisi", "催办 #1")
+    step = await _step()
+    earlier = (utcnow() - timedelta(hours=5)).isoformat()
+    await ReviewStep.filter(id=step.id).update(
+        moves=[{**m, "at": earlier} for m in step.moves or []])
+    assert "已提醒 张明" in await bot.say("wangwu", "催办 #1")
+    assert (await _actions()).count("review.nudged") == 2
+
+
+async def test_handover_to_the_same_role_only(bot: Harness) -> None:
+    """转交: the current reviewer to another holder of the role; the old card closes, the
+    new holder's card says who handed it over and why; R-REV-3 refusals change nothing."""
+    await _second_reviewer(("reviewer", "approver"))
+    await bot.say("wangwu", DRAFT)
+    assert "只有稿件 #1 当前环节的审核人可以转交" in await bot.say("lisi", "转交 #1 赵磊")
+    assert "该环节需由" in await bot.say("zhangming", "转交 #1 李四")
+    assert "不得自编自审" in await bot.say("zhangming", "转交 #1 王五")
+    assert "转交格式" in await bot.say("zhangming", "转交 #1")
+    assert "已将稿件 #1 的二审二校转交给 赵磊" in await bot.say("zhangming", "转交 #1 赵磊 出差")
+    old = (await bot.cards("zhangming"))[-1]
+    assert old["buttons"] == [] and old["status"].startswith("已转交 · 赵磊")
+    card = await bot.live_card("zhaolei")
+    assert "张明 于" in card["body_md"] and "转交给 赵磊（出差）" in card["body_md"]
+    holder = dict(map(tuple, card["fields"]))["当前办理"]  # type: ignore[arg-type]
+    assert holder.startswith("赵磊 · 自 ")
+    assert "不是稿件 #1 当前环节的审核人" in await bot.say("zhangming", "通过 #1")
+    assert "已通过" in await bot.say("zhaolei", "通过 #1")
+    # R-REV-3: 赵磊 decided level 2, so he may not take level 3 from 刘芳
+    assert "不得自编自审" in await bot.say("liufang", "转交 #1 赵磊")
+    step = await _step()
+    assert step.assignee_id == "liufang"  # type: ignore[attr-defined]
+    events = await AuditEvent.filter(action="review.handover")
+    assert len(events) == 1 and "zhaolei" in str(events[0].data)
+
+
+async def test_reassign_by_the_chief_or_a_supervisor(bot: Harness) -> None:
+    """改派: the unit's chief and a supervisor above move a step to an eligible person."""
+    await _second_reviewer()
+    await bot.say("wangwu", DRAFT)
+    assert "只有本单位主要负责人和上级主管单位可以改派" in await bot.say("lisi", "改派 #1 赵磊")
+    assert "只有本单位主要负责人" in await bot.say("zhengyu", "改派 #1 赵磊")
+    assert "不得自编自审" in await bot.say("chenwei", "改派 #1 王五")
+    assert "已改派给" not in await bot.say("chenwei", "改派 #1 张明")
+    assert "改派给 赵磊" in await bot.say("chenwei", "改派 #1 赵磊 张明外出")
+    assert (await bot.cards("zhangming"))[-1]["status"].startswith("已改派 · 赵磊")
+    assert "陈伟 于" in (await bot.live_card("zhaolei"))["body_md"]
+    # a role above the step's on the ladder may take it too
+    assert "改派给 刘芳" in await bot.say("zhaoqiang", "改派 #1 刘芳")
+    assert (await _step()).assignee_id == "liufang"  # type: ignore[attr-defined]
+    await bot.say("liufang", "通过 #1")
+    # 刘芳 decided level 2: level 3 went up the ladder past her (R-REV-3)
+    assert (await _step()).assignee_id == "chenwei"  # type: ignore[attr-defined]
+
+
+def _days(n: int) -> str:
+    from zoneinfo import ZoneInfo
+    return (utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=n)) \
+        .isoformat()
+
+
+async def test_away_with_a_deputy(bot: Harness) -> None:
+    """请假 with a deputy: open steps go to the deputy on the holder's behalf, new steps too;
+    the card and 待办 say on whose behalf."""
+    await _second_reviewer()
+    await bot.say("wangwu", DRAFT)
+    reply = await bot.say("zhangming", f"请假 {_days(0)} {_days(2)} 赵磊")
+    assert "代理人 赵磊" in reply and "1 件待审稿件已转给代理人" in reply
+    assert (await bot.cards("zhangming"))[-1]["status"].startswith("请假期间由代理人办理")
+    step = await _step()
+    assert (step.assignee_id, step.on_behalf_of) == ("zhaolei", "zhangming")  # type: ignore[attr-defined]
+    card = await bot.live_card("zhaolei")
+    assert "代 张明" in dict(map(tuple, card["fields"]))["当前办理"]  # type: ignore[arg-type]
+    await bot.say("lisi", OTHER)
+    second = await _step(2)
+    assert (second.assignee_id, second.on_behalf_of) == ("zhaolei", "zhangming")  # type: ignore[attr-defined]
+    assert "代 张明" in await bot.say("zhaolei", "待办")
+    assert "赵磊" in await bot.say("wangwu", "待办")
+    assert "只能为自己登记请假" in await bot.say("lisi", f"请假 张明 {_days(0)} {_days(1)}")
+    assert "请假格式" in await bot.say("zhangming", "请假 明年")
+
+
+async def test_away_without_deputy_climbs_and_chief_sets_it(bot: Harness) -> None:
+    """The chief sets 请假 for a member; with no other reviewer and no deputy, a new step
+    goes up the ladder, and the late-review reminder skips the absent holder."""
+    await bot.say("wangwu", DRAFT)
+    reply = await bot.say("chenwei", f"请假 张明 {_days(0)} {_days(1)}")
+    assert "已登记 张明" in reply and "1 件待审稿件" in reply
+    assert "陈伟 已为您登记" in (await bot.texts("zhangming"))[-1]
+    assert await Absence.filter(person_id="zhangming", set_by="chenwei").exists()
+    await bot.say("lisi", OTHER)
+    second = await _step(2)
+    assert second.assignee_id == "liufang" and "请假中" in second.escalation_note  # type: ignore[attr-defined]
+
+
+async def test_deputy_takes_a_step_by_acting_on_it(bot: Harness) -> None:
+    """An absence that starts after the step was assigned: the deputy's 通过 takes the step
+    on the holder's behalf (their steps are offered to the deputy)."""
+    await _second_reviewer()
+    await bot.say("wangwu", DRAFT)
+    await Absence.create(person_id="zhangming", deputy_id="zhaolei", set_by="org",
+                         starts_at=utcnow() - timedelta(minutes=1),
+                         ends_at=utcnow() + timedelta(days=1))
+    assert "不是稿件 #1 当前环节的审核人" in await bot.say("lisi", "通过 #1")
+    assert "已通过" in await bot.say("zhaolei", "通过 #1")
+    step = await ReviewStep.get(draft_id=1, level=2)
+    assert (step.assignee_id, step.on_behalf_of, step.decision) == (  # type: ignore[attr-defined]
+        "zhaolei", "zhangming", "approve")

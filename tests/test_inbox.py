@@ -1,0 +1,150 @@
+"""The durable inbox (issue 13): events stored before the ack are handled exactly once,
+by whichever replica claims them; a replica that dies leaves claims another takes over;
+a late attempt of a handled event changes nothing. Two Inbox objects on one database
+stand for two replicas (each has its own lease name)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.channels import sim
+from bot.events import IncomingEvent, event_from_dict, event_to_dict
+from bot.inbox import BATCH, BadEvent, Inbox, InboxClosed
+from models.review import Draft
+from models.system import InboundEvent, Outbox
+from tests.conftest import Harness
+
+DRAFTS = 8
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)  # a lease that has ended
+
+
+def _inbox(bot: Harness, handle: Any = None, lease: float = 30.0) -> Inbox:
+    # passes are started by hand here, so spawned ones are closed unrun
+    return Inbox(handle or bot.dispatcher.feed, spawn=lambda coro: coro.close(),
+                 lease_seconds=lease, poll_seconds=60, max_attempts=3)
+
+
+@pytest.fixture
+async def replicas(bot: Harness) -> AsyncIterator[tuple[Inbox, Inbox]]:
+    a, b = _inbox(bot), _inbox(bot)
+    a.start()
+    b.start()
+    yield a, b
+    await a.stop()
+    await b.stop()
+
+
+def events() -> list[IncomingEvent]:
+    drafts = [sim.text_event("wangwu", f"投稿 黔江文旅\n稿件{i}\n正文{i}。", f"d{i}")
+              for i in range(DRAFTS)]
+    helps = [sim.text_event(user, "帮助", f"h-{user}") for user in ("zhangming", "liufang")]
+    strangers = [sim.text_event(f"stranger{i}", "帮助", f"s{i}") for i in range(BATCH)]
+    return drafts + helps + strangers
+
+
+async def accept_all(inbox: Inbox, batch: list[IncomingEvent]) -> None:
+    await asyncio.gather(*(inbox.accept(e) for e in batch))
+
+
+async def assert_each_handled_once(count: int) -> None:
+    assert await InboundEvent.filter(status="pending").count() == 0
+    assert await InboundEvent.filter(status="done").count() == count
+    titles = [d.title for d in await Draft.all()]
+    assert sorted(titles) == sorted(f"稿件{i}" for i in range(DRAFTS))
+    for i in range(BATCH):  # one answer each
+        assert await Outbox.filter(user_id=f"stranger{i}").count() == 1
+
+
+def test_an_event_survives_its_round_trip() -> None:
+    original = sim.text_event("wangwu", "投稿 黔江文旅\n标题\n正文", "e1")
+    assert event_from_dict(event_to_dict(original)) == original
+
+
+async def test_two_replicas_handle_each_event_once(bot: Harness,
+                                                   replicas: tuple[Inbox, Inbox]) -> None:
+    a, b = replicas
+    batch = events()
+    await accept_all(a, batch)
+    # a platform retry of a stored event is acknowledged and stored once
+    await b.accept(batch[0])
+    assert await InboundEvent.all().count() == len(batch)
+    handled = await asyncio.gather(a.pump(), b.pump())
+    assert sum(handled) == len(batch) and all(handled)  # both took part
+    await assert_each_handled_once(len(batch))
+    assert await a.pump() == 0 and await b.pump() == 0
+
+
+async def test_a_dead_replicas_claims_are_taken_over_once(
+        bot: Harness, replicas: tuple[Inbox, Inbox]) -> None:
+    a, b = replicas
+    batch = events()
+    await accept_all(a, batch)
+    claimed = await a._claim(0)  # then a "dies" holding them
+    assert len(claimed) == BATCH
+    first = await b.pump()
+    assert first == len(batch) - BATCH  # the held ones wait for the lease
+    # the lease ends (time passes): b takes them over
+    await InboundEvent.filter(claimed_by=a.name).update(locked_until=LONG_AGO)
+    assert await b.pump() == BATCH
+    await assert_each_handled_once(len(batch))
+    # a comes back and carries on with what it had claimed: nothing happens twice
+    assert await a._handle_batch(claimed) == 0
+    for row in claimed:  # even past the lease check, the dispatcher refuses a second time
+        assert await bot.dispatcher.feed(event_from_dict(row.payload or {})) is False
+    await assert_each_handled_once(len(batch))
+
+
+async def test_one_senders_events_keep_their_order(bot: Harness,
+                                                   replicas: tuple[Inbox, Inbox]) -> None:
+    a, b = replicas
+    await accept_all(a, [sim.text_event("wangwu", "帮助", "first")])
+    await accept_all(a, [sim.text_event("wangwu", "帮助", "second")])
+    held = await a._claim(0)
+    assert [r.event_id for r in held] == ["first", "second"]
+    await InboundEvent.filter(event_id="second").update(claimed_by=None, locked_until=None)
+    assert await b.pump() == 0  # "second" waits while "first" is pending elsewhere
+    assert await a._handle_batch(held[:1]) == 1
+    assert await b.pump() == 1
+
+
+async def test_a_failed_attempt_is_retried_after_a_backoff(bot: Harness) -> None:
+    failures = [RuntimeError("database went away")]
+
+    async def flaky(event: IncomingEvent) -> bool:
+        if failures:
+            raise failures.pop()
+        return await bot.dispatcher.feed(event)
+
+    inbox = _inbox(bot, flaky)
+    inbox.start()
+    try:
+        await inbox.accept(sim.text_event("wangwu", "帮助", "e1"))
+        assert await inbox.pump() == 0
+        row = await InboundEvent.get(event_id="e1")
+        assert (row.status, row.attempts, row.claimed_by) == ("pending", 1, None)
+        assert await inbox.pump() == 0  # not before its backoff
+        await InboundEvent.filter(id=row.id).update(locked_until=LONG_AGO)
+        assert await inbox.pump() == 1
+        assert (await InboundEvent.get(id=row.id)).status == "done"
+    finally:
+        await inbox.stop()
+
+
+async def test_what_cannot_be_stored_is_refused(bot: Harness) -> None:
+    inbox = _inbox(bot)
+    with pytest.raises(InboxClosed):
+        await inbox.accept(sim.text_event("wangwu", "帮助"))
+    inbox.start()
+    try:
+        for event in (sim.text_event("x" * 65, "帮助"), sim.text_event("wangwu", "\udcff"),
+                      sim.text_event("wangwu", "a\x00b"), sim.text_event("wangwu", "a", "e" * 192)):
+            with pytest.raises(BadEvent):
+                await inbox.accept(event)
+    finally:
+        await inbox.stop()
+    assert await InboundEvent.all().count() == 0
