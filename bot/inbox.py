@@ -28,19 +28,17 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from bot.clock import utcnow
 from bot.events import IncomingEvent, event_from_dict, event_to_dict
 from bot.health import Heartbeat
+from bot.leases import Leases
 from models.system import InboundEvent
 
 log = logging.getLogger(__name__)
@@ -101,13 +99,14 @@ class Inbox:
                  heartbeat: Heartbeat | None = None) -> None:
         self.handle = handle
         self.spawn = spawn
-        self.lease = timedelta(seconds=lease_seconds)
+        self.leases = Leases(InboundEvent, timedelta(seconds=lease_seconds))
+        self.lease = self.leases.lease
         self.poll_seconds = poll_seconds
         self.max_attempts = max_attempts
         self.workers = workers
         self.heartbeat = heartbeat
         self.prepare: dict[str, Prepare] = {}
-        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.name = self.leases.owner
         self._queue: list[tuple[InboundEvent, asyncio.Future[None]]] = []
         self._write = asyncio.Event()
         self._stop = asyncio.Event()
@@ -208,20 +207,12 @@ class Inbox:
                 return handled
             after = batch[-1].id
 
-    def _due(self, now: datetime) -> Q:
-        return Q(status=PENDING) & (Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-
     async def _claim(self, after: int) -> list[InboundEvent]:
-        now = utcnow()
-        async with in_transaction():
-            rows = await InboundEvent.select_for_update(skip_locked=True) \
-                .filter(self._due(now), id__gt=after).order_by("id").limit(BATCH)
-            if rows:
-                await InboundEvent.filter(id__in=[r.id for r in rows]).update(
-                    locked_until=now + self.lease, claimed_by=self.name)
-        for row in rows:
-            row.locked_until, row.claimed_by = now + self.lease, self.name
-        return list(rows)
+        async def select(locked: Callable[[], QuerySet[InboundEvent]]) -> list[InboundEvent]:
+            return list(await locked().filter(status=PENDING, id__gt=after).order_by("id")
+                        .limit(BATCH))
+
+        return await self.leases.claim(select)
 
     async def _handle_batch(self, batch: list[InboundEvent]) -> int:
         senders: dict[tuple[str, str], list[InboundEvent]] = {}
@@ -256,19 +247,11 @@ class Inbox:
                                          status=PENDING, id__lt=row.id).exists()
 
     async def _release(self, rows: list[InboundEvent]) -> None:
-        await InboundEvent.filter(id__in=[r.id for r in rows], claimed_by=self.name,
-                                  status=PENDING).update(locked_until=None, claimed_by=None)
+        await self.leases.release([r.id for r in rows], where={"status": PENDING})
 
     async def _still_ours(self, row: InboundEvent) -> bool:
         """Renew a lease more than half spent, if the event is still ours and pending."""
-        now = utcnow()
-        assert row.locked_until is not None
-        if row.locked_until - now > self.lease / 2:
-            return True
-        renewed = await InboundEvent.filter(id=row.id, status=PENDING, claimed_by=self.name) \
-            .update(locked_until=now + self.lease)
-        row.locked_until = now + self.lease
-        return renewed == 1
+        return self.leases.fresh(row) or bool(await self.leases.renew([row], status=PENDING))
 
     async def _handle(self, row: InboundEvent) -> int:
         """Hand one claimed event to the core; 1 if it was handled (or dropped)."""

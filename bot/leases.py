@@ -1,5 +1,5 @@
 """Owned leases on claimed rows: the one place for the claim/renew/release logic that
-replicas sharing a work table need (the outbox sender; the inbox pump may use it too).
+replicas sharing a work table need (the outbox sender, the inbox pump).
 
 A worker claims rows with `SELECT … FOR UPDATE SKIP LOCKED` inside one transaction and
 stamps them with its name (`claimed_by`) and an expiry (`locked_until`); rows whose lease
@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -102,10 +102,13 @@ class Leases:
             row.locked_until = now + self.lease
         return kept
 
-    async def release(self, ids: Sequence[int], **changes: Any) -> int:
-        """Give rows back (only those still ours), applying `changes` to them."""
+    async def release(self, ids: Sequence[int], *, where: Mapping[str, Any] | None = None,
+                      **changes: Any) -> int:
+        """Give rows back (only those still ours and matching `where`), applying
+        `changes` to them."""
         if not ids:
             return 0
         self.count()
-        return await self.model.filter(id__in=list(ids), claimed_by=self.owner).update(
+        return await self.model.filter(id__in=list(ids), claimed_by=self.owner,
+                                       **(where or {})).update(
             locked_until=None, claimed_by=None, **changes)
