@@ -14,7 +14,7 @@ async def backfill_priority(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0011_durable_inbox'), ('models', '0012_approvals_moves_absence')]
+    dependencies = [('models', '0013_dingtalk_signatures')]
 
     initial = False
 
