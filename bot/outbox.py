@@ -28,7 +28,7 @@ from tortoise.expressions import Q
 from tortoise.functions import Min
 from tortoise.queryset import QuerySet
 
-from bot.channels.base import Channel
+from bot.channels.base import Channel, Paced
 from bot.clock import utcnow
 from bot.errors import ChannelAPIError, ChannelNetworkError, RecipientError
 from bot.events import CardUpdate, Outgoing, OutgoingCard, outgoing_from_dict
@@ -187,8 +187,9 @@ class Sender:
         longest window (one query for the batch; updated in memory as rows go out)."""
         windows: dict[tuple[str, str], float] = {}
         for row in rows:
-            limits = getattr(self.channels.get(row.channel), "pace_limits", None)
-            seconds = max((s for _, s in limits(row.user_id)), default=0) if limits else 0
+            channel = self.channels.get(row.channel)
+            seconds = (max((s for _, s in channel.pace_limits(row.user_id)), default=0)
+                       if isinstance(channel, Paced) else 0)
             if seconds:
                 windows[(row.channel, row.user_id)] = seconds
         recent: dict[tuple[str, str], list[datetime]] = {key: [] for key in windows}
@@ -312,10 +313,10 @@ class Sender:
     def _paced_until(self, row: Outbox, recent: list[datetime], now: datetime
                      ) -> datetime | None:
         """When the channel's per-recipient limits allow this row, if not now."""
-        limits = getattr(self.channels.get(row.channel), "pace_limits", None)
-        if limits is None:
+        channel = self.channels.get(row.channel)
+        if not isinstance(channel, Paced):
             return None
-        for count, seconds in limits(row.user_id):
+        for count, seconds in channel.pace_limits(row.user_id):
             window = timedelta(seconds=seconds)
             inside = sorted(t for t in recent if t > now - window)
             if len(inside) >= count:

@@ -111,6 +111,13 @@ def on_filing(make: Callable[[int], Callable[[Harness, str], Awaitable[str]]],
     return setup
 
 
+def on_suspended(text: str) -> Setup:
+    async def setup(bot: Harness) -> Subject:
+        await Account.filter(name="黔江文旅").update(status="suspended")
+        return Subject(says(text), ties={"wangwu": {"admin"}})
+    return setup
+
+
 def on_opening(template: str) -> Setup:
     async def setup(bot: Harness) -> Subject:
         await bot.say("wangwu", "开设 黔江新号\n平台：微信订阅号")
@@ -127,6 +134,25 @@ def filing_text(word: str) -> Callable[[int], Callable[[Harness, str], Awaitable
 def filing_tap(verb: str, stage: str) -> Callable[[int], Callable[[Harness, str],
                                                                    Awaitable[str]]]:
     return lambda n: taps(button_key(verb, n, stage))
+
+
+def on_approved(form: str, make: Callable[[int], Callable[[Harness, str],
+                                                          Awaitable[str]]]) -> Setup:
+    """An approved filing of 黔江文旅 with open follow-ups (R-ACC-2..4)."""
+    async def setup(bot: Harness) -> Subject:
+        await Account.filter(name="黔江文旅").update(status="normal")
+        await Filing.filter(state__in=(FilingState.CHIEF, FilingState.SUPERVISOR)) \
+            .update(state=FilingState.REJECTED)
+        await bot.say("wangwu", form)
+        filing = await Filing.all().order_by("-id").first()
+        assert filing is not None
+        await bot.say("chenwei", f"同意备案 #{filing.id}")
+        await bot.say("zhaoqiang", f"同意备案 #{filing.id}")
+        return Subject(make(filing.id), ties={"wangwu": {"filer"}})
+    return setup
+
+
+VENDOR = "变更 黔江文旅\n外包单位：某传媒公司\n外包单位资质：甲级"
 
 
 def plain(text: str, unit: str | None = None) -> Setup:
@@ -258,11 +284,18 @@ SCENARIOS: dict[str, list[Setup]] = {
     "补录": [on_account("补录 黔江旧号\n平台：新浪微博", unit=None)],
     "变更": [on_account("变更 黔江文旅\n简介：新简介")],
     "暂停": [on_account("暂停 黔江文旅\n理由：调整")],
+    "恢复": [on_suspended("恢复 黔江文旅\n理由：整改完成")],
     "关停": [on_account("关停 黔江文旅\n理由：调整")],
     "注销": [on_account("注销 黔江文旅\n理由：调整")],
     "材料": [on_opening("材料 #{n} 1")],
     "紧急关停": [on_account("紧急关停 黔江文旅 账号疑似被盗")],
     "已改密": [on_account("已改密 黔江文旅")],
+    "已操作": [on_approved(VENDOR, lambda n: says(f"已操作 #{n}"))],
+    "已报备": [on_approved(VENDOR, lambda n: says(f"已报备 #{n}"))],
+    "已公告": [on_approved("暂停 黔江文旅\n理由：调整",
+                        lambda n: says(f"已公告 #{n} https://mp.weixin.qq.com/s/n"))],
+    "card:filing_done": [on_approved(VENDOR, lambda n: taps(button_key("filing_done", n,
+                                                                       "platform_change")))],
     "同意备案": [on_filing(filing_text("同意备案"), CHIEF),
              on_filing(filing_text("同意备案"), SUPER)],
     "退回备案": [on_filing(filing_text("退回备案"), CHIEF),

@@ -14,7 +14,7 @@ async def backfill_priority(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0013_dingtalk_signatures')]
+    dependencies = [('models', '0016_filing_chain_step_backfill')]
 
     initial = False
 
