@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aiohttp
 from aiohttp import web
 
-from bot import audit, demo, links, ops, redact
+from bot import audit, bodies, demo, links, ops, redact
 from bot import web as pages
-from bot.channels import dingtalk, dingtalk_web, sim, wecom
+from bot.channels import dingtalk, dingtalk_web, sim, sim_guard, wecom
 from bot.channels.base import Channel
 from bot.closer import Closer
 from bot.config import Settings, public_url_warning
@@ -149,6 +149,7 @@ def create_app(settings: Settings) -> web.Application:
     app[settings_key] = settings
     redact.configure(redact.settings_secrets(settings))
     redact.install()
+    bodies.quiet_protocol_errors()
     warning = public_url_warning(settings)
     if warning:
         log.warning("%s", warning)
@@ -189,6 +190,8 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_routes(ops.routes())
     app.router.add_routes(pages.routes(settings, policy))
     if settings.sim_enabled:
+        app.middlewares.append(sim_guard.middleware(settings.sim_token))
+        app.router.add_routes(sim_guard.routes(settings.sim_token))
         app.router.add_routes(sim.routes(inbox.accept, settings))
         app.router.add_get("/", _redirect_to_sim)
     if settings.wecom_enabled:

@@ -25,6 +25,7 @@ LOG_FORMATS = ("text", "json")
 AUTO_JOIN_SECONDS = 10.0  # draft_join_seconds = -1 next to a real channel
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SIM_TOKEN_MIN_CHARS = 16
+ENV_ONLY = ("sim_token",)  # logins are never written into a config file
 OPS_SECONDS = ("health_db_timeout_seconds", "health_heartbeat_max_age_seconds",
                "health_outbox_max_age_seconds")
 
@@ -277,6 +278,9 @@ def load_settings(config_file: str | None, environ: Mapping[str, str]) -> Settin
         for key, raw in _read_file(path).items():
             if key not in types:
                 raise ConfigError(msg("config.unknown_key", key=key, path=path))
+            if key in ENV_ONLY:
+                raise ConfigError(msg("config.env_only", key=key, path=path,
+                                      env=ENV_PREFIX + key.upper()))
             values[key] = (key, raw)
     for key in types:
         env_key = ENV_PREFIX + key.upper()

@@ -182,7 +182,7 @@ async def open_db(database_url: str, *, create_if_empty: bool = True) -> None:
     await close_db()
     if fresh:
         raise SchemaError(msg("db.empty"))
-    raise SchemaError(msg("db.behind", pending="、".join(todo)))
+    raise SchemaError(msg("db.behind", pending=todo))
 
 
 async def close_db() -> None:

@@ -355,7 +355,7 @@ class _Duplicate(Exception):
 
 
 async def _count_unknown(channel: str, user_id: str) -> None:
-    key = {"channel": channel, "user_id": user_id[:64]}
+    key: dict[str, Any] = {"channel": channel, "user_id": user_id[:64]}
     if await UnknownSender.filter(**key).update(count=F("count") + 1, last_at=utcnow()):
         return
     try:

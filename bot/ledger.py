@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.errors import DomainError
+from bot.parsing import yes_no
 from bot.rendering import TEMPLATES_DIR, msg
 from models.org import ACCOUNT_STATUSES, CONTENT_KINDS, PLATFORMS, Account, Person
 from models.registry import TEAM_ROLES, TeamMember
@@ -90,8 +91,6 @@ COLUMNS: tuple[Column, ...] = (
 )
 BY_KEY = {c.key: c for c in COLUMNS}
 REQUIRED = ("name", "platform", "unit")
-_YES = ("是", "有", "已认证", "yes", "y", "true", "1")
-_NO = ("否", "无", "未认证", "no", "n", "false", "0")
 _CLEARABLE: dict[str, Any] = {"text": "", "date": None, "time": None, "bool": None, "int": None}
 
 
@@ -149,7 +148,7 @@ def platform_code(value: str) -> str:
     code = folded if folded in PLATFORMS else labels.get(folded, labels.get(folded.upper()))
     if code is None:
         raise DomainError("registry.bad_platform", value=value,
-                          allowed="、".join(label(f"platform.{p}") for p in PLATFORMS))
+                          allowed=[label(f"platform.{p}") for p in PLATFORMS])
     return code
 
 
@@ -165,7 +164,7 @@ def _by_label(value: str, codes: Iterable[str], name_of: Callable[[str], str], k
     table = {name_of(c): c for c in codes} | {c: c for c in codes}
     folded = unicodedata.normalize("NFKC", value).strip()
     if folded not in table:
-        raise DomainError(key, value=value, allowed="、".join(name_of(c) for c in codes))
+        raise DomainError(key, value=value, allowed=[name_of(c) for c in codes])
     return table[folded]
 
 
@@ -199,12 +198,10 @@ def parse_time(value: Any, tz: ZoneInfo) -> datetime:
 def parse_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    folded = unicodedata.normalize("NFKC", str(value)).strip().lower()
-    if folded in _YES:
-        return True
-    if folded in _NO:
-        return False
-    raise DomainError("registry.bad_bool", value=value)
+    answer = yes_no(str(value), yes=("有", "已认证"), no=("无", "未认证"))
+    if answer is None:
+        raise DomainError("registry.bad_bool", value=value)
+    return answer
 
 
 def parse_int(value: Any) -> int:
@@ -292,15 +289,15 @@ async def set_team(account: Account, members: list[Member],
                    people: dict[tuple[str, str], Person] | None = None) -> None:
     """Replace the team; admins who are staff of the unit become the account's admins."""
     if people is None:
-        people = await unit_people(account.unit_id)  # type: ignore[attr-defined]
+        people = await unit_people(account.unit_id)
     await TeamMember.filter(account_id=account.id).delete()
     await TeamMember.bulk_create([
         TeamMember(account_id=account.id, role=m.role, name=m.name, post=m.post,
                    office_phone=m.office_phone, mobile=m.mobile,
-                   person=people.get((account.unit_id, m.name)))  # type: ignore[attr-defined]
+                   person=people.get((account.unit_id, m.name)))
         for m in members])
-    admins = [people[(account.unit_id, m.name)] for m in members  # type: ignore[attr-defined]
-              if m.role == "admin" and (account.unit_id, m.name) in people]  # type: ignore[attr-defined]
+    admins = [people[(account.unit_id, m.name)] for m in members
+              if m.role == "admin" and (account.unit_id, m.name) in people]
     await account.admins.clear()
     if admins:
         await account.admins.add(*admins)
@@ -313,7 +310,7 @@ async def unit_people(unit_id: str | None = None) -> dict[tuple[str, str], Perso
     found: dict[tuple[str, str], Person] = {}
     shared: set[tuple[str, str]] = set()
     for p in people:
-        key = (p.unit_id, p.name)  # type: ignore[attr-defined]
+        key = (p.unit_id, p.name)
         if key in found:
             shared.add(key)
         found[key] = p

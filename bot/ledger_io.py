@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -85,8 +85,9 @@ def read_table(path: str) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     if size > MAX_IMPORT_BYTES:
         raise LedgerFileError(msg("ledger.too_big", size=size // (1024 * 1024) or 1,
                                   limit=MAX_IMPORT_BYTES // (1024 * 1024)))
+    rows: list[Sequence[Any]]
     if Path(path).suffix.lower() == ".xlsx":
-        rows = _xlsx_rows(path)
+        rows = list(_xlsx_rows(path))
     else:
         rows = list(csv.reader(io.StringIO(_decode(Path(path).read_bytes()))))
     numbered = [(i + 1, list(r)) for i, r in enumerate(rows)
@@ -114,14 +115,14 @@ def _columns(header: list[str]) -> list[Column | None]:
     cols = [column(h) if h else None for h in header]
     unknown = [h for h, c in zip(header, cols, strict=True) if h and c is None]
     if unknown:
-        raise LedgerFileError(msg("ledger.unknown_columns", columns="、".join(unknown),
-                                  allowed="、".join(c.label for c in COLUMNS)))
+        raise LedgerFileError(msg("ledger.unknown_columns", columns=unknown,
+                                  allowed=[c.label for c in COLUMNS]))
     keys = [c.key for c in cols if c]
     missing = [BY_KEY[key].label for key in REQUIRED if key not in keys]
     twice = sorted({BY_KEY[key].label for key in keys if keys.count(key) > 1})
     if missing or twice:
-        raise LedgerFileError(msg("ledger.bad_columns", missing="、".join(missing),
-                                  twice="、".join(twice)))
+        raise LedgerFileError(msg("ledger.bad_columns", missing=missing,
+                                  twice=twice))
     return cols
 
 
@@ -249,7 +250,7 @@ async def ledger_rows(tz: ZoneInfo) -> list[list[str]]:
     rows = [[c.label for c in COLUMNS]]
     for account in await Account.all().order_by("id"):
         team = await team_of(account)
-        rows.append([cell(account, c, units[account.unit_id], team, tz)  # type: ignore[attr-defined]
+        rows.append([cell(account, c, units[account.unit_id], team, tz)
                      for c in COLUMNS])
     return rows
 

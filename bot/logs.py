@@ -40,13 +40,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever sys.stderr is at the time (test capture replaces it)."""
 
     def __init__(self) -> None:
         super().__init__()
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return sys.stderr
 
@@ -67,6 +67,8 @@ def configure(level: str, fmt: str) -> None:
     root.addHandler(handler)
     root.setLevel(level.upper())
     # Tortoise says "Tortoise-ORM shutdown" at INFO on every close, which reads like a
-    # failure at the end of every command; its warnings and errors still come through
-    quiet = logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING
-    logging.getLogger("tortoise").setLevel(quiet)
+    # failure at the end of every command; its warnings and errors still come through.
+    # At DEBUG the database drivers log every statement with its parameters, i.e. message
+    # texts and webhook keys: never below WARNING, whatever the level (issue 13)
+    for name in ("tortoise", "aiosqlite", "asyncpg", "aiomysql"):
+        logging.getLogger(name).setLevel(logging.WARNING)

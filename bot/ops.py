@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import datetime
+from typing import cast
 
 from aiohttp import web
 from tortoise import connections
@@ -41,7 +43,8 @@ async def outbox_backlog() -> tuple[int, float | None]:
     """How many messages are undelivered, and the age in seconds of the oldest one."""
     pending = Outbox.filter(status="pending")
     count = await pending.count()
-    oldest = await pending.order_by("id").limit(1).values_list("created_at", flat=True)
+    oldest = cast(list[datetime], await pending.order_by("id").limit(1)
+                  .values_list("created_at", flat=True))
     if not oldest:
         return count, None
     return count, max(0.0, (utcnow() - oldest[0]).total_seconds())
@@ -68,7 +71,8 @@ def inbox_check(max_age: float) -> Check:
     async def check() -> CheckResult:
         pending = InboundEvent.filter(status="pending")
         count = await pending.count()
-        oldest = await pending.order_by("id").limit(1).values_list("received_at", flat=True)
+        oldest = cast(list[datetime], await pending.order_by("id").limit(1)
+                      .values_list("received_at", flat=True))
         age = max(0.0, (utcnow() - oldest[0]).total_seconds()) if oldest else None
         details = {"pending": count, "failed": await InboundEvent.filter(status="failed").count(),
                    "oldest_pending_age_seconds": None if age is None else round(age, 3),

@@ -5,23 +5,27 @@ from __future__ import annotations
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import tomli_w
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bot import audit
+from bot.clock import utcnow
+from bot.config import Settings
 from bot.errors import BotError
 from bot.rendering import msg
-from models.org import CONTENT_KINDS, PLATFORMS, ROLES, Account, Person, Unit
+from models.org import CONTENT_KINDS, PLATFORMS, ROLES, Absence, Account, Person, Unit
 
 SECTIONS = {
     "units": ({"id", "name"}, {"parent", "wecom_webhook_key"}),
     # rule R-SEC-6: vetted_on / trained_on, the dates of the confidentiality check and training
+    # away: 请假 entries (issue 20), [{ from = 2026-12-01, to = 2026-12-05, deputy = "id" }]
     "people": ({"id", "name", "unit"}, {"roles", "wecom_id", "dingtalk_id", "vetted_on",
-                                        "trained_on"}),
+                                        "trained_on", "away"}),
     # rule R-UPD-3: limited_posting, the platform itself limits how often the account posts
     "accounts": ({"name", "platform", "unit"}, {"content", "admins", "limited_posting"}),
 }
@@ -60,10 +64,10 @@ def _check_shape(section: str, index: int, item: Any) -> None:
     required, optional = SECTIONS[section]
     unknown = sorted(set(item) - required - optional)
     if unknown:
-        raise _fail("org.unknown_keys", where, keys="、".join(unknown))
+        raise _fail("org.unknown_keys", where, keys=unknown)
     missing = sorted(k for k in required if not isinstance(item.get(k), str) or not item[k].strip())
     if missing:
-        raise _fail("org.missing_keys", where, keys="、".join(missing))
+        raise _fail("org.missing_keys", where, keys=missing)
 
 
 def _check_unique(section: str, items: list[dict[str, Any]], key: Any) -> None:
@@ -97,13 +101,30 @@ def _check_people(people: list[dict[str, Any]], unit_ids: set[str]) -> None:
             raise _fail("org.missing_unit", where, unit=person["unit"])
         roles = person.get("roles", [])
         if not isinstance(roles, list):
-            raise _fail("org.bad_roles", where, allowed="、".join(ROLES))
+            raise _fail("org.bad_roles", where, allowed=ROLES)
         bad = [r for r in roles if r not in ROLES]
         if bad:
-            raise _fail("org.unknown_role", where, role=bad[0], allowed="、".join(ROLES))
+            raise _fail("org.unknown_role", where, role=bad[0], allowed=ROLES)
         for key in STAFF_DATES:
             if key in person and _day(person[key]) is None:
                 raise _fail("org.bad_date", where, name=key, value=person[key])
+        _check_away(where, person, {p["id"] for p in people})
+
+
+def _check_away(where: str, person: dict[str, Any], person_ids: set[str]) -> None:
+    """people.away: a list of { from, to, [deputy] } tables, days in order, a known deputy."""
+    away = person.get("away", [])
+    if not isinstance(away, list) or not all(isinstance(a, dict) for a in away):
+        raise _fail("org.bad_away", where)
+    for entry in away:
+        if set(entry) - {"from", "to", "deputy"} or not {"from", "to"} <= set(entry):
+            raise _fail("org.bad_away", where)
+        first, last = _day(entry["from"]), _day(entry["to"])
+        if first is None or last is None or last < first:
+            raise _fail("org.bad_away_days", where, first=entry["from"], last=entry["to"])
+        deputy = entry.get("deputy")
+        if deputy is not None and (deputy not in person_ids or deputy == person["id"]):
+            raise _fail("org.bad_deputy", where, deputy=deputy)
 
 
 STAFF_DATES = ("vetted_on", "trained_on")  # rule R-SEC-6
@@ -125,7 +146,7 @@ def _check_accounts(accounts: list[dict[str, Any]], unit_ids: set[str],
         where = _entry("accounts", i, account)
         if account["platform"] not in PLATFORMS:
             raise _fail("org.unknown_platform", where, platform=account["platform"],
-                        allowed="、".join(PLATFORMS))
+                        allowed=PLATFORMS)
         if account["unit"] not in unit_ids:
             raise _fail("org.missing_unit", where, unit=account["unit"])
         if account.get("content", "text") not in CONTENT_KINDS:
@@ -148,7 +169,7 @@ def parse(text: str) -> dict[str, list[dict[str, Any]]]:
         raise OrgFileError(msg("org.syntax", error=str(exc))) from None
     unknown = sorted(set(data) - set(SECTIONS))
     if unknown:
-        raise OrgFileError(msg("org.unknown_sections", keys="、".join(unknown)))
+        raise OrgFileError(msg("org.unknown_sections", keys=unknown))
     org = {s: data.get(s, []) for s in SECTIONS}
     for section, items in org.items():
         if not isinstance(items, list):
@@ -188,7 +209,7 @@ async def _apply_units(units: list[dict[str, Any]], summary: LoadSummary) -> Non
                        "wecom_webhook_key": unit.get("wecom_webhook_key")})
     for unit in units:
         row = await Unit.get(id=unit["id"])
-        if row.parent_id != unit.get("parent"):  # type: ignore[attr-defined]
+        if row.parent_id != unit.get("parent"):
             await Unit.filter(id=unit["id"]).update(parent_id=unit.get("parent"))
             summary.updated["units"] += 1
     gone = await Unit.filter(active=True).exclude(id__in=[u["id"] for u in units]) \
@@ -210,6 +231,33 @@ async def _apply_people(people: list[dict[str, Any]], summary: LoadSummary) -> N
         .update(active=False)
     if gone:
         summary.deactivated["people"] += gone
+
+
+async def _apply_away(people: list[dict[str, Any]], tz: ZoneInfo,
+                      summary: LoadSummary) -> None:
+    """请假 from the file replaces the file's earlier entries (set_by "org"); absences set
+    in chat stay."""
+    for person in people:
+        wanted = sorted((_span(a, tz), a.get("deputy")) for a in person.get("away", []))
+        rows = await Absence.filter(person_id=person["id"], set_by=ORG_SETTER).order_by("id")
+        current = sorted(((r.starts_at, r.ends_at), r.deputy_id) for r in rows)
+        if current == wanted:
+            continue
+        await Absence.filter(person_id=person["id"], set_by=ORG_SETTER).delete()
+        for (starts_at, ends_at), deputy in wanted:
+            await Absence.create(person_id=person["id"], starts_at=starts_at, ends_at=ends_at,
+                                 deputy_id=deputy, set_by=ORG_SETTER)
+        summary.updated["people"] += 1
+
+
+ORG_SETTER = "org"
+
+
+def _span(entry: dict[str, Any], tz: ZoneInfo) -> tuple[datetime, datetime]:
+    first, last = _day(entry["from"]), _day(entry["to"])
+    assert first is not None and last is not None  # checked by parse()
+    start = datetime.combine(first, time(), tz).astimezone(UTC)
+    return start, datetime.combine(last + timedelta(days=1), time(), tz).astimezone(UTC)
 
 
 async def _apply_accounts(accounts: list[dict[str, Any]], summary: LoadSummary) -> None:
@@ -236,12 +284,15 @@ async def _unchecked_admins() -> list[str]:
     return [name for _, name in rows]
 
 
-async def apply(org: dict[str, list[dict[str, Any]]], actor: str = "cli") -> LoadSummary:
-    """Write a parsed file in one transaction; loading the same file twice changes nothing."""
+async def apply(org: dict[str, list[dict[str, Any]]], actor: str = "cli",
+                tz: ZoneInfo | None = None) -> LoadSummary:
+    """Write a parsed file in one transaction; loading the same file twice changes nothing.
+    tz: the office's time zone, for the days of 请假 entries (the default setting's)."""
     summary = LoadSummary()
     async with in_transaction():
         await _apply_units(org["units"], summary)
         await _apply_people(org["people"], summary)
+        await _apply_away(org["people"], tz or ZoneInfo(Settings().timezone), summary)
         await _apply_accounts(org["accounts"], summary)
         summary.unchecked = await _unchecked_admins()
         if summary.changed:
@@ -251,14 +302,30 @@ async def apply(org: dict[str, list[dict[str, Any]]], actor: str = "cli") -> Loa
     return summary
 
 
-async def export() -> str:
+async def _away_entries(tz: ZoneInfo) -> dict[str, list[dict[str, Any]]]:
+    """The file's 请假 entries not yet over, as local days (chat-set ones are not the file's)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    now = utcnow()
+    for row in await Absence.filter(set_by=ORG_SETTER, ends_at__gt=now).order_by("starts_at",
+                                                                                 "id"):
+        last = (row.ends_at.astimezone(tz) - timedelta(days=1)).date()
+        entry: dict[str, Any] = {"from": row.starts_at.astimezone(tz).date(), "to": last}
+        if row.deputy_id:
+            entry["deputy"] = row.deputy_id
+        found.setdefault(row.person_id, []).append(entry)
+    return found
+
+
+async def export(tz: ZoneInfo | None = None) -> str:
     """The active organisation in the same TOML format `org load` reads."""
     units = [{"id": u.id, "name": u.name, **({"parent": u.parent_id} if u.parent_id else {}),
               **({"wecom_webhook_key": u.wecom_webhook_key} if u.wecom_webhook_key else {})}
              for u in await Unit.filter(active=True).order_by("id")]
+    away = await _away_entries(tz or ZoneInfo(Settings().timezone))
     people = [{"id": p.id, "name": p.name, "unit": p.unit_id, "roles": list(p.roles),
                **{k: getattr(p, k) for k in ("wecom_id", "dingtalk_id", *STAFF_DATES)
-                  if getattr(p, k)}}
+                  if getattr(p, k)},
+               **({"away": away[p.id]} if p.id in away else {})}
               for p in await Person.filter(active=True).order_by("id")]
     accounts = []
     for a in await Account.all().order_by("id"):

@@ -29,7 +29,8 @@ class ReviewPolicy:
     final_role_important: str  # R-REV-2: important items (重要)
     final_role_major: str  # R-REV-2, R-REV-4, R-REV-7: major/sensitive items (重大)
     escalation: tuple[str, ...]  # R-REV-3
-    repost_allowlist: tuple[str, ...]  # R-REV-4
+    repost_allowlist: tuple[str, ...]  # R-REV-4: party/government and central media hosts
+    repost_allowlist_local: tuple[str, ...]  # R-REV-4: the seed's provincial and city media
     checklist: tuple[str, ...]  # R-REV-6
 
 
@@ -219,7 +220,8 @@ class Policy:
     def is_allowed_source(self, url: str) -> bool:
         """R-REV-4: a repost source is official when its host is on the allow-list."""
         host = (urlsplit(url).hostname or "").rstrip(".").lower()
-        return any(host == d or host.endswith("." + d) for d in self.review.repost_allowlist)
+        hosts = (*self.review.repost_allowlist, *self.review.repost_allowlist_local)
+        return any(host == d or host.endswith("." + d) for d in hosts)
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -240,7 +242,7 @@ def _read(ref: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
-        raise ConfigError(msg("policy.unknown", name=ref, builtin="、".join(BUILTIN))) from None
+        raise ConfigError(msg("policy.unknown", name=ref, builtin=BUILTIN)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(msg("policy.syntax", name=ref, error=str(exc))) from None
     parent = data.pop("extends", None)
@@ -253,7 +255,7 @@ def _section(name: str, cls: type, data: dict[str, Any], ref: str) -> Any:
     missing = sorted(names - set(data))
     if unknown or missing:
         raise ConfigError(msg("policy.bad_section", name=ref, section=name,
-                              keys="、".join(unknown or missing), missing=bool(missing)))
+                              keys=list(unknown or missing), missing=bool(missing)))
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
@@ -264,14 +266,14 @@ def load_policy(ref: str) -> Policy:
     unknown = sorted(set(data) - set(SECTIONS) - {"name", "title"})
     if unknown:
         raise ConfigError(msg("policy.bad_section", name=ref, section="/",
-                              keys="、".join(unknown), missing=False))
+                              keys=unknown, missing=False))
     sections = {k: _section(k, cls, data.get(k, {}), ref) for k, cls in SECTIONS.items()}
     if sections["moves"].withdraw_after_decision not in WITHDRAW_AFTER_DECISION:
         raise ConfigError(msg("moves.bad_withdraw", name=ref,
                               allowed="、".join(WITHDRAW_AFTER_DECISION)))
     if sections["records"].review_form not in REVIEW_FORMS:
         raise ConfigError(msg("records.bad_form", name=ref,
-                              allowed="、".join(REVIEW_FORMS)))
+                              allowed=REVIEW_FORMS))
     policy = Policy(name=data.get("name", ref), title=data.get("title", ref), **sections)
     _check_roles(policy, ref)
     unknown = [p for p in policy.updates.limited_platforms if p not in PLATFORMS]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
@@ -92,13 +93,41 @@ def scrub(record: logging.LogRecord) -> None:
     if clean != message or record.args:
         record.msg, record.args = clean, None
     if record.exc_info and not record.exc_text:
-        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        record.exc_text = redact(exception_text(record.exc_info))
     if record.stack_info:
         record.stack_info = redact(record.stack_info)
     for key, value in list(vars(record).items()):
         if key in _STANDARD or key.startswith("_") or not isinstance(value, str):
             continue
         setattr(record, key, redact(value))
+
+
+def exception_text(exc_info: Any) -> str:
+    """A traceback with every frame and exception type, but the message only of exceptions
+    whose messages are ours or the network's (ids, codes, hosts): any other exception may
+    quote the input that caused it (a ValidationError the value, int() the text), and log
+    lines carry ids, never message text (issue 13)."""
+    import aiohttp
+
+    from bot.errors import BotError
+
+    _, exc, _ = exc_info
+    if exc is None:
+        return logging.Formatter().formatException(exc_info)
+    kept = (BotError, OSError, aiohttp.ClientError)
+    te = traceback.TracebackException.from_exception(exc)
+    pending, seen = [te], set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        exc_type = getattr(current, "exc_type", None)
+        message = getattr(current, "_str", "")
+        if message and not (isinstance(exc_type, type) and issubclass(exc_type, kept)):
+            current._str = f"<{len(message)} characters not logged>"
+        pending += [current.__cause__, current.__context__]
+    return "".join(te.format()).rstrip("\n")
 
 
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {

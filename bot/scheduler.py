@@ -59,6 +59,12 @@ def build_scheduler(settings: Settings, wake: Callable[[], None],
                       id=SCAN_JOB, args=[settings],
                       kwargs={"on_commit": wake, "heartbeat": heartbeat},
                       max_instances=1, coalesce=True)
+    # what the boundary remembers only for a while (inbound ids, DingTalk pairs); imported
+    # here: `remind` uses this module and needs no channel code
+    from bot import housekeeping
+
+    scheduler.add_job(housekeeping.run, "interval", seconds=housekeeping.EVERY_SECONDS,
+                      id=housekeeping.JOB_ID, max_instances=1, coalesce=True)
     return scheduler
 
 

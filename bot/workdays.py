@@ -10,10 +10,13 @@ from __future__ import annotations
 import calendar
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
+from typing import TypeVar
 
 import chinese_calendar
+
+_Day = TypeVar("_Day", date, datetime)
 
 log = logging.getLogger(__name__)
 _warned: set[str] = set()
@@ -43,11 +46,13 @@ def add_workdays(start: date, count: int) -> date:
     return day
 
 
-def add_months(start: date, months: int) -> date:
-    """The same day `months` later, clamped to the month's last day (31 Jan + 1 → 28/29 Feb)."""
+def add_months(start: _Day, months: int) -> _Day:
+    """The same day (and time) `months` later, clamped to the month's last day (31 Jan + 1
+    → 28/29 Feb); R-SEC-1's password age and every other months rule count this way."""
     index = start.month - 1 + months
     year, month = start.year + index // 12, index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+    return start.replace(year=year, month=month,
+                         day=min(start.day, calendar.monthrange(year, month)[1]))
 
 
 def reset_warning() -> None:

@@ -13,8 +13,8 @@ from handlers.registry import filings, materials, passwords, queries
 from handlers.relay import commands as relay
 from handlers.reminders import settings as reminder_settings
 from handlers.reports import commands as reports
-from handlers.review import commands as review
 from handlers.review import away, intake, moves, page
+from handlers.review import commands as review
 from handlers.staff import permissions as staff
 from handlers.website import columns as website
 

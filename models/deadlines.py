@@ -20,13 +20,16 @@ class Deadline(Model):
     unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="deadlines", on_delete=fields.RESTRICT
     )
+    unit_id: str
     account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="deadlines", null=True, on_delete=fields.RESTRICT
     )
+    account_id: int | None
     # the person who must act; None means the account's admins / the unit's editors
     assignee: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="deadlines", null=True, on_delete=fields.RESTRICT
     )
+    assignee_id: str | None
     subject = fields.CharField(max_length=128)  # what created it, e.g. "filing:12"
     title = fields.CharField(max_length=200)  # shown to people, zh-CN
     due_at = fields.DatetimeField()

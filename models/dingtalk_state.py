@@ -38,3 +38,17 @@ class DingTalkSession(Model):
 
     class Meta:
         table = "dingtalk_session"
+
+
+class DingTalkSignature(Model):
+    """A (timestamp, sign) pair an HTTP-mode callback was accepted under, with the event it
+    carried. DingTalk's sign covers only the timestamp, not the body, so a second body
+    under the same pair is refused; rows go once the pair is past its 1-hour validity."""
+
+    id = fields.BigIntField(primary_key=True)
+    pair = fields.CharField(max_length=64, unique=True)  # sha256(timestamp "\n" sign), hex
+    event_id = fields.CharField(max_length=191)
+    signed_at = fields.DatetimeField(db_index=True)  # the header's timestamp
+
+    class Meta:
+        table = "dingtalk_signature"

@@ -17,9 +17,11 @@ class DutyShift(Model):
     unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="duty_shifts", on_delete=fields.RESTRICT
     )
+    unit_id: str
     person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="duty_shifts", on_delete=fields.RESTRICT
     )
+    person_id: str
     day = fields.DateField()
     set_by = fields.CharField(max_length=64)
     created_at = fields.DatetimeField(auto_now_add=True)

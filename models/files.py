@@ -45,6 +45,7 @@ class FileChunk(Model):
     file: fields.ForeignKeyRelation[StoredFile] = fields.ForeignKeyField(
         "models.StoredFile", related_name="chunks", on_delete=fields.CASCADE
     )
+    file_id: int
     seq = fields.IntField()
     data = LargeBinaryField()
 
@@ -60,12 +61,14 @@ class DraftFile(Model):
     draft: fields.ForeignKeyRelation[Draft] = fields.ForeignKeyField(
         "models.Draft", related_name="files", on_delete=fields.CASCADE
     )
+    draft_id: int
     version = fields.IntField()
     kind = fields.CharField(max_length=8)  # image | docx
     seq = fields.IntField()  # pictures in the order they stand or were sent, from 1
     file: fields.ForeignKeyRelation[StoredFile] = fields.ForeignKeyField(
         "models.StoredFile", related_name="uses", on_delete=fields.RESTRICT
     )
+    file_id: int
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

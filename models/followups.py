@@ -34,13 +34,16 @@ class Rectification(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="rectifications", on_delete=fields.RESTRICT
     )
+    account_id: int
     unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="rectifications", on_delete=fields.RESTRICT
     )
+    unit_id: str
     problem = fields.TextField()
     opened_by: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="rectifications_opened", on_delete=fields.RESTRICT
     )
+    opened_by_id: str
     opened_at = fields.DatetimeField()
     days = fields.IntField()
     due_at = fields.DatetimeField()
@@ -66,13 +69,16 @@ class PublicMessage(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="public_messages", on_delete=fields.RESTRICT
     )
+    account_id: int
     unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="public_messages", on_delete=fields.RESTRICT
     )
+    unit_id: str
     summary = fields.TextField()
     registered_by: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="public_messages", on_delete=fields.RESTRICT
     )
+    registered_by_id: str
     received_at = fields.DatetimeField()
     ack_due_at = fields.DatetimeField()
     answer_due_at = fields.DatetimeField()
@@ -96,12 +102,14 @@ class Interpretation(Model):
     unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="interpretations", on_delete=fields.RESTRICT
     )
+    unit_id: str
     title = fields.CharField(max_length=200)
     issued_on = fields.DateField()
     source_url = fields.CharField(max_length=1024, default="")  # the document itself
     opened_by: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="interpretations", on_delete=fields.RESTRICT
     )
+    opened_by_id: str
     opened_at = fields.DatetimeField()
     due_at = fields.DatetimeField()
     done_at = fields.DatetimeField(null=True)
@@ -131,12 +139,14 @@ class CounterfeitReport(Model):
     unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="counterfeits", on_delete=fields.RESTRICT
     )
+    unit_id: str
     platform = fields.CharField(max_length=64)
     target = fields.CharField(max_length=1024)  # the counterfeit's name or address
     note = fields.TextField(default="")
     reported_by: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="counterfeits", on_delete=fields.RESTRICT
     )
+    reported_by_id: str
     reported_at = fields.DatetimeField()
     verify_due_at = fields.DatetimeField()
     # {step: {"at": iso, "by": person id, "note": text}}, for CounterfeitStep values

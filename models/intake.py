@@ -25,10 +25,12 @@ class Compose(Model):
     draft: fields.ForeignKeyRelation[Draft] = fields.ForeignKeyField(
         "models.Draft", related_name="composes", on_delete=fields.CASCADE
     )
+    draft_id: int
     version = fields.IntField()
     author: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="composes", on_delete=fields.RESTRICT
     )
+    author_id: str
     # where the author wrote from: the receipts go back there
     channel = fields.CharField(max_length=16)
     user_id = fields.CharField(max_length=64)
@@ -49,17 +51,21 @@ class Question(Model):
     person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="questions", on_delete=fields.CASCADE
     )
+    person_id: str
     kind = fields.CharField(max_length=8)  # one of ASK_KINDS
     draft: fields.ForeignKeyNullableRelation[Draft] = fields.ForeignKeyField(
         "models.Draft", related_name="questions", null=True, on_delete=fields.CASCADE
     )
+    draft_id: int | None
     version = fields.IntField(null=True)
     file: fields.ForeignKeyNullableRelation[StoredFile] = fields.ForeignKeyField(
         "models.StoredFile", related_name="questions", null=True, on_delete=fields.RESTRICT
     )
+    file_id: int | None
     account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="questions", null=True, on_delete=fields.CASCADE
     )
+    account_id: int | None
     asked_at = fields.DatetimeField(auto_now_add=True)
     answered_at = fields.DatetimeField(null=True)
     answer = fields.TextField(default="")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tortoise import fields
 from tortoise.expressions import Q
@@ -20,6 +20,7 @@ CONTENT_KINDS = ("text", "video")
 ACCOUNT_STATUSES = ("normal", "suspended", "closed", "cancelled")  # 正常/暂停/关停/注销 (R-ACC-8)
 # a person's id is their user id on every channel unless the org file gives another
 CHANNEL_ID_FIELDS = {"wecom": "wecom_id", "dingtalk": "dingtalk_id"}
+ID_CHARS = 64  # person.id and the channel ids
 
 
 class Unit(Model):
@@ -30,6 +31,7 @@ class Unit(Model):
     parent: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="children", null=True, on_delete=fields.RESTRICT
     )
+    parent_id: str | None
     active = fields.BooleanField(default=True)
     # the unit's WeCom group robot (群机器人) for group digests and escalations
     wecom_webhook_key = fields.CharField(max_length=128, null=True)
@@ -62,6 +64,8 @@ class Person(Model):
     unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="people", on_delete=fields.RESTRICT
     )
+    unit_id: str
+    admin_of: fields.ManyToManyRelation[Account]  # Account.admins, seen from the person
     roles: list[str] = fields.JSONField(default=list)
     wecom_id = fields.CharField(max_length=64, null=True, unique=True)
     dingtalk_id = fields.CharField(max_length=64, null=True, unique=True)
@@ -98,14 +102,18 @@ class Person(Model):
         A person with an id on this channel is reachable only by it; the org id is a
         fallback only for people who have none there (issue 13: a member whose channel
         userid equals someone else's org id must not act as them)."""
+        if not 0 < len(user_id) <= ID_CHARS:  # nobody's (and too long to query for)
+            return None
         field = CHANNEL_ID_FIELDS.get(channel)
         if not field:
             return await cls.get_or_none(id=user_id, active=True)
-        person = await cls.get_or_none(**{field: user_id}, active=True)
+        match: dict[str, Any] = {field: user_id, "active": True}
+        person = await cls.get_or_none(**match)
         if person is not None:
             return person
         # as in address(): an empty channel id is no id
-        unset = Q(**{f"{field}__isnull": True}) | Q(**{field: ""})
+        empty: list[dict[str, Any]] = [{f"{field}__isnull": True}, {field: ""}]
+        unset = Q(**empty[0]) | Q(**empty[1])
         return await cls.filter(unset, id=user_id, active=True).first()
 
 
@@ -119,11 +127,13 @@ class Absence(Model):
     person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="absences", on_delete=fields.CASCADE
     )
+    person_id: str
     starts_at = fields.DatetimeField()
     ends_at = fields.DatetimeField()
     deputy: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="deputy_for", null=True, on_delete=fields.SET_NULL
     )
+    deputy_id: str | None
     set_by = fields.CharField(max_length=64)  # a person id, or "org" for the org file
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -141,6 +151,7 @@ class Account(Model):
     unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="accounts", on_delete=fields.RESTRICT
     )
+    unit_id: str
     content = fields.CharField(max_length=8, default="text")
     # R-UPD-3 (003 Art.12 "如开设平台有更新次数和时间限制的"): the platform itself limits how
     # often this account can post (a 微信服务号's monthly pushes), so the gap rule applies
@@ -229,7 +240,7 @@ class OrgTree:
         for chunk in chunks(missing):
             self._members.update({u: [] for u in chunk})
             for person in await Person.filter(unit_id__in=chunk, active=True).order_by("id"):
-                self._members[person.unit_id].append(person)  # type: ignore[attr-defined]
+                self._members[person.unit_id].append(person)
 
     async def unit(self, unit_id: str) -> Unit:
         if unit_id not in self._units:
@@ -288,9 +299,9 @@ class OrgTree:
     async def oversees(self, person: Person, unit_id: str) -> bool:
         if not person.active or not person.has_role(SUPERVISOR):
             return False
-        own = person.unit_id  # type: ignore[attr-defined]
+        own = person.unit_id
         return any(u.id == own for u in await self.ancestors(unit_id))
 
 
 def _parent(unit: Unit) -> str | None:
-    return unit.parent_id  # type: ignore[attr-defined,no-any-return]
+    return unit.parent_id

@@ -20,6 +20,7 @@ class PrecheckFinding(Model):
     draft: fields.ForeignKeyRelation[Draft] = fields.ForeignKeyField(
         "models.Draft", related_name="precheck_findings", on_delete=fields.CASCADE
     )
+    draft_id: int
     version = fields.IntField()
     seq = fields.IntField()
     kind = fields.CharField(max_length=32)
@@ -36,6 +37,7 @@ class PrecheckFinding(Model):
     false_positive_by: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="precheck_marks", null=True, on_delete=fields.RESTRICT
     )
+    false_positive_by_id: str | None
     false_positive_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -56,6 +58,7 @@ class ReviewCheck(Model):
     step: fields.OneToOneRelation[ReviewStep] = fields.OneToOneField(
         "models.ReviewStep", related_name="check", on_delete=fields.CASCADE
     )
+    step_id: int
     asked_at = fields.DatetimeField(null=True)  # 通过 was refused once, pending confirmation
     confirmed_at = fields.DatetimeField(null=True)
     checklist: list[str] = fields.JSONField(default=list)
@@ -72,11 +75,13 @@ class PrecheckWord(Model):
     unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="precheck_words", on_delete=fields.CASCADE
     )
+    unit_id: str
     kind = fields.CharField(max_length=16)  # one of WORD_LISTS
     word = fields.CharField(max_length=64)
     added_by: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="precheck_words", on_delete=fields.RESTRICT
     )
+    added_by_id: str
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -19,6 +19,7 @@ class TeamMember(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="team", on_delete=fields.CASCADE
     )
+    account_id: int
     role = fields.CharField(max_length=16)
     name = fields.CharField(max_length=64)
     post = fields.CharField(max_length=128, default="")
@@ -28,6 +29,7 @@ class TeamMember(Model):
     person: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="team_rows", null=True, on_delete=fields.SET_NULL
     )
+    person_id: str | None
 
     class Meta:
         table = "team_member"
@@ -59,15 +61,18 @@ class Filing(Model):
     unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="filings", on_delete=fields.RESTRICT
     )
+    unit_id: str
     # None until an 开设 / 补录 is approved and the account exists
     account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="filings", null=True, on_delete=fields.RESTRICT
     )
+    account_id: int | None
     account_name = fields.CharField(max_length=128)
     platform = fields.CharField(max_length=32)
     filer: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="filings", on_delete=fields.RESTRICT
     )
+    filer_id: str
     payload: dict = fields.JSONField(default=dict)
     flags: list = fields.JSONField(default=list)  # rule checks shown on the card (R-ACC-5/6)
     approvals: list = fields.JSONField(default=list)  # [{stage, person, decision, comment, at}]

@@ -17,9 +17,11 @@ class RelayTask(Model):
     unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="relay_tasks", on_delete=fields.RESTRICT
     )
+    unit_id: str
     created_by: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="relay_tasks", on_delete=fields.RESTRICT
     )
+    created_by_id: str
     received_at = fields.DatetimeField()
     due_at = fields.DatetimeField()
 
@@ -34,9 +36,11 @@ class RelayTarget(Model):
     task: fields.ForeignKeyRelation[RelayTask] = fields.ForeignKeyField(
         "models.RelayTask", related_name="targets", on_delete=fields.CASCADE
     )
+    task_id: int
     unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="relay_targets", on_delete=fields.RESTRICT
     )
+    unit_id: str
     due_at = fields.DatetimeField()  # the task's, copied so the scan needs one index
     done_at = fields.DatetimeField(null=True)
     done_by = fields.CharField(max_length=64, null=True)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
 
 from models.org import Account, Person
+
+if TYPE_CHECKING:  # models.relay imports this module
+    from models.relay import RelayTask
 
 # R-REV-1: level 1 is always the author's own 一审; the profile's review.levels name the
 # role of each level after it, and so how many levels there are.
@@ -39,9 +43,11 @@ class Draft(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="drafts", on_delete=fields.RESTRICT
     )
+    account_id: int
     author: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="drafts", on_delete=fields.RESTRICT
     )
+    author_id: str
     title = fields.CharField(max_length=200)
     body = fields.TextField()
     repost_url = fields.CharField(max_length=1024, null=True)
@@ -61,9 +67,10 @@ class Draft(Model):
     category = fields.CharField(max_length=16, null=True, default="")
     requested_at = fields.DatetimeField(null=True)
     # the relay task this draft answers (`任务：N`); publishing it closes the unit's share
-    relay_task: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    relay_task: fields.ForeignKeyNullableRelation[RelayTask] = fields.ForeignKeyField(
         "models.RelayTask", related_name="drafts", null=True, on_delete=fields.SET_NULL
     )
+    relay_task_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -80,6 +87,7 @@ class DraftVersion(Model):
     draft: fields.ForeignKeyRelation[Draft] = fields.ForeignKeyField(
         "models.Draft", related_name="versions", on_delete=fields.CASCADE
     )
+    draft_id: int
     version = fields.IntField()
     title = fields.CharField(max_length=200)
     body = fields.TextField()
@@ -97,12 +105,14 @@ class ReviewStep(Model):
     draft: fields.ForeignKeyRelation[Draft] = fields.ForeignKeyField(
         "models.Draft", related_name="steps", on_delete=fields.CASCADE
     )
+    draft_id: int
     version = fields.IntField()
     level = fields.IntField()
     role = fields.CharField(max_length=16)
     assignee: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="review_steps", on_delete=fields.RESTRICT
     )
+    assignee_id: str
     # why the step went above its normal role (R-REV-3), as shown on the card
     escalation_note = fields.TextField(default="")
     decision = fields.CharEnumField(Decision, max_length=8, null=True)
@@ -115,7 +125,7 @@ class ReviewStep(Model):
     on_behalf_of = fields.CharField(max_length=64, null=True)
     # every move of the step, oldest first: {"kind": handover|reassign|deputy|nudge|
     # withdraw_request, "from", "to", "by", "reason", "at"} (shown on the card and the record)
-    moves = fields.JSONField(null=True, default=list)
+    moves: list[Any] = fields.JSONField(null=True, default=list)
 
     def held_since(self) -> datetime:
         return self.assigned_at or self.created_at

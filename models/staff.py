@@ -26,12 +26,14 @@ class PermissionHolder(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="holders", on_delete=fields.CASCADE
     )
+    account_id: int
     name = fields.CharField(max_length=64)
     kind = fields.CharEnumField(HolderKind, max_length=16)
     # the staff member, when the holder is one
     person: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="permissions", null=True, on_delete=fields.SET_NULL
     )
+    person_id: str | None
     recorded_by = fields.CharField(max_length=64)
     recorded_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)

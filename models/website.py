@@ -26,6 +26,7 @@ class WebsiteColumn(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="columns", on_delete=fields.CASCADE
     )
+    account_id: int
     name = fields.CharField(max_length=64)
     kind = fields.CharEnumField(ColumnKind, max_length=16)
     last_update_at = fields.DatetimeField(null=True)

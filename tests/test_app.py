@@ -72,7 +72,9 @@ async def test_sender_loop_delivers_without_help(aiohttp_client, file_settings: 
 
 async def test_bad_simulator_requests_are_4xx(aiohttp_client, file_settings: Settings) -> None:  # type: ignore[no-untyped-def]
     client = await aiohttp_client(create_app(file_settings))
-    assert (await client.post("/sim/api/send", data="not json")).status == 400
+    assert (await client.post("/sim/api/send", data="not json")).status == 415  # text/plain
+    assert (await client.post("/sim/api/send", data="not json",
+                              headers={"Content-Type": "application/json"})).status == 400
     assert (await client.post("/sim/api/tap", json={"key": "x"})).status == 400
 
 

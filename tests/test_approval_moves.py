@@ -60,12 +60,15 @@ async def test_withdraw_after_a_decision_needs_the_reviewers_agreement(bot: Harn
     reply = await bot.say("wangwu", "撤回 #1 标题要改")
     assert "刘芳" in reply and "同意" in reply
     assert (await Draft.get(id=1)).state == DraftState.REVIEWING
-    asked = (await bot.texts("liufang"))[-1]
-    assert "请求撤回稿件 #1" in asked and "标题要改" in asked
+    request = (await bot.cards("liufang"))[-1]
+    assert "请求撤回稿件 #1" in request["body_md"] and "标题要改" in request["body_md"]
     assert "起草人可以撤回" in await bot.say("zhangming", "撤回 #1")
-    await bot.say("liufang", "撤回 #1")
+    await bot.tap("zhangming", bot.key(request, "同意撤回"))
+    assert (await Draft.get(id=1)).state == DraftState.REVIEWING
+    await bot.tap("liufang", bot.key(request, "同意撤回"))
     assert (await Draft.get(id=1)).state == DraftState.WITHDRAWN
-    assert (await bot.cards("liufang"))[-1]["status"].startswith("已撤回")
+    cards = await bot.cards("liufang")  # the review card and the request card: both closed
+    assert len(cards) == 2 and all(c["status"].startswith("已撤回") for c in cards)
     assert "刘芳 已同意" in (await bot.texts("wangwu"))[-1]
 
 
@@ -198,3 +201,47 @@ async def test_deputy_takes_a_step_by_acting_on_it(bot: Harness) -> None:
     step = await ReviewStep.get(draft_id=1, level=2)
     assert (step.assignee_id, step.on_behalf_of, step.decision) == (  # type: ignore[attr-defined]
         "zhaolei", "zhangming", "approve")
+
+
+async def test_the_org_file_carries_away(bot: Harness) -> None:
+    """people.away in the org file: loaded, exported, reloaded unchanged; while it lasts a
+    new step goes to the deputy on the holder's behalf; a bad deputy is refused."""
+    import pytest
+
+    from bot import orgfile
+    from bot.demo import DEMO_FILE
+
+    text = DEMO_FILE.read_text(encoding="utf-8").replace(
+        'roles = ["reviewer", "editor"]',
+        f'roles = ["reviewer", "editor"]\naway = [{{ from = {_days(0)}, to = {_days(2)}, '
+        'deputy = "liufang" }]', 1)
+    summary = await orgfile.apply(orgfile.parse(text))
+    assert summary.updated["people"] == 1
+    assert not (await orgfile.apply(orgfile.parse(text))).changed
+    exported = await orgfile.export()
+    assert f"from = {_days(0)}" in exported and 'deputy = "liufang"' in exported
+    assert not (await orgfile.apply(orgfile.parse(exported))).changed
+    await bot.say("wangwu", DRAFT)
+    step = await _step()
+    assert (step.assignee_id, step.on_behalf_of) == ("liufang", "zhangming")  # type: ignore[attr-defined]
+    await bot.say("liufang", "通过 #1")
+    assert (await _step()).assignee_id == "chenwei"  # type: ignore[attr-defined]  # R-REV-3
+    with pytest.raises(orgfile.OrgFileError, match="代理人"):
+        orgfile.parse(text.replace('deputy = "liufang"', 'deputy = "nobody"'))
+    with pytest.raises(orgfile.OrgFileError, match="请假日期"):
+        orgfile.parse(text.replace(f"to = {_days(2)}", "to = 2020-01-01"))
+
+
+async def test_the_review_record_shows_the_moves(bot: Harness) -> None:
+    """rule R-REV-5: the record's audit lines name each move in words."""
+    from bot.policy import load_policy
+    from handlers.reports.record import action_label, load_record
+
+    await _second_reviewer()
+    await bot.say("wangwu", DRAFT)
+    await bot.say("wangwu", "催办 #1")
+    await bot.say("zhangming", "转交 #1 赵磊 出差")
+    await bot.say("chenwei", "改派 #1 张明")
+    record = await load_record(1, load_policy(bot.settings.policy), bot.settings.tz)
+    labels = [action_label(a.action) for a in record.audit]
+    assert [x for x in labels if x in ("催办", "转交", "改派")] == ["催办", "转交", "改派"]

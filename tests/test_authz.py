@@ -75,6 +75,14 @@ def on_draft(template: str) -> Setup:
     return setup
 
 
+def tap_receipt(verb: str) -> Setup:
+    """A (draft, version) button: 同意撤回 on a withdraw request card."""
+    async def setup(bot: Harness) -> Subject:
+        draft = await _draft(bot)
+        return Subject(taps(button_key(verb, draft.id, 1)), ties=DRAFT_TIES)
+    return setup
+
+
 def tap_draft(verb: str, *more: object) -> Setup:
     async def setup(bot: Harness) -> Subject:
         draft = await _draft(bot)
@@ -233,6 +241,7 @@ SCENARIOS: dict[str, list[Setup]] = {
     "登记表": [on_draft("登记表 #{n}")],
     "撤回": [on_draft("撤回 #{n} 数据要更新"), _asked],
     "催办": [on_draft("催办 #{n}")],
+    "card:withdraw": [tap_receipt("withdraw")],
     "转交": [on_draft("转交 #{n} 刘芳 出差")],
     "改派": [on_draft("改派 #{n} 刘芳")],
     "请假": [_away],

@@ -36,3 +36,13 @@ async def test_org_id_is_the_fallback_without_a_channel_id(office: Office) -> No
     assert (await Person.by_address("wecom", "zhangming")) is not None
     assert await Person.by_address("dingtalk", "zhangming") is None
     assert (await Person.by_address("dingtalk", "dt_zm")) is not None
+
+
+async def test_by_address_on_every_backend(db: None) -> None:
+    await Person.filter(id="zhangming").update(wecom_id="zm_0042")
+    await Person.filter(id="wangwu").update(wecom_id="")  # an empty id is no id
+    assert await Person.by_address("wecom", "zhangming") is None
+    assert (await Person.by_address("wecom", "zm_0042")).id == "zhangming"  # type: ignore[union-attr]
+    assert (await Person.by_address("wecom", "wangwu")).id == "wangwu"  # type: ignore[union-attr]
+    assert await Person.by_address("wecom", "u" * 65) is None
+    assert await Person.by_address("wecom", "") is None

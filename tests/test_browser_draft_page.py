@@ -15,6 +15,7 @@ import pytest
 from aiohttp import FormData
 
 from bot.app import create_app
+from bot.channels.sim_guard import UPLOAD_HEADERS as SIM_UPLOAD
 from bot.config import Settings
 from tests.docx_support import make_docx, paragraphs, png
 from tests.test_app import settle
@@ -89,7 +90,7 @@ async def _post_file(client, user: str, name: str, data: bytes) -> None:  # type
     form = FormData()
     form.add_field("user", user)
     form.add_field("file", data, filename=name)
-    assert (await client.post("/sim/api/upload", data=form)).status == 200
+    assert (await client.post("/sim/api/upload", data=form, headers=SIM_UPLOAD)).status == 200
     await settle(client)
 
 

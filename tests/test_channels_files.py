@@ -6,12 +6,15 @@ draft sent to the DingTalk robot arrives through messageFiles/download."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from bot.app import create_app
+from bot.channels import dingtalk, wecom
 from models.review import Draft
 from tests.dingtalk_support import HttpDriver, dingtalk_settings
 from tests.docx_support import make_docx, paragraphs
@@ -112,3 +115,41 @@ async def test_a_download_code_the_platform_will_not_honour(talk: HttpDriver,
                     fake.robot_file("wangwu", "file", "dlc-gone", "旅游节.docx"))
     assert "重新发送" in talk.last_text("wangwu")
     assert await Draft.all().count() == 0
+
+
+def _link_path(text: str) -> str:
+    url = re.search(r"https?://\S+", text)
+    assert url, text
+    parts = urlsplit(url.group(0))
+    return f"{parts.path}?{parts.query}"
+
+
+async def test_a_file_over_the_wecom_limit_goes_as_a_link(
+        office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing lost: a file WeCom will not take (20 MB, here made small) arrives as a signed
+    download link that serves exactly that file and nothing else."""
+    monkeypatch.setattr(wecom, "FILE_MAX_BYTES", 100)
+    fake = office.fake
+    await office.say("wangwu", DRAFT)
+    await office.say("wangwu", "登记表 #1")
+    assert not fake.to("/cgi-bin/media/upload") and not fake.files("wangwu")
+    text = fake.texts("wangwu")[-1]
+    assert "超过平台可发送的大小" in text and "审核登记表_稿件1.pdf" in text
+    resp = await office.client.get(_link_path(text))
+    assert resp.status == 200 and (await resp.read()).startswith(b"%PDF")
+    assert "attachment" in resp.headers["Content-Disposition"]
+    forged = _link_path(text).replace("/files/", "/files/9")
+    assert (await office.client.get(forged)).status == 404
+    assert (await office.client.get(_link_path(text)[:-3])).status == 404
+
+
+async def test_a_file_over_the_dingtalk_limit_goes_as_a_link(
+        talk: HttpDriver, fake: FakeDingTalk, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dingtalk, "FILE_MAX_BYTES", 100)
+    await talk.say("wangwu", "投稿 黔江文旅\n秋季旅游节开幕\n10月1日，黔江秋季旅游节开幕。")
+    await talk.say("wangwu", "登记表 #1")
+    assert not fake.calls("/media/upload") and not fake.files_sent("wangwu")
+    text = talk.last_text("wangwu")
+    assert "超过平台可发送的大小" in text
+    resp = await talk.client.get(_link_path(text))
+    assert resp.status == 200 and (await resp.read()).startswith(b"%PDF")

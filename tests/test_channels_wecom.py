@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import pytest
 from aiohttp.test_utils import make_mocked_request
@@ -48,12 +49,22 @@ def _callback(settings: Settings) -> Callback:
     return Callback(settings, accept=None)  # type: ignore[arg-type]
 
 
-async def test_official_url_verification_returns_only_the_plaintext(office: Office) -> None:
+def _at(monkeypatch: pytest.MonkeyPatch, timestamp: str) -> None:
+    """The official vectors are signed in 2014: check them at their own time (freshness)."""
+    then = datetime.fromtimestamp(int(timestamp), UTC)
+    monkeypatch.setattr("bot.channels.wecom.utcnow", lambda: then)
+
+
+async def test_official_url_verification_returns_only_the_plaintext(
+        office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
+    _at(monkeypatch, VERIFY_A["timestamp"])
     resp = await office.client.get("/wecom/callback", params=VERIFY_A)
     assert resp.status == 200 and await resp.read() == b"1616140317555161061"
 
 
-async def test_official_message_decrypts_through_the_callback(office: Office) -> None:
+async def test_official_message_decrypts_through_the_callback(
+        office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
+    _at(monkeypatch, POST_A_QUERY["timestamp"])
     body = (f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><Encrypt><![CDATA["
             f"{POST_A_ENCRYPT}]]></Encrypt><AgentID><![CDATA[218]]></AgentID></xml>")
     resp = await office.client.post("/wecom/callback", params=POST_A_QUERY, data=body)
@@ -66,7 +77,8 @@ async def test_official_message_decrypts_through_the_callback(office: Office) ->
     assert await InboundEvent.filter(event_id="msg:4561255354251345929").exists()
 
 
-def test_wechatpy_vector_c_verifies() -> None:
+def test_wechatpy_vector_c_verifies(monkeypatch: pytest.MonkeyPatch) -> None:
+    _at(monkeypatch, VERIFY_C["timestamp"])
     settings = Settings(wecom_corp_id=VECTOR_C["corp"], wecom_agent_id="1",
                         wecom_secret="s", wecom_token=VECTOR_C["token"],
                         wecom_aes_key=VECTOR_C["key"])

@@ -12,6 +12,7 @@ import pytest
 from aiohttp import FormData
 
 from bot.app import create_app
+from bot.channels.sim_guard import UPLOAD_HEADERS as SIM_UPLOAD
 from bot.cli import main
 from bot.config import Settings
 from tests.docx_support import make_docx, paragraphs, png
@@ -24,7 +25,7 @@ async def upload(client, name: str, data: bytes) -> None:  # type: ignore[no-unt
     form = FormData()
     form.add_field("user", "wangwu")
     form.add_field("file", data, filename=name)
-    resp = await client.post("/sim/api/upload", data=form)
+    resp = await client.post("/sim/api/upload", data=form, headers=SIM_UPLOAD)
     assert resp.status == 200
     await settle(client)
 
@@ -66,4 +67,4 @@ async def test_upload_too_large_is_refused(aiohttp_client, tmp_path: Path) -> No
     form = FormData()
     form.add_field("user", "wangwu")
     form.add_field("file", b"x" * 5000, filename="big.png")
-    assert (await client.post("/sim/api/upload", data=form)).status == 413
+    assert (await client.post("/sim/api/upload", data=form, headers=SIM_UPLOAD)).status == 413

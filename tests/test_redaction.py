@@ -115,6 +115,7 @@ def test_every_log_record_is_redacted_whatever_the_handler(
             except ValueError:
                 log.exception("with traceback")
         assert "very-secret-value" not in caplog.text and "abcdef" not in caplog.text
-        assert "access_token=***" in caplog.text and "ValueError: boom ***" in caplog.text
+        # a library exception's message is not logged at all (it may quote the input)
+        assert "access_token=***" in caplog.text and "ValueError: <" in caplog.text
     finally:
         redact.configure([])

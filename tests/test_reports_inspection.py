@@ -256,3 +256,17 @@ def test_cli_reports_on_every_backend(backend: str, tmp_path: Path,
     assert main(["report", "records", "--from", "2025-12-31", "--to", "2025-10-01",
                  "--format", "xlsx", "--output", str(out)], env) == 1
     assert "晚于" in capsys.readouterr().err
+
+
+async def test_gap_limit_follows_the_seeds_update_rule(db: None) -> None:
+    """rule R-UPD-3 (003 Art.12): in 黔江 the 10-day gap is only for accounts whose platform
+    limits posting (黔江政务通, 微信服务号); rule R-UPD-1 (001 Art.20): 泾源 video 7 days."""
+    await quarter_history()
+    await Account.all().update(created_at=at(9, 1))
+    report = await load_inspection(await scope_of("qj-gov"), quarter_of("2025Q4", TZ),
+                                   load_policy("qianjiang"), TZ, AFTER)
+    limits = {a.name: a.gap_limit for a in report.accounts}
+    assert (limits["黔江政务通"], limits["黔江文旅"], limits["清新黔江"]) == (10, 7, 10)
+    report = await load_inspection(await scope_of("qj-gov"), quarter_of("2025Q4", TZ),
+                                   load_policy("jingyuan"), TZ, AFTER)
+    assert {a.name: a.gap_limit for a in report.accounts}["清新黔江"] == 7

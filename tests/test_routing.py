@@ -10,6 +10,7 @@ from bot.errors import DomainError
 from bot.policy import load_policy
 from handlers.review.form import parse_draft_form
 from models.review import Draft, ReviewStep
+from models.system import AuditEvent
 from tests import databases
 from tests.conftest import Harness
 from tests.test_handlers_review import approve_live
@@ -80,6 +81,8 @@ async def test_sensitive_event_goes_to_the_chief(bot: Harness) -> None:
     await approve_live(bot, "zhangming")
     assert "R-REV-7" in (await bot.live_card("chenwei"))["body_md"]
     assert await final_assignee() == "chenwei"
+    final = await AuditEvent.filter(action="review.assigned").order_by("-seq").first()
+    assert final is not None and "R-REV-7" in final.data  # rule R-REV-5: on the record
 
 
 async def test_commercial_link_in_the_body_goes_to_the_chief(bot: Harness) -> None:

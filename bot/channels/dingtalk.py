@@ -22,8 +22,10 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
+from tortoise.exceptions import IntegrityError
 
 from bot import redact
 from bot.channels.media_io import MediaIds, TooLarge, read_at_most
@@ -44,12 +46,17 @@ from bot.events import (
 )
 from bot.media import Upload
 from bot.rendering import msg, render
-from models.dingtalk_state import DingTalkCard, DingTalkSession
+from bot.web import file_links
+from models.dingtalk_state import DingTalkCard, DingTalkSession, DingTalkSignature
 
 log = logging.getLogger(__name__)
 
 NAME = "dingtalk"
 MAX_SKEW = timedelta(hours=1)  # the platform's own rule for callback timestamps
+SKEW_MARGIN = timedelta(minutes=5)
+# a sessionWebhook lives about 90 min after the message (PROTOCOLS.md §6: both samples); a
+# body asking for longer gets this much from when we received it
+WEBHOOK_MAX_LIFE = timedelta(minutes=90)
 MAX_BODY_BYTES = 64 * 1024
 TOKEN_MARGIN = timedelta(minutes=5)
 # a webhook that expires this soon is not worth trying; the proactive API is used instead
@@ -57,6 +64,10 @@ WEBHOOK_MARGIN = timedelta(minutes=2)
 TEMPLATE_BUTTON_SLOTS = 2  # deploy/dingtalk/approval_card.json has btn0 and btn1
 RETRYABLE_ERRCODES = frozenset({-1, 130101})  # system busy; custom robot "send too fast"
 TITLE_CHARS = 40
+USER_ID_CHARS = 64  # person.dingtalk_id, outbox.user_id
+OUT_TRACK_ID_CHARS = 64
+MSG_ID_CHARS = 128  # "msg:" + it is an inbound event id (≤ 191)
+WEBHOOK_MAX_CHARS = 1024  # dingtalk_session.webhook
 REASON_CHARS = 500  # a return reason typed into the card's input
 # media/upload (上传媒体文件): a 普通文件 is at most 20 MB; the mediaId is reused for a
 # retry of the same outbox row (a second upload would make the repeat look new)
@@ -90,8 +101,30 @@ def verify_sign(secret: str, timestamp: str | None, signature: str | None,
         raise SignatureError("bad timestamp") from None
     if abs(now - sent) > MAX_SKEW:
         raise SignatureError("stale timestamp")
-    if not hmac.compare_digest(sign(secret, timestamp), signature):
+    # bytes: compare_digest refuses a str with non-ASCII characters (a 500 before)
+    if not hmac.compare_digest(sign(secret, timestamp).encode(),
+                               signature.encode("utf-8", "replace")):
         raise SignatureError("bad sign")
+
+
+async def claim_signature(timestamp: str, signature: str, event_id: str) -> bool:
+    """Remember the pair an accepted callback came under; False when it already carried
+    another event (a captured pair replayed with a new body). The same event again is a
+    platform retry, which the inbox makes a no-op. Kept in the database, so a restart or
+    another replica remembers it; pruned after MAX_SKEW (prune_signatures)."""
+    pair = hashlib.sha256(f"{timestamp}\n{signature}".encode()).hexdigest()
+    signed_at = _ms(timestamp) or utcnow()
+    try:
+        await DingTalkSignature.create(pair=pair, event_id=event_id, signed_at=signed_at)
+        return True
+    except IntegrityError:
+        seen = await DingTalkSignature.get_or_none(pair=pair)
+        return seen is not None and seen.event_id == event_id
+
+
+async def prune_signatures(now: datetime) -> int:
+    """Forget pairs no callback can use any more (verify_sign refuses them as stale)."""
+    return await DingTalkSignature.filter(signed_at__lt=now - MAX_SKEW - SKEW_MARGIN).delete()
 
 
 # --- inbound payloads ---------------------------------------------------------------------
@@ -107,6 +140,8 @@ def _sender(data: Mapping[str, Any]) -> str:
     """senderStaffId is the org user id; guests without one get a prefixed senderId."""
     staff = data.get("senderStaffId")
     if isinstance(staff, str) and staff:
+        if len(staff) > USER_ID_CHARS:
+            raise BadCallback("senderStaffId too long")
         return staff
     sender = data.get("senderId")
     if isinstance(sender, str) and sender:
@@ -119,8 +154,8 @@ def robot_event(data: Any) -> IncomingEvent:
     if not isinstance(data, Mapping):
         raise BadCallback("not an object")
     msg_id = data.get("msgId")
-    if not isinstance(msg_id, str) or not msg_id:
-        raise BadCallback("no msgId")
+    if not isinstance(msg_id, str) or not msg_id or len(msg_id) > MSG_ID_CHARS:
+        raise BadCallback("no usable msgId")
     text = ""
     if data.get("msgtype") == "text":
         content = data.get("text")
@@ -152,15 +187,33 @@ def attachment_of(data: Mapping[str, Any]) -> Attachment | None:
     return Attachment(kind, code, name if isinstance(name, str) else "")
 
 
-def session_of(data: Mapping[str, Any]) -> tuple[str, datetime] | None:
+def _origin(url: str) -> tuple[str, str] | None:
+    try:
+        parts = urlsplit(url)
+        return (parts.scheme.lower(), parts.netloc.lower()) if parts.hostname else None
+    except ValueError:
+        return None
+
+
+def session_of(data: Mapping[str, Any], settings: Settings | None = None
+               ) -> tuple[str, datetime] | None:
     """The reply webhook of a single-chat message. Group webhooks are never kept: replies
-    about drafts go to the person, not to the group they happened to write in."""
+    about drafts go to the person, not to the group they happened to write in.
+
+    Only a webhook on the DingTalk API host (oapi/api base, so 专有钉钉 and tests can
+    point elsewhere) is kept, and never for longer than WEBHOOK_MAX_LIFE from now: a forged
+    body must not receive the replies (issue 13 item 4)."""
     if str(data.get("conversationType")) != "1":
         return None
+    settings = settings or Settings()
     url, expires = data.get("sessionWebhook"), _ms(data.get("sessionWebhookExpiredTime"))
-    if not isinstance(url, str) or not url.startswith(("https://", "http://")) or not expires:
+    if not isinstance(url, str) or len(url) > WEBHOOK_MAX_CHARS or not expires:
         return None
-    return url, expires
+    allowed = {_origin(settings.dingtalk_oapi_base), _origin(settings.dingtalk_api_base)}
+    if _origin(url) not in allowed - {None}:
+        log.warning("dingtalk: sessionWebhook on a foreign host ignored")
+        return None
+    return url, min(expires, utcnow() + WEBHOOK_MAX_LIFE)
 
 
 def _loads(value: Any) -> Any:
@@ -421,7 +474,7 @@ class DingTalkChannel:
     async def accept_message(self, data: Any) -> IncomingEvent:
         """Parse a robot message and remember its reply webhook; BadCallback if unusable."""
         event = robot_event(data)
-        session = session_of(data)
+        session = session_of(data, self.settings)
         if session:
             url, expires = session
             await DingTalkSession.update_or_create(
@@ -434,9 +487,12 @@ class DingTalkChannel:
         if not isinstance(data, Mapping):
             raise BadCallback("not an object")
         user = data.get("userId")
-        if not isinstance(user, str) or not user:
-            raise BadCallback("no userId")
-        card = await DingTalkCard.get_or_none(out_track_id=str(data.get("outTrackId", "")))
+        if not isinstance(user, str) or not user or len(user) > USER_ID_CHARS:
+            raise BadCallback("no usable userId")
+        track = str(data.get("outTrackId", ""))
+        # ours are at most 64 characters (dingtalk_card.out_track_id); others are unknown
+        card = await DingTalkCard.get_or_none(out_track_id=track) \
+            if 0 < len(track) <= OUT_TRACK_ID_CHARS else None
         slot = card_slot(data)
         key = ""
         if card is not None and slot is not None and 0 <= slot < len(card.button_keys):
@@ -548,8 +604,12 @@ class DingTalkChannel:
     async def _send_file(self, user_id: str, file: OutgoingFile) -> None:
         """Upload the file, then the robot's sampleFile message (a sessionWebhook cannot
         carry files, so it always goes through the OpenAPI)."""
-        key, param = file_msg(file.name, await self._media.media_id(file, self.api.upload))
         unit = group_unit(user_id)
+        if file.size > FILE_MAX_BYTES:  # over what media/upload takes: a download link
+            await self._send_text(user_id, await file_links.link_text(self.settings, user_id,
+                                                                      file))
+            return
+        key, param = file_msg(file.name, await self._media.media_id(file, self.api.upload))
         if unit:
             await self.api.call("POST", "/v1.0/robot/groupMessages/send", {
                 "robotCode": self.settings.dingtalk_robot_code, "openConversationId": unit,

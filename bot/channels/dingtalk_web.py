@@ -10,14 +10,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
 
-from bot.channels.dingtalk import MAX_BODY_BYTES, BadCallback, DingTalkChannel, verify_sign
+from bot.bodies import loads_json, read_body
+from bot.channels.dingtalk import (
+    MAX_BODY_BYTES,
+    BadCallback,
+    DingTalkChannel,
+    claim_signature,
+    robot_event,
+    verify_sign,
+)
 from bot.channels.dingtalk_stream import RETRY_SECONDS, Feed, StreamClient
 from bot.clock import utcnow
 from bot.errors import ChannelAPIError, ChannelNetworkError, SignatureError
@@ -29,12 +36,8 @@ log = logging.getLogger(__name__)
 
 
 async def _verified(request: web.Request, secret: str) -> tuple[bytes, Any]:
-    """The raw body and its JSON, after the size and signature checks."""
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise web.HTTPRequestEntityTooLarge(MAX_BODY_BYTES, request.content_length or 0)
-    raw = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise web.HTTPRequestEntityTooLarge(MAX_BODY_BYTES, len(raw))
+    """The raw body (read whole) and its JSON, after the size and signature checks."""
+    raw = await read_body(request, MAX_BODY_BYTES)
     try:
         verify_sign(secret, request.headers.get("timestamp"), request.headers.get("sign"),
                     utcnow())
@@ -42,9 +45,18 @@ async def _verified(request: web.Request, secret: str) -> tuple[bytes, Any]:
         log.warning("dingtalk callback refused from %s: %s", request.remote, exc)
         raise web.HTTPForbidden(text="bad signature") from None
     try:
-        return raw, json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        return raw, loads_json(raw)
+    except ValueError:  # not UTF-8, not JSON, nested too deep, a lone surrogate
         raise web.HTTPBadRequest(text="body is not JSON") from None
+
+
+async def _claim(request: web.Request, event_id: str) -> None:
+    """One body per (timestamp, sign) pair: the sign covers no body (issue 13 item 4)."""
+    if not await claim_signature(request.headers["timestamp"], request.headers["sign"],
+                                 event_id):
+        log.warning("dingtalk callback refused from %s: signature reused for another event "
+                    "(%s)", request.remote, event_id)
+        raise web.HTTPForbidden(text="signature already used")
 
 
 async def _take(feed: Feed, event: IncomingEvent) -> None:
@@ -64,6 +76,7 @@ def routes(channel: DingTalkChannel, feed: Feed) -> list[web.RouteDef]:
     async def robot(request: web.Request) -> web.Response:
         _, data = await _verified(request, secret)
         try:
+            await _claim(request, robot_event(data).event_id)
             event = await channel.accept_message(data)
         except BadCallback as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
@@ -73,8 +86,10 @@ def routes(channel: DingTalkChannel, feed: Feed) -> list[web.RouteDef]:
     async def card(request: web.Request) -> web.Response:
         raw, data = await _verified(request, secret)
         # an HTTP card callback carries no id of its own; a platform retry repeats the body
+        digest = hashlib.sha256(raw).hexdigest()[:40]
+        await _claim(request, f"card:{digest}")
         try:
-            event = await channel.accept_card(data, hashlib.sha256(raw).hexdigest()[:40])
+            event = await channel.accept_card(data, digest)
         except BadCallback as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
         await _take(feed, event)

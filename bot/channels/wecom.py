@@ -14,7 +14,7 @@ import logging
 import re
 import struct
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.parsers.expat import ExpatError
 
@@ -25,6 +25,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
+from bot.bodies import read_body
 from bot.channels.media_io import MediaIds, TooLarge
 from bot.channels.wecom_api import ALL_RECEIVERS_INVALID, WeComAPI
 from bot.clock import utcnow
@@ -46,6 +47,7 @@ from bot.events import (
 from bot.inbox import BadEvent
 from bot.media import Upload
 from bot.rendering import msg
+from bot.web import file_links
 from models.channel_state import CardCopy
 from models.org import Unit
 
@@ -59,6 +61,11 @@ TEXT_MAX_BYTES = 2048  # message/send text and markdown content
 DUPLICATE_CHECK_SECONDS = 120
 ROBOT_MAX_BYTES = 4096  # group robot markdown content
 TASK_ID_MAX = 128
+USER_ID_CHARS = 64  # person.wecom_id, outbox.user_id
+# WeCom answers within seconds and retries for ~15 s (PROTOCOLS.md §1); it documents no
+# window for the timestamp, so this is generous (clock skew of a private deployment) and
+# well inside how long the inbox remembers event ids (housekeeping.INBOUND_KEEP)
+CALLBACK_MAX_AGE = timedelta(hours=24)
 CODE_LIFETIME = timedelta(hours=72)  # response_code: single use, 72 h (doc 94945)
 # WeCom drops messages beyond 30/min and 1000/h to one member. A card row sends two
 # messages (its text, then the card), so the limits are stated in rows at half.
@@ -218,7 +225,12 @@ class WeComChannel:
             sent=True, update_code=code, code_expires_at=utcnow() + CODE_LIFETIME if code else None)
 
     async def _send_file(self, user_id: str, file: OutgoingFile) -> None:
-        """Upload the file as temporary media, then a file message (doc 90236 "文件消息")."""
+        """Upload the file as temporary media, then a file message (doc 90236 "文件消息");
+        a file over the platform's limit goes as a signed download link instead."""
+        if not FILE_MIN_BYTES <= file.size <= FILE_MAX_BYTES:
+            text = await file_links.link_text(self.settings, user_id, file)
+            await self._send(user_id, text_body(text.text, markdown=False))
+            return
         media_id = await self._media.media_id(file, self.api.upload)
         await self._send(user_id, {"msgtype": "file", "file": {"media_id": media_id},
                                    "enable_duplicate_check": 1,
@@ -268,10 +280,12 @@ class Callback:
 
     def _signed(self, request: web.Request) -> tuple[str, str, str]:
         try:
-            return (request.query["msg_signature"], request.query["timestamp"],
-                    request.query["nonce"])
+            signed = (request.query["msg_signature"], request.query["timestamp"],
+                      request.query["nonce"])
         except KeyError:
             raise BadCallback(403, "missing signature") from None
+        _fresh(signed[1])
+        return signed
 
     def verify_url(self, request: web.Request) -> str:
         """GET: the decrypted echostr proves we hold the token and key."""
@@ -298,12 +312,19 @@ class Callback:
         if _DTD.search(xml.encode()):
             raise BadCallback(400, "DTD in payload")
         try:
-            return parse_message(xml)
-        except _DECRYPT_ERRORS as exc:
+            message = parse_message(xml)
+            # wechatpy converts fields when read: a MsgId or CreateTime that is no number
+            # raises there, so read them here, where it is a 400
+            _ = message.time, message.source, message.id
+            return message
+        except (*_DECRYPT_ERRORS, AttributeError) as exc:  # no MsgType: None.lower()
             raise BadCallback(400, f"unparsable payload ({type(exc).__name__})") from None
 
     def event(self, message: Any) -> IncomingEvent | None:
         """The neutral event of one parsed message; None for kinds the bot ignores."""
+        user = message.source
+        if not isinstance(user, str) or not 0 < len(user) <= USER_ID_CHARS:
+            raise BadCallback(400, "unusable FromUserName")
         if message.type == "text":
             return self._event(EventKind.MESSAGE, f"msg:{message.id}", message.source,
                                text=message.content or "")
@@ -353,6 +374,8 @@ class Callback:
             return None
         digest = hashlib.sha1("\n".join(fields).encode()).hexdigest()
         user, created, task_id, key = fields
+        if len(task_id) > TASK_ID_MAX:  # none of ours: task_id_for keeps to WeCom's limit
+            raise BadCallback(400, "TaskId too long")
         code = str(data.get("ResponseCode") or "")
         return self._event(EventKind.CARD_ACTION, f"card:{digest}", user, action=key,
                            payload={TASK: task_id, CREATED: created, CODE: code})
@@ -382,13 +405,23 @@ class Callback:
 TASK, CREATED, CODE = "task_id", "created", "code"
 
 
+def _fresh(timestamp: str) -> None:
+    """The signed timestamp is within CALLBACK_MAX_AGE of now: a captured callback cannot
+    be replayed once the inbox has forgotten its event id (bot/housekeeping.py)."""
+    try:
+        sent = datetime.fromtimestamp(int(timestamp), UTC)
+    except (ValueError, OverflowError, OSError):
+        raise BadCallback(400, "bad timestamp") from None
+    if abs(utcnow() - sent) > CALLBACK_MAX_AGE:
+        raise BadCallback(403, "stale timestamp")
+
+
 async def _read_body(request: web.Request) -> bytes:
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise BadCallback(413, "body too large")
-    body = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        raise BadCallback(413, "body too large")
-    return body
+    """The whole body, however many reads it comes in (a valid callback split was a 400)."""
+    try:
+        return await read_body(request, MAX_BODY_BYTES)
+    except web.HTTPRequestEntityTooLarge:
+        raise BadCallback(413, "body too large") from None
 
 
 def routes(callback: Callback) -> list[web.RouteDef]:

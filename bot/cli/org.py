@@ -33,7 +33,7 @@ async def _load(settings: Settings, args: argparse.Namespace) -> int:
         err(msg("org.read_failed", path=path, error=os_reason(exc)))
         return 2
     try:
-        summary = await orgfile.apply(orgfile.parse(text))
+        summary = await orgfile.apply(orgfile.parse(text), tz=settings.tz)
     except orgfile.OrgFileError as exc:
         err(str(exc))
         return 1
@@ -54,5 +54,5 @@ def _counts(counter: Counter[str]) -> str:
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
-    sys.stdout.write(await orgfile.export())
+    sys.stdout.write(await orgfile.export(settings.tz))
     return 0

@@ -68,7 +68,16 @@ def startup_line(settings: Settings) -> str:
     return msg("cli.serving", host=settings.host, port=settings.port,
                path="/sim/" if settings.sim_enabled else "/", db=describe(settings.database_url),
                channel=_channel_label(settings.channel), sim=sim, seed=settings.seed_demo,
+               channels="、".join(_channel_label(c) for c in _channels_on(settings)),
                key=audit.keyring().current)
+
+
+def _channels_on(settings: Settings) -> list[str]:
+    """Every channel this process serves, in the start-up line (issue 13)."""
+    on = ["wecom"] if settings.wecom_enabled else []
+    if settings.dingtalk_enabled:
+        on.append(f"dingtalk_{settings.dingtalk_mode}")
+    return [*on, "sim"] if settings.sim_enabled else on
 
 
 def _channel_label(name: str) -> str:

@@ -28,8 +28,8 @@ def heat_color(count: int) -> Color:
     return HEAT[min(count, len(HEAT) - 1)]
 
 
-def calendar(doc: Document, x: float, y: float, cell: float, days: bytes, first_day: date,
-             weeks: Sequence[date], last_day: date) -> None:
+def calendar(doc: Document, x: float, y: float, cell: float, days: bytes | bytearray,
+             first_day: date, weeks: Sequence[date], last_day: date) -> None:
     """One account's calendar: a column per week (Mondays in `weeks`), Monday at the top;
     days outside [first_day, last_day] are left blank. Drawn as one grey bar per week,
     the days with updates over it, and white rules between the days (30 shapes instead of

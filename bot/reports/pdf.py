@@ -7,7 +7,7 @@ Imported only when a PDF is written (fpdf2 and the font files are not loaded oth
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from fpdf import FPDF, FontFace
 from fpdf.enums import MethodReturnValue, TableCellFillMode, WrapMode, XPos, YPos
@@ -108,15 +108,16 @@ class Document(FPDF):
         self.set_font(SANS, size=size)
         self.set_draw_color(*MUTED)
         self.set_line_width(0.15)
-        heads = [self.multi_cell(w - 1.2, size * 0.42, text, dry_run=True, wrapmode=WrapMode.CHAR,
-                                 output=MethodReturnValue.LINES)[:2]
-                 for text, w in zip(header, widths, strict=True)]
+        heads = [cast(list[str], self.multi_cell(
+            w - 1.2, size * 0.42, text, dry_run=True, wrapmode=WrapMode.CHAR,
+            output=MethodReturnValue.LINES))[:2] for text, w in zip(header, widths, strict=True)]
         top = self._grid_header(heads, widths, height, size)
         y = top
         for values in rows:
             if y + height > self.page_break_trigger:
                 self._grid_rules(widths, top, y)
-                self.add_page(orientation=self.cur_orientation)
+                # fpdf2 annotates orientation as str but takes its own PageOrientation
+                self.add_page(orientation=self.cur_orientation)  # type: ignore[arg-type]
                 top = y = self._grid_header(heads, widths, height, size)
             x = self.l_margin
             for i, (value, width) in enumerate(zip(values, widths, strict=True)):

@@ -1,5 +1,6 @@
 """Read-only pages the bot serves to phones, each reached by a signed link (bot/links.py):
-the whole draft (draft_page.py) and the supervisor's board (board.py)."""
+the whole draft (draft_page.py), the supervisor's board (board.py), and a file too large for
+the platform (file_links.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.policy import Policy
-from bot.web import board, draft_page
+from bot.web import board, draft_page, file_links
 
 
 def routes(settings: Settings, policy: Policy) -> list[web.RouteDef]:
-    return [*draft_page.routes(settings, policy), *board.routes(settings, policy)]
+    return [*draft_page.routes(settings, policy), *board.routes(settings, policy),
+            *file_links.routes(settings)]

@@ -20,7 +20,7 @@ async def away_at(person_ids: Iterable[str], at: datetime | None = None) -> dict
         .order_by("-created_at", "-id")
     found: dict[str, Absence] = {}
     for row in rows:
-        found.setdefault(row.person_id, row)  # type: ignore[attr-defined]
+        found.setdefault(row.person_id, row)
     return found
 
 

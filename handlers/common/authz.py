@@ -58,7 +58,7 @@ def table() -> dict[str, Row]:
         grants = spec["grants"]
         if isinstance(grants, dict):
             grants = {stage: tuple(g) for stage, g in grants.items()}
-            flat = [g for gs in grants.values() for g in gs]
+            flat = tuple(g for gs in grants.values() for g in gs)
         else:
             grants = flat = tuple(grants)
         for grant in [*flat, *spec.get("deny", ())]:
@@ -87,7 +87,7 @@ def decide(row: Row, roles: Iterable[str], where: str, relations: Iterable[str],
 
 async def where_of(person: Person, unit_id: str | None, org: OrgTree | None = None) -> str:
     """own, below (the subject's unit is under the person's) or elsewhere."""
-    own = person.unit_id  # type: ignore[attr-defined]
+    own = person.unit_id
     if unit_id is None or unit_id == own:
         return "own"
     above = await (org or OrgTree()).ancestors(unit_id)
@@ -126,7 +126,7 @@ async def account_ties(person: Person, account: Account) -> set[str]:
 async def draft_ties(person: Person, draft: Draft, account: Account | None = None) -> set[str]:
     """The person's ties to a draft: author, assignee (of its open step now), reviewed (holds
     or held a review step of any version), admin (of its account)."""
-    ties = {"author"} if person.id == draft.author_id else set()  # type: ignore[attr-defined]
+    ties = {"author"} if person.id == draft.author_id else set()
     steps = await ReviewStep.filter(draft_id=draft.id, assignee_id=person.id,
                                     level__gt=AUTHOR_LEVEL).values("version", "level",
                                                                    "decision")

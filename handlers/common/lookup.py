@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from typing import cast
 
 from tortoise.expressions import Q
 
@@ -40,11 +41,16 @@ def numbered_ref(ctx: HandlerContext, usage: str, *, following_lines: bool = Tru
 
 async def load_draft(draft_id: int, *, lock: bool = False) -> Draft:
     """The draft #N, locked for update when a decision follows; DomainError if unknown."""
+    if not 0 < draft_id <= MAX_ROW_ID:  # `#99999999999999999999` is no draft (not a 500)
+        raise DomainError("review.no_such_draft", id=draft_id)
     query = Draft.select_for_update() if lock else Draft
     draft = await query.get_or_none(id=draft_id)
     if draft is None:
         raise DomainError("review.no_such_draft", id=draft_id)
     return draft
+
+
+MAX_ROW_ID = 2**63 - 1  # the largest id any of our databases stores
 
 
 def platform_label(platform: str) -> str:
@@ -80,7 +86,8 @@ async def find_account(text: str) -> Account:
 async def suggest(name: str) -> list[str]:
     """Account names like the one asked for. People often name the host unit instead
     ("黔江公安" for 平安黔江 of 黔江区公安局): that unit's accounts come first."""
-    rows = await Account.all().values_list("name", "unit__name")
+    rows = cast(list[tuple[str, str | None]],
+                await Account.all().values_list("name", "unit__name"))
     names = sorted({n for n, _ in rows})
     by_unit: dict[str, float] = {}
     for account, unit in rows:

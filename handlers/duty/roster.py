@@ -86,7 +86,7 @@ async def on_roster(event: IncomingEvent, ctx: HandlerContext) -> None:
     (first, last), who = _split(ctx.command.args, ctx.command.lines, today(event.received_at,
                                                                              hours))
     person = ctx.require_person()
-    unit_id = person.unit_id  # type: ignore[attr-defined]
+    unit_id = person.unit_id
     await allow(ctx, "值班", unit_id)
     word, _, rest = who.partition(" ")
     if word in CANCEL:
@@ -154,7 +154,7 @@ async def on_show(event: IncomingEvent, ctx: HandlerContext) -> None:
     assert ctx.command is not None
     person = ctx.require_person()
     unit = (await find_unit(ctx.command.args) if ctx.command.args
-            else await Unit.get(id=person.unit_id))  # type: ignore[attr-defined]
+            else await Unit.get(id=person.unit_id))
     await allow(ctx, "值班表", unit.id, unit=unit.name)
     day = today(event.received_at, clock(ctx))
     holiday = next_holiday(day)
@@ -174,7 +174,7 @@ async def on_show(event: IncomingEvent, ctx: HandlerContext) -> None:
 async def _units_below(person: Person, unit: Unit, holiday: HolidayPeriod | None,
                        ) -> list[dict[str, str]]:
     """For a supervisor looking at their own unit: the units below with holiday gaps."""
-    own = person.unit_id  # type: ignore[attr-defined]
+    own = person.unit_id
     if holiday is None or unit.id != own or not person.has_role("supervisor"):
         return []
     units = {u.id: u.name for u in await unit.descendants()}

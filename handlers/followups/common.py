@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from urllib.parse import urlsplit
 
 from bot.dispatcher import HandlerContext
 from bot.errors import DomainError
@@ -76,7 +75,7 @@ async def unit_doers(policy: Policy, unit_id: str) -> list[Person]:
 async def account_doers(policy: Policy, account: Account) -> list[Person]:
     """The account's active admins, else the unit's doer roles (as the reminders choose)."""
     admins = await account.admins.filter(active=True).order_by("id")
-    return list(admins) or await unit_doers(policy, account.unit_id)  # type: ignore[attr-defined]
+    return list(admins) or await unit_doers(policy, account.unit_id)
 
 
 async def is_admin(person: Person, account: Account) -> bool:
@@ -100,9 +99,3 @@ def short(text: str, limit: int = 40) -> str:
     """One line of at most `limit` characters, for reminder lines and lists."""
     line = " ".join(text.split())
     return line if len(line) <= limit else line[:limit] + "…"
-
-
-def is_web_url(value: str) -> bool:
-    """An http(s) address with a host and no spaces."""
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in value

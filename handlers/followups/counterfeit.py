@@ -55,7 +55,7 @@ async def chain(policy: Policy, unit_id: str) -> tuple[list[Person], list[Person
 async def _impersonated(target: str, person: Person) -> Unit:
     """The unit of an account of exactly this name, else the reporter's own unit."""
     account = await Account.filter(name=target).order_by("id").first()
-    unit_id = account.unit_id if account else person.unit_id  # type: ignore[attr-defined]
+    unit_id = account.unit_id if account else person.unit_id
     return await Unit.get(id=unit_id)
 
 
@@ -100,8 +100,8 @@ async def on_step(event: IncomingEvent, ctx: HandlerContext) -> None:
     if row is None:
         raise DomainError("counterfeit.unknown", id=number)
     person = ctx.require_person()
-    relations = {"reporter"} if row.reported_by_id == person.id else set()  # type: ignore[attr-defined]
-    await allow(ctx, "仿冒处置", row.unit_id, relations=relations, id=row.id)  # type: ignore[attr-defined]
+    relations = {"reporter"} if row.reported_by_id == person.id else set()
+    await allow(ctx, "仿冒处置", row.unit_id, relations=relations, id=row.id)
     if row.closed_at is not None:
         raise DomainError("counterfeit.closed", id=row.id)
     if step is Step.CLOSED and missing(row.steps):
@@ -126,12 +126,12 @@ async def _record(ctx: HandlerContext, row: CounterfeitReport, step: Step, note:
     row.steps = steps
     await row.save(update_fields=fields)
     await ctx.audit("counterfeit.step", f"counterfeit:{row.id}", step=str(step), note=note)
-    unit = await Unit.get(id=row.unit_id)  # type: ignore[attr-defined]
+    unit = await Unit.get(id=row.unit_id)
     facts = {"id": row.id, "target": row.target, "platform": row.platform, "unit": unit.name,
              "step": step_label(step), "note": note, "by": person.name}
     if step in ENDS:
         leaders, above = await chain(ctx.policy, unit.id)
-        reporter = await Person.get_or_none(id=row.reported_by_id)  # type: ignore[attr-defined]
+        reporter = await Person.get_or_none(id=row.reported_by_id)
         await tell(ctx, [*leaders, *above, *([reporter] if reporter else [])],
                    ctx.text("counterfeit.closed_notice", unfounded=step is Step.UNFOUNDED,
                             **facts))

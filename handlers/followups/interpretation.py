@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from bot.dispatcher import HandlerContext, Router, normalize
 from bot.errors import DomainError
 from bot.events import IncomingEvent
+from bot.parsing import is_web_url
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from bot.workdays import add_workdays
@@ -21,7 +22,6 @@ from handlers.followups.common import (
     clock,
     dated_ladder,
     due_end,
-    is_web_url,
     numbered,
     short,
     tell,
@@ -60,7 +60,7 @@ async def _unit(ctx: HandlerContext) -> Unit:
              if normalize(line).startswith(UNIT_LINE)]
     if named:
         return await find_unit(named[-1])
-    return await Unit.get(id=ctx.require_person().unit_id)  # type: ignore[attr-defined]
+    return await Unit.get(id=ctx.require_person().unit_id)
 
 
 @router.command("解读")

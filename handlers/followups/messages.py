@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import IncomingEvent
+from bot.parsing import is_web_url
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from bot.workdays import add_workdays
@@ -23,7 +24,6 @@ from handlers.followups.common import (
     dated_ladder,
     due_end,
     is_admin,
-    is_web_url,
     label_of,
     numbered,
     short,
@@ -46,7 +46,7 @@ async def on_message(event: IncomingEvent, ctx: HandlerContext) -> None:
         raise DomainError("message.usage")
     account = await find_account(name)
     person = ctx.require_person()
-    unit_id = account.unit_id  # type: ignore[attr-defined]
+    unit_id = account.unit_id
     relations = {"admin"} if await is_admin(person, account) else set()
     await allow(ctx, "留言", unit_id, relations=relations, account=account_label(account))
     rule, hours, now = ctx.policy.public_messages, clock(ctx), event.received_at
@@ -74,7 +74,7 @@ async def _load(ctx: HandlerContext, row_name: str, usage: str) -> tuple[PublicM
     await row.fetch_related("account")
     person = ctx.require_person()
     relations = {"admin"} if await is_admin(person, row.account) else set()
-    await allow(ctx, row_name, row.unit_id, relations=relations, id=row.id)  # type: ignore[attr-defined]
+    await allow(ctx, row_name, row.unit_id, relations=relations, id=row.id)
     if row.answered_at is not None:
         raise DomainError("message.already_answered", id=row.id)
     return row, rest

@@ -67,7 +67,7 @@ async def on_open(event: IncomingEvent, ctx: HandlerContext) -> None:
         raise DomainError("fix.usage", min=ctx.policy.rectification.min_days,
                           max=ctx.policy.rectification.max_days)
     account = await find_account(name)
-    unit_id = account.unit_id  # type: ignore[attr-defined]
+    unit_id = account.unit_id
     person = await allow(ctx, "整改", unit_id, account=account_label(account))
     days = _days(ctx.policy, days)
     hours, now = clock(ctx), event.received_at
@@ -99,7 +99,7 @@ async def on_fixed(event: IncomingEvent, ctx: HandlerContext) -> None:
     fix = await _load(number)
     person = ctx.require_person()
     relations = {"admin"} if await is_admin(person, fix.account) else set()
-    await allow(ctx, "已整改", fix.unit_id, relations=relations, id=fix.id)  # type: ignore[attr-defined]
+    await allow(ctx, "已整改", fix.unit_id, relations=relations, id=fix.id)
     if not note:
         raise DomainError("fix.done_usage")
     if fix.state != FixState.OPEN:
@@ -123,7 +123,7 @@ async def _decide(ctx: HandlerContext, row: str, usage: str) -> tuple[Rectificat
     fix = await _load(number)
     person = ctx.require_person()
     relations = {"opener"} if fix.opened_by.id == person.id else set()
-    await allow(ctx, row, fix.unit_id, relations=relations, id=fix.id,  # type: ignore[attr-defined]
+    await allow(ctx, row, fix.unit_id, relations=relations, id=fix.id,
                 opener=fix.opened_by.name)
     if fix.state != FixState.SUBMITTED:
         raise DomainError(f"fix.not_submitted_{fix.state}", id=fix.id)

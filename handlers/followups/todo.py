@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 from tortoise.expressions import Q
 
@@ -41,12 +42,12 @@ class Section:
 async def _doer_accounts(policy: Policy, person: Person) -> list[int]:
     """Accounts the person acts for: theirs as admin, and their unit's accounts that have no
     active admin when they hold a doer role (as the reminders choose)."""
-    mine = set(await person.admin_of.all().values_list("id", flat=True))  # type: ignore[attr-defined]
+    mine = set(cast(list[int], await person.admin_of.all().values_list("id", flat=True)))
     if any(person.has_role(r) for r in policy.reminders.doer_roles):
-        unit_id = person.unit_id  # type: ignore[attr-defined]
-        ids = await Account.filter(unit_id=unit_id).values_list("id", flat=True)
-        staffed = set(await Account.filter(id__in=list(ids), admins__active=True)
-                      .values_list("id", flat=True))
+        unit_id = person.unit_id
+        ids = cast(list[int], await Account.filter(unit_id=unit_id).values_list("id", flat=True))
+        staffed = set(cast(list[int], await Account.filter(id__in=ids, admins__active=True)
+                           .values_list("id", flat=True)))
         mine |= set(ids) - staffed
     return sorted(mine)
 
@@ -76,7 +77,7 @@ async def _messages(policy: Policy, person: Person, hours: WorkingHours) -> list
 
 async def _interpretations(policy: Policy, person: Person,
                            hours: WorkingHours) -> list[Section]:
-    unit_id = person.unit_id  # type: ignore[attr-defined]
+    unit_id = person.unit_id
     doer = any(person.has_role(r) for r in policy.reminders.doer_roles)
     query = Q(opened_by_id=person.id) | Q(unit_id=unit_id) if doer else Q(opened_by_id=person.id)
     rows = await Interpretation.filter(query, done_at__isnull=True).order_by("due_at") \
@@ -86,7 +87,7 @@ async def _interpretations(policy: Policy, person: Person,
 
 
 async def _counterfeits(policy: Policy, person: Person) -> list[Section]:
-    unit_id = person.unit_id  # type: ignore[attr-defined]
+    unit_id = person.unit_id
     leader = any(person.has_role(r) for r in policy.counterfeit.report_roles)
     query = Q(reported_by_id=person.id) | Q(unit_id=unit_id) if leader \
         else Q(reported_by_id=person.id)
@@ -100,7 +101,7 @@ async def _counterfeits(policy: Policy, person: Person) -> list[Section]:
 async def _duty(policy: Policy, person: Person, now: datetime) -> list[Section]:
     if not any(person.has_role(r) for r in policy.reminders.leader_roles):
         return []
-    unit_id = person.unit_id  # type: ignore[attr-defined]
+    unit_id = person.unit_id
     holiday = next_holiday(now.date())
     if holiday is None or holiday.first > now.date() + timedelta(days=DUTY_HORIZON_DAYS):
         return []
@@ -115,7 +116,7 @@ async def _duty(policy: Policy, person: Person, now: datetime) -> list[Section]:
 async def _zombies(policy: Policy, person: Person, now: datetime) -> list[Section]:
     if not person.has_role("supervisor"):
         return []
-    below = [u.id for u in await OrgTree().descendants(person.unit_id)]  # type: ignore[attr-defined]
+    below = [u.id for u in await OrgTree().descendants(person.unit_id)]
     found = await candidates(policy, now, below) if below else []
     return [Section("zombie", [{"account": c.label, "name": c.name,
                                 "days": (now - c.since).days} for c in found[:LIMIT]])]
@@ -124,7 +125,7 @@ async def _zombies(policy: Policy, person: Person, now: datetime) -> list[Sectio
 async def _staff(person: Person) -> list[Section]:
     if not person.has_role(CHIEF):
         return []
-    unit_id = person.unit_id  # type: ignore[attr-defined]
+    unit_id = person.unit_id
     unchecked = await Person.filter(Q(vetted_on__isnull=True) | Q(trained_on__isnull=True),
                                     active=True, admin_of__unit_id=unit_id).distinct() \
         .order_by("id")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
@@ -44,8 +45,8 @@ async def candidates(policy: Policy, now: datetime,
     rows.sort()
     admins: set[int] = set()
     for chunk in chunks([r[0] for r in rows]):
-        admins.update(await Account.filter(id__in=chunk, admins__active=True)
-                      .values_list("id", flat=True))
+        admins.update(cast(list[int], await Account.filter(id__in=chunk, admins__active=True)
+                           .values_list("id", flat=True)))
     return [Candidate(acc_id, unit_id, label_of(name, platform), name, last or created)
             for acc_id, unit_id, name, platform, last, created in rows if acc_id not in admins]
 

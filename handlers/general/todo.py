@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from bot.dispatcher import HandlerContext, Router
 from bot.events import IncomingEvent, OutgoingText
 from handlers.common import authz
@@ -40,8 +42,8 @@ async def on_todo(event: IncomingEvent, ctx: HandlerContext) -> None:
     # R-REV-9: waiting for the author's word on the maps in its pictures
     held = await Draft.filter(author_id=person.id, state=DraftState.HELD) \
         .order_by("id").limit(LIMIT).prefetch_related("account")
-    admin_of = await person.admin_of.all().values_list("id", flat=True)
-    publishable = await _publishable(person.id, list(admin_of))
+    admin_of = cast(list[int], await person.admin_of.all().values_list("id", flat=True))
+    publishable = await _publishable(person.id, admin_of)
     text = ctx.render(
         "text/todo.md.j2",
         steps=[{"id": s.draft.id, "title": s.draft.title, "author": s.draft.author.name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import cast
 
 from bot.clock import utcnow
 from bot.dispatcher import HandlerContext, Router
@@ -41,7 +42,7 @@ async def on_show(event: IncomingEvent, ctx: HandlerContext) -> None:
     draft_id, _ = numbered_ref(ctx, "precheck.show_usage", following_lines=False)
     draft = await load_draft(draft_id)
     account = await draft.account
-    await authz.check(ctx, "机审", account.unit_id,  # type: ignore[attr-defined]
+    await authz.check(ctx, "机审", account.unit_id,
                       relations=await authz.draft_ties(person, draft, account), id=draft.id)
     views = [finding_view(f) for f in await findings_of(draft)]
     await ctx.reply(OutgoingText(ctx.render("text/precheck.md.j2", draft=draft, findings=views),
@@ -66,7 +67,7 @@ async def on_false_positive(event: IncomingEvent, ctx: HandlerContext) -> None:
                                 level__gt=AUTHOR_LEVEL)
     # rule R-REV-6: a reviewer of this version marks, never its author (R-REV-3)
     ties = {"reviewed"} if await reviews.exists() else set()
-    if draft.author_id == person.id:  # type: ignore[attr-defined]
+    if draft.author_id == person.id:
         ties.add("author")
     await authz.check(ctx, "误报", None, relations=ties, id=draft.id)
     if draft.state != DraftState.REVIEWING:
@@ -76,7 +77,7 @@ async def on_false_positive(event: IncomingEvent, ctx: HandlerContext) -> None:
     if unknown:
         raise DomainError("precheck.no_such_finding", id=draft.id, seqs=unknown,
                           total=len(findings))
-    marked = [s for s in seqs if findings[s].false_positive_by_id is None]  # type: ignore[attr-defined]
+    marked = [s for s in seqs if findings[s].false_positive_by_id is None]
     await PrecheckFinding.filter(id__in=[findings[s].id for s in marked]).update(
         false_positive_by_id=person.id, false_positive_at=utcnow())
     await ctx.audit("precheck.false_positive", f"draft:{draft.id}", version=draft.version,
@@ -119,9 +120,10 @@ async def on_words(event: IncomingEvent, ctx: HandlerContext) -> None:
 
 
 async def _add(ctx: HandlerContext, person: Person, kind: str, words: list[str]) -> None:
-    unit_id: str = person.unit_id  # type: ignore[attr-defined]
-    have = set(await PrecheckWord.filter(unit_id=unit_id, kind=kind, word__in=words)
-               .values_list("word", flat=True))
+    unit_id: str = person.unit_id
+    have = set(cast(list[str], await PrecheckWord.filter(unit_id=unit_id, kind=kind,
+                                                         word__in=words)
+                    .values_list("word", flat=True)))
     added = [w for w in words if w not in have]
     for word in added:
         await PrecheckWord.create(unit_id=unit_id, kind=kind, word=word, added_by=person)
@@ -131,9 +133,9 @@ async def _add(ctx: HandlerContext, person: Person, kind: str, words: list[str])
 
 
 async def _remove(ctx: HandlerContext, person: Person, words: list[str]) -> None:
-    unit_id: str = person.unit_id  # type: ignore[attr-defined]
+    unit_id: str = person.unit_id
     rows = PrecheckWord.filter(unit_id=unit_id, word__in=words)
-    removed = sorted(set(await rows.values_list("word", flat=True)))
+    removed = sorted(set(cast(list[str], await rows.values_list("word", flat=True))))
     await rows.delete()
     await ctx.audit("precheck.words_removed", f"unit:{unit_id}", words=removed)
     await ctx.reply(ctx.text("precheck.words_removed", removed=removed,
@@ -142,12 +144,12 @@ async def _remove(ctx: HandlerContext, person: Person, words: list[str]) -> None
 
 async def allow_suggestions(unit_id: str) -> list[tuple[str, int]]:
     """Words reviewers marked 误报 in this unit and below, not yet allowed, most marked first."""
-    allowed = set(await PrecheckWord.filter(unit_id__in=await unit_chain(unit_id), kind="allow")
-                  .values_list("word", flat=True))
-    texts = await PrecheckFinding.filter(
+    allowed = set(cast(list[str], await PrecheckWord.filter(
+        unit_id__in=await unit_chain(unit_id), kind="allow").values_list("word", flat=True)))
+    texts = cast(list[str], await PrecheckFinding.filter(
         false_positive_by_id__isnull=False, kind__in=WORD_KINDS,
         draft__account__unit_id__in=[unit_id, *(u.id for u in await OrgTree().descendants(
-            unit_id, active=None))]).values_list("text", flat=True)
+            unit_id, active=None))]).values_list("text", flat=True))
     counts = Counter(t for t in texts if t not in allowed)
     return counts.most_common(SUGGEST_LIMIT)
 

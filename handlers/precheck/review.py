@@ -13,6 +13,7 @@ from bot.precheck.findings import CHIEF_KINDS, SOURCE_SPAN, Finding
 from bot.rendering import msg
 from models.org import OrgTree
 from models.precheck import PrecheckFinding, PrecheckWord, ReviewCheck
+from models.relay import RelayTask
 from models.review import Draft, ReviewStep
 
 CARD_FIRST = 3  # findings shown on the card (errors first); 机审 #N shows all
@@ -57,8 +58,8 @@ async def run_precheck(ctx: HandlerContext, draft: Draft) -> Report:
     numbered errors first. Stored spans index draft.body as stored (a finding in the title
     has TITLE_SPAN, one on the `转载：` line SOURCE_SPAN)."""
     account = await draft.account
-    lists = await unit_lists(account.unit_id)  # type: ignore[attr-defined]
-    task = await draft.relay_task if draft.relay_task_id else None  # type: ignore[attr-defined]
+    lists = await unit_lists(account.unit_id)
+    task = await RelayTask.get_or_none(id=draft.relay_task_id) if draft.relay_task_id else None
     report = precheck(draft.body, lexicon_for(lists), title=draft.title,
                       is_allowed_source=ctx.policy.is_allowed_source,
                       repost_url=draft.repost_url, relay_title=task.title if task else None)
@@ -78,7 +79,7 @@ def finding_view(f: PrecheckFinding) -> FindingView:
     return FindingView(f.seq, msg(f"precheck.severity.{f.severity}"),
                        msg(f"precheck.kind.{f.kind}"), f.snippet,
                        msg(f"precheck.advice.{f.kind}", suggestion=f.suggestion, rule=f.rule),
-                       f.false_positive_by_id is not None,  # type: ignore[attr-defined]
+                       f.false_positive_by_id is not None,
                        f.rule)
 
 
@@ -91,7 +92,7 @@ async def chief_findings(draft: Draft) -> list[PrecheckFinding]:
     sensitive event (R-REV-7) or a commercial or self-media source (R-REV-4). Any of them
     sends the final review to the chief (bot.precheck.findings.CHIEF_KINDS)."""
     return [f for f in await findings_of(draft)
-            if f.kind in CHIEF_KINDS and f.false_positive_by_id is None]  # type: ignore[attr-defined]
+            if f.kind in CHIEF_KINDS and f.false_positive_by_id is None]
 
 
 def _errors_first(findings: list[PrecheckFinding]) -> list[PrecheckFinding]:
@@ -102,7 +103,7 @@ async def card_summary(draft: Draft) -> dict[str, Any]:
     """Counts by severity and the first few open findings, errors first, for the card."""
     findings = await findings_of(draft)
     open_ = _errors_first([f for f in findings
-                           if f.false_positive_by_id is None])  # type: ignore[attr-defined]
+                           if f.false_positive_by_id is None])
     errors = sum(f.severity == ERROR for f in open_)
     warnings = len(open_) - errors
     return {
@@ -132,7 +133,7 @@ async def approval_gate(ctx: HandlerContext, draft: Draft, step: ReviewStep, *,
     asking the reviewer to confirm.
     """
     errors = [f.seq for f in await findings_of(draft)
-              if f.severity == ERROR and f.false_positive_by_id is None]  # type: ignore[attr-defined]
+              if f.severity == ERROR and f.false_positive_by_id is None]
     check, _ = await ReviewCheck.get_or_create(step_id=step.id)
     now = utcnow()
     if errors and not confirmed and check.asked_at is None:

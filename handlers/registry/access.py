@@ -13,7 +13,7 @@ MAX_SUGGESTIONS = 3
 
 async def sees_phones(person: Person, unit_id: str) -> bool:
     """Phone numbers are personal data: the unit's own staff and its supervisors only."""
-    return person.unit_id == unit_id or await person.oversees(unit_id)  # type: ignore[attr-defined]
+    return person.unit_id == unit_id or await person.oversees(unit_id)
 
 
 async def find_unit(text: str) -> Unit:
@@ -25,6 +25,6 @@ async def find_unit(text: str) -> Unit:
     if len(partial) == 1:
         return partial[0]
     names = [u.name for u in units]
-    close = partial and [u.name for u in partial] or difflib.get_close_matches(
+    close = [u.name for u in partial] if partial else difflib.get_close_matches(
         wanted, names, n=MAX_SUGGESTIONS, cutoff=0.3)
     raise DomainError("registry.unknown_unit", unit=wanted, suggestions=close[:MAX_SUGGESTIONS])

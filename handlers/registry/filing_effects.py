@@ -62,8 +62,8 @@ def end_of(day: date, tz: ZoneInfo) -> datetime:
 async def _deadline(filing: Filing, account: Account, kind: str, rule: str, due: datetime,
                     **ctx: object) -> Deadline:
     return await Deadline.create(
-        kind=kind, rule=rule, unit_id=account.unit_id,  # type: ignore[attr-defined]
-        account=account, assignee_id=filing.filer_id,  # type: ignore[attr-defined]
+        kind=kind, rule=rule, unit_id=account.unit_id,
+        account=account, assignee_id=filing.filer_id,
         subject=f"filing:{filing.id}",
         title=msg(f"deadline.{kind}", account=account_label(account), id=filing.id, **ctx),
         due_at=due)
@@ -106,7 +106,7 @@ async def password_deadlines(filing: Filing, accounts: list[Account], leavers: l
     for account in accounts:
         await Deadline.create(
             kind="password_change", rule="R-SEC-3",
-            unit_id=account.unit_id, account=account,  # type: ignore[attr-defined]
+            unit_id=account.unit_id, account=account,
             assignee=None, subject=f"filing:{filing.id}",
             title=msg("deadline.password_change", account=account_label(account), names=names),
             due_at=now)
@@ -120,7 +120,7 @@ def merged_team(current: list[Member], given: list[Member]) -> list[Member]:
 
 async def other_accounts_of(account: Account, leavers: list[str]) -> list[Account]:
     """The unit's other accounts on whose team a leaver (离任) is an admin."""
-    unit_id = account.unit_id  # type: ignore[attr-defined]
+    unit_id = account.unit_id
     rows = await TeamMember.filter(account__unit_id=unit_id, role="admin", name__in=leavers) \
         .values_list("account_id", flat=True)
     m2m = await Account.filter(unit_id=unit_id, admins__name__in=leavers) \
@@ -165,7 +165,7 @@ async def _create(filing: Filing, form: FilingForm, today: date, tz: ZoneInfo) -
     if filing.kind == FilingKind.OPEN:
         record.values.setdefault("opened_on", today)
     account = await Account.create(name=filing.account_name, platform=filing.platform,
-                                   unit_id=filing.unit_id,  # type: ignore[attr-defined]
+                                   unit_id=filing.unit_id,
                                    **record.values)
     if record.team is not None:
         await set_team(account, record.members())
@@ -182,7 +182,7 @@ async def apply_approved(policy: Policy, filing: Filing, tz: ZoneInfo) -> Accoun
             await announce_deadlines(policy, filing, account, today, tz)
             await platform_deadline(policy, filing, account, today, tz)
         return account
-    account = await Account.select_for_update().get(id=filing.account_id)  # type: ignore[attr-defined]
+    account = await Account.select_for_update().get(id=filing.account_id)
     check_status(filing.kind, account)
     if filing.kind == FilingKind.CHANGE:
         change = await apply_change(filing, account, form, tz)

@@ -55,7 +55,7 @@ async def _flags(ctx: HandlerContext, kind: FilingKind, target: tuple[str, str, 
                                     status__in=("normal", "suspended")).order_by("id")
         if same:
             flags.append(msg("filing.flag_second", platform=platform_label(platform),
-                             accounts="、".join(a.name for a in same)))
+                             accounts=[a.name for a in same]))
     if kind == FilingKind.OPEN and platform == APP:
         flags.append(await _app_flag(unit_id))
     if form.values("vendor") and not form.values("vendor_qualification"):
@@ -106,7 +106,7 @@ async def _target(ctx: HandlerContext, kind: FilingKind, person: Person,
         await _pending(account_name=name, platform=platform)
         return name, platform, None
     account = await find_account(ctx.command.args)
-    await authz.check(ctx, ctx.command.name, account.unit_id,  # type: ignore[attr-defined]
+    await authz.check(ctx, ctx.command.name, account.unit_id,
                       account=account_label(account))
     check_status(kind, account)
     await _pending(account_id=account.id)
@@ -145,7 +145,7 @@ async def _file(ctx: HandlerContext, kind: FilingKind) -> None:
     for decider in deciders:
         await ctx.notify(decider.id, await request_card(filing, stage, ctx.settings.tz))
     await ctx.reply(ctx.text("filing.submitted", label=filing_label(filing),
-                             names="、".join(c.name for c in deciders), flags=filing.flags,
+                             names=[c.name for c in deciders], flags=filing.flags,
                              own_chief=not chiefs))
 
 
@@ -162,8 +162,8 @@ for _word, _kind in KINDS.items():
 
 async def _may_decide(ctx: HandlerContext, action: str, filing: Filing, stage: str) -> None:
     """The table's row for the stage; never the filer (authz.toml deny "filer")."""
-    ties = {"filer"} if filing.filer_id == ctx.require_person().id else set()  # type: ignore[attr-defined]
-    await authz.check(ctx, action, filing.unit_id, relations=ties,  # type: ignore[attr-defined]
+    ties = {"filer"} if filing.filer_id == ctx.require_person().id else set()
+    await authz.check(ctx, action, filing.unit_id, relations=ties,
                       stage=stage, label=filing_label(filing),
                       stage_name=msg(f"filing.stage_{stage}"))
 
@@ -209,7 +209,7 @@ async def _decide(ctx: HandlerContext, action: str, filing_id: int, stage: str |
 async def _after(ctx: HandlerContext, filing: Filing, stage: str, approve: bool,
                  comment: str) -> None:
     tz = ctx.settings.tz
-    filer_id = filing.filer_id  # type: ignore[attr-defined]
+    filer_id = filing.filer_id
     if not approve:
         await ctx.say(filer_id, ctx.text("filing.rejected", label=filing_label(filing),
                                          stage=msg(f"filing.stage_{stage}"), reason=comment))
@@ -219,7 +219,7 @@ async def _after(ctx: HandlerContext, filing: Filing, stage: str, approve: bool,
             await ctx.notify(supervisor.id,
                              await request_card(filing, FilingState.SUPERVISOR, tz))
         await ctx.say(filer_id, ctx.text("filing.forwarded", label=filing_label(filing),
-                                         names="、".join(s.name for s in supervisors)))
+                                         names=[s.name for s in supervisors]))
     else:
         account = await apply_approved(ctx.policy, filing, tz)
         filing.account = account
@@ -287,7 +287,7 @@ async def on_emergency(event: IncomingEvent, ctx: HandlerContext) -> None:
     if not name or not reason:
         raise DomainError("filing.emergency_usage")
     account = await find_account(name)
-    unit_id = account.unit_id  # type: ignore[attr-defined]
+    unit_id = account.unit_id
     # rule R-ACC-9: the account's admins, the unit's chief and the supervisors above only
     await authz.check(ctx, "紧急关停", unit_id, relations=await authz.account_ties(person, account),
                       account=account_label(account))

@@ -41,8 +41,8 @@ async def on_materials(event: IncomingEvent, ctx: HandlerContext) -> None:
     if filing.kind != FilingKind.OPEN or not filing.payload.get("materials_asked"):
         raise DomainError("materials.not_opening", label=filing_label(filing))
     person = ctx.require_person()
-    ties = {"filer"} if filing.filer_id == person.id else set()  # type: ignore[attr-defined]
-    await authz.check(ctx, "材料", filing.unit_id, relations=ties)  # type: ignore[attr-defined]
+    ties = {"filer"} if filing.filer_id == person.id else set()
+    await authz.check(ctx, "材料", filing.unit_id, relations=ties)
     added = _numbers(filing, rest) if rest else set()
     if added:
         before = set(filing.payload.get("materials") or [])

@@ -14,9 +14,10 @@ from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import IncomingEvent
 from bot.reminders.hours import WorkingHours
+from bot.workdays import add_months
 from handlers.common import authz
 from handlers.common.lookup import account_label, find_account
-from handlers.reminders.kinds import add_months, local_date, local_text
+from handlers.reminders.kinds import local_date, local_text
 from models.deadlines import Deadline
 from models.org import Account
 
@@ -60,7 +61,7 @@ async def on_password_changed(event: IncomingEvent, ctx: HandlerContext) -> None
     if not ctx.command.args:
         raise DomainError("password.usage")
     account = await _account(ctx.command.args)
-    await authz.check(ctx, "已改密", account.unit_id,  # type: ignore[attr-defined]
+    await authz.check(ctx, "已改密", account.unit_id,
                       relations=await authz.account_ties(person, account),
                       account=account_label(account))
     now = utcnow()

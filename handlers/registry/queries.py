@@ -92,7 +92,7 @@ async def on_query(event: IncomingEvent, ctx: HandlerContext) -> None:
         raise DomainError("registry.query_usage")
     account = await find_account(ctx.command.args)
     tz = ctx.settings.tz
-    unit = await Unit.get(id=account.unit_id)  # type: ignore[attr-defined]
+    unit = await Unit.get(id=account.unit_id)
     phones = await sees_phones(person, unit.id)
     await authz.check(ctx, "查询", unit.id)
     # rule R-REV-5: the titles of drafts in review only for the unit, its supervisors, admins
@@ -129,7 +129,7 @@ async def _rows(ctx: HandlerContext, person: Person, accounts: list[Account]) ->
     visible: dict[str, bool] = {}
     rows = []
     for account in accounts:
-        unit_id = account.unit_id  # type: ignore[attr-defined]
+        unit_id = account.unit_id
         if unit_id not in visible:
             visible[unit_id] = await sees_phones(person, unit_id)
         admins = [m for m in await team_of(account) if m.role == "admin"]
@@ -155,7 +155,7 @@ async def on_ledger(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`台账 [单位]`: a unit's accounts; a supervisor's own 台账 spans every unit below."""
     person = ctx.require_person()
     assert ctx.command is not None
-    own = person.unit_id  # type: ignore[attr-defined]
+    own = person.unit_id
     if ctx.command.args:
         unit = await find_unit(ctx.command.args)
         await authz.check(ctx, "台账", unit.id, unit=unit.name)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from bot.clock import utcnow
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import IncomingEvent, OutgoingText
+from bot.parsing import is_web_url
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from handlers.common import authz
@@ -32,11 +32,6 @@ _TASK_NO = re.compile(r"^#?\s*(\d+)$")
 def _clock(ctx: HandlerContext) -> WorkingHours:
     rem = ctx.policy.reminders
     return WorkingHours.of(rem.work_start, rem.work_end, ctx.settings.tz)
-
-
-def _is_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def task_number(value: str, usage: str) -> int:
@@ -63,14 +58,14 @@ async def on_relay(event: IncomingEvent, ctx: HandlerContext) -> None:
     url, _, title = ctx.command.args.partition(" ")
     if not url:
         raise DomainError("relay.usage")
-    if not _is_url(url):
+    if not is_web_url(url):
         raise DomainError("relay.bad_url", value=url[:80])
     units = await (await person.unit).descendants()
     if not units:
         raise DomainError("relay.no_units")
     due = event.received_at + timedelta(hours=ctx.policy.relay.deadline_hours)  # rule R-RLY-1
     task = await RelayTask.create(source_url=url, title=title.strip(), created_by=person,
-                                  unit_id=person.unit_id,  # type: ignore[attr-defined]
+                                  unit_id=person.unit_id,
                                   received_at=event.received_at, due_at=due)
     await RelayTarget.bulk_create([RelayTarget(task=task, unit=u, due_at=due) for u in units])
     await ctx.audit("relay.opened", f"relay:{task.id}", url=url, title=task.title,
@@ -111,7 +106,7 @@ async def _close(ctx: HandlerContext, target: RelayTarget, url: str, draft_id: i
     await ctx.reply(ctx.text("relay.done", task=task.id, unit=unit.name, late=now > target.due_at))
     if not await RelayTarget.exists(task_id=task.id, done_at__isnull=True):
         count = await RelayTarget.filter(task_id=task.id).count()
-        await ctx.say(task.created_by_id,  # type: ignore[attr-defined]
+        await ctx.say(task.created_by_id,
                       ctx.text("relay.all_done", task=task.id, title=task.title or task.source_url,
                                count=count))
 
@@ -134,11 +129,11 @@ async def on_relayed(event: IncomingEvent, ctx: HandlerContext) -> None:
         raise DomainError("relay.review_required", task=task.id,
                           allowed=ctx.policy.relay.verbatim_without_review)
     url = url.strip()
-    if not _is_url(url) or any(c.isspace() for c in url):
+    if not is_web_url(url):
         raise DomainError("relay.done_usage")
     await authz.check(ctx, "已转载", None, task=task.id)  # the sender's own unit's share
     target = await RelayTarget.select_for_update().get_or_none(
-        task_id=task.id, unit_id=person.unit_id)  # type: ignore[attr-defined]
+        task_id=task.id, unit_id=person.unit_id)
     if target is None:
         raise DomainError("relay.not_your_task", task=task.id)
     if target.done_at is not None:
@@ -155,15 +150,15 @@ async def on_progress(event: IncomingEvent, ctx: HandlerContext) -> None:
     person = ctx.require_person()
     assert ctx.command is not None
     task = await _open_task(task_number(ctx.command.args, "relay.progress_usage"))
-    ties = {"creator"} if person.id == task.created_by_id else set()  # type: ignore[attr-defined]
-    await authz.check(ctx, "转载进度", task.unit_id, relations=ties,  # type: ignore[attr-defined]
+    ties = {"creator"} if person.id == task.created_by_id else set()
+    await authz.check(ctx, "转载进度", task.unit_id, relations=ties,
                       task=task.id)
     clock, now = _clock(ctx), utcnow()
     org = OrgTree()
     # only the asker's area: the units they are in or above (the creator sees every unit)
     targets = [t for t in await RelayTarget.filter(task_id=task.id).order_by("unit_id")
                .prefetch_related("unit")
-               if await authz.permits(person, "转载进度:单位", t.unit_id,  # type: ignore[attr-defined]
+               if await authz.permits(person, "转载进度:单位", t.unit_id,
                                       relations=ties, org=org)]
     closers = {p.id: p.name for p in await Person.filter(
         id__in=[t.done_by for t in targets if t.done_by])}
@@ -181,8 +176,8 @@ async def task_for_draft(task_no: int, account: Account) -> RelayTask:
     """The task a draft answers (`任务：N`): it must be open for the account's unit."""
     task = await _open_task(task_no)
     if not await RelayTarget.exists(task_id=task.id, done_at__isnull=True,
-                                    unit_id=account.unit_id):  # type: ignore[attr-defined]
-        unit = await Unit.get(id=account.unit_id)  # type: ignore[attr-defined]
+                                    unit_id=account.unit_id):
+        unit = await Unit.get(id=account.unit_id)
         raise DomainError("relay.task_closed_for_unit", task=task.id, unit=unit.name)
     return task
 

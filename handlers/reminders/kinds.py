@@ -7,7 +7,6 @@ about it is named by audience tokens that handlers/reminders/scan.py resolves.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ from typing import Any
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from bot.rendering import msg
+from bot.workdays import add_months
 from handlers.common.absence import away_at
 from handlers.common.lookup import platform_label
 from handlers.reminders.updates import (
@@ -91,13 +91,6 @@ def local_date(moment: datetime, hours: WorkingHours) -> str:
 def stamp(moment: datetime) -> str:
     """A period key for subjects: the reference time, to the second, in UTC."""
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    month0 = moment.month - 1 + months
-    year, month = moment.year + month0 // 12, month0 % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 # --- stale accounts (R-UPD-1, R-UPD-2, R-UPD-3, R-UPD-5) ---
@@ -287,7 +280,7 @@ async def review_due(policy: Policy, now: datetime, hours: WorkingHours) -> list
         stage, audience = ("escalated", {DOERS, NEXT_UP}) if waited >= top else ("due", {DOERS})
         people: tuple[str, ...] = (assignee,)
         if assignee in away:
-            deputy = away[assignee].deputy_id  # type: ignore[attr-defined]
+            deputy = away[assignee].deputy_id
             people = (deputy,) if deputy else tuple(
                 p.id for p in await Person.holders(unit_id, "chief") if p.id != author) \
                 or (assignee,)

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from tortoise.transactions import in_transaction
 
@@ -209,7 +209,10 @@ async def _plan(settings: Settings, plans: list[tuple[Due, list[str], list[str]]
             mail[person].lines.append(own if person in doers else line)
     for claim in claims:
         box = mail[claim.person]
-        (box.daily.append if claim.stage == "daily" else box.weekly.extend)(claim.block)
+        if claim.stage == "daily":
+            box.daily.append(claim.block)
+        else:
+            box.weekly.extend(cast(list[Any], claim.block))
     for person in head[0]:
         mail[person].audit = head[1]
     channel = settings.channel

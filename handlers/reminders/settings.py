@@ -33,7 +33,7 @@ async def on_settings(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`提醒设置`: the reminders I receive, with the rule and the timing of each."""
     person = await authz.check(ctx, "提醒设置", None)
     accounts = await Account.filter(admins__id=person.id).order_by("id")
-    unit = await Unit.get(id=person.unit_id)  # type: ignore[attr-defined]
+    unit = await Unit.get(id=person.unit_id)
     text = ctx.render(
         "text/reminder_settings.md.j2", name=person.name, unit=unit.name, roles=person.roles,
         accounts=[{"label": account_label(a), "limit": rule_of(ctx.policy, a).gap_days,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from tortoise.expressions import Q
 
@@ -78,8 +79,8 @@ async def published_counts(since: datetime, until: datetime,
     if account_ids is not None:
         query = query.filter(account_id__in=account_ids)
     counts: dict[int, int] = {}
-    for account_id in await query.values_list("account_id", flat=True):
-        counts[account_id] = counts.get(account_id, 0) + 1  # type: ignore[index]
+    for account_id in cast(list[int], await query.values_list("account_id", flat=True)):
+        counts[account_id] = counts.get(account_id, 0) + 1
     return counts
 
 

@@ -17,6 +17,7 @@ from bot import links
 from bot.clock import utcnow
 from bot.config import Settings
 from bot.policy import Policy
+from handlers.reminders.updates import update_rule
 from bot.rendering import msg
 from bot.reports.common import label, local_dt
 from handlers.reports import sql
@@ -107,7 +108,7 @@ async def may_view(person_id: str) -> Person | None:
 
 async def load_board(person: Person, policy: Policy, tz: ZoneInfo, now: datetime,
                      expires_at: datetime) -> Board:
-    scope = await scope_of(person.unit_id)  # type: ignore[attr-defined]
+    scope = await scope_of(person.unit_id)
     names = await _unit_names(scope)
     units, totals, stale = await _freshness(scope, names, policy, now)
     levels, waiting = await _waiting(scope, names, now)
@@ -152,14 +153,14 @@ async def _freshness(scope: Scope, names: dict[str, str], policy: Policy, now: d
     last, created = sql.epoch('"last_update_at"'), sql.epoch('"created_at"')
     rows = await sql.rows(
         f'SELECT "unit_id" AS u, "name" AS n, "platform" AS p, "content" AS c, {last} AS l, '
-        f'{created} AS k FROM "account" WHERE "status" = ?{where}', ["normal", *params])
+        f'{created} AS k, "limited_posting" AS m FROM "account" WHERE "status" = ?{where}',
+        ["normal", *params])
     per_unit: dict[str, UnitFreshness] = {}
     totals: Counter[str] = Counter()
     stale: list[StaleAccount] = []
     moment = sql.seconds(now)
     for r in rows:
-        limit = policy.updates.video_max_gap_days if r["c"] == "video" \
-            else policy.updates.text_max_gap_days
+        limit = update_rule(policy, r["c"], r["p"], r["m"]).gap_days  # rule R-UPD-1..3
         since = r["l"] if r["l"] is not None else r["k"]
         days = None if since is None else max(0, (moment - int(since)) // DAY)
         state = freshness(days, limit, policy)

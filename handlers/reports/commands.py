@@ -45,7 +45,7 @@ async def on_record(event: IncomingEvent, ctx: HandlerContext) -> None:
     fmt = _format(rest, "records.usage")
     draft = await load_draft(draft_id)
     account = await draft.account
-    await authz.check(ctx, "登记表", account.unit_id,  # type: ignore[attr-defined]
+    await authz.check(ctx, "登记表", account.unit_id,
                       relations=await authz.draft_ties(person, draft, account), id=draft_id)
     out = await files.record_file(draft_id, fmt, ctx.policy, ctx.settings.tz)
     await send_file(ctx, out, ctx.text("records.caption", id=draft_id,
@@ -63,7 +63,7 @@ async def on_inspection(event: IncomingEvent, ctx: HandlerContext) -> None:
     quarter = next((w for w in words if w[:1].isdigit()), "") or \
         quarter_name(utcnow().astimezone(ctx.settings.tz).date())
     fmt = _format(next((w for w in words if not w[:1].isdigit()), ""), "inspection.usage")
-    out = await files.inspection_file(quarter, person.unit_id,  # type: ignore[attr-defined]
+    out = await files.inspection_file(quarter, person.unit_id,
                                       fmt, ctx.policy, ctx.settings.tz)
     await send_file(ctx, out, ctx.text("inspection.caption", quarter=quarter.upper())
                     .text)

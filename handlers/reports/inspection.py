@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import utcnow
 from bot.policy import Policy
+from handlers.reminders.updates import update_rule
 from bot.precheck import ERROR
 from bot.rendering import msg
 from bot.reports.common import Head, audit_head, local_dt
@@ -47,6 +48,7 @@ class AccountRow:
     platform: str
     content: str
     status: str
+    limited: bool = False  # R-UPD-3: the platform limits posting (its own gap)
     updates: int = 0
     per_week: float = 0.0
     weeks_counted: int = 0
@@ -311,9 +313,10 @@ async def _accounts(q: _Query) -> dict[int, AccountRow]:
     unit_sql, unit_params = q.units('"unit_id"')
     found = await sql.rows(
         f'SELECT "id" AS i, "unit_id" AS u, "name" AS n, "platform" AS p, "content" AS c, '
-        f'"status" AS s, {last} AS l, {changed} AS w, {created} AS k FROM "account" '
+        f'"status" AS s, "limited_posting" AS m, {last} AS l, {changed} AS w, {created} AS k '
+        f'FROM "account" '
         f'WHERE ("created_at" IS NULL OR {created} <= ?){unit_sql}', [q.cutoff, *unit_params])
-    return {r["i"]: AccountRow(r["i"], r["u"], r["n"], r["p"], r["c"], r["s"],
+    return {r["i"]: AccountRow(r["i"], r["u"], r["n"], r["p"], r["c"], r["s"], bool(r["m"]),
                                raw=(_int(r["l"]), _int(r["w"]), _int(r["k"])))
             for r in found}
 
@@ -407,8 +410,8 @@ class _Calc:
         return max(1, (self.cutoff_day - self.period.first_day).days + 1)
 
     def _gap(self, row: AccountRow, origin: int, times: list[int]) -> None:
-        row.gap_limit = self.policy.updates.video_max_gap_days if row.content == "video" \
-            else self.policy.updates.text_max_gap_days  # rule R-UPD-2 / R-UPD-1
+        row.gap_limit = update_rule(self.policy, row.content, row.platform,  # rule R-UPD-1..3
+                                    row.limited).gap_days
         marks = [origin, *times, self.cutoff]
         row.longest_gap = max((b - a for a, b in zip(marks, marks[1:], strict=False)),
                               default=0) // DAY

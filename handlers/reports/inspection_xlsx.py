@@ -86,7 +86,7 @@ def _calendar(book: Book, report: Inspection, units: dict[str, str]) -> None:
     active = [a for a in report.accounts if a.active]
     offsets = [(monday - first).days for monday in report.weeks]
 
-    def weekly(counts: bytes) -> list[int]:
+    def weekly(counts: bytes | bytearray) -> list[int]:
         return [sum(counts[max(0, o):max(0, o + 7)]) for o in offsets]
 
     week_heads = [monday.strftime("%m-%d") + "周" for monday in report.weeks]

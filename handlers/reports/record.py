@@ -141,11 +141,11 @@ async def load_record(draft_id: int, policy: Policy, tz: ZoneInfo) -> Record:
     if draft is None:
         raise DomainError("review.no_such_draft", id=draft_id)
     account: Account = await draft.account
-    unit = await Unit.get(id=account.unit_id)  # type: ignore[attr-defined]
+    unit = await Unit.get(id=account.unit_id)
     author: Person = await draft.author
     steps = await ReviewStep.filter(draft_id=draft.id).order_by("version", "level") \
         .prefetch_related("assignee")
-    checks = {c.step_id: c for c in await ReviewCheck.filter(  # type: ignore[attr-defined]
+    checks = {c.step_id: c for c in await ReviewCheck.filter(
         step_id__in=[s.id for s in steps], confirmed_at__isnull=False)}
     versions = await DraftVersion.filter(draft_id=draft.id).order_by("version")
     findings = await PrecheckFinding.filter(draft_id=draft.id).order_by("version", "seq") \
@@ -234,8 +234,8 @@ def _remarks(draft: Draft, steps: list[ReviewStep]) -> list[str]:
     lines += [f"v{s.version} {level_label(s.level)}：{s.escalation_note}"
               for s in steps if s.escalation_note]
     returns = sum(s.decision == Decision.REJECT for s in steps)
-    if draft.relay_task_id:  # type: ignore[attr-defined]
-        lines.append(msg("records.remark_relay", task=draft.relay_task_id))  # type: ignore[attr-defined]
+    if draft.relay_task_id:
+        lines.append(msg("records.remark_relay", task=draft.relay_task_id))
     lines.append(msg("records.remark_history", versions=draft.version, returns=returns))
     return lines
 

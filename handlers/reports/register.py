@@ -97,7 +97,7 @@ async def _accounts(ids: set[int]) -> dict[int, tuple[str, str, str]]:
     for part in chunks(sorted(ids)):
         for account_id, *rest in await Account.filter(id__in=part).values_list(
                 "id", "name", "platform", "unit_id"):
-            found[account_id] = tuple(rest)  # type: ignore[assignment]
+            found[account_id] = tuple(rest)
     return found
 
 

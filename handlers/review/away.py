@@ -57,7 +57,7 @@ async def _deputy_steps(ctx: HandlerContext, person: Person, deputy: Person) -> 
         account = await draft.account
         roles = ladder[ladder.index(step.role):] if step.role in ladder else [step.role]
         if deputy.id in await excluded_for(draft, step.level) or \
-                not await may_hold(org, account.unit_id, deputy, roles):  # type: ignore[attr-defined]
+                not await may_hold(org, account.unit_id, deputy, roles):
             kept += 1
             continue
         await hand_to(ctx, draft, step, deputy,
@@ -77,7 +77,7 @@ async def on_away(event: IncomingEvent, ctx: HandlerContext) -> None:
     who, first, last, deputy_name = _parse(ctx.command.args, today)
     person = await find_person(who) if who else sender
     ties = {"self"} if person.id == sender.id else set()
-    await authz.check(ctx, "请假", person.unit_id, relations=ties,  # type: ignore[attr-defined]
+    await authz.check(ctx, "请假", person.unit_id, relations=ties,
                       name=person.name)
     if last < first or last < today:
         raise DomainError("away.bad_span", first=first.isoformat(), last=last.isoformat())

@@ -90,7 +90,7 @@ async def _card(policy: Policy, settings: Settings, draft: Draft, step: ReviewSt
     tz = settings.tz
     account: Account = await draft.account
     author: Person = await draft.author
-    link = await draft_link(settings, step.assignee_id, draft.id)  # type: ignore[attr-defined]
+    link = await draft_link(settings, step.assignee_id, draft.id)
     changed = await changes(draft)
     precheck = await card_summary(draft)
     notes = [step.escalation_note, *await move_lines(step, tz)]
@@ -144,8 +144,8 @@ async def closed_card(policy: Policy, settings: Settings, draft: Draft, step: Re
 
 async def holder_text(step: ReviewStep, tz: ZoneInfo) -> str:
     """'张明 · 自 2026-12-01 09:00 · 代 王五': who holds the step, since when, for whom."""
-    names = await _names([step.assignee_id, step.on_behalf_of])  # type: ignore[attr-defined]
-    return msg("card.holder", name=names.get(step.assignee_id, ""),  # type: ignore[attr-defined]
+    names = await _names([step.assignee_id, step.on_behalf_of])
+    return msg("card.holder", name=names.get(step.assignee_id, ""),
                since=local_time(step.held_since(), tz),
                behalf=names.get(step.on_behalf_of or "", ""))
 
@@ -165,7 +165,7 @@ async def _names(ids: list[str | None]) -> dict[str, str]:
     wanted = {i for i in ids if i}
     if not wanted:
         return {}
-    return dict(await Person.filter(id__in=wanted).values_list("id", "name"))  # type: ignore[arg-type]
+    return dict(await Person.filter(id__in=wanted).values_list("id", "name"))
 
 
 async def decided_card(policy: Policy, settings: Settings, draft: Draft,

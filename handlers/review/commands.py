@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from typing import cast
 
 from bot.clock import utcnow
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import CardUpdate, IncomingEvent
+from bot.parsing import is_web_url
 from handlers.common import authz
 from handlers.common.lookup import account_label, find_account, load_draft, numbered_ref
 from handlers.precheck.review import approval_gate, split_confirmed
@@ -40,7 +41,7 @@ async def on_submit(event: IncomingEvent, ctx: HandlerContext) -> None:
     if not ctx.command.args:
         raise DomainError("review.submit_usage")
     account = await find_account(ctx.command.args)
-    await authz.check(ctx, "投稿", account.unit_id,  # type: ignore[attr-defined]
+    await authz.check(ctx, "投稿", account.unit_id,
                       relations=await authz.account_ties(author, account),
                       account=account_label(account))
     if not any(line.strip() for line in ctx.command.lines):
@@ -146,13 +147,13 @@ async def _open_step_for(ctx: HandlerContext, action: str, draft: Draft, level: 
     # holder's deputy takes the step by acting on it (请假, issue 20)
     current = draft.state == DraftState.REVIEWING and (draft.level, draft.version) == (
         level, version)
-    if step.assignee_id != person.id and current:  # type: ignore[attr-defined]
+    if step.assignee_id != person.id and current:
         await take_as_deputy(ctx, draft, step, person)
-    ties = {"assignee"} if step.assignee_id == person.id else set()  # type: ignore[attr-defined]
-    if draft.author_id == person.id:  # type: ignore[attr-defined]
+    ties = {"assignee"} if step.assignee_id == person.id else set()
+    if draft.author_id == person.id:
         ties.add("author")
     account = await draft.account
-    await authz.check(ctx, action, account.unit_id, relations=ties,  # type: ignore[attr-defined]
+    await authz.check(ctx, action, account.unit_id, relations=ties,
                       id=draft.id)
     at_step = (draft.level, draft.version) == (level, version)
     current = draft.state == DraftState.REVIEWING and at_step
@@ -184,11 +185,11 @@ async def _decide(ctx: HandlerContext, action: str, draft: Draft, level: int, ve
     _observe_step(ctx, step)
     await ctx.audit(f"review.{decision}", f"draft:{draft.id}", version=version, level=level,
                     comment=comment, **confirms)
-    await ctx.notify(step.assignee_id,  # type: ignore[attr-defined]
+    await ctx.notify(step.assignee_id,
                      CardUpdate(await decided_card(ctx.policy, ctx.settings, draft, step)))
     if decision == Decision.REJECT:
         # a reason card this reviewer may hold goes grey too (nothing to update if none)
-        await ctx.notify(step.assignee_id,  # type: ignore[attr-defined]
+        await ctx.notify(step.assignee_id,
                          CardUpdate(reason_card_done(draft, step)))
         await _returned(ctx, draft, step)
     elif level < final_level(ctx.policy):
@@ -213,7 +214,7 @@ async def _returned(ctx: HandlerContext, draft: Draft, step: ReviewStep) -> None
     draft.state = DraftState.RETURNED
     await draft.save(update_fields=["state", "updated_at"])
     reviewer: Person = await step.assignee
-    await ctx.say(draft.author_id,  # type: ignore[attr-defined]
+    await ctx.say(draft.author_id,
                   ctx.text("review.returned_to_author", id=draft.id, title=draft.title,
                            level=level_label(step.level), reviewer=reviewer.name,
                            reason=step.comment))
@@ -232,10 +233,10 @@ async def _approved(ctx: HandlerContext, draft: Draft) -> None:
     await draft.save(update_fields=["state", "updated_at"])
     await ctx.audit("draft.approved", f"draft:{draft.id}", version=draft.version)
     account = await draft.account
-    admins = await account.admins.all().values_list("id", flat=True)
+    admins = cast(list[str], await account.admins.all().values_list("id", flat=True))
     text = ctx.text("review.approved_publishable", id=draft.id, title=draft.title,
                     account=account_label(account))
-    for person_id in dict.fromkeys([draft.author_id, *admins]):  # type: ignore[attr-defined]
+    for person_id in dict.fromkeys([draft.author_id, *admins]):
         await ctx.say(person_id, text)
 
 
@@ -244,12 +245,11 @@ async def on_published(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`已发布 #N <URL>`: record publication and the account's last update time."""
     person = ctx.require_person()
     draft_id, url = numbered_ref(ctx, "review.published_usage")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+    if not is_web_url(url):
         raise DomainError("review.published_usage")
     draft = await load_draft(draft_id, lock=True)
     account = await draft.account
-    await authz.check(ctx, "已发布", account.unit_id,  # type: ignore[attr-defined]
+    await authz.check(ctx, "已发布", account.unit_id,
                       relations=await authz.draft_ties(person, draft, account), id=draft.id)
     if draft.state != DraftState.APPROVED:
         raise DomainError("review.not_approved", id=draft.id,
@@ -261,6 +261,6 @@ async def on_published(event: IncomingEvent, ctx: HandlerContext) -> None:
     await account.save(update_fields=["last_update_at"])
     await ctx.audit("draft.published", f"draft:{draft.id}", url=url, account=account.id)
     await ctx.reply(ctx.text("review.published", id=draft.id, account=account_label(account)))
-    if draft.relay_task_id:  # type: ignore[attr-defined]
-        await close_by_draft(ctx, draft.relay_task_id, account.unit_id,  # type: ignore[attr-defined]
+    if draft.relay_task_id:
+        await close_by_draft(ctx, draft.relay_task_id, account.unit_id,
                              draft.id, url)

@@ -12,18 +12,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.dispatcher import normalize
 from bot.errors import DomainError
 from bot.ledger import parse_time
+from bot.parsing import is_web_url, yes_no
 
 TITLE_MAX_CHARS = 120
 _OPTION = re.compile(r"^(?P<key>转载|重要|重大|任务|涉密|类别|发布时间)\s*:\s*(?P<value>.*)$")
 _TASK = re.compile(r"^#?\s*(\d+)$")
-_YES = ("是", "yes", "y", "true", "1", "重要")
-_NO = ("否", "no", "n", "false", "0", "不")
+_YES, _NO = ("重要",), ("不",)  # besides bot.parsing's yes and no words
 
 
 @dataclass(frozen=True)
@@ -45,19 +44,16 @@ def _option(line: str) -> tuple[str, str] | None:
 
 
 def _url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if not is_web_url(value):
         raise DomainError("review.bad_repost_url", value=value[:80])
     return value
 
 
 def _flag(key: str, value: str) -> bool:
-    lowered = value.lower()
-    if lowered in _YES:
-        return True
-    if lowered in _NO:
-        return False
-    raise DomainError("review.bad_flag", key=key, value=value[:20])
+    answer = yes_no(value, yes=_YES, no=_NO)
+    if answer is None:
+        raise DomainError("review.bad_flag", key=key, value=value[:20])
+    return answer
 
 
 def _take_options(lines: Sequence[str], start: int, found: dict[str, str]) -> int:
@@ -83,18 +79,12 @@ def _keep(found: dict[str, str], key: str, value: str) -> None:
 
 def _valid(key: str, value: str) -> bool:
     """Is this a value the option takes (a line in the body counts only then)?"""
-    checks = {"转载": lambda v: _is_url(v), "任务": lambda v: bool(_TASK.match(v)),
+    checks = {"转载": is_web_url, "任务": lambda v: bool(_TASK.match(v)),
               "类别": lambda v: v in _CATEGORY_WORDS, "发布时间": _is_time}
     check = checks.get(key)
     if check is not None:
         return check(value)
-    return value.lower() in _YES or value.lower() in _NO  # 重要 重大 涉密
-
-
-def _is_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname) \
-        and not any(c.isspace() for c in value)
+    return yes_no(value, yes=_YES, no=_NO) is not None  # 重要 重大 涉密
 
 
 def _is_time(value: str) -> bool:
@@ -159,7 +149,7 @@ def _category(value: str) -> str:
     key = _CATEGORY_WORDS.get(value.strip())
     if key is None:
         raise DomainError("review.bad_category", value=value[:20],
-                          allowed="、".join(_CATEGORY_WORDS))
+                          allowed=_CATEGORY_WORDS)
     return key
 
 

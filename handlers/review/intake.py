@@ -55,12 +55,12 @@ PICTURE_SPAN = -3  # a finding about a picture, not a place in the text
 
 async def may_write_for(person: Person, account: Account) -> bool:
     """The authorization table's 投稿 row: the unit's editors and the account's admins."""
-    return await authz.permits(person, "投稿", account.unit_id,  # type: ignore[attr-defined]
+    return await authz.permits(person, "投稿", account.unit_id,
                                relations=await authz.account_ties(person, account))
 
 
 async def writable_accounts(person: Person) -> list[Account]:
-    unit_id = person.unit_id  # type: ignore[attr-defined]
+    unit_id = person.unit_id
     own = await Account.filter(unit_id=unit_id).order_by("id") if person.has_role("editor") \
         else []
     admin = await Account.filter(admins__id=person.id).order_by("id")
@@ -81,7 +81,7 @@ async def create_draft(ctx: HandlerContext, author: Person, account: Account, fo
     await ctx.audit("draft.submitted", f"draft:{draft.id}", account=account.id,
                     title=draft.title, version=1, repost_url=draft.repost_url,
                     important=draft.important, major=draft.major,
-                    relay_task=draft.relay_task_id,  # type: ignore[attr-defined]
+                    relay_task=draft.relay_task_id,
                     **_file_record(source, pictures), **_record_audit(draft))
     await open_version(ctx, draft, author, source=source, pictures=pictures)
     return draft
@@ -112,7 +112,7 @@ async def revise_draft(ctx: HandlerContext, author: Person, draft: Draft, form: 
     await draft.save()
     await ctx.audit("draft.revised", f"draft:{draft.id}", version=draft.version,
                     title=draft.title, repost_url=draft.repost_url, important=draft.important,
-                    major=draft.major, relay_task=draft.relay_task_id,  # type: ignore[attr-defined]
+                    major=draft.major, relay_task=draft.relay_task_id,
                     **_file_record(source, pictures), **_record_audit(draft))
     await open_version(ctx, draft, author, source=source, pictures=pictures)
 
@@ -263,7 +263,7 @@ async def open_compose(person: Person) -> Compose | None:
 
 
 async def _receiving(compose: Compose) -> Draft | None:
-    draft = await load_draft(compose.draft_id, lock=True)  # type: ignore[attr-defined]
+    draft = await load_draft(compose.draft_id, lock=True)
     if draft.state != DraftState.RECEIVING or draft.version != compose.version:
         return None
     return draft
@@ -314,7 +314,7 @@ async def on_compose_close(event: IncomingEvent, ctx: HandlerContext) -> None:
     now = utcnow()
     if compose is None or compose.closed_at is not None or compose.closes_at > now:
         return
-    ties = {"author"} if compose.author_id == person.id else set()  # type: ignore[attr-defined]
+    ties = {"author"} if compose.author_id == person.id else set()
     await authz.check(ctx, "card:compose_close", None, relations=ties)
     compose.closed_at = now
     await compose.save(update_fields=["closed_at"])
@@ -381,11 +381,11 @@ async def _answer_draft(ctx: HandlerContext, person: Person, question: Question,
                         text: str) -> None:
     form = parse_draft_form(text.strip().splitlines())
     await _answered(question, form.title)
-    if question.draft_id is not None:  # type: ignore[attr-defined]
-        draft = await _revisable(person, question.draft_id)  # type: ignore[attr-defined]
+    if question.draft_id is not None:
+        draft = await _revisable(person, question.draft_id)
         await revise_draft(ctx, person, draft, form)
         return
-    account = await Account.get(id=question.account_id)  # type: ignore[attr-defined]
+    account = await Account.get(id=question.account_id)
     await create_draft(ctx, person, account, form)
 
 
@@ -394,7 +394,7 @@ async def _answer_account(ctx: HandlerContext, person: Person, question: Questio
     account = await find_account(text)
     if not await may_write_for(person, account):
         raise DomainError("review.not_editor", account=account_label(account))
-    file = await StoredFile.get(id=question.file_id)  # type: ignore[attr-defined]
+    file = await StoredFile.get(id=question.file_id)
     parsed = await _parse(await load(ctx.settings, file))
     await _answered(question, account_label(account))
     await _from_docx(ctx, person, parsed, file, account=account)
@@ -406,8 +406,9 @@ async def _answer_map(ctx: HandlerContext, person: Person, question: Question,
     answer = text.strip()
     if not (states_map_approval(answer) or STANDARD_MAP in answer
             or any(w in answer for w in NO_MAP_WORDS)):
-        raise DomainError("draft.map_answer_usage", id=question.draft_id)  # type: ignore[attr-defined]
-    draft = await load_draft(question.draft_id, lock=True)  # type: ignore[attr-defined]
+        raise DomainError("draft.map_answer_usage", id=question.draft_id)
+    assert question.draft_id is not None  # a map question is always about a draft
+    draft = await load_draft(question.draft_id, lock=True)
     await _answered(question, answer)
     if draft.state != DraftState.HELD or draft.version != question.version:
         return
@@ -492,11 +493,11 @@ async def _docx(ctx: HandlerContext, person: Person, upload: Upload) -> None:
     question = await open_question(person)
     if question is not None and question.kind == ASK_DRAFT:
         await _answered(question, upload.name)
-        if question.draft_id is not None:  # type: ignore[attr-defined]
-            draft = await _revisable(person, question.draft_id)  # type: ignore[attr-defined]
+        if question.draft_id is not None:
+            draft = await _revisable(person, question.draft_id)
             await _from_docx(ctx, person, parsed, stored, draft=draft)
             return
-        asked = await Account.get(id=question.account_id)  # type: ignore[attr-defined]
+        asked = await Account.get(id=question.account_id)
         await _from_docx(ctx, person, parsed, stored, account=asked)
         return
     named = await _account_in_name(person, upload.name)

@@ -8,13 +8,15 @@ with the holder the handler saw, so of two racing moves or a move and a decision
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import utcnow
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
-from bot.events import CardUpdate, IncomingEvent
+from bot.events import Button, CardUpdate, IncomingEvent, OutgoingCard, button_key
+from bot.rendering import msg
 from handlers.common import authz
 from handlers.common.absence import away_at
 from handlers.common.lookup import find_person, load_draft, numbered_ref
@@ -26,6 +28,19 @@ from models.review import AUTHOR_LEVEL, Draft, DraftState, ReviewStep
 router = Router("moves")
 HANDOVER, REASSIGN, DEPUTY, NUDGE, WITHDRAW_REQUEST = (
     "handover", "reassign", "deputy", "nudge", "withdraw_request")
+WITHDRAW = "withdraw"  # the card action of 同意撤回
+
+
+def request_card(draft: Draft, author: Person, reason: str) -> OutgoingCard:
+    """The current reviewer's card for the author's request to withdraw: 同意撤回."""
+    return OutgoingCard(
+        title=msg("moves.request_title", id=draft.id, title=draft.title),
+        body_md=msg("moves.withdraw_asked", id=draft.id, title=draft.title, name=author.name,
+                    reason=reason),
+        card_ref=f"withdraw-{draft.id}-{draft.version}",
+        buttons=(Button(button_key(WITHDRAW, draft.id, draft.version),
+                        msg("moves.button_agree"), "danger",
+                        msg("moves.command_withdraw", id=draft.id)),))
 
 
 async def open_step_of(draft: Draft) -> ReviewStep:
@@ -49,7 +64,7 @@ def move(kind: str, *, by: str, frm: str | None = None, to: str | None = None,
 async def _record(step: ReviewStep, entry: dict[str, Any], **changes: Any) -> None:
     """Append a move (and change the holder) if the step is still open with its holder."""
     won = await ReviewStep.filter(id=step.id, decision__isnull=True,
-                                  assignee_id=step.assignee_id).update(  # type: ignore[attr-defined]
+                                  assignee_id=step.assignee_id).update(
         moves=[*(step.moves or []), entry], **changes)
     if won != 1:
         raise DomainError("review.stale_card")
@@ -61,12 +76,12 @@ async def check_eligible(ctx: HandlerContext, draft: Draft, step: ReviewStep, pe
     """R-REV-3 and the level's roles: the person may hold this step; DomainError saying why
     not. Never the draft's author or whoever decided another level of it; not someone away."""
     name = {"name": person.name, "id": draft.id, "level": level_label(step.level)}
-    if person.id == step.assignee_id:  # type: ignore[attr-defined]
+    if person.id == step.assignee_id:
         raise DomainError("moves.already_holder", **name)
     if person.id in await excluded_for(draft, step.level):
         raise DomainError("moves.excluded", **name)
     account = await draft.account
-    if not await may_hold(OrgTree(), account.unit_id, person, roles):  # type: ignore[attr-defined]
+    if not await may_hold(OrgTree(), account.unit_id, person, roles):
         raise DomainError("moves.wrong_role", roles=[role_label(r) for r in roles], **name)
     if await away_at([person.id]):
         raise DomainError("moves.target_away", **name)
@@ -92,13 +107,13 @@ async def take_as_deputy(ctx: HandlerContext, draft: Draft, step: ReviewStep,
                          person: Person) -> bool:
     """请假: the named deputy of an absent holder takes the step when they act on it (its
     steps are offered to them), if R-REV-3 and the level's roles let them hold it."""
-    holder = step.assignee_id  # type: ignore[attr-defined]
+    holder = step.assignee_id
     away = (await away_at([holder])).get(holder)
-    if away is None or away.deputy_id != person.id or step.decision is not None:  # type: ignore[attr-defined]
+    if away is None or away.deputy_id != person.id or step.decision is not None:
         return False
     account = await draft.account
     if person.id in await excluded_for(draft, step.level) or not await may_hold(
-            OrgTree(), account.unit_id, person, _ladder_from(ctx, step.role)):  # type: ignore[attr-defined]
+            OrgTree(), account.unit_id, person, _ladder_from(ctx, step.role)):
         return False
     await hand_to(ctx, draft, step, person,
                   move(DEPUTY, by=person.id, frm=holder, to=person.id), on_behalf_of=holder)
@@ -131,6 +146,9 @@ async def _withdraw(ctx: HandlerContext, draft: Draft, step: ReviewStep, reason:
                     level=step.level, holder=holder.id, reason=reason,
                     agreed_by=agreed_by.id if agreed_by else None, moves=step.moves or [])
     await ctx.notify(holder.id, CardUpdate(card))
+    if any(m["kind"] == WITHDRAW_REQUEST for m in step.moves or []):
+        request = replace(request_card(draft, author, ""), buttons=(), status=status)
+        await ctx.notify(holder.id, CardUpdate(request))
     await ctx.say(holder.id, ctx.text("moves.withdrawn_told", id=draft.id, title=draft.title,
                                       name=author.name, reason=reason))
     await ctx.say(author.id, ctx.text("moves.withdrawn", id=draft.id, title=draft.title,
@@ -140,18 +158,43 @@ async def _withdraw(ctx: HandlerContext, draft: Draft, step: ReviewStep, reason:
 @router.command("撤回")
 async def on_withdraw(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`撤回 #N [理由]`: the author takes a draft under review back (R-REV-1, R-REV-3)."""
-    person = ctx.require_person()
     draft_id, reason = numbered_ref(ctx, "moves.withdraw_usage", as_written=True)
+    await _withdraw_cmd(ctx, "撤回", await load_draft(draft_id, lock=True), reason)
+
+
+def _tapped(ctx: HandlerContext) -> tuple[int, int]:
+    try:
+        draft_id, version = (int(a) for a in ctx.args)
+    except ValueError:
+        raise DomainError("review.stale_card") from None
+    return draft_id, version
+
+
+async def _tapped_draft(ctx: HandlerContext) -> Draft:
+    draft_id, version = _tapped(ctx)
     draft = await load_draft(draft_id, lock=True)
+    if draft.version != version:
+        raise DomainError("review.stale_card")
+    return draft
+
+
+@router.action(WITHDRAW)
+async def on_withdraw_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
+    """Tap on 同意撤回 on the reviewer's card for the author's request to withdraw."""
+    await _withdraw_cmd(ctx, f"card:{WITHDRAW}", await _tapped_draft(ctx), "")
+
+
+async def _withdraw_cmd(ctx: HandlerContext, action: str, draft: Draft, reason: str) -> None:
+    person = ctx.require_person()
     step = await ReviewStep.get_or_none(draft_id=draft.id, version=draft.version,
                                         level=draft.level, decision__isnull=True)
-    asked = step is not None and step.assignee_id == person.id and any(  # type: ignore[attr-defined]
+    asked = step is not None and step.assignee_id == person.id and any(
         m["kind"] == WITHDRAW_REQUEST for m in step.moves or [])
-    ties = {"author"} if draft.author_id == person.id else set()  # type: ignore[attr-defined]
+    ties = {"author"} if draft.author_id == person.id else set()
     if asked:
         ties.add("asked")
     account = await draft.account
-    await authz.check(ctx, "撤回", account.unit_id, relations=ties,  # type: ignore[attr-defined]
+    await authz.check(ctx, action, account.unit_id, relations=ties,
                       id=draft.id)
     step = await open_step_of(draft)
     if "author" not in ties:  # the current reviewer agrees to the author's request
@@ -170,8 +213,7 @@ async def on_withdraw(event: IncomingEvent, ctx: HandlerContext) -> None:
     await _record(step, move(WITHDRAW_REQUEST, by=person.id, reason=reason))
     await ctx.audit("review.withdraw_requested", f"draft:{draft.id}", version=draft.version,
                     level=step.level, holder=holder.id, reason=reason)
-    await ctx.notify(holder.id, ctx.text("moves.withdraw_asked", id=draft.id, title=draft.title,
-                                         name=person.name, reason=reason))
+    await ctx.notify(holder.id, request_card(draft, person, reason))
     await ctx.reply(ctx.text("moves.withdraw_requested", id=draft.id, name=holder.name))
 
 
@@ -180,14 +222,17 @@ async def on_withdraw(event: IncomingEvent, ctx: HandlerContext) -> None:
 @router.command("催办")
 async def on_nudge(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`催办 #N`: the author reminds the current reviewer (once per moves.nudge_every_hours)."""
-    person = ctx.require_person()
     draft_id, rest = numbered_ref(ctx, "moves.nudge_usage", following_lines=False)
     if rest:
         raise DomainError("moves.nudge_usage")
-    draft = await load_draft(draft_id, lock=True)
-    ties = {"author"} if draft.author_id == person.id else set()  # type: ignore[attr-defined]
+    await _nudge(ctx, "催办", await load_draft(draft_id, lock=True))
+
+
+async def _nudge(ctx: HandlerContext, action: str, draft: Draft) -> None:
+    person = ctx.require_person()
+    ties = {"author"} if draft.author_id == person.id else set()
     account = await draft.account
-    await authz.check(ctx, "催办", account.unit_id, relations=ties,  # type: ignore[attr-defined]
+    await authz.check(ctx, action, account.unit_id, relations=ties,
                       id=draft.id)
     step = await open_step_of(draft)
     tz, now = ctx.settings.tz, utcnow()
@@ -233,11 +278,11 @@ async def on_handover(event: IncomingEvent, ctx: HandlerContext) -> None:
     draft, target, reason = await _target(ctx, "moves.handover_usage")
     step = await ReviewStep.get_or_none(draft_id=draft.id, version=draft.version,
                                         level=draft.level, decision__isnull=True)
-    ties = {"assignee"} if step and step.assignee_id == person.id else set()  # type: ignore[attr-defined]
-    if draft.author_id == person.id:  # type: ignore[attr-defined]
+    ties = {"assignee"} if step and step.assignee_id == person.id else set()
+    if draft.author_id == person.id:
         ties.add("author")
     account = await draft.account
-    await authz.check(ctx, "转交", account.unit_id, relations=ties,  # type: ignore[attr-defined]
+    await authz.check(ctx, "转交", account.unit_id, relations=ties,
                       id=draft.id)
     step = await open_step_of(draft)
     await check_eligible(ctx, draft, step, target, [step.role])
@@ -254,12 +299,12 @@ async def on_reassign(event: IncomingEvent, ctx: HandlerContext) -> None:
     person = ctx.require_person()
     draft, target, reason = await _target(ctx, "moves.reassign_usage")
     account = await draft.account
-    ties = {"author"} if draft.author_id == person.id else set()  # type: ignore[attr-defined]
-    await authz.check(ctx, "改派", account.unit_id, relations=ties,  # type: ignore[attr-defined]
+    ties = {"author"} if draft.author_id == person.id else set()
+    await authz.check(ctx, "改派", account.unit_id, relations=ties,
                       id=draft.id)
     step = await open_step_of(draft)
     await check_eligible(ctx, draft, step, target, _ladder_from(ctx, step.role))
-    old = step.assignee_id  # type: ignore[attr-defined]
+    old = step.assignee_id
     await hand_to(ctx, draft, step, target,
                   move(REASSIGN, by=person.id, frm=old, to=target.id, reason=reason))
     await ctx.reply(ctx.text("moves.reassigned", id=draft.id, name=target.name,

@@ -41,7 +41,7 @@ async def may_see(person: Person | None, draft: Draft) -> bool:
     if person is None or not person.active:
         return False
     account = await draft.account
-    return await authz.permits(person, "全文", account.unit_id,  # type: ignore[attr-defined]
+    return await authz.permits(person, "全文", account.unit_id,
                                relations=await authz.draft_ties(person, draft, account))
 
 
@@ -52,7 +52,7 @@ async def on_full_text(event: IncomingEvent, ctx: HandlerContext) -> None:
     draft_id, _ = numbered_ref(ctx, "draft.full_text_usage", following_lines=False)
     draft = await load_draft(draft_id)
     account = await draft.account
-    await authz.check(ctx, "全文", account.unit_id,  # type: ignore[attr-defined]
+    await authz.check(ctx, "全文", account.unit_id,
                       relations=await authz.draft_ties(person, draft, account), id=draft.id)
     link = await draft_link(ctx.settings, person.id, draft.id)
     await ctx.reply(ctx.text("draft.full_text_link", id=draft.id, title=draft.title, link=link,
@@ -169,7 +169,7 @@ async def draft_view(draft: Draft, policy: Policy, tz: ZoneInfo,
     """The page of the draft's current version: text with its findings marked in place,
     pictures, what changed since the returned version, history and checklist."""
     findings = await findings_of(draft)
-    open_findings = [f for f in findings if f.false_positive_by_id is None]  # type: ignore[attr-defined]
+    open_findings = [f for f in findings if f.false_positive_by_id is None]
     pictures = [PictureView(f.seq, f.file.id, f.file.size, f.file.name)
                 for f in await files_of(draft.id, draft.version)]
     numbers = {p.seq for p in pictures}

@@ -10,7 +10,9 @@ allow-list (R-REV-4). The route says why, on the card and in the author's receip
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from bot.errors import DomainError
 from bot.policy import Policy
@@ -130,13 +132,13 @@ async def _least_loaded(people: list[Person]) -> Person:
 
 async def excluded_for(draft: Draft, level: int) -> set[str]:
     """R-REV-3: the author and whoever decided another level of this draft."""
-    deciders = await ReviewStep.filter(draft_id=draft.id, decision__isnull=False,
-                                       level__gt=AUTHOR_LEVEL).exclude(level=level) \
-        .values_list("assignee_id", flat=True)
-    return {draft.author_id, *deciders}  # type: ignore[attr-defined]
+    deciders = cast(list[str], await ReviewStep.filter(
+        draft_id=draft.id, decision__isnull=False, level__gt=AUTHOR_LEVEL).exclude(level=level)
+        .values_list("assignee_id", flat=True))
+    return {draft.author_id, *deciders}
 
 
-async def may_hold(org: OrgTree, unit_id: str, person: Person, roles: list[str]) -> bool:
+async def may_hold(org: OrgTree, unit_id: str, person: Person, roles: Sequence[str]) -> bool:
     """The person holds one of these roles for the unit (OrgTree.holders_for)."""
     for role in roles:
         if any(p.id == person.id for p in await org.holders_for(unit_id, role)):
@@ -144,17 +146,17 @@ async def may_hold(org: OrgTree, unit_id: str, person: Person, roles: list[str])
     return False
 
 
-async def _deputy(org: OrgTree, unit_id: str, roles: list[str], absences: list[Absence],
+async def _deputy(org: OrgTree, unit_id: str, roles: Sequence[str], absences: list[Absence],
                   excluded: set[str]) -> tuple[Person, str] | None:
     """The first named deputy who may hold the level (this role or one above), is not
     excluded by R-REV-3 and is not away too; with the absent person they stand in for."""
     for absence in absences:
-        deputy_id = absence.deputy_id  # type: ignore[attr-defined]
+        deputy_id = absence.deputy_id
         if not deputy_id or deputy_id in excluded or await away_at([deputy_id]):
             continue
         deputy = await Person.get_or_none(id=deputy_id, active=True)
         if deputy is not None and await may_hold(org, unit_id, deputy, roles):
-            return deputy, absence.person_id  # type: ignore[attr-defined]
+            return deputy, absence.person_id
     return None
 
 
@@ -166,14 +168,14 @@ async def assign(policy: Policy, draft: Draft, account: Account, level: int,
     org = OrgTree()
     reasons: list[str] = []
     for i, role in enumerate(ladder):
-        found = await org.holders_for(account.unit_id, role)  # type: ignore[attr-defined]
+        found = await org.holders_for(account.unit_id, role)
         eligible = [p for p in found if p.id not in excluded]
         # issue 20: an absent holder is skipped, for their deputy if the deputy may hold the
         # level (R-REV-3), else for another holder, else up the ladder
         away = await away_at(p.id for p in eligible)
         present = [p for p in eligible if p.id not in away]
         if away:
-            deputy = await _deputy(org, account.unit_id, ladder[i:],  # type: ignore[attr-defined]
+            deputy = await _deputy(org, account.unit_id, ladder[i:],
                                    [away[p.id] for p in eligible if p.id in away], excluded)
             if deputy is not None:
                 note = msg("review.escalated", reasons=reasons, to=role_label(role)) \

@@ -82,5 +82,8 @@ async def open_step(ctx: HandlerContext, draft: Draft, level: int, person: Perso
     draft.level = level
     await draft.save(update_fields=["level", "updated_at"])
     await ctx.notify(person.id, await review_card(ctx.policy, ctx.settings, draft, step))
+    # R-REV-2/4/7, R-REV-5: why the final level is whose it is stays on the record
+    route = await final_route(ctx.policy, draft) if level == final_level(ctx.policy) else None
+    why = {"route": list(route.reasons)} if route and route.reasons else {}
     await ctx.audit("review.assigned", f"draft:{draft.id}", version=draft.version, level=level,
-                    assignee=person.id, role=role, note=note, on_behalf_of=on_behalf_of)
+                    assignee=person.id, role=role, note=note, on_behalf_of=on_behalf_of, **why)

@@ -21,10 +21,10 @@ async def vetting_due(policy: Policy, now: datetime, hours: WorkingHours) -> lis
                                  active=True).prefetch_related("admin_of")
     org, items = OrgTree(), []
     for person in people:
-        for account in person.admin_of:  # type: ignore[attr-defined]
+        for account in person.admin_of:
             if account.status != "normal":
                 continue
-            unit_id = account.unit_id  # type: ignore[attr-defined]
+            unit_id = account.unit_id
             chiefs = tuple(p.id for p in await org.holders(unit_id, CHIEF))
             # nobody to tell in the unit: the supervisors above hear instead
             audience = frozenset({DOERS} if chiefs else {SUPERVISOR})

@@ -49,7 +49,7 @@ async def _account(ctx: HandlerContext, row: str) -> tuple[Account, str]:
     account = await find_account(name)
     person = ctx.require_person()
     relations = {"admin"} if await is_admin(person, account) else set()
-    await allow(ctx, row, account.unit_id, relations=relations,  # type: ignore[attr-defined]
+    await allow(ctx, row, account.unit_id, relations=relations,
                 account=account_label(account))
     return account, rest.strip()
 
@@ -103,7 +103,7 @@ async def _grant(ctx: HandlerContext, event: IncomingEvent, account: Account, na
                                   recorded_by=recorder.id, recorded_at=event.received_at)
     await ctx.audit("staff.permission_granted", f"account:{account.id}", holder=name,
                     kind=str(kind))
-    label, unit_id = account_label(account), account.unit_id  # type: ignore[attr-defined]
+    label, unit_id = account_label(account), account.unit_id
     lacking = missing_checks(staff) if staff else []
     flags = []
     if kind is not HolderKind.STAFF:  # rule R-SEC-5
@@ -149,7 +149,7 @@ async def _check(ctx: HandlerContext, event: IncomingEvent, row: str, column: st
     if when > day:
         raise DomainError("staff.check_future", command=row)
     person = await find_person(name)
-    await allow(ctx, row, person.unit_id, name=person.name)  # type: ignore[attr-defined]
+    await allow(ctx, row, person.unit_id, name=person.name)
     setattr(person, column, when)
     await person.save(update_fields=[column])
     await ctx.audit(f"staff.{column}", f"person:{person.id}", on=when.isoformat())

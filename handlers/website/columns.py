@@ -70,7 +70,7 @@ async def _site(ctx: HandlerContext, name: str, row: str) -> Account:
         raise DomainError("website.not_website", account=account_label(account))
     person = ctx.require_person()
     relations = {"admin"} if await is_admin(person, account) else set()
-    await allow(ctx, row, account.unit_id, relations=relations,  # type: ignore[attr-defined]
+    await allow(ctx, row, account.unit_id, relations=relations,
                 account=account_label(account))
     return account
 

@@ -28,6 +28,7 @@ APP_SECRET = "ding-test-secret"
 ROBOT_CODE = "ding-robot"
 TEMPLATE_ID = "tpl-govmedia-approval.schema"
 WAIT_SECONDS = 10
+_last_ms = 0  # the last signed() timestamp
 
 
 @dataclass
@@ -180,7 +181,11 @@ class FakeDingTalk:
 
     @staticmethod
     def signed(secret: str = APP_SECRET, *, skew_ms: int = 0) -> dict[str, str]:
-        ts = str(int(time.time() * 1000) + skew_ms)
+        # one pair per callback, as the bot refuses a second body under a pair: two
+        # callbacks in the same millisecond get successive timestamps
+        global _last_ms
+        _last_ms = max(int(time.time() * 1000), _last_ms + 1)
+        ts = str(_last_ms + skew_ms)
         return {"timestamp": ts, "sign": sign(secret, ts)}
 
     def frame(self, topic: str, data: dict[str, Any], kind: str = "CALLBACK") -> dict[str, Any]:
