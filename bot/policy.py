@@ -154,6 +154,8 @@ class WebsitePolicy:
     news_days: int
     notice_months: int
     fixed_months: int
+    offline_max_days: int  # R-WEB-1: a temporary take-down (暂停) lasts at most this long
+    offline_per_year: int  # R-WEB-1: and happens at most this often in a calendar year
 
 
 @dataclass(frozen=True)

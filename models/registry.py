@@ -39,6 +39,7 @@ class FilingKind(enum.StrEnum):
     OPEN = "open"  # 开设
     CHANGE = "change"  # 变更
     SUSPEND = "suspend"  # 暂停
+    RESUME = "resume"  # 恢复 (a suspended account runs again)
     CLOSE = "close"  # 关停
     CANCEL = "cancel"  # 注销
     BACKFILL = "backfill"  # 补录

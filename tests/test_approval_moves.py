@@ -245,3 +245,28 @@ async def test_the_review_record_shows_the_moves(bot: Harness) -> None:
     record = await load_record(1, load_policy(bot.settings.policy), bot.settings.tz)
     labels = [action_label(a.action) for a in record.audit]
     assert [x for x in labels if x in ("催办", "转交", "改派")] == ["催办", "转交", "改派"]
+
+
+async def test_late_review_reminder_skips_an_absent_holder(bot: Harness) -> None:
+    """请假: the late-review reminder goes to the deputy, or without one to the chief; the
+    absent holder is not chased."""
+    from tests.test_reminders import at, only, scan
+
+    await only(updated=at(11, 20, 9), changed=at(11, 20, 9))
+    await _second_reviewer()
+    await bot.say("wangwu", DRAFT)
+    await ReviewStep.filter(decision__isnull=True).update(created_at=at(11, 10, 16))
+    await Absence.create(person_id="zhangming", set_by="zhangming", starts_at=at(11, 11, 0),
+                         ends_at=at(11, 14, 0), deputy_id="zhaolei")
+    await scan(bot, at(11, 11, 9))  # the day's digests first
+    late = await scan(bot, at(11, 11, 10, 35))
+    assert set(late) == {"zhaolei"} and "稿件 #1" in late["zhaolei"], late
+
+    await Absence.all().update(deputy_id=None)
+    await bot.say("lisi", OTHER)
+    await ReviewStep.filter(draft_id=2, decision__isnull=True).update(
+        created_at=at(11, 12, 16), assignee_id="zhangming")  # held before he left
+    await scan(bot, at(11, 13, 9))
+    late = await scan(bot, at(11, 13, 10, 35))
+    assert "zhangming" not in late and "稿件 #2" in late["chenwei"], late
+    assert "正在请假" in late["chenwei"] and "改派 #2" in late["chenwei"]

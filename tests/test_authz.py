@@ -111,6 +111,13 @@ def on_filing(make: Callable[[int], Callable[[Harness, str], Awaitable[str]]],
     return setup
 
 
+def on_suspended(text: str) -> Setup:
+    async def setup(bot: Harness) -> Subject:
+        await Account.filter(name="黔江文旅").update(status="suspended")
+        return Subject(says(text), ties={"wangwu": {"admin"}})
+    return setup
+
+
 def on_opening(template: str) -> Setup:
     async def setup(bot: Harness) -> Subject:
         await bot.say("wangwu", "开设 黔江新号\n平台：微信订阅号")
@@ -258,6 +265,7 @@ SCENARIOS: dict[str, list[Setup]] = {
     "补录": [on_account("补录 黔江旧号\n平台：新浪微博", unit=None)],
     "变更": [on_account("变更 黔江文旅\n简介：新简介")],
     "暂停": [on_account("暂停 黔江文旅\n理由：调整")],
+    "恢复": [on_suspended("恢复 黔江文旅\n理由：整改完成")],
     "关停": [on_account("关停 黔江文旅\n理由：调整")],
     "注销": [on_account("注销 黔江文旅\n理由：调整")],
     "材料": [on_opening("材料 #{n} 1")],

@@ -20,12 +20,13 @@ from handlers.common.lookup import account_label
 from handlers.registry.filing_form import FilingForm
 from models.deadlines import Deadline
 from models.org import Account
-from models.registry import Filing, FilingKind, TeamMember
+from models.registry import Filing, FilingKind, FilingState, TeamMember
 
-NEW_STATUS = {FilingKind.SUSPEND: "suspended", FilingKind.CLOSE: "closed",
+WEBSITE = "website"
+NEW_STATUS = {FilingKind.RESUME: "normal", FilingKind.SUSPEND: "suspended", FilingKind.CLOSE: "closed",
               FilingKind.CANCEL: "cancelled", FilingKind.EMERGENCY: "closed"}
 # what each status change may start from (closing twice is refused, R-ACC-1)
-FROM_STATUS = {FilingKind.SUSPEND: ("normal",), FilingKind.CLOSE: ("normal", "suspended"),
+FROM_STATUS = {FilingKind.RESUME: ("suspended",), FilingKind.SUSPEND: ("normal",), FilingKind.CLOSE: ("normal", "suspended"),
                FilingKind.CANCEL: ("normal", "suspended", "closed"),
                FilingKind.EMERGENCY: ("normal", "suspended"),
                FilingKind.CHANGE: ("normal", "suspended", "closed")}
@@ -195,6 +196,36 @@ async def apply_approved(policy: Policy, filing: Filing, tz: ZoneInfo) -> Accoun
         return account
     account.status = NEW_STATUS[filing.kind]
     await account.save(update_fields=["status"])
+    if filing.kind == FilingKind.RESUME:  # nothing to announce; the platform step is done
+        await back_online(account, filing)
+        return account
     await announce_deadlines(policy, filing, account, today, tz)
     await platform_deadline(policy, filing, account, today, tz)
+    if filing.kind == FilingKind.SUSPEND and account.platform == WEBSITE:
+        await back_online_deadline(policy, filing, account, today, tz)
     return account
+
+
+async def back_online_deadline(policy: Policy, filing: Filing, account: Account,
+                               today: date, tz: ZoneInfo) -> None:
+    """R-WEB-1: a website taken offline is back within offline_max_days; the deadline is
+    closed when a 恢复 filing is approved (back_online)."""
+    days = policy.website.offline_max_days
+    await _deadline(filing, account, "back_online", "R-WEB-1",
+                    end_of(today + timedelta(days=days), tz), days=days)
+
+
+async def offline_flags(policy: Policy, account: Account, tz: ZoneInfo) -> list[str]:
+    """R-WEB-1, on a website's 暂停 filing: the limits, and how often it was down this year."""
+    year_start = datetime(clock.utcnow().astimezone(tz).year, 1, 1, tzinfo=tz)
+    times = await Filing.filter(account_id=account.id, kind=FilingKind.SUSPEND,
+                                state=FilingState.APPROVED, decided_at__gte=year_start).count()
+    rules = policy.website
+    return [msg("filing.flag_offline", days=rules.offline_max_days, times=times,
+                per_year=rules.offline_per_year)]
+
+
+async def back_online(account: Account, filing: Filing) -> None:
+    """R-WEB-1: the website is running again: its take-down deadline is met."""
+    await Deadline.filter(account_id=account.id, kind="back_online", done_at__isnull=True) \
+        .update(done_at=clock.utcnow(), done_by=str(filing.filer_id))  # type: ignore[attr-defined]

@@ -28,10 +28,11 @@ _EXTRAS = {
     FilingKind.BACKFILL: {REASON},
     FilingKind.CHANGE: {REASON, NEW_NAME, LEAVER},
     FilingKind.SUSPEND: {REASON},
+    FilingKind.RESUME: {REASON},
     FilingKind.CLOSE: {REASON},
     FilingKind.CANCEL: {REASON},
 }
-_NO_COLUMNS = (FilingKind.SUSPEND, FilingKind.CLOSE, FilingKind.CANCEL)
+_NO_COLUMNS = (FilingKind.SUSPEND, FilingKind.RESUME, FilingKind.CLOSE, FilingKind.CANCEL)
 
 
 @dataclass
@@ -89,7 +90,7 @@ def parse_form(kind: FilingKind, lines: Sequence[str], tz: ZoneInfo) -> FilingFo
         value = re.split(r"[:：]", line.strip(), maxsplit=1)[1].strip()  # as typed, for the card
         _take(form, kind, key, value)
     form.record(tz)  # every value must parse now, not at approval time
-    if kind in (FilingKind.SUSPEND, FilingKind.CLOSE, FilingKind.CANCEL) and not form.reason:
+    if kind in _NO_COLUMNS and not form.reason:
         raise DomainError("filing.reason_required", usage=usage_text(kind))
     return form
 

@@ -20,7 +20,13 @@ from handlers.common.lookup import account_label, find_account, numbered_ref, pl
 from handlers.duty.roster import night_watch
 from handlers.followups.common import clock as followup_clock
 from handlers.registry.filing_cards import APPROVE, REJECT, decided_card, filing_label, request_card
-from handlers.registry.filing_effects import apply_approved, check_new_name, check_status
+from handlers.registry.filing_effects import (
+    WEBSITE,
+    apply_approved,
+    check_new_name,
+    check_status,
+    offline_flags,
+)
 from handlers.registry.filing_form import FilingForm, parse_form, usage_text
 from handlers.registry.requirements import APP, current, gaps
 from models.deadlines import Deadline
@@ -30,7 +36,7 @@ from models.registry import Filing, FilingKind, FilingState
 router = Router("filings")
 PENDING = (FilingState.CHIEF, FilingState.SUPERVISOR)
 KINDS = {"开设": FilingKind.OPEN, "补录": FilingKind.BACKFILL, "变更": FilingKind.CHANGE,
-         "暂停": FilingKind.SUSPEND, "关停": FilingKind.CLOSE, "注销": FilingKind.CANCEL}
+         "暂停": FilingKind.SUSPEND, "恢复": FilingKind.RESUME, "关停": FilingKind.CLOSE, "注销": FilingKind.CANCEL}
 # R-ACC-6: names are Chinese words only: no letters, digits or special symbols
 _NAME_OK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]+$")
 
@@ -63,6 +69,8 @@ async def _flags(ctx: HandlerContext, kind: FilingKind, target: tuple[str, str, 
     if kind in (FilingKind.OPEN, FilingKind.BACKFILL, FilingKind.CHANGE):
         will_be = (current(account) if account else {}) | form.record(ctx.settings.tz).values
         flags.extend(gaps(ctx.policy, platform, will_be))
+    if kind == FilingKind.SUSPEND and account and platform == WEBSITE:
+        flags.extend(await offline_flags(ctx.policy, account, ctx.settings.tz))
     return flags
 
 

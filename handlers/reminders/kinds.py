@@ -279,15 +279,19 @@ async def review_due(policy: Policy, now: datetime, hours: WorkingHours) -> list
             continue
         stage, audience = ("escalated", {DOERS, NEXT_UP}) if waited >= top else ("due", {DOERS})
         people: tuple[str, ...] = (assignee,)
+        kind, ctx = "review", {"id": draft_id, "title": title, "hours": rem.review_late_work_hours,
+                               "since": local_text(created, hours)}
         if assignee in away:
-            deputy = away[assignee].deputy_id
-            people = (deputy,) if deputy else tuple(
-                p.id for p in await Person.holders(unit_id, "chief") if p.id != author) \
-                or (assignee,)
-        items.append(Due("review", f"review:{step_id}", stage, frozenset(audience), unit_id,
+            deputy = away[assignee].deputy_id  # the deputy may act on it (take_as_deputy)
+            chiefs = tuple(p.id for p in await Person.holders(unit_id, "chief") if p.id != author)
+            if deputy:
+                people = (deputy,)
+            elif chiefs:  # nobody stands in: the chief hears it, to 改派
+                holder = await Person.get(id=assignee)
+                kind, people, ctx = "review_away", chiefs, {**ctx, "holder": holder.name}
+        items.append(Due(kind, f"review:{step_id}", stage, frozenset(audience), unit_id,
                          people=people, role=role, excluded=frozenset({assignee, author}),
-                         ctx={"id": draft_id, "title": title, "since": local_text(created, hours),
-                              "hours": rem.review_late_work_hours}))
+                         ctx=ctx))
     return items
 
 
