@@ -13,7 +13,7 @@ from aiohttp import web
 from bot import audit, bodies, demo, links, ops, redact
 from bot import web as pages
 from bot.channels import dingtalk, dingtalk_web, sim, sim_guard, wecom
-from bot.channels.base import Channel
+from bot.channels.base import Channel, MediaSource
 from bot.closer import Closer
 from bot.config import Settings, public_url_warning
 from bot.db import close_db, open_db
@@ -121,10 +121,9 @@ def media_fetcher(channels: dict[str, Channel], settings: Settings
 
     async def fetch(event: IncomingEvent) -> Upload:
         channel = channels.get(event.channel)
-        fetch_media = getattr(channel, "fetch_media", None)
-        if fetch_media is None or event.attachment is None:
+        if not isinstance(channel, MediaSource) or event.attachment is None:
             raise DomainError("draft.files_unsupported")
-        return await fetch_media(event.attachment, limit)
+        return await channel.fetch_media(event.attachment, limit)
 
     return fetch
 

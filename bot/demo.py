@@ -16,6 +16,7 @@ async def seed_if_empty() -> bool:
     """Load the demo file when no organisation has ever been loaded; True if it did."""
     if await Unit.exists():
         return False
-    await orgfile.apply(orgfile.parse(DEMO_FILE.read_text(encoding="utf-8")), actor="demo")
+    await orgfile.apply(orgfile.parse(DEMO_FILE.read_text(encoding="utf-8")), actor="demo",
+                        record=False)  # the demo seed is no registry change
     log.info("seeded the demo organisation from %s", DEMO_FILE.name)
     return True

@@ -24,6 +24,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from bot import audit, outbox
+from bot.clock import utcnow
 from bot.config import Settings
 from bot.errors import ChannelAPIError, ChannelNetworkError, DomainError
 from bot.events import (
@@ -33,11 +34,9 @@ from bot.events import (
     IncomingEvent,
     Outgoing,
     OutgoingText,
-    group_address,
     parse_button_key,
 )
 from bot.media import Upload
-from bot.clock import utcnow
 from bot.metrics import DUPLICATE, ERROR, HANDLED, REJECTED, Metrics
 from bot.policy import Policy
 from bot.rendering import msg, render
@@ -109,11 +108,6 @@ class HandlerContext:
         person = await Person.get_or_none(id=person_id)
         address = person.address(channel) if person else person_id
         await outbox.enqueue(channel, address, message)
-        self.queued += 1
-
-    async def notify_group(self, unit_id: str, message: Outgoing) -> None:
-        """Post to a unit's group chat (digests, escalations) on the main channel."""
-        await outbox.enqueue(self.settings.channel, group_address(unit_id), message)
         self.queued += 1
 
     async def say(self, person_id: str, message: Outgoing | CardUpdate) -> None:

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-
 # IncomingEvent.payload key a channel sets on a message kind it cannot read (voice, video);
 # the value names the kind. The core answers it the same way on every platform.
 UNSUPPORTED = "unsupported"
@@ -172,19 +171,6 @@ class CardUpdate:
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "card_update", "card": self.card.to_dict()}
-
-
-GROUP_PREFIX = "group:"
-
-
-def group_address(unit_id: str) -> str:
-    """The address of a unit's group chat (a group robot), usable wherever a user id is."""
-    return GROUP_PREFIX + unit_id
-
-
-def group_unit(address: str) -> str:
-    """The unit id of a group address; "" for a person's user id."""
-    return address.removeprefix(GROUP_PREFIX) if address.startswith(GROUP_PREFIX) else ""
 
 
 def button_key(verb: str, *args: object) -> str:

@@ -18,14 +18,13 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.datefmt import DATE_FORMAT, TIME_FORMAT
 from bot.errors import DomainError
 from bot.parsing import yes_no
 from bot.rendering import TEMPLATES_DIR, msg
 from models.org import ACCOUNT_STATUSES, CONTENT_KINDS, PLATFORMS, Account, Person
 from models.registry import TEAM_ROLES, TeamMember
 
-DATE_FORMAT = "%Y-%m-%d"
-TIME_FORMAT = "%Y-%m-%d %H:%M"
 _MOBILE = re.compile(r"^1\d{10}$")
 _PHONE = re.compile(r"^[\d\-+() ]{5,20}$")
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")

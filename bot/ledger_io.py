@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from tortoise.transactions import in_transaction
 
 from bot import audit
+from bot.clock import utcnow
 from bot.errors import BotError, DomainError, os_reason
 from bot.ledger import (
     BY_KEY,
@@ -34,6 +35,8 @@ from bot.ledger import (
     unit_people,
 )
 from bot.rendering import msg
+from handlers.registry import bootstrap
+from handlers.registry.bootstrap import AccountChange, diff
 from models.org import Account, Unit
 
 # a ledger of a few thousand accounts is well under 1 MB; anything far larger is a mistake
@@ -58,6 +61,7 @@ class ImportResult:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     written: bool = False
+    backfilled: int = 0  # accounts given a 补录 (handlers/registry/bootstrap.py)
 
 
 @dataclass
@@ -196,8 +200,10 @@ async def import_ledger(path: str, tz: ZoneInfo, *, skip_bad: bool = False,
     async with in_transaction():
         existing = {(a.name, a.platform): a for a in await Account.all()}
         people = await unit_people()
-        for row in rows:
-            await _write(row, existing, people, result)
+        changes = [await _write(row, existing, people, result) for row in rows]
+        # each account it adds or changes gets a 补录; a removed admin, the R-SEC-3 task
+        result.backfilled = len(await bootstrap.record(
+            f"accounts import {Path(path).name}", actor, changes, utcnow()))
         await audit.append(actor, "ledger.imported", "ledger",
                            {"file": Path(path).name, "created": result.created,
                             "updated": result.updated, "unchanged": result.unchanged,
@@ -207,8 +213,9 @@ async def import_ledger(path: str, tz: ZoneInfo, *, skip_bad: bool = False,
 
 
 async def _write(row: _Row, existing: dict[tuple[str, str], Account], people: dict[Any, Any],
-                 result: ImportResult) -> None:
-    """Create or update one account; a row that changes nothing is counted as unchanged."""
+                 result: ImportResult) -> AccountChange:
+    """Create or update one account; a row that changes nothing is counted as unchanged.
+    What it did is returned for the account's 补录 (handlers/registry/bootstrap.py)."""
     values = dict(row.record.values, unit_id=row.unit_id)
     account = existing.get((values["name"], values["platform"]))
     if account is None:
@@ -216,20 +223,26 @@ async def _write(row: _Row, existing: dict[tuple[str, str], Account], people: di
         result.created += 1
         if row.record.team is not None:
             await set_team(account, row.record.members(), people)
-        return
+        return AccountChange(account, created=True, admins_added=sorted(
+            m.name for m in row.record.members() if m.role == "admin"))
     changed = {k: v for k, v in values.items() if not _same(getattr(account, k), v)}
+    before = await team_of(account)
     team_changed = row.record.team is not None and \
-        [_member_key(m) for m in await team_of(account)] != \
-        [_member_key(m) for m in row.record.members()]
+        [_member_key(m) for m in before] != [_member_key(m) for m in row.record.members()]
+    change = AccountChange(account, changed=diff(account, changed))
     if changed:
         account.update_from_dict(changed)
         await account.save(update_fields=list(changed))
     if team_changed:
         await set_team(account, row.record.members(), people)
+        old = {m.name for m in before if m.role == "admin"}
+        new = {m.name for m in row.record.members() if m.role == "admin"}
+        change.admins_added, change.admins_removed = sorted(new - old), sorted(old - new)
     if changed or team_changed:
         result.updated += 1
     else:
         result.unchanged += 1
+    return change
 
 
 def _same(stored: Any, given: Any) -> bool:

@@ -33,10 +33,6 @@ class Metrics:
         self.inbound_events = Counter(
             "govmedia_inbound_events", "Inbound events by channel and outcome",
             ["channel", "outcome"], registry=r)
-        # for channel adapters: HTTP callbacks by outcome (accepted, bad_signature, ...)
-        self.callbacks = Counter(
-            "govmedia_callbacks", "Platform callbacks by channel and outcome",
-            ["channel", "outcome"], registry=r)
         self.outbox_backlog = Gauge(
             "govmedia_outbox_backlog", "Outbox messages not yet delivered (pending)", registry=r)
         self.outbox_oldest_age = Gauge(
@@ -52,9 +48,6 @@ class Metrics:
         self.review_step_seconds = Histogram(
             "govmedia_review_step_seconds", "Review step duration, created to decided",
             ["level", "decision"], buckets=_REVIEW_BUCKETS, registry=r)
-        # for the reminder engine: one increment per reminder enqueued
-        self.reminders = Counter(
-            "govmedia_reminders", "Reminders sent by kind", ["kind"], registry=r)
 
     def exposition(self) -> bytes:
         """The Prometheus text format of every metric in this registry."""

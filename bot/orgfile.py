@@ -18,6 +18,8 @@ from bot.clock import utcnow
 from bot.config import Settings
 from bot.errors import BotError
 from bot.rendering import msg
+from handlers.registry import bootstrap
+from handlers.registry.bootstrap import AccountChange, diff
 from models.org import CONTENT_KINDS, PLATFORMS, ROLES, Absence, Account, Person, Unit
 
 SECTIONS = {
@@ -42,6 +44,7 @@ class LoadSummary:
     unchecked: list[str] = field(default_factory=list)
     updated: Counter[str] = field(default_factory=Counter)
     deactivated: Counter[str] = field(default_factory=Counter)
+    backfilled: int = 0  # accounts given a 补录 (handlers/registry/bootstrap.py)
 
     @property
     def changed(self) -> bool:
@@ -260,20 +263,31 @@ def _span(entry: dict[str, Any], tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, datetime.combine(last + timedelta(days=1), time(), tz).astimezone(UTC)
 
 
-async def _apply_accounts(accounts: list[dict[str, Any]], summary: LoadSummary) -> None:
+async def _apply_accounts(accounts: list[dict[str, Any]],
+                          summary: LoadSummary) -> list[AccountChange]:
+    """Write the accounts; what changed on each, for its 补录 (handlers/registry/bootstrap)."""
+    changes = []
     for account in accounts:
-        row = await _upsert(Account, summary, "accounts",
-                            {"name": account["name"], "platform": account["platform"]},
-                            {"unit_id": account["unit"],
-                             "content": account.get("content", "text"),
-                             "limited_posting": account.get("limited_posting", False)})
+        lookup = {"name": account["name"], "platform": account["platform"]}
+        values = {"unit_id": account["unit"], "content": account.get("content", "text"),
+                  "limited_posting": account.get("limited_posting", False)}
+        before = await Account.get_or_none(**lookup)
+        row = await _upsert(Account, summary, "accounts", lookup, values)
+        change = AccountChange(row, created=before is None,
+                               changed={} if before is None else diff(before, values))
         wanted = list(dict.fromkeys(account.get("admins", [])))
         current = sorted(await row.admins.all().values_list("id", flat=True))
         if current != sorted(wanted):
+            names = dict(await Person.filter(id__in=[*current, *wanted])
+                         .values_list("id", "name"))
+            change.admins_added = [names.get(p, p) for p in wanted if p not in current]
+            change.admins_removed = [names.get(p, p) for p in current if p not in wanted]
             await row.admins.clear()
             if wanted:
                 await row.admins.add(*await Person.filter(id__in=wanted))
             summary.updated["accounts"] += 1
+        changes.append(change)
+    return changes
 
 
 async def _unchecked_admins() -> list[str]:
@@ -285,15 +299,20 @@ async def _unchecked_admins() -> list[str]:
 
 
 async def apply(org: dict[str, list[dict[str, Any]]], actor: str = "cli",
-                tz: ZoneInfo | None = None) -> LoadSummary:
+                tz: ZoneInfo | None = None, *, record: bool = True) -> LoadSummary:
     """Write a parsed file in one transaction; loading the same file twice changes nothing.
-    tz: the office's time zone, for the days of 请假 entries (the default setting's)."""
+    tz: the office's time zone, for the days of 请假 entries (the default setting's).
+    Each account it adds or changes gets a 补录 on its registry history and in the audit,
+    and an admin it removes opens the R-SEC-3 password task (record=False: the demo seed)."""
     summary = LoadSummary()
     async with in_transaction():
         await _apply_units(org["units"], summary)
         await _apply_people(org["people"], summary)
         await _apply_away(org["people"], tz or ZoneInfo(Settings().timezone), summary)
-        await _apply_accounts(org["accounts"], summary)
+        changes = await _apply_accounts(org["accounts"], summary)
+        if record:
+            summary.backfilled = len(await bootstrap.record("org load", actor, changes,
+                                                            utcnow()))
         summary.unchecked = await _unchecked_admins()
         if summary.changed:
             await audit.append(actor, "org.loaded", "org",

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from bot.channels.base import Channel
+from bot.channels.base import Channel, Paced
 from bot.clock import utcnow
 from bot.errors import ChannelAPIError, ChannelNetworkError, RecipientError
 from bot.events import CardUpdate, Outgoing, OutgoingCard, outgoing_from_dict
@@ -174,18 +174,18 @@ class Sender:
 
     async def _paced_until(self, row: Outbox) -> datetime | None:
         """When the channel's per-recipient limits allow this row, if not now."""
-        limits = getattr(self.channels.get(row.channel), "pace_limits", None)
-        if limits is None:
+        channel = self.channels.get(row.channel)
+        if not isinstance(channel, Paced):
             return None
         now = utcnow()
-        for count, seconds in limits(row.user_id):
+        for count, seconds in channel.pace_limits(row.user_id):
             window = timedelta(seconds=seconds)
             recent = Outbox.filter(channel=row.channel, user_id=row.user_id, status="sent",
                                    sent_at__gt=now - window)
             if await recent.count() >= count:
                 oldest = await recent.order_by("-sent_at").offset(count - 1).first() \
                     .values_list("sent_at", flat=True)
-                return oldest + window  # type: ignore[operator]
+                return oldest + window
         return None
 
     async def _undeliverable(self, row: Outbox, reason: str) -> None:

@@ -63,9 +63,17 @@ class SecurityPolicy:
 
 @dataclass(frozen=True)
 class FilingPolicy:
-    announce_within_workdays: int  # R-ACC-2
-    announcement_min_days: int  # R-ACC-2
-    announcement_unit: str  # R-ACC-2
+    # R-ACC-1: the stages above the unit after its chief, in order; each a table with
+    # title (the seed's name for it), role (default supervisor) and either up = N (the N-th
+    # unit above holding that role) or unit = "<org unit id>". The registry changes after
+    # the last one.
+    approval_stages: tuple[dict[str, Any], ...]
+    announce_within_workdays: int  # R-ACC-2: the notice goes up within this many workdays
+    announce_anchor: str  # R-ACC-2: counted from "approval" or the "platform" step
+    announce_kinds: tuple[str, ...]  # R-ACC-2: the filing kinds that are announced
+    announce_places: tuple[str, ...]  # R-ACC-2: where the notice is published (one URL each)
+    announcement_min_days: int  # R-ACC-2: how long it stays up (tracked, never chased)
+    announcement_unit: str  # R-ACC-2: "days" or "workdays"
     complete_within_months: int  # R-ACC-3
     report_change_workdays: int  # R-ACC-4
     emergency_report_roles: tuple[str, ...]  # R-ACC-9: told in the unit, then every supervisor
@@ -278,6 +286,7 @@ def load_policy(ref: str) -> Policy:
                               allowed=REVIEW_FORMS))
     policy = Policy(name=data.get("name", ref), title=data.get("title", ref), **sections)
     _check_roles(policy, ref)
+    _check_filings(policy.filings, ref)
     unknown = [p for p in policy.updates.limited_platforms if p not in PLATFORMS]
     if unknown:  # rule R-UPD-3
         raise ConfigError(msg("policy.bad_platforms", name=ref, platforms=unknown,
@@ -287,6 +296,43 @@ def load_policy(ref: str) -> Policy:
         raise ConfigError(msg("policy.bad_fix_days", name=ref, min=fix.min_days,
                               default=fix.default_days, max=fix.max_days))
     return policy
+
+
+ANCHORS = ("approval", "platform")
+ANNOUNCED = ("open", "change", "suspend", "close", "cancel")
+NOTICE_UNITS = ("days", "workdays")
+
+
+def _check_filings(rules: FilingPolicy, ref: str) -> None:
+    """rule R-ACC-2: the notice's anchor, kinds, places and unit are ones the code knows."""
+    bad = [v for v in (rules.announce_anchor,) if v not in ANCHORS] \
+        + [k for k in rules.announce_kinds if k not in ANNOUNCED] \
+        + [u for u in (rules.announcement_unit,) if u not in NOTICE_UNITS] \
+        + ([] if rules.announce_places else ["announce_places = []"])
+    bad += _bad_stages(rules.approval_stages)
+    if bad:
+        raise ConfigError(msg("policy.bad_filings", name=ref, values="、".join(bad),
+                              anchors="、".join(ANCHORS), kinds="、".join(ANNOUNCED)))
+
+
+STAGE_KEYS = {"title", "role", "up", "unit"}
+
+
+def _bad_stages(stages: tuple[Any, ...]) -> list[str]:
+    """rule R-ACC-1: a chain of one or more stages, each a role held up the tree or in a unit."""
+    if not stages:
+        return ["approval_stages = []"]
+    bad = []
+    for i, spec in enumerate(stages, start=1):
+        ok = isinstance(spec, dict) and not set(spec) - STAGE_KEYS \
+            and isinstance(spec.get("title"), str) and bool(spec.get("title")) \
+            and spec.get("role", "supervisor") in ROLES \
+            and (("unit" in spec) != ("up" in spec)) \
+            and (isinstance(spec.get("unit"), str) if "unit" in spec
+                 else isinstance(spec.get("up"), int) and spec["up"] >= 1)
+        if not ok:
+            bad.append(f"approval_stages[{i}] = {spec!r}")
+    return bad
 
 
 def _role_keys(policy: Policy) -> Iterator[tuple[str, str, tuple[str, ...]]]:

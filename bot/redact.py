@@ -116,7 +116,8 @@ def exception_text(exc_info: Any) -> str:
         return logging.Formatter().formatException(exc_info)
     kept = (BotError, OSError, aiohttp.ClientError)
     te = traceback.TracebackException.from_exception(exc)
-    pending, seen = [te], set()
+    pending: list[traceback.TracebackException | None] = [te]
+    seen: set[int] = set()
     while pending:
         current = pending.pop()
         if current is None or id(current) in seen:
@@ -125,7 +126,7 @@ def exception_text(exc_info: Any) -> str:
         exc_type = getattr(current, "exc_type", None)
         message = getattr(current, "_str", "")
         if message and not (isinstance(exc_type, type) and issubclass(exc_type, kept)):
-            current._str = f"<{len(message)} characters not logged>"
+            setattr(current, "_str", f"<{len(message)} characters not logged>")  # noqa: B010
         pending += [current.__cause__, current.__context__]
     return "".join(te.format()).rstrip("\n")
 

@@ -10,6 +10,7 @@ from handlers.followups import messages as public_messages
 from handlers.general import help, todo
 from handlers.precheck import commands as precheck
 from handlers.registry import filings, materials, passwords, queries
+from handlers.registry import followups as filing_followups
 from handlers.relay import commands as relay
 from handlers.reminders import settings as reminder_settings
 from handlers.reports import commands as reports
@@ -20,6 +21,7 @@ from handlers.website import columns as website
 
 ROUTERS = (review.router, moves.router, away.router, intake.router, page.router,
            precheck.router, todo.router, queries.router, filings.router, materials.router,
+           filing_followups.router,
            relay.router, passwords.router,
            reminder_settings.router, reports.router, rectification.router,
            public_messages.router, interpretation.router, counterfeit.router, duty.router,

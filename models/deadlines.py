@@ -2,7 +2,8 @@
 
 Whoever creates an obligation (an approved filing, a team change) writes a Deadline
 row in the same transaction; the reminder scan finds due rows by (done_at, due_at)
-and the owner closes them by setting done_at.
+and the owner closes them by setting done_at (and evidence) with the command the
+reminder names (handlers/registry/followups.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ class Deadline(Model):
     due_at = fields.DatetimeField()
     done_at = fields.DatetimeField(null=True)
     done_by = fields.CharField(max_length=64, null=True)
+    # what the doer gave when recording it done (R-ACC-2 notice: urls, places, start, end;
+    # R-ACC-3/4: the day of the platform step or the report), None until done
+    evidence: dict | None = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -59,6 +59,9 @@ class Filing(Model):
     id = fields.IntField(primary_key=True)
     kind = fields.CharEnumField(FilingKind, max_length=16)
     state = fields.CharEnumField(FilingState, max_length=16, default=FilingState.CHIEF)
+    # while state is supervisor: which stage of the profile's chain above the unit waits
+    # (1 = the first, filings.approval_stages; R-ACC-1)
+    step = fields.IntField(null=True, default=1)  # rows from before 0012 are set to 1 there
     unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="filings", on_delete=fields.RESTRICT
     )
@@ -70,8 +73,9 @@ class Filing(Model):
     account_id: int | None
     account_name = fields.CharField(max_length=128)
     platform = fields.CharField(max_length=32)
-    filer: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
-        "models.Person", related_name="filings", on_delete=fields.RESTRICT
+    # None: a 补录 written by `govmedia org load` / `accounts import` (registry/bootstrap.py)
+    filer: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="filings", null=True, on_delete=fields.RESTRICT
     )
     filer_id: str
     payload: dict = fields.JSONField(default=dict)

@@ -10,6 +10,7 @@ import pytest
 
 from bot.config import Settings
 from tests.conftest import Harness
+from tests.test_filing_chains import city_above
 from tests.test_handlers_filings import approve_both
 
 NOW = datetime(2024, 9, 27, 2, 0, tzinfo=UTC)
@@ -19,6 +20,12 @@ WECHAT = "开设 黔江非遗\n平台：微信服务号\n理由：非遗宣传�
 @pytest.fixture(autouse=True)
 def fixed_now(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("bot.clock.utcnow", lambda: NOW)
+
+
+@pytest.fixture(autouse=True)
+async def city(db: None) -> None:
+    """黔江 and 六安 file through two stages above the unit (R-ACC-1: 003 Art.8, 002 Art.3)."""
+    await city_above()
 
 
 def harness(policy: str) -> Harness:

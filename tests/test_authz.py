@@ -136,6 +136,25 @@ def filing_tap(verb: str, stage: str) -> Callable[[int], Callable[[Harness, str]
     return lambda n: taps(button_key(verb, n, stage))
 
 
+def on_approved(form: str, make: Callable[[int], Callable[[Harness, str],
+                                                          Awaitable[str]]]) -> Setup:
+    """An approved filing of 黔江文旅 with open follow-ups (R-ACC-2..4)."""
+    async def setup(bot: Harness) -> Subject:
+        await Account.filter(name="黔江文旅").update(status="normal")
+        await Filing.filter(state__in=(FilingState.CHIEF, FilingState.SUPERVISOR)) \
+            .update(state=FilingState.REJECTED)
+        await bot.say("wangwu", form)
+        filing = await Filing.all().order_by("-id").first()
+        assert filing is not None
+        await bot.say("chenwei", f"同意备案 #{filing.id}")
+        await bot.say("zhaoqiang", f"同意备案 #{filing.id}")
+        return Subject(make(filing.id), ties={"wangwu": {"filer"}})
+    return setup
+
+
+VENDOR = "变更 黔江文旅\n外包单位：某传媒公司\n外包单位资质：甲级"
+
+
 def plain(text: str, unit: str | None = None) -> Setup:
     async def setup(bot: Harness) -> Subject:
         return Subject(says(text), unit=unit)
@@ -271,6 +290,12 @@ SCENARIOS: dict[str, list[Setup]] = {
     "材料": [on_opening("材料 #{n} 1")],
     "紧急关停": [on_account("紧急关停 黔江文旅 账号疑似被盗")],
     "已改密": [on_account("已改密 黔江文旅")],
+    "已操作": [on_approved(VENDOR, lambda n: says(f"已操作 #{n}"))],
+    "已报备": [on_approved(VENDOR, lambda n: says(f"已报备 #{n}"))],
+    "已公告": [on_approved("暂停 黔江文旅\n理由：调整",
+                        lambda n: says(f"已公告 #{n} https://mp.weixin.qq.com/s/n"))],
+    "card:filing_done": [on_approved(VENDOR, lambda n: taps(button_key("filing_done", n,
+                                                                       "platform_change")))],
     "同意备案": [on_filing(filing_text("同意备案"), CHIEF),
              on_filing(filing_text("同意备案"), SUPER)],
     "退回备案": [on_filing(filing_text("退回备案"), CHIEF),

@@ -10,13 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.app import create_app
-from bot.channels.dingtalk import DingTalkAPI, sign
-from bot.channels.dingtalk_robot import CustomRobot
+from bot.channels.dingtalk import sign
 from bot.clock import utcnow
 from bot.config import Settings, load_settings
-from bot.errors import ChannelAPIError, ConfigError
-from bot.events import OutgoingText
-from bot.keys import http_key
+from bot.errors import ConfigError
 from bot.rendering import msg
 from models.dingtalk_state import DingTalkCard
 from models.review import Draft, DraftState, ReviewStep
@@ -219,26 +216,6 @@ async def test_without_a_template_cards_are_markdown_with_commands(
     assert "已通过稿件 #1" in talk.last_text("zhangming")
     assert "通过 #1" in talk.fake.texts("liufang")[-1]
     assert await DingTalkCard.all().count() == 0
-
-
-async def test_custom_robot_is_signed_and_limited(
-        aiohttp_client, server: FakeDingTalkServer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    fake = server.fake
-    talk = await start(aiohttp_client, server, dingtalk_settings(tmp_path, fake))
-    api = DingTalkAPI(dingtalk_settings(tmp_path, fake))
-    api.bind(talk.client.app[http_key])
-    robot = CustomRobot(api, "robot-token", fake.robot_secret)
-    for _ in range(20):
-        await robot.send(OutgoingText("本周更新情况", markdown=True))
-    sent = fake.calls("/robot/send")
-    assert len(sent) == 20 and sent[0].body["msgtype"] == "markdown"
-    with pytest.raises(ChannelAPIError) as err:
-        await robot.send(OutgoingText("第 21 条"))
-    assert err.value.retryable and len(fake.calls("/robot/send")) == 20
-    wrong = CustomRobot(api, "robot-token", "SECwrong")
-    with pytest.raises(ChannelAPIError) as err:
-        await wrong.send(OutgoingText("x"))
-    assert err.value.errcode == 310000 and not err.value.retryable
 
 
 @pytest.mark.parametrize(

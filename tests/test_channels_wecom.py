@@ -13,10 +13,9 @@ from bot.channels import wecom
 from bot.channels.wecom import BadCallback, Callback, task_id_for
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError
-from bot.events import OutgoingText, group_address
+from bot.events import OutgoingText
 from bot.rendering import msg
 from models.channel_state import CardCopy, UnknownSender, UnreachableRecipient
-from models.org import Unit
 from models.review import Draft
 from models.system import InboundEvent, Outbox
 from tests.fakes.wecom import CORP_ID, WeComSender
@@ -200,22 +199,6 @@ async def test_sender_never_exceeds_the_per_member_pace(office: Office) -> None:
     assert sent == [f"第{i}条" for i in range(15)]  # in order, the rest waits its turn
     waiting = await Outbox.filter(status="pending").order_by("id").first()
     assert waiting is not None and waiting.attempts == 0
-
-
-async def test_group_robot_posts_and_is_paced(office: Office) -> None:
-    await Unit.filter(id="qj-wlw").update(wecom_webhook_key="robot-key-1")
-    for i in range(25):
-        await outbox.enqueue("wecom", group_address("qj-wlw"), OutgoingText(f"汇总{i}"))
-    await office.settle()
-    calls = office.fake.to("/cgi-bin/webhook/send")
-    assert len(calls) == 20 and calls[0].query == {"key": "robot-key-1"}
-    assert calls[0].body == {"msgtype": "markdown", "markdown": {"content": "汇总0"}}
-
-
-async def test_group_without_robot_fails_without_retry(office: Office) -> None:
-    await outbox.enqueue("wecom", group_address("qj-gaj"), OutgoingText("x"))
-    await office.settle()
-    assert (await Outbox.get()).status == "failed"
 
 
 def test_task_ids_are_valid_and_unique() -> None:

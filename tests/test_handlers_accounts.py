@@ -53,7 +53,9 @@ async def test_video_limit_and_open_deadlines(bot: Harness) -> None:
     await bot.tap("zhaoqiang", bot.key(await bot.live_card("zhaoqiang"), "同意"))
     reply = await bot.say("lisi", "查询 清新黔江")
     assert "· 关停" in reply and "不超过 10 天" in reply and "暂无发布记录" in reply
-    assert "向社会公告：2024-10-08 前（R-ACC-2）" in reply
+    # rule R-ACC-2: due 3 workdays after the platform step; each line names its command
+    assert "向社会公告（本账号）：2024-10-30 前（R-ACC-2） → 公告发布后回复“已公告 #1 网址”" in reply
+    assert "平台完成关停：2024-10-27 前（R-ACC-3） → 平台操作完成后回复“已操作 #1”" in reply
 
 
 @pytest.mark.parametrize(("user", "sees"), [("sunli", False), ("wangwu", True),
@@ -97,7 +99,7 @@ async def test_my_accounts(bot: Harness) -> None:
 async def test_help_lists_registry_commands(bot: Harness) -> None:
     reply = await bot.say("wangwu", "帮助 全部")
     for command in ("查询 账号名", "我的账号", "台账 [单位]", "开设 账号名", "补录", "变更 账号名",
-                    "暂停 / 关停 / 注销", "紧急关停 账号名 原因", "同意备案 #备案号"):
+                    "暂停 / 恢复 / 关停 / 注销", "紧急关停 账号名 原因", "同意备案 #备案号"):
         assert command in reply
 
 

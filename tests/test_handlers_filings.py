@@ -35,11 +35,17 @@ def fixed_now(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def approve_both(bot: Harness, chief: str, supervisor: str = "zhaoqiang") -> None:
-    """The unit chief taps 同意, then the supervisor taps 同意 (R-ACC-1)."""
+    """The unit chief taps 同意, then the supervisor taps 同意 (R-ACC-1); where the profile's
+    chain has a second stage above (003 Art.8, 002 Art.3), the city's supervisor
+    (tests/test_filing_chains.city_above) taps it too."""
     card = await bot.live_card(chief)
     assert await bot.tap(chief, bot.key(card, "同意")) == ""
     card = await bot.live_card(supervisor)
     assert await bot.tap(supervisor, bot.key(card, "同意")) == ""
+    waiting = await Filing.filter(state=FilingState.SUPERVISOR, step=2).order_by("-id").first()
+    if waiting is not None:
+        card = await bot.live_card("qinlan")
+        assert await bot.tap("qinlan", bot.key(card, "同意")) == ""
 
 
 async def deadlines(filing_id: int) -> dict[str, tuple[str, date]]:
@@ -68,24 +74,33 @@ async def test_open_needs_chief_then_supervisor_and_writes_deadlines(bot: Harnes
     assert account.opened_on == date(2024, 9, 27) and account.organizer == "区文化旅游委宣传科"
     assert [p.id for p in await account.admins.all()] == ["wangwu"]
     assert await TeamMember.filter(account=account).count() == 3
-    # 3 workdays from Fri 27 Sep: Sun 29 Sep (调休), Mon 30 Sep, Tue 8 Oct
+    # the notice is due 3 workdays after the platform step (001 Art.14 "信息变更后"): until
+    # that step is recorded, after its own last day (Sun 27 Oct → Wed 30 Oct); the notice
+    # period is no deadline (it runs by itself once the notice is up)
     assert await deadlines(1) == {
-        "announce": ("R-ACC-2", date(2024, 10, 8)),
-        "announcement_period": ("R-ACC-2", date(2024, 10, 23)),  # ≥15 days (001 Art.14)
+        "announce": ("R-ACC-2", date(2024, 10, 30)),
         "platform_change": ("R-ACC-3", date(2024, 10, 27)),
     }
-    told = (await bot.texts("wangwu"))[-1]
-    assert "已批准" in told and "2024-10-08" in told
+    told = [t for t in await bot.texts("wangwu") if "已批准" in t][-1]
+    assert "2024-10-27" in told and "已操作 #1" in told and "已公告 #1 网址" in told
     assert (await Filing.get(id=1)).state == FilingState.APPROVED
 
 
 async def test_luan_announcement_lasts_thirty_workdays(db: None) -> None:
     """rule R-ACC-2: 002 Art.3 counts the announcement in workdays."""
+    from tests.test_filing_chains import city_above
+
     bot = Harness(Settings(database_url="sqlite://:memory:", policy="luan"))
+    await city_above()  # 002 Art.3: 市民政局, then 市主管单位 (R-ACC-1)
     await bot.say("wangwu", OPEN)
     await approve_both(bot, "chenwei")
-    due = await deadlines(1)
-    assert due["announcement_period"] == ("R-ACC-2", date(2024, 11, 18))
+    assert "announcement_period" not in await deadlines(1)
+    await bot.say("wangwu", "已操作 #1")
+    # 3 workdays from Fri 27 Sep, inherited from default: Sun 29 Sep (调休), Mon 30, Tue 8 Oct
+    assert (await deadlines(1))["announce"] == ("R-ACC-2", date(2024, 10, 8))
+    reply = await bot.say("wangwu", "已公告 #1 https://mp.weixin.qq.com/s/luan")
+    # rule R-ACC-2: 30 workdays from the notice (Fri 27 Sep) end on Wed 13 Nov (002 Art.3); recorded, not chased
+    assert "公告期至 2024-11-13" in reply and "30个工作日" in reply
 
 
 async def test_rule_checks_are_flagged_not_refused(bot: Harness) -> None:
@@ -126,8 +141,7 @@ async def test_rename_is_announced(bot: Harness) -> None:
     await bot.say("wangwu", "变更 黔江文旅\n新名称：黔江文化旅游\n理由：统一名称")
     await approve_both(bot, "chenwei")
     assert await Account.exists(name="黔江文化旅游", platform="wechat_subscription")
-    assert set(await deadlines(1)) == {"announce", "announcement_period", "platform_change",
-                                       "report_change"}
+    assert set(await deadlines(1)) == {"announce", "platform_change", "report_change"}
 
 
 @pytest.mark.parametrize(("word", "status"), [("暂停", "suspended"), ("关停", "closed"),
@@ -138,7 +152,7 @@ async def test_status_filings(bot: Harness, word: str, status: str) -> None:
     assert "正在审批中" in await bot.say("wangwu", f"{word} 黔江文旅\n理由：再来一次")
     await approve_both(bot, "chenwei")
     assert (await Account.get(name="黔江文旅")).status == status
-    assert set(await deadlines(1)) == {"announce", "announcement_period", "platform_change"}
+    assert set(await deadlines(1)) == {"announce", "platform_change"}
     again = await bot.say("wangwu", f"{word} 黔江文旅\n理由：重复")
     assert "不能" in again and await Filing.all().count() == 1
 

@@ -86,8 +86,6 @@ async def test_review_flow_shows_in_metrics(aiohttp_client, app_settings: Settin
     assert value(found, "govmedia_outbox_backlog") == 0
     assert value(found, "govmedia_outbox_oldest_pending_age_seconds") == 0
     # defined for the channel adapters and the reminder engine, exposed from the start
-    assert "# TYPE govmedia_reminders_total counter" in text
-    assert "# TYPE govmedia_callbacks_total counter" in text
 
 
 async def test_backlog_and_failures_by_channel(aiohttp_client, app_settings: Settings) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.events import Attachment, CardUpdate, Outgoing
 from bot.media import Upload
@@ -21,6 +21,7 @@ class Channel(Protocol):
         """Make every copy of update.card.card_ref this user holds show the update."""
 
 
+@runtime_checkable
 class Paced(Protocol):
     """Optional: a channel whose platform drops messages beyond a per-recipient rate.
 
@@ -33,6 +34,7 @@ class Paced(Protocol):
         """(count, seconds) limits for this recipient; empty for none."""
 
 
+@runtime_checkable
 class MediaSource(Protocol):
     """Optional: a channel whose messages can carry files and pictures."""
 

@@ -4,7 +4,6 @@ Everything DingTalk-specific lives in bot/channels/dingtalk*.py (facts: PROTOCOL
   dingtalk.py         signatures, robot/card payloads → IncomingEvent, API client, Channel
   dingtalk_web.py     the HTTP-mode callback routes and the start-up/shutdown context
   dingtalk_stream.py  Stream mode over the official dingtalk-stream client
-  dingtalk_robot.py   a unit's custom group robot (signed webhook, ≤20/min)
 
 专有钉钉/浙政钉 use another, separately signed API family; a sibling adapter would reuse
 the parsing here and replace DingTalkAPI (see README "钉钉").
@@ -42,7 +41,6 @@ from bot.events import (
     OutgoingFile,
     OutgoingText,
     UserRef,
-    group_unit,
 )
 from bot.media import Upload
 from bot.rendering import msg, render
@@ -604,17 +602,11 @@ class DingTalkChannel:
     async def _send_file(self, user_id: str, file: OutgoingFile) -> None:
         """Upload the file, then the robot's sampleFile message (a sessionWebhook cannot
         carry files, so it always goes through the OpenAPI)."""
-        unit = group_unit(user_id)
         if file.size > FILE_MAX_BYTES:  # over what media/upload takes: a download link
             await self._send_text(user_id, await file_links.link_text(self.settings, user_id,
                                                                       file))
             return
         key, param = file_msg(file.name, await self._media.media_id(file, self.api.upload))
-        if unit:
-            await self.api.call("POST", "/v1.0/robot/groupMessages/send", {
-                "robotCode": self.settings.dingtalk_robot_code, "openConversationId": unit,
-                "msgKey": key, "msgParam": json.dumps(param, ensure_ascii=False)})
-            return
         data = await self.api.call("POST", "/v1.0/robot/oToMessages/batchSend", {
             "robotCode": self.settings.dingtalk_robot_code, "userIds": [user_id],
             "msgKey": key, "msgParam": json.dumps(param, ensure_ascii=False)})

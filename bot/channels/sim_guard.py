@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from bot.bodies import read_body
 from bot.rendering import msg, render
@@ -65,7 +66,7 @@ def _refuse(status: type[web.HTTPException], reason: str) -> web.HTTPException:
                   content_type="application/json")
 
 
-def middleware(token: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def middleware(token: str) -> Middleware:
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path

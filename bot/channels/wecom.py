@@ -42,14 +42,12 @@ from bot.events import (
     OutgoingFile,
     OutgoingText,
     UserRef,
-    group_unit,
 )
 from bot.inbox import BadEvent
 from bot.media import Upload
 from bot.rendering import msg
 from bot.web import file_links
 from models.channel_state import CardCopy
-from models.org import Unit
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +57,6 @@ TEXT_MAX_BYTES = 2048  # message/send text and markdown content
 # longer than the default outbox lease (a crashed sender's rows are retried after it),
 # short enough that a person asking the same thing twice soon gets the answer twice
 DUPLICATE_CHECK_SECONDS = 120
-ROBOT_MAX_BYTES = 4096  # group robot markdown content
 TASK_ID_MAX = 128
 USER_ID_CHARS = 64  # person.wecom_id, outbox.user_id
 # WeCom answers within seconds and retries for ~15 s (PROTOCOLS.md §1); it documents no
@@ -70,7 +67,6 @@ CODE_LIFETIME = timedelta(hours=72)  # response_code: single use, 72 h (doc 9494
 # WeCom drops messages beyond 30/min and 1000/h to one member. A card row sends two
 # messages (its text, then the card), so the limits are stated in rows at half.
 MEMBER_LIMITS = ((15, 60.0), (500, 3600.0))
-ROBOT_LIMITS = ((20, 60.0),)  # 群机器人: 20 messages per minute
 # 临时素材 (doc 90253): a file is 5 bytes to 20 MB; its media_id lives three days, and
 # a retry within the reuse window sends the same media_id, so the duplicate check holds
 FILE_MIN_BYTES, FILE_MAX_BYTES = 6, 20 * 1024 * 1024
@@ -141,13 +137,10 @@ class WeComChannel:
         self._media = MediaIds(settings, "WeCom", (FILE_MIN_BYTES, FILE_MAX_BYTES))
 
     def pace_limits(self, user_id: str) -> Sequence[tuple[int, float]]:
-        return ROBOT_LIMITS if group_unit(user_id) else MEMBER_LIMITS
+        return MEMBER_LIMITS
 
     async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
-        unit_id = group_unit(user_id)
-        if unit_id:
-            await self._send_group(unit_id, message)
-        elif isinstance(message, OutgoingText):
+        if isinstance(message, OutgoingText):
             await self._send(user_id, text_body(message.text, markdown=message.markdown))
         elif isinstance(message, OutgoingFile):
             await self._send_file(user_id, message)
@@ -164,8 +157,6 @@ class WeComChannel:
 
     async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
         """Grey out the buttons of every live copy; where that is impossible, say it."""
-        if group_unit(user_id):
-            return  # robot messages have no buttons
         card = update.card
         copies = await CardCopy.filter(channel=NAME, user_id=user_id, card_ref=card.card_ref,
                                        sent=True, decided=False)
@@ -235,19 +226,6 @@ class WeComChannel:
         await self._send(user_id, {"msgtype": "file", "file": {"media_id": media_id},
                                    "enable_duplicate_check": 1,
                                    "duplicate_check_interval": DUPLICATE_CHECK_SECONDS})
-
-    async def _send_group(self, unit_id: str, message: Outgoing) -> None:
-        unit = await Unit.get_or_none(id=unit_id)
-        key = unit.wecom_webhook_key if unit else None
-        if not key:
-            raise ChannelAPIError(0, f"unit {unit_id!r} has no wecom_webhook_key",
-                                  retryable=False)
-        if isinstance(message, OutgoingFile):
-            # files answer a person's request; a unit's robot is never asked for one
-            raise ChannelAPIError(0, "files are not sent to group robots", retryable=False)
-        text = message.text if isinstance(message, OutgoingText) else card_text(message)
-        await self.api.webhook(key, {"msgtype": "markdown",
-                                     "markdown": {"content": clip_bytes(text, ROBOT_MAX_BYTES)}})
 
 
 # --- inbound ---------------------------------------------------------------------------

@@ -133,12 +133,6 @@ class WeComAPI:
                     raise
         raise AssertionError("unreachable")
 
-    async def webhook(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
-        """A group robot (群机器人) message; the robot's key is its only credential."""
-        data = await self._request("POST", "/cgi-bin/webhook/send", params={"key": key},
-                                   json=body)
-        return check_response(data, path="webhook/send")
-
     async def upload(self, name: str, data: bytes, content_type: str,
                      kind: str = "file") -> str:
         """上传临时素材 (doc 90253): multipart/form-data with the part named "media" carrying

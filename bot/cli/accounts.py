@@ -40,6 +40,8 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     print(msg("ledger.imported", created=result.created, updated=result.updated,
               unchanged=result.unchanged, skipped=len({e.row for e in result.errors})))
+    if result.backfilled:  # issue 14: each account it touched has a 补录
+        print(msg("bootstrap.backfilled", count=result.backfilled))
     return 0
 
 

@@ -42,6 +42,8 @@ async def _load(settings: Settings, args: argparse.Namespace) -> int:
     else:
         print(msg("org.loaded", created=_counts(summary.created),
                   updated=_counts(summary.updated), deactivated=_counts(summary.deactivated)))
+    if summary.backfilled:  # issue 14: each account it touched has a 补录
+        print(msg("bootstrap.backfilled", count=summary.backfilled))
     if summary.unchecked:  # rule R-SEC-6
         print(msg("org.unchecked_admins", names=summary.unchecked))
     return 0

@@ -53,8 +53,6 @@ def password_label(state: str, days: int) -> str:
     return msg(f"inspection.password_{state}", days=days)
 
 
-def local_dt(moment: datetime | None, tz: ZoneInfo) -> str:
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def local_date_cn(moment: datetime | None, tz: ZoneInfo) -> str:

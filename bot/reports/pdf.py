@@ -18,7 +18,6 @@ SANS = "sans"
 GREY = (235, 235, 235)
 INK = (30, 30, 30)
 MUTED = (110, 110, 110)
-LINE = 5.0  # mm, the body text's line height at 9.5 pt
 
 
 class Document(FPDF):

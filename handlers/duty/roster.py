@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
+from bot.datefmt import month_day
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import IncomingEvent, OutgoingText
@@ -53,8 +54,7 @@ async def on_duty(unit_ids: list[str], moment: datetime,
 
 
 def span_text(first: date, last: date) -> str:
-    own = f"{first.month}月{first.day}日"
-    return own if first == last else f"{own}–{last.month}月{last.day}日"
+    return month_day(first) if first == last else f"{month_day(first)}–{month_day(last)}"
 
 
 def gaps_text(days: list[date]) -> str:

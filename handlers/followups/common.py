@@ -35,11 +35,6 @@ def numbered(ctx: HandlerContext, usage: str) -> tuple[int, str]:
     return int(match[1]), rest
 
 
-def text_and_lines(ctx: HandlerContext) -> str:
-    assert ctx.command is not None
-    return "\n".join([ctx.command.args, *ctx.command.lines]).strip()
-
-
 def today(moment: datetime, hours: WorkingHours) -> date:
     return hours.local(moment).date()
 

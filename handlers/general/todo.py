@@ -9,9 +9,12 @@ from bot.events import IncomingEvent, OutgoingText
 from handlers.common import authz
 from handlers.common.lookup import account_label
 from handlers.followups.common import clock
+from handlers.followups.todo import Section
 from handlers.followups.todo import sections as followup_sections
+from handlers.registry.followups import open_for
 from handlers.review.cards import holder_text
 from handlers.review.routing import level_label
+from models.org import Person
 from models.review import Draft, DraftState, ReviewStep
 
 router = Router("todo")
@@ -57,9 +60,16 @@ async def on_todo(event: IncomingEvent, ctx: HandlerContext) -> None:
               for d in held],
         publishable=[{"id": d.id, "title": d.title, "account": account_label(d.account)}
                      for d in publishable],
-        more=await followup_sections(ctx.policy, person, event.received_at, clock(ctx)),
+        more=[*await followup_sections(ctx.policy, person, event.received_at, clock(ctx)),
+              *await _filing_followups(ctx, person)],
     )
     await ctx.reply(OutgoingText(text, markdown=True))
+
+
+async def _filing_followups(ctx: HandlerContext, person: Person) -> list[Section]:
+    """R-ACC-2..4, R-SEC-3: open follow-ups of approved filings, each with its command."""
+    items = await open_for(ctx.policy, person, ctx.settings.tz)
+    return [Section("filing", items)] if items else []
 
 
 async def _publishable(person_id: str, admin_of: list[int]) -> list[Draft]:

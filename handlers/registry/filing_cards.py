@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.datefmt import local_minute
 from bot.events import Button, OutgoingCard, button_key
 from bot.rendering import msg, render
 from handlers.registry.filing_form import FilingForm
-from handlers.review.cards import local_time
 from models.org import Person, Unit
 from models.registry import Filing
 
@@ -16,8 +16,14 @@ APPROVE = "filing_approve"
 REJECT = "filing_reject"
 
 
-def card_ref(filing_id: int, stage: str) -> str:
-    return f"filing-{filing_id}-{stage}"
+def card_ref(filing_id: int, stage: str, step: int = 1) -> str:
+    return f"filing-{filing_id}-{stage}" + (f"-{step}" if step > 1 else "")
+
+
+def stage_title(stage: str, title: str = "") -> str:
+    """The stage's name: the profile's title of a stage above the unit (R-ACC-1), else the
+    generic name of the unit chief's / the supervisor's stage."""
+    return title or msg(f"filing.stage_{stage}")
 
 
 def filing_label(filing: Filing) -> str:
@@ -27,9 +33,9 @@ def filing_label(filing: Filing) -> str:
 
 
 def history(filing: Filing, tz: ZoneInfo) -> list[dict[str, str]]:
-    return [{"stage": msg(f"filing.stage_{a['stage']}"), "name": a["name"],
+    return [{"stage": stage_title(a["stage"], a.get("title", "")), "name": a["name"],
              "decision": msg(f"filing.decision_{a['decision']}"), "comment": a["comment"],
-             "at": local_time(datetime.fromisoformat(a["at"]), tz)} for a in filing.approvals]
+             "at": local_minute(datetime.fromisoformat(a["at"]), tz)} for a in filing.approvals]
 
 
 def checklist(filing: Filing) -> list[dict[str, object]]:
@@ -40,8 +46,9 @@ def checklist(filing: Filing) -> list[dict[str, object]]:
 
 
 
-async def _card(filing: Filing, stage: str, tz: ZoneInfo, *, live: bool) -> OutgoingCard:
-    filer: Person = await filing.filer
+async def _card(filing: Filing, stage: str, tz: ZoneInfo, *, live: bool, step: int = 1,
+                title: str = "") -> OutgoingCard:
+    filer: Person | None = await filing.filer
     unit: Unit = await filing.unit
     form = FilingForm.from_payload(filing.payload)
     body = render("cards/filing_request.md.j2", form=form, flags=filing.flags,
@@ -52,28 +59,33 @@ async def _card(filing: Filing, stage: str, tz: ZoneInfo, *, live: bool) -> Outg
         (msg("filing.field_account"), msg("account.label", name=filing.account_name,
                                           platform=msg(f"platform.{filing.platform}"))),
         (msg("filing.field_unit"), unit.name),
-        (msg("filing.field_filer"), filer.name),
-        (msg("filing.field_stage"), msg(f"filing.stage_{stage}")),
+        (msg("filing.field_filer"), filer.name if filer else msg("filing.filer_command")),
+        (msg("filing.field_stage"), stage_title(stage, title)),
     )
     return OutgoingCard(title=msg("filing.card_title", label=filing_label(filing)),
-                        body_md=body, card_ref=card_ref(filing.id, stage), fields=fields)
+                        body_md=body, card_ref=card_ref(filing.id, stage, step), fields=fields)
 
 
-async def request_card(filing: Filing, stage: str, tz: ZoneInfo) -> OutgoingCard:
-    """The live card with 同意 / 退回; the keys carry the filing and the stage."""
-    card = await _card(filing, stage, tz, live=True)
+async def request_card(filing: Filing, stage: str, tz: ZoneInfo, step: int = 1,
+                       title: str = "") -> OutgoingCard:
+    """The live card with 同意 / 退回; the keys carry the filing, the stage and, above the
+    first stage of the chain, its step (R-ACC-1)."""
+    card = await _card(filing, stage, tz, live=True, step=step, title=title)
+    at = (stage, step) if step > 1 else (stage,)
     buttons = (
-        Button(button_key(APPROVE, filing.id, stage), msg("filing.button_approve"), "primary"),
-        Button(button_key(REJECT, filing.id, stage), msg("filing.button_reject"), "danger"),
+        Button(button_key(APPROVE, filing.id, *at), msg("filing.button_approve"), "primary"),
+        Button(button_key(REJECT, filing.id, *at), msg("filing.button_reject"), "danger"),
     )
     return OutgoingCard(card.title, card.body_md, card.card_ref, card.fields, buttons)
 
 
-async def decided_card(filing: Filing, stage: str, tz: ZoneInfo) -> OutgoingCard:
+async def decided_card(filing: Filing, stage: str, tz: ZoneInfo, step: int = 1,
+                       title: str = "") -> OutgoingCard:
     """The same card once its stage is decided: no buttons, the decision as its status."""
-    card = await _card(filing, stage, tz, live=False)
-    decision = next(a for a in filing.approvals if a["stage"] == stage)
+    card = await _card(filing, stage, tz, live=False, step=step, title=title)
+    decision = next(a for a in filing.approvals
+                    if a["stage"] == stage and a.get("step", 1) == step)
     status = msg(f"filing.status_{decision['decision']}", name=decision["name"],
-                 at=local_time(datetime.fromisoformat(decision["at"]), tz),
+                 at=local_minute(datetime.fromisoformat(decision["at"]), tz),
                  comment=decision["comment"])
     return OutgoingCard(card.title, card.body_md, card.card_ref, card.fields, (), status)

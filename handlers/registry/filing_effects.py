@@ -70,19 +70,27 @@ async def _deadline(filing: Filing, account: Account, kind: str, rule: str, due:
         due_at=due)
 
 
-async def announce_deadlines(policy: Policy, filing: Filing, account: Account,
-                             today: date, tz: ZoneInfo) -> None:
-    """R-ACC-2: announce within N workdays; the announcement stays up M days or workdays."""
+def needs_notice(policy: Policy, filing: Filing) -> bool:
+    """R-ACC-2: this profile announces filings of this kind (a 变更 only when it renames)."""
+    return str(filing.kind) in policy.filings.announce_kinds
+
+
+async def announce_deadline(policy: Policy, filing: Filing, account: Account, anchor: date,
+                            tz: ZoneInfo) -> Deadline:
+    """R-ACC-2: the notice goes up within N workdays of its anchor (the approval or the
+    platform step, per profile). How long it stays up is recorded with the notice
+    (`已公告`), never chased: it runs by itself once the notice is up."""
+    due = add_workdays(anchor, policy.filings.announce_within_workdays)
+    return await _deadline(filing, account, "announce", "R-ACC-2", end_of(due, tz),
+                           places="、".join(policy.filings.announce_places))
+
+
+def notice_end(policy: Policy, start: date) -> date:
+    """R-ACC-2: the last day the notice must stay up, from the day it went up."""
     rules = policy.filings
-    announce_by = add_workdays(today, rules.announce_within_workdays)
     if rules.announcement_unit == "workdays":
-        until = add_workdays(announce_by, rules.announcement_min_days)
-    else:
-        until = announce_by + timedelta(days=rules.announcement_min_days)
-    await _deadline(filing, account, "announce", "R-ACC-2", end_of(announce_by, tz))
-    await _deadline(filing, account, "announcement_period", "R-ACC-2", end_of(until, tz),
-                    days=rules.announcement_min_days,
-                    unit=msg(f"filing.unit_{rules.announcement_unit}"))
+        return add_workdays(start, rules.announcement_min_days)
+    return start + timedelta(days=rules.announcement_min_days)
 
 
 async def platform_deadline(policy: Policy, filing: Filing, account: Account, today: date,
@@ -173,6 +181,19 @@ async def _create(filing: Filing, form: FilingForm, today: date, tz: ZoneInfo) -
     return account
 
 
+async def _announce_at_approval(policy: Policy, filing: Filing, account: Account,
+                                today: date, tz: ZoneInfo) -> None:
+    """R-ACC-2: a notice anchored on the approval is due N workdays from today. One anchored
+    on the platform step is due N workdays after that step: until it is recorded
+    (handlers/registry/followups.py moves the date then), after the platform step's own
+    last day (R-ACC-3), so a unit that does both on time is never told it is late."""
+    if not needs_notice(policy, filing):
+        return
+    anchor = today if policy.filings.announce_anchor == "approval" \
+        else add_months(today, policy.filings.complete_within_months)
+    await announce_deadline(policy, filing, account, anchor, tz)
+
+
 async def apply_approved(policy: Policy, filing: Filing, tz: ZoneInfo) -> Account:
     """Change the registry as the approved filing says and write its deadlines."""
     today = clock.utcnow().astimezone(tz).date()
@@ -180,7 +201,7 @@ async def apply_approved(policy: Policy, filing: Filing, tz: ZoneInfo) -> Accoun
     if filing.kind in (FilingKind.OPEN, FilingKind.BACKFILL):
         account = await _create(filing, form, today, tz)
         if filing.kind == FilingKind.OPEN:
-            await announce_deadlines(policy, filing, account, today, tz)
+            await _announce_at_approval(policy, filing, account, today, tz)
             await platform_deadline(policy, filing, account, today, tz)
         return account
     account = await Account.select_for_update().get(id=filing.account_id)
@@ -188,7 +209,7 @@ async def apply_approved(policy: Policy, filing: Filing, tz: ZoneInfo) -> Accoun
     if filing.kind == FilingKind.CHANGE:
         change = await apply_change(filing, account, form, tz)
         if change.account:
-            await announce_deadlines(policy, filing, account, today, tz)
+            await _announce_at_approval(policy, filing, account, today, tz)
         if change.account or change.basic:
             await platform_deadline(policy, filing, account, today, tz)
         if change.account or change.team or change.maintenance:
@@ -199,7 +220,7 @@ async def apply_approved(policy: Policy, filing: Filing, tz: ZoneInfo) -> Accoun
     if filing.kind == FilingKind.RESUME:  # nothing to announce; the platform step is done
         await back_online(account, filing)
         return account
-    await announce_deadlines(policy, filing, account, today, tz)
+    await _announce_at_approval(policy, filing, account, today, tz)
     await platform_deadline(policy, filing, account, today, tz)
     if filing.kind == FilingKind.SUSPEND and account.platform == WEBSITE:
         await back_online_deadline(policy, filing, account, today, tz)
@@ -228,4 +249,4 @@ async def offline_flags(policy: Policy, account: Account, tz: ZoneInfo) -> list[
 async def back_online(account: Account, filing: Filing) -> None:
     """R-WEB-1: the website is running again: its take-down deadline is met."""
     await Deadline.filter(account_id=account.id, kind="back_online", done_at__isnull=True) \
-        .update(done_at=clock.utcnow(), done_by=str(filing.filer_id))  # type: ignore[attr-defined]
+        .update(done_at=clock.utcnow(), done_by=str(filing.filer_id))

@@ -8,18 +8,29 @@ update on the filing's state, so of two taps exactly one wins.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Any
 
 from bot import clock
+from bot.datefmt import local_day
 from bot.dispatcher import Handler, HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import CardUpdate, IncomingEvent
 from bot.ledger import platform_code
+from bot.policy import Policy
 from bot.rendering import msg
 from handlers.common import authz
 from handlers.common.lookup import account_label, find_account, numbered_ref, platform_label
 from handlers.duty.roster import night_watch
 from handlers.followups.common import clock as followup_clock
-from handlers.registry.filing_cards import APPROVE, REJECT, decided_card, filing_label, request_card
+from handlers.registry.filing_cards import (
+    APPROVE,
+    REJECT,
+    decided_card,
+    filing_label,
+    request_card,
+    stage_title,
+)
 from handlers.registry.filing_effects import (
     WEBSITE,
     apply_approved,
@@ -28,6 +39,8 @@ from handlers.registry.filing_effects import (
     offline_flags,
 )
 from handlers.registry.filing_form import FilingForm, parse_form, usage_text
+from handlers.registry.closers import close_hint
+from handlers.registry.followups import followup_card
 from handlers.registry.requirements import APP, current, gaps
 from models.deadlines import Deadline
 from models.org import Account, OrgTree, Person, Unit
@@ -41,11 +54,54 @@ KINDS = {"开设": FilingKind.OPEN, "补录": FilingKind.BACKFILL, "变更": Fil
 _NAME_OK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]+$")
 
 
-async def _stage_holders(filing: Filing, stage: str) -> list[Person]:
+@dataclass(frozen=True)
+class Stage:
+    """Where a pending filing waits: the unit chief, or step N of the chain above the unit."""
+
+    state: str
+    step: int = 1
+    title: str = ""  # the profile's name of a chain stage (R-ACC-1)
+
+    @property
+    def name(self) -> str:
+        return stage_title(self.state, self.title)
+
+
+def chain(policy: Policy) -> tuple[dict[str, Any], ...]:
+    """R-ACC-1: the stages above the unit, in order (filings.approval_stages)."""
+    return policy.filings.approval_stages
+
+
+def stage_at(policy: Policy, state: str, step: int) -> Stage:
+    if state != FilingState.SUPERVISOR:
+        return Stage(state)
+    stages = chain(policy)
+    spec = stages[min(step, len(stages)) - 1]
+    return Stage(state, step, str(spec.get("title", "")))
+
+
+async def chain_holders(unit_id: str, spec: dict[str, Any]) -> list[Person]:
+    """Who decides one stage above the unit: the role's holders in the named unit, or in the
+    N-th unit above that has any (up = 1 is the nearest, as OrgTree.supervisors)."""
+    org = OrgTree()
+    role = str(spec.get("role", "supervisor"))
+    if "unit" in spec:
+        return await org.holders(str(spec["unit"]), role)
+    wanted, seen = int(spec.get("up", 1)), 0
+    for unit in await org.ancestors(unit_id):
+        found = await org.holders(unit.id, role)
+        if found:
+            seen += 1
+            if seen == wanted:
+                return found
+    return []
+
+
+async def _stage_holders(policy: Policy, filing: Filing, stage: Stage) -> list[Person]:
     unit = await filing.unit
-    if stage == FilingState.CHIEF:
+    if stage.state == FilingState.CHIEF:
         return await Person.holders(unit, "chief")
-    return await unit.supervisors()
+    return await chain_holders(unit.id, chain(policy)[stage.step - 1])
 
 
 async def _flags(ctx: HandlerContext, kind: FilingKind, target: tuple[str, str, Account | None],
@@ -133,25 +189,34 @@ async def _file(ctx: HandlerContext, kind: FilingKind) -> None:
     unit = await person.unit
     unit_id = unit.id
     all_chiefs = await Person.holders(unit, "chief")
-    supervisors = [s for s in await unit.supervisors() if s.id != person.id]
-    if not all_chiefs or not supervisors:
-        raise DomainError("filing.no_approver", role=msg("role.chief" if not all_chiefs
-                                                          else "role.supervisor"))
+    if not all_chiefs:
+        raise DomainError("filing.no_approver", role=msg("role.chief"))
+    # R-ACC-1: every stage of the chain above the unit has someone to decide it
+    above: list[list[Person]] = []
+    for i, spec in enumerate(chain(ctx.policy), start=1):
+        holders = [s for s in await chain_holders(unit_id, spec) if s.id != person.id]
+        if not holders:
+            raise DomainError("filing.no_approver",
+                              role=stage_at(ctx.policy, FilingState.SUPERVISOR, i).name)
+        above.append(holders)
+    supervisors = above[0]
     # nobody approves a filing they filed (R-REV-3's spirit, authz.toml's deny "filer"):
     # a chief's own filing goes straight to the supervisors when no other chief can decide
     chiefs = [c for c in all_chiefs if c.id != person.id]
     stage = FilingState.CHIEF if chiefs else FilingState.SUPERVISOR
     filing = await Filing.create(
         kind=kind, unit_id=unit_id, account=account, account_name=name, platform=platform,
-        filer=person, state=stage,
+        filer=person, state=stage, step=1,
         payload=form.payload() | _asked(ctx, kind),
         flags=await _flags(ctx, kind, (name, platform, account), unit_id, form))
     await ctx.audit("filing.submitted", f"filing:{filing.id}", kind=str(kind), account=name,
                     platform=platform, payload=filing.payload, flags=filing.flags,
                     stage=str(stage))
     deciders = chiefs or supervisors
+    at = stage_at(ctx.policy, stage, 1)
     for decider in deciders:
-        await ctx.notify(decider.id, await request_card(filing, stage, ctx.settings.tz))
+        await ctx.notify(decider.id, await request_card(filing, stage, ctx.settings.tz,
+                                                        1, at.title))
     await ctx.reply(ctx.text("filing.submitted", label=filing_label(filing),
                              names=[c.name for c in deciders], flags=filing.flags,
                              own_chief=not chiefs))
@@ -168,37 +233,56 @@ for _word, _kind in KINDS.items():
     router.command(_word)(_filing_command(_word, _kind))
 
 
-async def _may_decide(ctx: HandlerContext, action: str, filing: Filing, stage: str) -> None:
-    """The table's row for the stage; never the filer (authz.toml deny "filer")."""
-    ties = {"filer"} if filing.filer_id == ctx.require_person().id else set()
+async def _may_decide(ctx: HandlerContext, action: str, filing: Filing, stage: Stage) -> None:
+    """The table's row for the stage; never the filer (authz.toml deny "filer"); above the
+    unit, only the holders of this stage of the chain (R-ACC-1)."""
+    person = ctx.require_person()
+    ties = {"filer"} if filing.filer_id == person.id else set()
     await authz.check(ctx, action, filing.unit_id, relations=ties,
-                      stage=stage, label=filing_label(filing),
-                      stage_name=msg(f"filing.stage_{stage}"))
+                      stage=stage.state, label=filing_label(filing), stage_name=stage.name)
+    if person.id not in {p.id for p in await _stage_holders(ctx.policy, filing, stage)}:
+        raise DomainError("filing.not_approver", label=filing_label(filing),
+                          stage_name=stage.name)
 
 
-async def _decide(ctx: HandlerContext, action: str, filing_id: int, stage: str | None,
+def _next(policy: Policy, stage: Stage, approve: bool) -> tuple[str, int]:
+    """R-ACC-1: the chief, then each stage above in order; the registry changes after the
+    last one."""
+    if not approve:
+        return FilingState.REJECTED, stage.step
+    if stage.state == FilingState.CHIEF:
+        return FilingState.SUPERVISOR, 1
+    if stage.step < len(chain(policy)):
+        return FilingState.SUPERVISOR, stage.step + 1
+    return FilingState.APPROVED, stage.step
+
+
+async def _decide(ctx: HandlerContext, action: str, filing_id: int, tapped: Stage | None,
                   approve: bool, comment: str) -> Filing:
     """Decide the stage the filing waits at (or the tapped card's stage, if still open)."""
     person = ctx.require_person()
     filing = await Filing.select_for_update().get_or_none(id=filing_id)
     if filing is None:
         raise DomainError("filing.no_such_filing", id=filing_id)
-    if stage is None:
+    if tapped is None:
         if filing.state not in PENDING:
             raise DomainError("filing.not_pending", label=filing_label(filing),
                               state=msg(f"filing.state_{filing.state}"))
-        stage = filing.state
-    deciders = await _stage_holders(filing, stage)
+        stage = stage_at(ctx.policy, filing.state, filing.step)
+    else:
+        stage = stage_at(ctx.policy, tapped.state, tapped.step)
     await _may_decide(ctx, action, filing, stage)
-    after = (FilingState.SUPERVISOR if stage == FilingState.CHIEF else FilingState.APPROVED) \
-        if approve else FilingState.REJECTED
+    deciders = await _stage_holders(ctx.policy, filing, stage)
+    after, step = _next(ctx.policy, stage, approve)
     # the conditional update is the gate: of two racing decisions exactly one matches
-    won = await Filing.filter(id=filing.id, state=stage).update(state=after)
+    won = await Filing.filter(id=filing.id, state=stage.state, step=stage.step) \
+        .update(state=after, step=step)
     if won != 1:
         raise DomainError("filing.stale_card")
     now = clock.utcnow()
-    filing.state = after
-    filing.approvals = [*filing.approvals, {"stage": stage, "person": person.id,
+    filing.state, filing.step = after, step
+    filing.approvals = [*filing.approvals, {"stage": stage.state, "step": stage.step,
+                                            "title": stage.title, "person": person.id,
                                             "name": person.name, "comment": comment,
                                             "decision": "approve" if approve else "reject",
                                             "at": now.isoformat()}]
@@ -206,28 +290,31 @@ async def _decide(ctx: HandlerContext, action: str, filing_id: int, stage: str |
         filing.decided_at = now
     await filing.save(update_fields=["approvals", "decided_at"])
     await ctx.audit(f"filing.{'approved' if approve else 'rejected'}", f"filing:{filing.id}",
-                    stage=stage, comment=comment)
-    card = CardUpdate(await decided_card(filing, stage, ctx.settings.tz))
+                    stage=stage.state, step=stage.step, title=stage.title, comment=comment)
+    card = CardUpdate(await decided_card(filing, stage.state, ctx.settings.tz, stage.step,
+                                         stage.title))
     for decider in deciders:
         await ctx.notify(decider.id, card)
     await _after(ctx, filing, stage, approve, comment)
     return filing
 
 
-async def _after(ctx: HandlerContext, filing: Filing, stage: str, approve: bool,
+async def _after(ctx: HandlerContext, filing: Filing, stage: Stage, approve: bool,
                  comment: str) -> None:
     tz = ctx.settings.tz
     filer_id = filing.filer_id
     if not approve:
         await ctx.say(filer_id, ctx.text("filing.rejected", label=filing_label(filing),
-                                         stage=msg(f"filing.stage_{stage}"), reason=comment))
+                                         stage=stage.name, reason=comment))
     elif filing.state == FilingState.SUPERVISOR:
-        supervisors = await (await filing.unit).supervisors()
-        for supervisor in supervisors:
-            await ctx.notify(supervisor.id,
-                             await request_card(filing, FilingState.SUPERVISOR, tz))
+        up = stage_at(ctx.policy, FilingState.SUPERVISOR, filing.step)
+        holders = await _stage_holders(ctx.policy, filing, up)
+        for holder in holders:
+            await ctx.notify(holder.id, await request_card(filing, FilingState.SUPERVISOR, tz,
+                                                           up.step, up.title))
         await ctx.say(filer_id, ctx.text("filing.forwarded", label=filing_label(filing),
-                                         names=[s.name for s in supervisors]))
+                                         done=stage.name, stage=up.name,
+                                         names=[s.name for s in holders]))
     else:
         account = await apply_approved(ctx.policy, filing, tz)
         filing.account = account
@@ -237,10 +324,14 @@ async def _after(ctx: HandlerContext, filing: Filing, stage: str, approve: bool,
         deadlines = await Deadline.filter(subject=f"filing:{filing.id}").order_by("due_at", "id")
         text = ctx.text("filing.approved", label=filing_label(filing),
                         deadlines=[{"title": d.title,
-                                    "due": d.due_at.astimezone(tz).strftime("%Y-%m-%d")}
+                                    "due": local_day(d.due_at, tz),
+                                    "close": close_hint(d.kind, d.subject, account.name)}
                                    for d in deadlines])
         for person_id in dict.fromkeys([filer_id, filing.approvals[0]["person"]]):
             await ctx.say(person_id, text)
+        card = await followup_card(filing, tz)
+        if card is not None and card.buttons:  # the steps a tap records (R-ACC-3, R-ACC-4)
+            await ctx.say(filer_id, card)
 
 
 @router.command("同意备案")
@@ -261,10 +352,13 @@ async def on_reject_text(event: IncomingEvent, ctx: HandlerContext) -> None:
     await ctx.reply(ctx.text("filing.decided_reject", label=filing_label(filing)))
 
 
-def _card_args(ctx: HandlerContext) -> tuple[int, str]:
-    if len(ctx.args) != 2 or not ctx.args[0].isdigit() or ctx.args[1] not in PENDING:
+def _card_args(ctx: HandlerContext) -> tuple[int, Stage]:
+    """(filing, stage[, step]): cards above the chain's first stage carry their step."""
+    args = ctx.args
+    if len(args) not in (2, 3) or not args[0].isdigit() or args[1] not in PENDING \
+            or (len(args) == 3 and not args[2].isdigit()):
         raise DomainError("filing.stale_card")
-    return int(ctx.args[0]), ctx.args[1]
+    return int(args[0]), Stage(args[1], int(args[2]) if len(args) == 3 else 1)
 
 
 @router.action(APPROVE)
@@ -277,11 +371,12 @@ async def on_approve_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
 @router.action(REJECT)
 async def on_reject_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
     """Tap on 退回: a return needs a reason, so ask for it as `退回备案 #N 理由`."""
-    filing_id, stage = _card_args(ctx)
+    filing_id, tapped = _card_args(ctx)
     filing = await Filing.get_or_none(id=filing_id)
-    if filing is None or filing.state != stage:
+    if filing is None or (filing.state, filing.step) != (tapped.state, tapped.step):
         raise DomainError("filing.stale_card")
-    await _may_decide(ctx, f"card:{REJECT}", filing, stage)
+    await _may_decide(ctx, f"card:{REJECT}", filing, stage_at(ctx.policy, tapped.state,
+                                                               tapped.step))
     await ctx.reply(ctx.text("filing.reject_ask_reason", id=filing.id))
 
 

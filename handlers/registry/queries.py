@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import clock
+from bot.datefmt import local_day
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import IncomingEvent, OutgoingText
@@ -22,7 +23,9 @@ from bot.workdays import add_months
 from handlers.common import authz
 from handlers.common.lookup import account_label, find_account
 from handlers.registry.access import find_unit, sees_phones
+from handlers.registry.closers import close_hint
 from handlers.registry.filing_cards import filing_label
+from handlers.registry.followups import notices_of
 from handlers.registry.requirements import current, gaps
 from handlers.reminders.updates import rule_of, this_week
 from models.deadlines import Deadline
@@ -118,8 +121,10 @@ async def on_query(event: IncomingEvent, ctx: HandlerContext) -> None:
                 for d in drafts],
         filings=[{"label": filing_label(f), "stage": ctx.text(f"filing.stage_{f.state}").text}
                  for f in filings],
-        deadlines=[{"title": d.title, "due": d.due_at.astimezone(tz).strftime("%Y-%m-%d"),
-                    "rule": d.rule} for d in deadlines])
+        deadlines=[{"title": d.title, "due": local_day(d.due_at, tz),
+                    "rule": d.rule, "close": close_hint(d.kind, d.subject, account.name)}
+                   for d in deadlines],
+        notices=await notices_of(account, _today(tz)))
     await ctx.reply(OutgoingText(text, markdown=True))
 
 

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.datefmt import month_day
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from bot.rendering import msg
 from bot.workdays import add_months
 from handlers.common.absence import away_at
 from handlers.common.lookup import platform_label
+from handlers.registry.closers import close_hint
 from handlers.reminders.updates import (
     gap_applies_to_limited,
     limited_q,
@@ -79,13 +81,12 @@ def local_text(moment: datetime, hours: WorkingHours) -> str:
     here = hours.local(moment)
     if (here.hour, here.minute) == (23, 59):
         return local_date(moment, hours)
-    return f"{here.month}月{here.day}日 {here:%H:%M}"
+    return f"{month_day(here)} {here:%H:%M}"
 
 
 def local_date(moment: datetime, hours: WorkingHours) -> str:
     """Month and day in the office's zone, for deadlines that are dates."""
-    here = hours.local(moment)
-    return f"{here.month}月{here.day}日"
+    return month_day(hours.local(moment))
 
 
 def stamp(moment: datetime) -> str:
@@ -300,10 +301,12 @@ async def review_due(policy: Policy, now: datetime, hours: WorkingHours) -> list
 async def deadline_due(policy: Policy, now: datetime, hours: WorkingHours) -> list[Due]:
     rem = policy.reminders
     before = timedelta(days=rem.deadline_before_days)
+    # recorded rows (done_at set) are never reminded of (R-ACC-2..4: handlers/registry/followups)
     rows = await Deadline.filter(done_at__isnull=True, due_at__lte=now + before).values_list(
-        "id", "kind", "rule", "unit_id", "account_id", "assignee_id", "title", "due_at")
+        "id", "kind", "rule", "unit_id", "account_id", "assignee_id", "title", "due_at",
+        "subject", "account__name")
     items = []
-    for dl_id, kind, rule, unit_id, account_id, assignee, title, due_at in rows:
+    for dl_id, kind, rule, unit_id, account_id, assignee, title, due_at, subject, name in rows:
         rung = reached(ladder(
             ("before", due_at - before, [DOERS]),
             ("due", due_at, [DOERS]),
@@ -316,5 +319,6 @@ async def deadline_due(policy: Policy, now: datetime, hours: WorkingHours) -> li
         items.append(Due("deadline", f"deadline:{dl_id}", rung.stage, rung.audience, unit_id,
                          account_id=account_id, people=(assignee,) if assignee else (),
                          ctx={"title": title, "kind": kind, "rule": rule,
-                              "due": local_text(due_at, hours)}))
+                              "due": local_text(due_at, hours),
+                              "close": close_hint(kind, subject, name or "")}))
     return items

@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 from bot import links
 from bot.clock import utcnow
 from bot.config import Settings
+from bot.datefmt import local_minute
 from bot.policy import Policy
-from handlers.reminders.updates import update_rule
 from bot.rendering import msg
-from bot.reports.common import label, local_dt
+from bot.reports.common import label
+from handlers.reminders.updates import update_rule
 from handlers.reports import sql
 from handlers.reports.scope import Scope, scope_of
 from handlers.review.routing import level_label
@@ -113,8 +114,8 @@ async def load_board(person: Person, policy: Policy, tz: ZoneInfo, now: datetime
     units, totals, stale = await _freshness(scope, names, policy, now)
     levels, waiting = await _waiting(scope, names, now)
     return Board(
-        viewer=person.name, scope=scope, generated=local_dt(now, tz),
-        expires=local_dt(expires_at, tz), units=units, totals=totals, stale=stale,
+        viewer=person.name, scope=scope, generated=local_minute(now, tz),
+        expires=local_minute(expires_at, tz), units=units, totals=totals, stale=stale,
         relays=await _relays(scope, names, tz, now), levels=levels, waiting=waiting,
         followups=await _followups(scope, names, tz, now),
         filings_pending=await _filings_pending(scope),
@@ -186,7 +187,7 @@ async def _relays(scope: Scope, names: dict[str, str], tz: ZoneInfo, now: dateti
         f'ON k."id" = t."task_id" WHERE t."done_at" IS NULL{where} ORDER BY 3', params)
     moment = sql.seconds(now)
     return [OpenRelay(r["k"], r["ti"] or r["url"], names.get(r["u"], r["u"]),
-                      local_dt(datetime.fromtimestamp(int(r["d"]), tz), tz),
+                      local_minute(datetime.fromtimestamp(int(r["d"]), tz), tz),
                       round((int(r["d"]) - moment) / 3600, 1)) for r in rows[:LIST_LIMIT]]
 
 
@@ -221,7 +222,7 @@ async def _followups(scope: Scope, names: dict[str, str], tz: ZoneInfo, now: dat
                           f'WHERE "done_at" IS NULL{where} ORDER BY 3', params)
     moment = sql.seconds(now)
     return [FollowUp(r["ti"], names.get(r["u"], r["u"]),
-                     local_dt(datetime.fromtimestamp(int(r["d"]), tz), tz),
+                     local_minute(datetime.fromtimestamp(int(r["d"]), tz), tz),
                      (int(r["d"]) - moment) // DAY) for r in rows[:LIST_LIMIT]]
 
 

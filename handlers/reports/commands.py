@@ -4,11 +4,12 @@ inspection report, R-INS-1), answered with the file itself."""
 from __future__ import annotations
 
 from bot.clock import utcnow
+from bot.datefmt import local_minute
 from bot.dispatcher import HandlerContext, Router, normalize
 from bot.errors import DomainError
 from bot.events import IncomingEvent, OutgoingFile
 from bot.media import keep
-from bot.reports.common import PDF, XLSX, local_dt
+from bot.reports.common import PDF, XLSX
 from handlers.common import authz
 from handlers.common.lookup import load_draft, numbered_ref
 from handlers.reports import files
@@ -74,4 +75,4 @@ async def on_board(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`看板` (supervisors): a signed, short-lived link to their own read-only board."""
     person = await authz.check(ctx, "看板", None)
     url, expires = await board_link(ctx.settings, person.id)
-    await ctx.reply(ctx.text("board.link", url=url, expires=local_dt(expires, ctx.settings.tz)))
+    await ctx.reply(ctx.text("board.link", url=url, expires=local_minute(expires, ctx.settings.tz)))

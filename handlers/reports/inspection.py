@@ -19,12 +19,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import utcnow
+from bot.datefmt import local_minute
 from bot.policy import Policy
-from handlers.reminders.updates import update_rule
 from bot.precheck import ERROR
 from bot.rendering import msg
-from bot.reports.common import Head, audit_head, local_dt
+from bot.reports.common import Head, audit_head
 from bot.workdays import add_months
+from handlers.reminders.updates import update_rule
 from handlers.reports import sql
 from handlers.reports.scope import Period, Scope
 from handlers.review.routing import final_level
@@ -246,7 +247,7 @@ async def load_inspection(scope: Scope, period: Period, policy: Policy, tz: Zone
         units=sorted(unit_rows, key=lambda u: u.id),
         accounts=sorted(accounts.values(), key=lambda a: (a.unit_id, a.name, a.platform)),
         total=total, reasons=total.reasons.most_common(TOP_REASONS),
-        head=await audit_head(), generated=local_dt(now, tz),
+        head=await audit_head(), generated=local_minute(now, tz),
         weeks=_mondays(period.first_day, period.last_day),
         levels=tuple(range(FIRST_REVIEW_LEVEL, final_level(policy) + 1)),
     )
@@ -419,7 +420,7 @@ class _Calc:
     def _veto(self, row: AccountRow, created: int | None) -> None:
         window = self.policy.updates.inspection_veto_days  # rule R-UPD-5
         since = row.latest or created or self.start
-        row.last_update = local_dt(datetime.fromtimestamp(row.latest, self.tz), self.tz) \
+        row.last_update = local_minute(datetime.fromtimestamp(row.latest, self.tz), self.tz) \
             if row.latest else ""
         row.silent_days = min(window, max(0, (self.cutoff - since) // DAY))
         row.veto = row.active and row.silent_days >= window

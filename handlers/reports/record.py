@@ -15,6 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.clock import utcnow
+from bot.datefmt import local_minute
 from bot.errors import DomainError
 from bot.policy import Policy
 from bot.rendering import msg
@@ -24,7 +25,6 @@ from bot.reports.common import (
     default_category,
     hours,
     local_date_cn,
-    local_dt,
 )
 from handlers.review.routing import final_level, level_label
 from models.org import Account, Person, Unit
@@ -171,9 +171,9 @@ async def load_record(draft_id: int, policy: Policy, tz: ZoneInfo) -> Record:
         origin=msg("records.origin_repost" if draft.repost_url else "records.origin_original"),
         repost_url=draft.repost_url or "", important=draft.important,
         category=draft.category or default_category(account.platform),
-        requested=local_dt(draft.requested_at, tz) or msg("records.requested_asap"),
-        submitted=local_dt(draft.created_at, tz),
-        published=local_dt(draft.published_at, tz),
+        requested=local_minute(draft.requested_at, tz) or msg("records.requested_asap"),
+        submitted=local_minute(draft.created_at, tz),
+        published=local_minute(draft.published_at, tz),
         published_date=local_date_cn(draft.published_at, tz),
         published_url=draft.published_url or "",
         body=body[:FORM_BODY_CHARS], body_cut=len(body) > FORM_BODY_CHARS,
@@ -184,14 +184,14 @@ async def load_record(draft_id: int, policy: Policy, tz: ZoneInfo) -> Record:
         secret=msg("records.not_secret"),
         remarks=tuple(_remarks(draft, steps)),
         steps=tuple(_step_row(s, tz) for s in steps),
-        versions=tuple(VersionText(v.version, v.title, v.body, local_dt(v.created_at, tz))
+        versions=tuple(VersionText(v.version, v.title, v.body, local_minute(v.created_at, tz))
                        for v in versions),
         checklists=tuple(_checklist(s, checks[s.id], tz) for s in steps if s.id in checks),
         findings=tuple(_finding_row(f, steps, checks, tz) for f in findings
                        if _handled(f, steps, checks)),
         audit=tuple(AuditRow(e.seq, _event_time(e.at, tz), names.get(e.actor, e.actor),
                              e.action, e.hash) for e in events),
-        head=head, generated=local_dt(utcnow(), tz), policy=policy.title,
+        head=head, generated=local_minute(utcnow(), tz), policy=policy.title,
     )
 
 
@@ -248,13 +248,13 @@ def _step_row(step: ReviewStep, tz: ZoneInfo) -> StepRow:
     if step.level == AUTHOR_LEVEL:
         decision = msg("records.submitted")
     return StepRow(step.version, level_label(step.level), msg(f"role.{step.role}"),
-                   step.assignee.name, decision, step.comment, local_dt(step.created_at, tz),
-                   local_dt(decided, tz), waited, step.escalation_note)
+                   step.assignee.name, decision, step.comment, local_minute(step.created_at, tz),
+                   local_minute(decided, tz), waited, step.escalation_note)
 
 
 def _checklist(step: ReviewStep, check: ReviewCheck, tz: ZoneInfo) -> ChecklistAnswer:
     return ChecklistAnswer(step.version, level_label(step.level), step.assignee.name,
-                           local_dt(check.confirmed_at, tz), tuple(check.checklist))
+                           local_minute(check.confirmed_at, tz), tuple(check.checklist))
 
 
 def _confirmers(finding: PrecheckFinding, steps: list[ReviewStep],
@@ -272,13 +272,13 @@ def _handled(finding: PrecheckFinding, steps: list[ReviewStep],
 def _finding_row(finding: PrecheckFinding, steps: list[ReviewStep],
                  checks: dict[int, ReviewCheck], tz: ZoneInfo) -> FindingRow:
     handled = [msg("records.finding_confirmed", level=level_label(s.level),
-                   name=s.assignee.name, at=local_dt(checks[s.id].confirmed_at, tz))
+                   name=s.assignee.name, at=local_minute(checks[s.id].confirmed_at, tz))
                for s in _confirmers(finding, steps, checks)]
     if finding.false_positive_at is not None:
         marker = finding.false_positive_by
         handled.append(msg("records.finding_false_positive",
                            name=marker.name if marker else "",
-                           at=local_dt(finding.false_positive_at, tz)))
+                           at=local_minute(finding.false_positive_at, tz)))
     return FindingRow(finding.version, finding.seq, msg(f"precheck.severity.{finding.severity}"),
                       msg(f"precheck.kind.{finding.kind}"), finding.snippet,
                       msg(f"precheck.advice.{finding.kind}", suggestion=finding.suggestion,
@@ -286,7 +286,7 @@ def _finding_row(finding: PrecheckFinding, steps: list[ReviewStep],
 
 
 def _event_time(at: str, tz: ZoneInfo) -> str:
-    return local_dt(datetime.fromisoformat(at), tz)
+    return local_minute(datetime.fromisoformat(at), tz)
 
 
 def action_label(action: str) -> str:

@@ -9,10 +9,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import utcnow
+from bot.datefmt import local_minute
 from bot.policy import Policy
 from bot.precheck import ERROR
 from bot.rendering import msg
-from bot.reports.common import Head, audit_head, local_dt
+from bot.reports.common import Head, audit_head
 from handlers.reports.scope import Period, Scope, period_of, scope_of
 from handlers.review.routing import final_level
 from models.org import Account, Person, Unit, chunks
@@ -58,15 +59,15 @@ async def load_register(first: date, last: date, unit_id: str | None, policy: Po
         final = {s[1]: s for s in steps[draft_id] if s[0] == version and s[3] == Decision.APPROVE}
         second, third = final.get(FIRST_REVIEW_LEVEL), final.get(last_level)
         rows.append((
-            n, draft_id, local_dt(at, tz), units.get(unit, unit),
+            n, draft_id, local_minute(at, tz), units.get(unit, unit),
             msg("account.label", name=name, platform=msg(f"platform.{platform}")), title,
             msg("records.origin_repost" if repost else "records.origin_original"),
             people.get(author, author),
-            people.get(second[2], "") if second else "", local_dt(second[4], tz) if second else "",
-            people.get(third[2], "") if third else "", local_dt(third[4], tz) if third else "",
+            people.get(second[2], "") if second else "", local_minute(second[4], tz) if second else "",
+            people.get(third[2], "") if third else "", local_minute(third[4], tz) if third else "",
             version, sum(s[3] == Decision.REJECT for s in steps[draft_id]),
             errors.get((draft_id, version), 0), url or ""))
-    return Register(scope, period, rows, await audit_head(), local_dt(utcnow(), tz))
+    return Register(scope, period, rows, await audit_head(), local_minute(utcnow(), tz))
 
 
 async def _steps(ids: list[int]) -> dict[int, list[tuple[Any, ...]]]:

@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
+from bot.datefmt import local_minute
 from bot.events import Button, OutgoingCard, button_key
 from bot.policy import Policy
 from bot.rendering import msg, render
@@ -66,10 +67,6 @@ class StepView:
     decision_key: str = ""  # approve | reject
 
 
-def local_time(at: datetime | None, tz: ZoneInfo) -> str:
-    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at else ""
-
-
 def card_ref(draft_id: int, level: int, version: int) -> str:
     return f"review-{draft_id}-{level}-{version}"
 
@@ -80,7 +77,7 @@ async def history(draft: Draft, tz: ZoneInfo) -> list[StepView]:
     steps = await ReviewStep.filter(draft_id=draft.id, decision__isnull=False) \
         .order_by("version", "level").prefetch_related("assignee")
     return [StepView(level_label(s.level), s.assignee.name, role_label(s.role),
-                     msg(f"decision.{s.decision}"), s.comment, local_time(s.decided_at, tz),
+                     msg(f"decision.{s.decision}"), s.comment, local_minute(s.decided_at, tz),
                      s.version, str(s.decision))
             for s in steps]
 
@@ -146,7 +143,7 @@ async def holder_text(step: ReviewStep, tz: ZoneInfo) -> str:
     """'张明 · 自 2026-12-01 09:00 · 代 王五': who holds the step, since when, for whom."""
     names = await _names([step.assignee_id, step.on_behalf_of])
     return msg("card.holder", name=names.get(step.assignee_id, ""),
-               since=local_time(step.held_since(), tz),
+               since=local_minute(step.held_since(), tz),
                behalf=names.get(step.on_behalf_of or "", ""))
 
 
@@ -157,7 +154,7 @@ async def move_lines(step: ReviewStep, tz: ZoneInfo) -> list[str]:
     return [msg(f"move.{m['kind']}", by=names.get(m.get("by") or "", m.get("by") or ""),
                 frm=names.get(m.get("from") or "", ""), to=names.get(m.get("to") or "", ""),
                 reason=m.get("reason") or "",
-                at=local_time(datetime.fromisoformat(m["at"]), tz))
+                at=local_minute(datetime.fromisoformat(m["at"]), tz))
             for m in moves]
 
 
@@ -175,7 +172,7 @@ async def decided_card(policy: Policy, settings: Settings, draft: Draft,
     assignee: Person = await step.assignee
     status = msg("card.status_approved" if step.decision == Decision.APPROVE
                  else "card.status_rejected", name=assignee.name,
-                 at=local_time(step.decided_at, settings.tz), comment=step.comment)
+                 at=local_minute(step.decided_at, settings.tz), comment=step.comment)
     title = msg("card.decided_title", id=draft.id, title=draft.title,
                 approved=step.decision == Decision.APPROVE)
     return replace(card, title=title, buttons=(), status=status)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import utcnow
+from bot.datefmt import local_minute
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import Button, CardUpdate, IncomingEvent, OutgoingCard, button_key
@@ -20,7 +21,7 @@ from bot.rendering import msg
 from handlers.common import authz
 from handlers.common.absence import away_at
 from handlers.common.lookup import find_person, load_draft, numbered_ref
-from handlers.review.cards import closed_card, local_time, review_card
+from handlers.review.cards import closed_card, review_card
 from handlers.review.routing import excluded_for, level_label, may_hold, role_label
 from models.org import OrgTree, Person
 from models.review import AUTHOR_LEVEL, Draft, DraftState, ReviewStep
@@ -94,7 +95,7 @@ async def hand_to(ctx: HandlerContext, draft: Draft, step: ReviewStep, person: P
     await _record(step, entry, assignee_id=person.id, assigned_at=utcnow(),
                   on_behalf_of=on_behalf_of)
     status = ctx.text(f"moves.closed_{entry['kind']}", name=person.name,
-                      at=local_time(utcnow(), ctx.settings.tz), reason=entry["reason"]).text
+                      at=local_minute(utcnow(), ctx.settings.tz), reason=entry["reason"]).text
     await ctx.notify(old.id, CardUpdate(await closed_card(ctx.policy, ctx.settings, draft,
                                                           step, status)))
     await ctx.notify(person.id, await review_card(ctx.policy, ctx.settings, draft, step))
@@ -135,7 +136,7 @@ async def _withdraw(ctx: HandlerContext, draft: Draft, step: ReviewStep, reason:
     author: Person = await draft.author
     now = utcnow()
     status = ctx.text("moves.closed_withdrawn", name=author.name,
-                      at=local_time(now, ctx.settings.tz), reason=reason).text
+                      at=local_minute(now, ctx.settings.tz), reason=reason).text
     card = await closed_card(ctx.policy, ctx.settings, draft, step, status)
     gone = await ReviewStep.filter(id=step.id, decision__isnull=True).delete()
     if gone != 1:
@@ -240,12 +241,12 @@ async def _nudge(ctx: HandlerContext, action: str, draft: Draft) -> None:
     last = max((m["at"] for m in step.moves or [] if m["kind"] == NUDGE), default=None)
     holder: Person = await step.assignee
     behalf = await Person.get_or_none(id=step.on_behalf_of) if step.on_behalf_of else None
-    since = local_time(step.held_since(), tz)
+    since = local_minute(step.held_since(), tz)
     if last is not None:
         again = datetime.fromisoformat(last) + every
         if again > now:
             raise DomainError("moves.nudge_too_soon", id=draft.id, name=holder.name,
-                              since=since, again=local_time(again, tz),
+                              since=since, again=local_minute(again, tz),
                               hours=ctx.policy.moves.nudge_every_hours)
     await _record(step, move(NUDGE, by=person.id))
     await ctx.audit("review.nudged", f"draft:{draft.id}", version=draft.version,

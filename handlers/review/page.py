@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.datefmt import local_minute
 from bot.dispatcher import HandlerContext, Router
 from bot.docx_draft import PICTURE_LINE
 from bot.events import IncomingEvent
@@ -22,7 +23,7 @@ from bot.textdiff import Change, DiffLine, changed_lines
 from handlers.common import authz
 from handlers.common.lookup import account_label, load_draft, numbered_ref
 from handlers.precheck.review import finding_view, findings_of
-from handlers.review.cards import StepView, history, local_time
+from handlers.review.cards import StepView, history
 from handlers.review.content import changes, draft_link, files_of, map_note, source_file
 from handlers.review.routing import final_route, route_note
 from models.files import DraftFile
@@ -190,7 +191,7 @@ async def draft_view(draft: Draft, policy: Policy, tz: ZoneInfo,
         map_note=await map_note(draft.id, draft.version), source=await _source(draft),
         diff=changed_lines(changed[0]) if changed else [],
         change=changed[1] if changed else None,
-        expires=local_time(expires_at, tz),
+        expires=local_minute(expires_at, tz),
     )
 
 

@@ -217,7 +217,6 @@ class FakeDingTalk:
         app.router.add_post("/v1.0/gateway/connections/open", self._open)
         app.router.add_get("/connect", self._connect)
         app.router.add_post("/v1.0/oauth2/accessToken", self._token)
-        app.router.add_post("/robot/send", self._custom_robot)
         app.router.add_post("/session/{who}", self._session)
         app.router.add_route("*", "/v1.0/{tail:.*}", self._api)
         app.router.add_get("/download/{token}", self._download)
@@ -350,13 +349,6 @@ class FakeDingTalk:
 
     async def _session(self, request: web.Request) -> web.Response:
         rec = await self._record(request)
-        return self._failure(rec.path) or web.json_response({"errcode": 0, "errmsg": "ok"})
-
-    async def _custom_robot(self, request: web.Request) -> web.Response:
-        rec = await self._record(request)
-        ts = rec.query.get("timestamp", "")
-        if rec.query.get("sign") != sign(self.robot_secret, ts):
-            return web.json_response({"errcode": 310000, "errmsg": "sign not match"})
         return self._failure(rec.path) or web.json_response({"errcode": 0, "errmsg": "ok"})
 
 

@@ -35,7 +35,7 @@ class Call:
 
 @dataclass
 class FakeWeCom:
-    """Serves gettoken, message/send, update_template_card, webhook/send and media/get.
+    """Serves gettoken, message/send, update_template_card and media/get.
 
     Script failures with fail_next(path, errcode, times); tokens can be expired at once;
     response codes are single use, as on the real platform.
@@ -58,7 +58,6 @@ class FakeWeCom:
         app.router.add_get("/cgi-bin/gettoken", self._gettoken)
         app.router.add_post("/cgi-bin/message/send", self._send)
         app.router.add_post("/cgi-bin/message/update_template_card", self._update)
-        app.router.add_post("/cgi-bin/webhook/send", self._webhook)
         app.router.add_get("/cgi-bin/media/get", self._media_get)
         app.router.add_post("/cgi-bin/media/upload", self._media_upload)
         return app
@@ -232,14 +231,6 @@ class FakeWeCom:
         call.ok = True
         return web.json_response({"errcode": 0, "errmsg": "", "type": kind, "media_id": media_id,
                                   "created_at": str(int(time.time()))})
-
-    async def _webhook(self, request: web.Request) -> web.Response:
-        call = await self._record(request)
-        errcode = self._scripted(call.path)
-        if errcode is not None:
-            return web.json_response({"errcode": errcode, "errmsg": f"scripted {errcode}"})
-        call.ok = True
-        return web.json_response({"errcode": 0, "errmsg": "ok"})
 
 
 def _multipart(raw: bytes, boundary: bytes) -> list[tuple[dict[str, str], bytes]] | None:
