@@ -14,9 +14,10 @@ transaction, only if it is still pending, so a second attempt finds it done and 
 nothing. One sender's events are handled in the order they arrived.
 
 Acks come first. On SQLite a handler's transaction holds the database's one write lock,
-so a callback arriving meanwhile waits for it; the pump therefore starts an event only once
-no callback has arrived for QUIET_SECONDS. During a burst it waits, and catches up after
-(the platform's deadline is on the ack, not on the answer).
+so a callback arriving meanwhile waits for it; there the pump starts an event only once no
+callback has arrived for QUIET_SECONDS (or it has waited MAX_DEFER_SECONDS). During a burst
+it waits and catches up after: the platform's deadline is on the ack, not on the answer, and
+the events are on disk. Server databases lock rows, so there the pump never waits.
 
 A pump pass runs as a tracked background task (bot/tasks.py), so draining the tasks also
 waits for the events accepted so far (tests, shutdown).
@@ -32,6 +33,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
+from tortoise import connections
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -48,7 +50,8 @@ BATCH = 20  # events claimed at once: small, so replicas share a burst
 MAX_WRITE = 500  # events committed in one statement at most
 WORKERS = 2  # senders handled at once by one process
 MAX_BACKOFF_SECONDS = 600
-QUIET_SECONDS = 0.005  # no callback for this long: the pump may start an event
+QUIET_SECONDS = 0.1  # SQLite: no callback for this long, and the pump may start an event
+MAX_DEFER_SECONDS = 10.0  # SQLite: under a steady stream, one event per worker this often
 USER_ID_MAX = 64
 EVENT_ID_MAX = 191
 CHANNEL_MAX = 16
@@ -114,7 +117,9 @@ class Inbox:
         self._pumping = False
         self._again = False
         self._tasks: list[asyncio.Task[None]] = []
-        self._last_accept = 0.0
+        self._last_intake = 0.0
+        self._defer = False  # SQLite: handling waits for a pause in the callbacks
+        self._writing = False
 
     # --- intake ---------------------------------------------------------------------
 
@@ -128,7 +133,7 @@ class Inbox:
         if not self._open:
             raise InboxClosed("the inbox is not taking events")
         loop = asyncio.get_running_loop()
-        self._last_accept = loop.time()
+        self._last_intake = loop.time()
         future: asyncio.Future[None] = loop.create_future()
         self._queue.append((row, future))
         self._write.set()
@@ -141,7 +146,13 @@ class Inbox:
             self._write.clear()
             while self._queue:
                 batch, self._queue = self._queue[:MAX_WRITE], self._queue[MAX_WRITE:]
-                await self._commit(batch)
+                self._writing = True
+                try:
+                    await self._commit(batch)
+                finally:
+                    self._writing = False
+                    # a slow commit holds the callbacks that would follow: count it as intake
+                    self._last_intake = asyncio.get_running_loop().time()
                 self.wake()
             if self._stop.is_set() and not self._queue:
                 return
@@ -234,13 +245,17 @@ class Inbox:
         return sum(await asyncio.gather(*(one_sender(rows) for rows in senders.values())))
 
     async def _after_intake(self) -> None:
-        """Wait until no callback has arrived for QUIET_SECONDS (see the module doc)."""
+        """SQLite: wait until no callback has arrived or been committed for QUIET_SECONDS, at most
+        MAX_DEFER_SECONDS (see the module doc)."""
+        if not self._defer:
+            return
         loop = asyncio.get_running_loop()
-        while True:
-            idle = loop.time() - self._last_accept
-            if not self._queue and idle >= QUIET_SECONDS:
+        give_up = loop.time() + MAX_DEFER_SECONDS
+        while loop.time() < give_up:
+            idle = loop.time() - self._last_intake
+            if not self._queue and not self._writing and idle >= QUIET_SECONDS:
                 return
-            await asyncio.sleep(max(QUIET_SECONDS - idle, 0.001))
+            await asyncio.sleep(max(QUIET_SECONDS - idle, 0.005))
 
     async def _waits_for_earlier(self, row: InboundEvent) -> bool:
         return await InboundEvent.filter(channel=row.channel, user_id=row.user_id,
@@ -292,6 +307,7 @@ class Inbox:
     def start(self) -> None:
         """Take events and resume the ones left pending (by a crash or a stop)."""
         self._open = True
+        self._defer = connections.get("default").capabilities.dialect == "sqlite"
         self._stop.clear()
         self._tasks = [asyncio.create_task(self._writer()), asyncio.create_task(self._poll())]
         self.wake()
