@@ -14,9 +14,10 @@ transaction, only if it is still pending, so a second attempt finds it done and 
 nothing. One sender's events are handled in the order they arrived.
 
 Acks come first. On SQLite a handler's transaction holds the database's one write lock,
-so a callback arriving meanwhile waits for it; the pump therefore starts an event only once
-no callback has arrived for QUIET_SECONDS. During a burst it waits, and catches up after
-(the platform's deadline is on the ack, not on the answer).
+so a callback arriving meanwhile waits for it; there the pump starts an event only once no
+callback has arrived for QUIET_SECONDS (or it has waited MAX_DEFER_SECONDS). During a burst
+it waits and catches up after: the platform's deadline is on the ack, not on the answer, and
+the events are on disk. Server databases lock rows, so there the pump never waits.
 
 A pump pass runs as a tracked background task (bot/tasks.py), so draining the tasks also
 waits for the events accepted so far (tests, shutdown).
@@ -28,19 +29,18 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise import connections
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from bot.clock import utcnow
 from bot.events import IncomingEvent, event_from_dict, event_to_dict
 from bot.health import Heartbeat
+from bot.leases import Leases
 from models.system import InboundEvent
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,8 @@ BATCH = 20  # events claimed at once: small, so replicas share a burst
 MAX_WRITE = 500  # events committed in one statement at most
 WORKERS = 2  # senders handled at once by one process
 MAX_BACKOFF_SECONDS = 600
-QUIET_SECONDS = 0.005  # no callback for this long: the pump may start an event
+QUIET_SECONDS = 0.1  # SQLite: no callback for this long, and the pump may start an event
+MAX_DEFER_SECONDS = 10.0  # SQLite: under a steady stream, one event per worker this often
 USER_ID_MAX = 64
 EVENT_ID_MAX = 191
 CHANNEL_MAX = 16
@@ -101,13 +102,14 @@ class Inbox:
                  heartbeat: Heartbeat | None = None) -> None:
         self.handle = handle
         self.spawn = spawn
-        self.lease = timedelta(seconds=lease_seconds)
+        self.leases = Leases(InboundEvent, timedelta(seconds=lease_seconds))
+        self.lease = self.leases.lease
         self.poll_seconds = poll_seconds
         self.max_attempts = max_attempts
         self.workers = workers
         self.heartbeat = heartbeat
         self.prepare: dict[str, Prepare] = {}
-        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.name = self.leases.owner
         self._queue: list[tuple[InboundEvent, asyncio.Future[None]]] = []
         self._write = asyncio.Event()
         self._stop = asyncio.Event()
@@ -115,7 +117,9 @@ class Inbox:
         self._pumping = False
         self._again = False
         self._tasks: list[asyncio.Task[None]] = []
-        self._last_accept = 0.0
+        self._last_intake = 0.0
+        self._defer = False  # SQLite: handling waits for a pause in the callbacks
+        self._writing = False
 
     # --- intake ---------------------------------------------------------------------
 
@@ -129,7 +133,7 @@ class Inbox:
         if not self._open:
             raise InboxClosed("the inbox is not taking events")
         loop = asyncio.get_running_loop()
-        self._last_accept = loop.time()
+        self._last_intake = loop.time()
         future: asyncio.Future[None] = loop.create_future()
         self._queue.append((row, future))
         self._write.set()
@@ -142,7 +146,13 @@ class Inbox:
             self._write.clear()
             while self._queue:
                 batch, self._queue = self._queue[:MAX_WRITE], self._queue[MAX_WRITE:]
-                await self._commit(batch)
+                self._writing = True
+                try:
+                    await self._commit(batch)
+                finally:
+                    self._writing = False
+                    # a slow commit holds the callbacks that would follow: count it as intake
+                    self._last_intake = asyncio.get_running_loop().time()
                 self.wake()
             if self._stop.is_set() and not self._queue:
                 return
@@ -208,20 +218,12 @@ class Inbox:
                 return handled
             after = batch[-1].id
 
-    def _due(self, now: datetime) -> Q:
-        return Q(status=PENDING) & (Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-
     async def _claim(self, after: int) -> list[InboundEvent]:
-        now = utcnow()
-        async with in_transaction():
-            rows = await InboundEvent.select_for_update(skip_locked=True) \
-                .filter(self._due(now), id__gt=after).order_by("id").limit(BATCH)
-            if rows:
-                await InboundEvent.filter(id__in=[r.id for r in rows]).update(
-                    locked_until=now + self.lease, claimed_by=self.name)
-        for row in rows:
-            row.locked_until, row.claimed_by = now + self.lease, self.name
-        return list(rows)
+        async def select(locked: Callable[[], QuerySet[InboundEvent]]) -> list[InboundEvent]:
+            return list(await locked().filter(status=PENDING, id__gt=after).order_by("id")
+                        .limit(BATCH))
+
+        return await self.leases.claim(select)
 
     async def _handle_batch(self, batch: list[InboundEvent]) -> int:
         senders: dict[tuple[str, str], list[InboundEvent]] = {}
@@ -243,32 +245,28 @@ class Inbox:
         return sum(await asyncio.gather(*(one_sender(rows) for rows in senders.values())))
 
     async def _after_intake(self) -> None:
-        """Wait until no callback has arrived for QUIET_SECONDS (see the module doc)."""
+        """SQLite: wait until no callback has arrived or been committed for QUIET_SECONDS, at most
+        MAX_DEFER_SECONDS (see the module doc)."""
+        if not self._defer:
+            return
         loop = asyncio.get_running_loop()
-        while True:
-            idle = loop.time() - self._last_accept
-            if not self._queue and idle >= QUIET_SECONDS:
+        give_up = loop.time() + MAX_DEFER_SECONDS
+        while loop.time() < give_up:
+            idle = loop.time() - self._last_intake
+            if not self._queue and not self._writing and idle >= QUIET_SECONDS:
                 return
-            await asyncio.sleep(max(QUIET_SECONDS - idle, 0.001))
+            await asyncio.sleep(max(QUIET_SECONDS - idle, 0.005))
 
     async def _waits_for_earlier(self, row: InboundEvent) -> bool:
         return await InboundEvent.filter(channel=row.channel, user_id=row.user_id,
                                          status=PENDING, id__lt=row.id).exists()
 
     async def _release(self, rows: list[InboundEvent]) -> None:
-        await InboundEvent.filter(id__in=[r.id for r in rows], claimed_by=self.name,
-                                  status=PENDING).update(locked_until=None, claimed_by=None)
+        await self.leases.release([r.id for r in rows], where={"status": PENDING})
 
     async def _still_ours(self, row: InboundEvent) -> bool:
         """Renew a lease more than half spent, if the event is still ours and pending."""
-        now = utcnow()
-        assert row.locked_until is not None
-        if row.locked_until - now > self.lease / 2:
-            return True
-        renewed = await InboundEvent.filter(id=row.id, status=PENDING, claimed_by=self.name) \
-            .update(locked_until=now + self.lease)
-        row.locked_until = now + self.lease
-        return renewed == 1
+        return self.leases.fresh(row) or bool(await self.leases.renew([row], status=PENDING))
 
     async def _handle(self, row: InboundEvent) -> int:
         """Hand one claimed event to the core; 1 if it was handled (or dropped)."""
@@ -309,6 +307,7 @@ class Inbox:
     def start(self) -> None:
         """Take events and resume the ones left pending (by a crash or a stop)."""
         self._open = True
+        self._defer = connections.get("default").capabilities.dialect == "sqlite"
         self._stop.clear()
         self._tasks = [asyncio.create_task(self._writer()), asyncio.create_task(self._poll())]
         self.wake()

@@ -45,6 +45,9 @@ class Metrics:
             "govmedia_outbox_delivery_failures",
             "Failed delivery attempts by channel; final=true when the outbox gave up",
             ["channel", "final"], registry=r)
+        self.outbox_queries = Counter(
+            "govmedia_outbox_queries", "Database statements run by the outbox sender",
+            registry=r)
         self.review_step_seconds = Histogram(
             "govmedia_review_step_seconds", "Review step duration, created to decided",
             ["level", "decision"], buckets=_REVIEW_BUCKETS, registry=r)

@@ -1,11 +1,18 @@
 """Durable outgoing messages: written with the change that caused them, sent by a loop.
 
 Several senders (replicas) share the table. A sender claims a batch of due rows with
-`SELECT … FOR UPDATE SKIP LOCKED` and stamps them with its name and a lease; before
-each delivery it renews the lease only if the row is still its own, so a row is never
-delivered by two senders at once. A sender that dies leaves leases that expire, and
-another sender takes the rows over. Delivery keeps each recipient's order: a row
-waits while an older one to the same person is still pending.
+`SELECT … FOR UPDATE SKIP LOCKED` and stamps them with its name and a lease (bot/leases.py);
+it renews leases (only rows still its own, so a row is never delivered by two senders at
+once) when one is half spent. A sender that dies leaves leases that expire, and another
+sender takes the rows over. Delivery keeps each recipient's order: a row waits while an
+older one to the same person is still pending.
+
+Cost per batch, not per message: the claim (one transaction), one query for each
+recipient's oldest pending row, one for the paced recipients' recent sends (pacing is
+then worked out in memory); each delivered row costs one statement, its `sent` mark,
+written at once so a crash leaves at most the row in flight unrecorded (retried after
+the lease; WeCom's duplicate check hides the repeat). Rows are claimed most urgent
+first (priority: cards, then answers, then bulk), each recipient's earlier rows with them.
 """
 
 from __future__ import annotations
@@ -13,20 +20,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
+from tortoise.exceptions import OperationalError
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
+from tortoise.functions import Min
+from tortoise.queryset import QuerySet
 
 from bot.channels.base import Channel, Paced
 from bot.clock import utcnow
 from bot.errors import ChannelAPIError, ChannelNetworkError, RecipientError
 from bot.events import CardUpdate, Outgoing, OutgoingCard, outgoing_from_dict
 from bot.health import Heartbeat
+from bot.leases import Leases, free
 from bot.metrics import Metrics
 from bot.redact import redact
 from models.system import Outbox
@@ -37,15 +44,26 @@ DEFAULT_LEASE_SECONDS = 60.0
 MAX_BACKOFF_SECONDS = 600
 BATCH = 100
 SENT, FAILED, WAITING, NOT_OURS = "sent", "failed", "waiting", "not_ours"
+# delivery order across recipients (each recipient's own rows always go in queue order):
+# review cards and card updates first, then answers and notices, then bulk (reminders,
+# digests); a burst of bulk rows never holds up the cards of others
+URGENT, NORMAL, BULK = 0, 1, 2
 
 # (channel, user_id, reason): told when a platform says a recipient cannot be reached
 UndeliverableHook = Callable[[str, str, str], Awaitable[None]]
 
 
-async def enqueue(channel: str, user_id: str, message: Outgoing | CardUpdate) -> Outbox:
-    """Queue one message; call inside the transaction of the change that caused it."""
+def priority_of(message: Outgoing | CardUpdate) -> int:
+    return URGENT if isinstance(message, (OutgoingCard, CardUpdate)) else NORMAL
+
+
+async def enqueue(channel: str, user_id: str, message: Outgoing | CardUpdate, *,
+                  priority: int | None = None) -> Outbox:
+    """Queue one message; call inside the transaction of the change that caused it.
+    `priority` (URGENT, NORMAL, BULK): by default cards are urgent, the rest normal."""
     return await Outbox.create(channel=channel, user_id=user_id, payload=message.to_dict(),
-                               next_attempt_at=utcnow())
+                               next_attempt_at=utcnow(),
+                               priority=priority_of(message) if priority is None else priority)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -53,7 +71,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Sender:
-    """Delivers due outbox rows through the channel adapters."""
+    """Delivers due outbox rows through the channel adapters, a claimed batch at a time."""
 
     def __init__(self, channels: Mapping[str, Channel], *, max_attempts: int,
                  poll_seconds: float, on_undeliverable: UndeliverableHook | None = None,
@@ -63,12 +81,22 @@ class Sender:
         self.max_attempts = max_attempts
         self.poll_seconds = poll_seconds
         self.on_undeliverable = on_undeliverable
-        self.lease = timedelta(seconds=lease_seconds)
-        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.metrics = metrics or Metrics()
+        self.queries = 0  # statements this sender ran (also govmedia_outbox_queries)
+        self.leases = Leases(Outbox, timedelta(seconds=lease_seconds), on_query=self._count)
+        self.name = self.leases.owner
         self.heartbeat = heartbeat
         self._wake = asyncio.Event()
         self._stopping = False
+        self._waits: dict[tuple[str, str], datetime] = {}
+
+    @property
+    def lease(self) -> timedelta:
+        return self.leases.lease
+
+    def _count(self, n: int) -> None:
+        self.queries += n
+        self.metrics.outbox_queries.inc(n)
 
     def wake(self) -> None:
         self._wake.set()
@@ -95,97 +123,204 @@ class Sender:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
     async def flush(self) -> int:
-        """Deliver every row due now; return how many were sent."""
-        sent, after = 0, 0
+        """Deliver every row due now, most urgent first; return how many were sent."""
+        sent, after = 0, None
+        self._waits: dict[tuple[str, str], datetime] = {}  # recipients told to wait, till
         while True:
-            batch = await self._claim_batch(after)
-            blocked: set[tuple[str, str]] = set()
-            for row in batch:
-                recipient = (row.channel, row.user_id)
-                if recipient in blocked or await self._waits_for_earlier(row):
-                    blocked.add(recipient)
-                    await self._release(row)
-                    continue
-                outcome = await self._deliver(row)
-                sent += outcome == SENT
-                if outcome in (WAITING, NOT_OURS):
-                    blocked.add(recipient)  # later rows to this person keep their order
-            if len(batch) < BATCH:
+            batch, after, full = await self._claim_batch(after)
+            if batch:
+                sent += await self._deliver_batch(batch)
+            if not full:
                 return sent
-            after = batch[-1].id
 
     def _due(self, now: datetime) -> Q:
-        return (Q(status="pending") & Q(next_attempt_at__lte=now)
-                & (Q(locked_until__isnull=True) | Q(locked_until__lt=now)))
+        return Q(status="pending") & Q(next_attempt_at__lte=now) & free(now)
 
-    async def _claim_batch(self, after: int) -> list[Outbox]:
-        """Take up to BATCH due rows that no other sender holds (SKIP LOCKED)."""
+    async def _claim_batch(self, after: tuple[int, int] | None = None
+                           ) -> tuple[list[Outbox], tuple[int, int] | None, bool]:
+        """Take up to BATCH due rows no other sender holds (SKIP LOCKED), most urgent first,
+        plus the due rows queued earlier to the same recipients (their order is kept, so a
+        card never waits behind a reminder queued before it that nobody took yet).
+        Returns the rows, where the next batch starts, and whether the batch was full."""
         now = utcnow()
-        async with in_transaction():
-            rows = await Outbox.select_for_update(skip_locked=True) \
-                .filter(self._due(now), id__gt=after).order_by("id").limit(BATCH)
-            if rows:
-                await Outbox.filter(id__in=[r.id for r in rows]).update(
-                    locked_until=now + self.lease, claimed_by=self.name)
-        return list(rows)
+        last: list[tuple[int, int] | None] = [after]
+        full = [False]
 
-    async def _renew(self, row: Outbox) -> bool:
-        """Extend the lease just before sending, if the row is still ours and pending."""
-        renewed = await Outbox.filter(id=row.id, status="pending", claimed_by=self.name) \
-            .update(locked_until=utcnow() + self.lease)
-        return renewed == 1
+        async def select(locked: Callable[[], QuerySet[Outbox]]) -> list[Outbox]:
+            due = Q(status="pending", next_attempt_at__lte=now)
+            if after is not None:
+                due &= Q(priority__gt=after[0]) | Q(priority=after[0], id__gt=after[1])
+            rows = list(await locked().filter(due).order_by("priority", "id").limit(BATCH))
+            if not rows:
+                return rows
+            last[0], full[0] = (rows[-1].priority, rows[-1].id), len(rows) == BATCH
+            top = min(r.priority for r in rows)
+            if top >= BULK:
+                return rows  # nothing less urgent can be queued earlier
+            newest: dict[tuple[str, str], int] = {}
+            for row in rows:
+                key = (row.channel, row.user_id)
+                newest[key] = max(newest.get(key, 0), row.id)
+            earlier = await locked().filter(
+                status="pending", next_attempt_at__lte=now, priority__gt=top,
+                channel__in={c for c, _ in newest}, user_id__in={u for _, u in newest},
+                id__lt=max(newest.values())).exclude(id__in=[r.id for r in rows]) \
+                .order_by("id").limit(BATCH)
+            return rows + [r for r in earlier
+                           if r.id < newest.get((r.channel, r.user_id), 0)]
 
-    async def _release(self, row: Outbox) -> None:
-        await Outbox.filter(id=row.id, claimed_by=self.name).update(locked_until=None,
-                                                                    claimed_by=None)
+        rows = await self.leases.claim(select)
+        return rows, last[0], full[0]
 
-    async def _waits_for_earlier(self, row: Outbox) -> bool:
-        return await Outbox.filter(channel=row.channel, user_id=row.user_id,
-                                   status="pending", id__lt=row.id).exists()
+    async def _first_pending(self, rows: list[Outbox]) -> dict[tuple[str, str], int]:
+        """Each recipient's oldest pending row (one query for the batch)."""
+        found = await Outbox.filter(
+            status="pending", channel__in={r.channel for r in rows},
+            user_id__in={r.user_id for r in rows}).annotate(first=Min("id")) \
+            .group_by("channel", "user_id").values("channel", "user_id", "first")
+        self._count(1)
+        return {(f["channel"], f["user_id"]): f["first"] for f in found}
 
-    async def _deliver(self, row: Outbox) -> str:
-        """Send one claimed row; SENT, FAILED (given up), WAITING (retry later) or NOT_OURS."""
-        if not await self._renew(row):
-            return NOT_OURS
-        paced_until = await self._paced_until(row)
+    async def _recent_sends(self, rows: list[Outbox], now: datetime
+                            ) -> dict[tuple[str, str], list[datetime]]:
+        """What pacing needs, for the batch's paced recipients: their sends within the
+        longest window (one query for the batch; updated in memory as rows go out)."""
+        windows: dict[tuple[str, str], float] = {}
+        for row in rows:
+            channel = self.channels.get(row.channel)
+            seconds = (max((s for _, s in channel.pace_limits(row.user_id)), default=0)
+                       if isinstance(channel, Paced) else 0)
+            if seconds:
+                windows[(row.channel, row.user_id)] = seconds
+        recent: dict[tuple[str, str], list[datetime]] = {key: [] for key in windows}
+        if not windows:
+            return recent
+        found = await Outbox.filter(
+            status="sent", channel__in={c for c, _ in windows},
+            user_id__in={u for _, u in windows},
+            sent_at__gt=now - timedelta(seconds=max(windows.values()))) \
+            .values_list("channel", "user_id", "sent_at")
+        self._count(1)
+        for channel, user_id, sent_at in found:
+            if (channel, user_id) in recent:
+                recent[(channel, user_id)].append(sent_at)
+        return recent
+
+    async def _deliver_batch(self, batch: list[Outbox]) -> int:
+        """Deliver a claimed batch recipient by recipient, each in its own order; the most
+        urgent recipient first. A recipient whose older row is not ours (pending elsewhere
+        or waiting for a retry) keeps its rows back: they are released."""
+        groups: dict[tuple[str, str], list[Outbox]] = {}
+        for row in sorted(batch, key=lambda r: r.id):
+            groups.setdefault((row.channel, row.user_id), []).append(row)
+        firsts = await self._first_pending(batch)
+        ready: list[list[Outbox]] = []
+        held: dict[datetime | None, list[int]] = {}
+        now = utcnow()
+        waits = self._waits
+        for key, rows in groups.items():
+            if firsts.get(key, rows[0].id) < rows[0].id:
+                # behind an older row: it waits too, as long as that one is known to wait
+                until = waits.get(key)
+                held.setdefault(until if until and until > now else None, []).extend(
+                    r.id for r in rows)
+            else:
+                ready.append(rows)
+        for until, ids in held.items():
+            await (self.leases.release(ids, next_attempt_at=until) if until
+                   else self.leases.release(ids))
+        ready.sort(key=lambda rows: min((r.priority, r.id) for r in rows))
+        recent = await self._recent_sends([rows[0] for rows in ready], utcnow())
+        queue = [row for rows in ready for row in rows]
+        place = {row.id: i for i, row in enumerate(queue)}
+        lost: set[int] = set()
+        sent = 0
+        for rows in ready:
+            for i, row in enumerate(rows):
+                if row.id not in lost and not self.leases.fresh(row):
+                    # a slow batch: renew every row still to go in one statement
+                    left = [r for r in queue[place[row.id]:] if r.id not in lost]
+                    kept = {r.id for r in await self.leases.renew(left, status="pending")}
+                    lost |= {r.id for r in left if r.id not in kept}
+                if row.id in lost:
+                    outcome, until = NOT_OURS, None
+                else:
+                    outcome, until = await self._deliver(row, recent.get((row.channel,
+                                                                          row.user_id)))
+                sent += outcome == SENT
+                if outcome in (WAITING, NOT_OURS):
+                    # later rows to this person keep their order: they wait as long
+                    rest = [r.id for r in rows[i + 1:]]
+                    if until is not None:
+                        waits[(row.channel, row.user_id)] = until
+                        await self.leases.release(rest, next_attempt_at=until)
+                    else:
+                        await self.leases.release(rest)
+                    break
+        return sent
+
+    async def _deliver(self, row: Outbox, recent: list[datetime] | None = None
+                       ) -> tuple[str, datetime | None]:
+        """Send one claimed row: SENT, FAILED (given up), WAITING (retry later) or NOT_OURS,
+        and for WAITING when the row may go next. `recent`: the recipient's recent sends
+        (pacing), kept up to date here."""
+        if not self.leases.fresh(row) and not await self.leases.renew([row], status="pending"):
+            return NOT_OURS, None
+        if recent is None:
+            recent = (await self._recent_sends([row], utcnow())).get((row.channel, row.user_id))
+        paced_until = self._paced_until(row, recent or [], utcnow())
         if paced_until is not None:
             # not an attempt: the row simply waits for the recipient's window to open
-            await Outbox.filter(id=row.id).update(locked_until=None, claimed_by=None,
-                                                  next_attempt_at=paced_until)
-            return WAITING
+            await self.leases.release([row.id], next_attempt_at=paced_until)
+            return WAITING, paced_until
         try:
             await self._send(row)
         except RecipientError as exc:
             outcome = await self._failed(row, str(exc), retryable=False)
             await self._undeliverable(row, redact(str(exc)))
-            return outcome
+            return outcome, None
         except (ChannelAPIError, ChannelNetworkError) as exc:
             retryable = not isinstance(exc, ChannelAPIError) or exc.retryable
-            return await self._failed(row, str(exc), retryable=retryable)
+            return await self._failed(row, str(exc), retryable=retryable), \
+                utcnow() + backoff(row.attempts + 1)
         except Exception as exc:
             log.exception("outbox %s: unexpected error via %s", row.id, row.channel)
-            return await self._failed(row, repr(exc), retryable=True)
+            return await self._failed(row, repr(exc), retryable=True), \
+                utcnow() + backoff(row.attempts + 1)
+        # recorded at once, row by row: a crash leaves at most the row in flight unrecorded
         sent_at = utcnow()
-        await Outbox.filter(id=row.id).update(status="sent", sent_at=sent_at, locked_until=None,
-                                              claimed_by=None, attempts=row.attempts + 1)
+        await self._mark_sent(row, sent_at)
+        if recent is not None:
+            recent.append(sent_at)
         self.metrics.delivery_seconds.labels(channel=row.channel).observe(
             (sent_at - row.created_at).total_seconds())
-        return SENT
+        return SENT, None
 
-    async def _paced_until(self, row: Outbox) -> datetime | None:
+    async def _mark_sent(self, row: Outbox, sent_at: datetime) -> None:
+        for attempt in range(3):
+            self._count(1)
+            try:
+                await Outbox.filter(id=row.id).update(
+                    status="sent", sent_at=sent_at, locked_until=None, claimed_by=None,
+                    attempts=row.attempts + 1)
+                return
+            except OperationalError as exc:
+                # MySQL may pick this statement as a deadlock victim against a claim:
+                # the message went out, so the mark must not be lost to it
+                if attempt == 2 or "1213" not in str(exc):
+                    raise
+
+    def _paced_until(self, row: Outbox, recent: list[datetime], now: datetime
+                     ) -> datetime | None:
         """When the channel's per-recipient limits allow this row, if not now."""
         channel = self.channels.get(row.channel)
         if not isinstance(channel, Paced):
             return None
-        now = utcnow()
         for count, seconds in channel.pace_limits(row.user_id):
             window = timedelta(seconds=seconds)
-            recent = Outbox.filter(channel=row.channel, user_id=row.user_id, status="sent",
-                                   sent_at__gt=now - window)
-            if await recent.count() >= count:
-                oldest = await recent.order_by("-sent_at").offset(count - 1).first() \
-                    .values_list("sent_at", flat=True)
-                return oldest + window
+            inside = sorted(t for t in recent if t > now - window)
+            if len(inside) >= count:
+                return inside[-count] + window
         return None
 
     async def _undeliverable(self, row: Outbox, reason: str) -> None:
@@ -221,13 +356,17 @@ class Sender:
             status="failed" if give_up else "pending", attempts=attempts, last_error=error,
             locked_until=None, claimed_by=None, next_attempt_at=utcnow() + backoff(attempts),
         )
+        self._count(1)
         return FAILED if give_up else WAITING
 
 
-async def enqueue_many(messages: Iterable[tuple[str, str, Outgoing | CardUpdate]]) -> int:
-    """Queue many (channel, user_id, message) in few statements; same rules as enqueue."""
+async def enqueue_many(messages: Iterable[tuple[str, str, Outgoing | CardUpdate]], *,
+                       priority: int = BULK) -> int:
+    """Queue many (channel, user_id, message) in few statements; same rules as enqueue.
+    Many at once is bulk (the reminder scan, digests) unless told otherwise."""
     now = utcnow()
     rows = [Outbox(channel=channel, user_id=user_id, payload=message.to_dict(),
-                   next_attempt_at=now) for channel, user_id, message in messages]
+                   next_attempt_at=now, priority=priority)
+            for channel, user_id, message in messages]
     await Outbox.bulk_create(rows, batch_size=BATCH)
     return len(rows)

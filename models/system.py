@@ -22,6 +22,8 @@ class Outbox(Model):
     last_error = fields.TextField(default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
+    # claim order across recipients: 0 cards, 1 answers and notices, 2 bulk (bot/outbox.py)
+    priority = fields.SmallIntField(null=True, default=1)  # null only before 0012 ran
 
     class Meta:
         table = "outbox"

@@ -156,10 +156,63 @@ async def test_a_lease_taken_over_is_not_sent_by_its_old_holder(db: None) -> Non
     slow = Sender({"count": channel}, max_attempts=3, poll_seconds=0.01)
     other = Sender({"count": channel}, max_attempts=3, poll_seconds=0.01)
     await outbox.enqueue("count", "u1", OutgoingText("x"))
-    batch = await slow._claim_batch(0)
+    batch, _, _ = await slow._claim_batch()
     assert [r.claimed_by for r in await Outbox.all()] == [slow.name]
     # the slow sender stalls past its lease; the other takes the row over and sends it
-    await Outbox.all().update(locked_until=utcnow() - timedelta(seconds=1))
+    expired = utcnow() - timedelta(seconds=1)
+    await Outbox.all().update(locked_until=expired)
+    batch[0].locked_until = expired  # as the slow sender sees it once it wakes up
     assert await other.flush() == 1
-    assert await slow._deliver(batch[0]) == outbox.NOT_OURS
+    assert await slow._deliver(batch[0]) == (outbox.NOT_OURS, None)
     assert len(channel.delivered) == 1
+
+
+async def test_cards_go_before_bulk_and_a_recipient_keeps_its_order(db: None) -> None:
+    """Issue 19: a burst of reminders (bulk) does not hold up the review cards of others;
+    one person's own rows still arrive in the order they were queued."""
+    channel = CountingChannel()
+    sender = Sender({"count": channel}, max_attempts=3, poll_seconds=0.01)
+    await outbox.enqueue_many([("count", f"admin{i}", OutgoingText(f"relay {i}"))
+                               for i in range(outbox.BATCH * 2)])
+    before = await outbox.enqueue("count", "admin5", OutgoingText("reminder first"))
+    card = await outbox.enqueue("count", "reviewer", OutgoingText("card"),
+                                priority=outbox.URGENT)
+    after = await outbox.enqueue("count", "admin5", OutgoingText("card to admin5"),
+                                 priority=outbox.URGENT)
+    assert await sender.flush() == outbox.BATCH * 2 + 3
+    assert channel.delivered[0] == card.id
+    order = channel.delivered
+    assert order.index(before.id) < order.index(after.id) < outbox.BATCH
+    assert len(order) == len(set(order))
+
+
+async def test_a_burst_for_one_recipient_never_starves_others(db: None) -> None:
+    """One member paced by WeCom's limit: the rest of the queue goes on meanwhile."""
+
+    class Paced(CountingChannel):
+        def pace_limits(self, user_id: str) -> list[tuple[int, float]]:
+            return [(3, 60.0)]
+
+    channel = Paced()
+    sender = Sender({"count": channel}, max_attempts=3, poll_seconds=0.01)
+    burst = [await outbox.enqueue("count", "busy", OutgoingText(str(i))) for i in range(250)]
+    others = [await outbox.enqueue("count", f"u{i}", OutgoingText(str(i))) for i in range(20)]
+    assert await sender.flush() == 3 + 20
+    assert set(channel.delivered) == {r.id for r in burst[:3] + others}
+    waiting = await Outbox.filter(user_id="busy", status="pending").order_by("id")
+    assert all(r.next_attempt_at > utcnow() + timedelta(seconds=30) for r in waiting[:100])
+    assert await sender.flush() == 0
+
+
+async def test_delivery_costs_at_most_two_statements_per_message(db: None) -> None:
+    """Claims, order checks and pacing are per batch; only the sent mark is per row."""
+
+    class Paced(CountingChannel):
+        def pace_limits(self, user_id: str) -> list[tuple[int, float]]:
+            return [(15, 60.0), (500, 3600.0)]
+
+    sender = Sender({"count": Paced()}, max_attempts=3, poll_seconds=0.01)
+    await outbox.enqueue_many([("count", f"u{i % 97}", OutgoingText(str(i)))
+                               for i in range(1000)], priority=outbox.NORMAL)
+    assert await sender.flush() == 1000
+    assert sender.queries / 1000 <= 1.2

@@ -1,0 +1,114 @@
+"""Owned leases on claimed rows: the one place for the claim/renew/release logic that
+replicas sharing a work table need (the outbox sender, the inbox pump).
+
+A worker claims rows with `SELECT … FOR UPDATE SKIP LOCKED` inside one transaction and
+stamps them with its name (`claimed_by`) and an expiry (`locked_until`); rows whose lease
+ended are free again, so a crashed worker's rows are taken over. A worker renews its
+leases only while they are still its own, so a row taken over is never worked twice at
+once. A lease more than half left needs no renewal (no query): a claimed batch is
+usually done long before that.
+
+The table needs `id`, `locked_until` (nullable datetime) and `claimed_by` (nullable text).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from bot.clock import utcnow
+
+# selects the rows to claim from a fresh locking queryset of free rows; may run several
+Select = Callable[[Callable[[], QuerySet[Any]]], Awaitable[list[Any]]]
+
+
+def worker_name() -> str:
+    """A name unique to this process and this worker (the lease owner)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def free(now: datetime) -> Q:
+    """Rows nobody holds a live lease on."""
+    return Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+
+
+class Leases:
+    """Claims, renews and releases rows of `model` for one owner; counts its statements."""
+
+    def __init__(self, model: type[Model], lease: timedelta, *, owner: str | None = None,
+                 on_query: Callable[[int], None] | None = None) -> None:
+        self.model = model
+        self.lease = lease
+        self.owner = owner or worker_name()
+        self._on_query = on_query
+
+    def count(self, n: int = 1) -> None:
+        if self._on_query is not None:
+            self._on_query(n)
+
+    async def claim(self, select: Select) -> list[Any]:
+        """In one transaction: the rows `select` picks (from free rows, locked, skipping rows
+        another transaction holds), stamped with this owner and a lease."""
+        now = utcnow()
+        until = now + self.lease
+
+        def locked() -> QuerySet[Any]:
+            self.count()
+            return self.model.select_for_update(skip_locked=True).filter(free(now))
+
+        async with in_transaction():
+            rows = await select(locked)
+            if rows:
+                await self.model.filter(id__in=[r.id for r in rows]).update(
+                    locked_until=until, claimed_by=self.owner)
+                self.count()
+        self.count(2)  # BEGIN, COMMIT
+        for row in rows:
+            row.locked_until, row.claimed_by = until, self.owner
+        return rows
+
+    def fresh(self, row: Any, now: datetime | None = None) -> bool:
+        """The lease on a row has more than half its time left (no renewal needed)."""
+        left = row.locked_until - (now or utcnow()) if row.locked_until else None
+        return left is not None and left > self.lease / 2
+
+    async def renew(self, rows: Sequence[Any], **still: Any) -> list[Any]:
+        """Extend the leases on `rows` that are still ours (and match `still`, e.g.
+        status="pending"); return those, in order. Rows taken over are left out."""
+        if not rows:
+            return []
+        now = utcnow()
+        ids = [r.id for r in rows]
+        renewed = await self.model.filter(id__in=ids, claimed_by=self.owner, **still).update(
+            locked_until=now + self.lease)
+        self.count()
+        if renewed == len(rows):
+            ours = set(ids)
+        else:
+            ours = set(await self.model.filter(id__in=ids, claimed_by=self.owner, **still)
+                       .values_list("id", flat=True))
+            self.count()
+        kept = [r for r in rows if r.id in ours]
+        for row in kept:
+            row.locked_until = now + self.lease
+        return kept
+
+    async def release(self, ids: Sequence[int], *, where: Mapping[str, Any] | None = None,
+                      **changes: Any) -> int:
+        """Give rows back (only those still ours and matching `where`), applying
+        `changes` to them."""
+        if not ids:
+            return 0
+        self.count()
+        return await self.model.filter(id__in=list(ids), claimed_by=self.owner,
+                                       **(where or {})).update(
+            locked_until=None, claimed_by=None, **changes)
