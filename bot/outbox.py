@@ -125,7 +125,7 @@ class Sender:
     async def flush(self) -> int:
         """Deliver every row due now, most urgent first; return how many were sent."""
         sent, after = 0, None
-        self._waits: dict[tuple[str, str], datetime] = {}  # recipients told to wait, till
+        self._waits = {}  # recipients told to wait in this flush, and till when
         while True:
             batch, after, full = await self._claim_batch(after)
             if batch:
