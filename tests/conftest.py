@@ -20,6 +20,8 @@ from handlers import ROUTERS
 from tests import databases
 from tests.wecom_office import office, wecom_fake  # noqa: F401  (WeCom channel fixtures)
 
+pytest_plugins = ["tests.dingtalk_fixtures"]  # server, fake, talk
+
 
 class Harness:
     """Drives the router through the simulator channel; every call delivers the outbox."""

@@ -4,7 +4,6 @@ API server on loopback; bad input; tokens, retries, dedupe, fallback cards, cust
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,26 +21,8 @@ from tests.dingtalk_support import CALLBACK_URL, DRAFT, HttpDriver, dingtalk_set
 from tests.fakes.dingtalk import APP_SECRET, TEMPLATE_ID, FakeDingTalk, FakeDingTalkServer
 
 
-@pytest.fixture
-def server() -> Iterator[FakeDingTalkServer]:
-    server = FakeDingTalkServer()
-    with server:
-        yield server
-
-
-@pytest.fixture
-def fake(server: FakeDingTalkServer) -> FakeDingTalk:
-    return server.fake
-
-
 async def start(aiohttp_client, server: FakeDingTalkServer, settings: Settings) -> HttpDriver:  # type: ignore[no-untyped-def]
     return HttpDriver(await aiohttp_client(create_app(settings)), server)
-
-
-@pytest.fixture
-async def talk(aiohttp_client, server: FakeDingTalkServer, tmp_path: Path  # type: ignore[no-untyped-def]
-               ) -> HttpDriver:
-    return await start(aiohttp_client, server, dingtalk_settings(tmp_path, server.fake))
 
 
 def test_sign_matches_the_reference_value() -> None:

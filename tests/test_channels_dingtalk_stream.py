@@ -10,11 +10,9 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 
 from bot import demo
@@ -26,13 +24,6 @@ from tests.dingtalk_support import DRAFT, dingtalk_settings, settle
 from tests.fakes.dingtalk import APP_KEY, APP_SECRET, ROBOT_CODE, TEMPLATE_ID, FakeDingTalkServer
 
 EXIT_SECONDS = 5
-
-
-@pytest.fixture
-def server() -> Iterator[FakeDingTalkServer]:
-    server = FakeDingTalkServer()
-    with server:
-        yield server
 
 
 async def send_frame(server: FakeDingTalkServer, frame: dict[str, Any]) -> dict[str, Any]:

@@ -7,40 +7,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from bot.app import create_app
 from bot.channels import dingtalk, wecom
 from models.review import Draft
-from tests.dingtalk_support import HttpDriver, dingtalk_settings
+from tests.dingtalk_support import HttpDriver
 from tests.docx_support import make_docx, paragraphs
-from tests.fakes.dingtalk import FakeDingTalk, FakeDingTalkServer
+from tests.fakes.dingtalk import FakeDingTalk
 from tests.wecom_office import DRAFT, Office
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture
-def server() -> Iterator[FakeDingTalkServer]:
-    server = FakeDingTalkServer()
-    with server:
-        yield server
-
-
-@pytest.fixture
-def fake(server: FakeDingTalkServer) -> FakeDingTalk:
-    return server.fake
-
-
-@pytest.fixture
-async def talk(aiohttp_client, server: FakeDingTalkServer, tmp_path: Path  # type: ignore[no-untyped-def]
-               ) -> HttpDriver:
-    settings = dingtalk_settings(tmp_path, server.fake)
-    return HttpDriver(await aiohttp_client(create_app(settings)), server)
 
 
 async def test_wecom_delivers_the_record_and_the_report_as_files(office: Office) -> None:

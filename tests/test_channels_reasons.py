@@ -4,36 +4,11 @@ reasons (button_interaction, one tap each); a reason not listed is still typed."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from bot.app import create_app
 from models.review import Draft, DraftState, ReviewStep
-from tests.dingtalk_support import DRAFT, HttpDriver, dingtalk_settings
-from tests.fakes.dingtalk import FakeDingTalk, FakeDingTalkServer
+from tests.dingtalk_support import DRAFT, HttpDriver
+from tests.fakes.dingtalk import FakeDingTalk
 from tests.wecom_office import DRAFT as WECOM_DRAFT
 from tests.wecom_office import Office
-
-
-@pytest.fixture
-def server() -> Iterator[FakeDingTalkServer]:
-    server = FakeDingTalkServer()
-    with server:
-        yield server
-
-
-@pytest.fixture
-def fake(server: FakeDingTalkServer) -> FakeDingTalk:
-    return server.fake
-
-
-@pytest.fixture
-async def talk(aiohttp_client, server: FakeDingTalkServer, tmp_path: Path  # type: ignore[no-untyped-def]
-               ) -> HttpDriver:
-    settings = dingtalk_settings(tmp_path, server.fake)
-    return HttpDriver(await aiohttp_client(create_app(settings)), server)
 
 
 async def test_dingtalk_reason_typed_into_the_card(talk: HttpDriver, fake: FakeDingTalk) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,25 +20,6 @@ from models.dingtalk_state import DingTalkSession, DingTalkSignature
 from models.review import Draft, ReviewStep
 from tests.dingtalk_support import DRAFT, HttpDriver, dingtalk_settings, settle
 from tests.fakes.dingtalk import FakeDingTalk, FakeDingTalkServer
-
-
-@pytest.fixture
-def server() -> Iterator[FakeDingTalkServer]:
-    server = FakeDingTalkServer()
-    with server:
-        yield server
-
-
-@pytest.fixture
-def fake(server: FakeDingTalkServer) -> FakeDingTalk:
-    return server.fake
-
-
-@pytest.fixture
-async def talk(aiohttp_client, server: FakeDingTalkServer, tmp_path: Path  # type: ignore[no-untyped-def]
-               ) -> HttpDriver:
-    return HttpDriver(await aiohttp_client(create_app(dingtalk_settings(tmp_path, server.fake))),
-                      server)
 
 
 async def test_a_captured_pair_carries_one_body_only(talk: HttpDriver,

@@ -4,7 +4,8 @@ Inbound (`/wecom/callback`): verify msg_signature, decrypt and parse with wechat
 the event in the inbox (bot/inbox.py) and answer 200 with an empty body once it is on disk
 (WeCom retries after 5 s, never after a 200); the pump handles it from there. Outbound:
 text, markdown and `button_interaction` template cards through message/send, card updates
-through update_template_card with the stored response_code, group robots for units. Protocol notes: ../shared/PROTOCOLS.md §1–5.
+through update_template_card with the stored response_code. Protocol notes:
+../shared/PROTOCOLS.md §1–5.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from bot.rendering import msg
 # the command that closes each follow-up kind (R-ACC-2, R-ACC-3, R-ACC-4, R-SEC-3)
 CLOSERS = {"announce": "已公告", "platform_change": "已操作", "report_change": "已报备",
            "password_change": "已改密"}
-_HINTS = {"announce": "followup.close_announce", "platform_change": "followup.close_platform_change",
+_HINTS = {"announce": "followup.close_announce",
+          "platform_change": "followup.close_platform_change",
           "report_change": "followup.close_report_change"}
 
 

@@ -23,10 +23,12 @@ from models.org import Account
 from models.registry import Filing, FilingKind, FilingState, TeamMember
 
 WEBSITE = "website"
-NEW_STATUS = {FilingKind.RESUME: "normal", FilingKind.SUSPEND: "suspended", FilingKind.CLOSE: "closed",
-              FilingKind.CANCEL: "cancelled", FilingKind.EMERGENCY: "closed"}
+NEW_STATUS = {FilingKind.RESUME: "normal", FilingKind.SUSPEND: "suspended",
+              FilingKind.CLOSE: "closed", FilingKind.CANCEL: "cancelled",
+              FilingKind.EMERGENCY: "closed"}
 # what each status change may start from (closing twice is refused, R-ACC-1)
-FROM_STATUS = {FilingKind.RESUME: ("suspended",), FilingKind.SUSPEND: ("normal",), FilingKind.CLOSE: ("normal", "suspended"),
+FROM_STATUS = {FilingKind.RESUME: ("suspended",), FilingKind.SUSPEND: ("normal",),
+               FilingKind.CLOSE: ("normal", "suspended"),
                FilingKind.CANCEL: ("normal", "suspended", "closed"),
                FilingKind.EMERGENCY: ("normal", "suspended"),
                FilingKind.CHANGE: ("normal", "suspended", "closed")}

@@ -23,6 +23,7 @@ from handlers.common import authz
 from handlers.common.lookup import account_label, find_account, numbered_ref, platform_label
 from handlers.duty.roster import night_watch
 from handlers.followups.common import clock as followup_clock
+from handlers.registry.closers import close_hint
 from handlers.registry.filing_cards import (
     APPROVE,
     REJECT,
@@ -39,7 +40,6 @@ from handlers.registry.filing_effects import (
     offline_flags,
 )
 from handlers.registry.filing_form import FilingForm, parse_form, usage_text
-from handlers.registry.closers import close_hint
 from handlers.registry.followups import followup_card
 from handlers.registry.requirements import APP, current, gaps
 from models.deadlines import Deadline
@@ -49,7 +49,8 @@ from models.registry import Filing, FilingKind, FilingState
 router = Router("filings")
 PENDING = (FilingState.CHIEF, FilingState.SUPERVISOR)
 KINDS = {"开设": FilingKind.OPEN, "补录": FilingKind.BACKFILL, "变更": FilingKind.CHANGE,
-         "暂停": FilingKind.SUSPEND, "恢复": FilingKind.RESUME, "关停": FilingKind.CLOSE, "注销": FilingKind.CANCEL}
+         "暂停": FilingKind.SUSPEND, "恢复": FilingKind.RESUME, "关停": FilingKind.CLOSE,
+         "注销": FilingKind.CANCEL}
 # R-ACC-6: names are Chinese words only: no letters, digits or special symbols
 _NAME_OK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]+$")
 

@@ -29,12 +29,12 @@ from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import Button, IncomingEvent, OutgoingCard, button_key
 from bot.ledger import parse_date
+from bot.parsing import is_web_url
 from bot.policy import Policy
 from bot.rendering import msg
 from bot.workdays import add_workdays
 from handlers.common import authz
 from handlers.common.lookup import account_label
-from bot.parsing import is_web_url
 from handlers.registry.closers import CLOSERS, close_hint
 from handlers.registry.filing_cards import filing_label
 from handlers.registry.filing_effects import end_of, notice_end

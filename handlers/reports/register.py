@@ -63,7 +63,8 @@ async def load_register(first: date, last: date, unit_id: str | None, policy: Po
             msg("account.label", name=name, platform=msg(f"platform.{platform}")), title,
             msg("records.origin_repost" if repost else "records.origin_original"),
             people.get(author, author),
-            people.get(second[2], "") if second else "", local_minute(second[4], tz) if second else "",
+            people.get(second[2], "") if second else "",
+            local_minute(second[4], tz) if second else "",
             people.get(third[2], "") if third else "", local_minute(third[4], tz) if third else "",
             version, sum(s[3] == Decision.REJECT for s in steps[draft_id]),
             errors.get((draft_id, version), 0), url or ""))

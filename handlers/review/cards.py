@@ -93,7 +93,8 @@ async def _card(policy: Policy, settings: Settings, draft: Draft, step: ReviewSt
     notes = [step.escalation_note, *await move_lines(step, tz)]
     body = render("cards/review_request.md.j2", draft=draft, author=author.name,
                   note="；".join(n for n in notes if n), history=await history(draft, tz),
-                  route=route_note(await final_route(policy, draft)), checklist=policy.review.checklist,
+                  route=route_note(await final_route(policy, draft)),
+                  checklist=policy.review.checklist,
                   show_checklist=not decided, precheck=precheck,
                   excerpt=excerpt(draft.body), link=link,
                   pictures=await picture_count(draft.id, draft.version),
