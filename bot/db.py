@@ -187,3 +187,14 @@ async def open_db(database_url: str, *, create_if_empty: bool = True) -> None:
 
 async def close_db() -> None:
     await Tortoise.close_connections()
+
+
+# A transaction the server chose as a deadlock victim (MySQL 1213) or could not serialize
+# (PostgreSQL 40P01 / 40001) was rolled back whole: running it again is safe and right.
+_RETRYABLE = ("1213", "deadlock detected", "could not serialize access")
+DEADLOCK_ATTEMPTS = 5
+DEADLOCK_BACKOFF_SECONDS = 0.02
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    return isinstance(exc, OperationalError) and any(s in str(exc) for s in _RETRYABLE)

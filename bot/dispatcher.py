@@ -12,20 +12,23 @@ and is recorded for the admin (unknown_sender), whichever app they wrote in.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
+from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from bot import audit, outbox
 from bot.clock import utcnow
 from bot.config import Settings
+from bot.db import DEADLOCK_ATTEMPTS, DEADLOCK_BACKOFF_SECONDS, is_deadlock
 from bot.errors import ChannelAPIError, ChannelNetworkError, DomainError
 from bot.events import (
     UNSUPPORTED,
@@ -292,6 +295,23 @@ class Dispatcher:
     async def _run(self, event: IncomingEvent,
                    route: tuple[Handler, Command | None, list[str]], person: Person,
                    upload: Upload | None = None) -> HandlerContext:
+        """The handler in one transaction; run again when the database rolled it back as a
+        deadlock victim (handlers touch nothing outside the transaction)."""
+        for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+            try:
+                return await self._run_once(event, route, person, upload)
+            except OperationalError as exc:
+                if attempt == DEADLOCK_ATTEMPTS or not is_deadlock(exc):
+                    raise
+                log.info("%s event %s: deadlock victim, attempt %d", event.channel,
+                         event.event_id, attempt, extra=_log_extra(event))
+                # victims that retry at once meet again: a random pause splits them
+                await asyncio.sleep(random.uniform(0, DEADLOCK_BACKOFF_SECONDS * attempt))
+        raise AssertionError("unreachable")
+
+    async def _run_once(self, event: IncomingEvent,
+                        route: tuple[Handler, Command | None, list[str]], person: Person,
+                        upload: Upload | None) -> HandlerContext:
         handler, command, args = route
         async with in_transaction():
             await self._record(event)
@@ -306,11 +326,15 @@ class Dispatcher:
         An event from the inbox is pending there: the one transaction that flips it to done
         wins (on a server database a concurrent attempt waits for the row, then finds it
         done). An event the bot made itself (a join window closing) gets its row here."""
-        marked = await InboundEvent.filter(channel=event.channel, event_id=event.event_id,
-                                           status="pending").update(
-            status="done", payload=None, locked_until=None, claimed_by=None)
-        if marked:
-            return
+        pending = InboundEvent.filter(channel=event.channel, event_id=event.event_id,
+                                      status="pending")
+        # a plain read first: an UPDATE that finds no row takes a gap lock on MySQL, and two
+        # such transactions inserting into the gap deadlock each other
+        if await pending.exists():
+            if await pending.update(status="done", payload=None, locked_until=None,
+                                    claimed_by=None):
+                return
+            raise _Duplicate  # another transaction marked it first
         try:
             await InboundEvent.create(channel=event.channel, event_id=event.event_id,
                                       user_id=event.user.user_id[:64])

@@ -30,6 +30,7 @@ from tortoise.queryset import QuerySet
 
 from bot.channels.base import Channel, Paced
 from bot.clock import utcnow
+from bot.db import is_deadlock
 from bot.errors import ChannelAPIError, ChannelNetworkError, RecipientError
 from bot.events import CardUpdate, Outgoing, OutgoingCard, outgoing_from_dict
 from bot.health import Heartbeat
@@ -307,7 +308,7 @@ class Sender:
             except OperationalError as exc:
                 # MySQL may pick this statement as a deadlock victim against a claim:
                 # the message went out, so the mark must not be lost to it
-                if attempt == 2 or "1213" not in str(exc):
+                if attempt == 2 or not is_deadlock(exc):
                     raise
 
     def _paced_until(self, row: Outbox, recent: list[datetime], now: datetime
