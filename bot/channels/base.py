@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
 
-from bot.events import Attachment, CardUpdate, Outgoing
+from aiohttp import web
+
+from bot.events import Attachment, CardUpdate, IncomingEvent, Outgoing
+from bot.inbox import BadEvent
 from bot.media import Upload
+
+log = logging.getLogger(__name__)
+
+log = logging.getLogger(__name__)
 
 
 class Channel(Protocol):
@@ -41,3 +49,16 @@ class MediaSource(Protocol):
     async def fetch_media(self, attachment: Attachment, max_bytes: int) -> Upload:
         """The bytes of an attachment it received; DomainError if larger than max_bytes,
         ChannelAPIError/ChannelNetworkError if the platform would not give them."""
+
+
+async def take(accept: Callable[[IncomingEvent], Awaitable[Any]], event: IncomingEvent) -> None:
+    """Store an inbound event in the inbox; return only once it is on disk. An event that can
+    never be stored is a 400, one not stored now a 503 (the platform or page retries)."""
+    try:
+        await accept(event)
+    except BadEvent as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    except Exception as exc:
+        log.warning("%s: event %s not stored (%s)", event.channel, event.event_id,
+                    type(exc).__name__)
+        raise web.HTTPServiceUnavailable() from None

@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.bodies import loads_json, read_body
+from bot.channels.base import take
 from bot.channels.dingtalk import (
     MAX_BODY_BYTES,
     BadCallback,
@@ -28,8 +29,6 @@ from bot.channels.dingtalk import (
 from bot.channels.dingtalk_stream import RETRY_SECONDS, Feed, StreamClient
 from bot.clock import utcnow
 from bot.errors import ChannelAPIError, ChannelNetworkError, SignatureError
-from bot.events import IncomingEvent
-from bot.inbox import BadEvent
 from bot.keys import http_key
 
 log = logging.getLogger(__name__)
@@ -59,17 +58,6 @@ async def _claim(request: web.Request, event_id: str) -> None:
         raise web.HTTPForbidden(text="signature already used")
 
 
-async def _take(feed: Feed, event: IncomingEvent) -> None:
-    """Store the event in the inbox: the answer means it is on disk."""
-    try:
-        await feed(event)
-    except BadEvent as exc:
-        raise web.HTTPBadRequest(text=str(exc)) from None
-    except Exception as exc:
-        log.warning("dingtalk: event %s not stored (%s)", event.event_id, type(exc).__name__)
-        raise web.HTTPServiceUnavailable() from None
-
-
 def routes(channel: DingTalkChannel, feed: Feed) -> list[web.RouteDef]:
     secret = channel.settings.dingtalk_app_secret
 
@@ -80,7 +68,7 @@ def routes(channel: DingTalkChannel, feed: Feed) -> list[web.RouteDef]:
             event = await channel.accept_message(data)
         except BadCallback as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
-        await _take(feed, event)
+        await take(feed, event)
         return web.json_response({})
 
     async def card(request: web.Request) -> web.Response:
@@ -92,7 +80,7 @@ def routes(channel: DingTalkChannel, feed: Feed) -> list[web.RouteDef]:
             event = await channel.accept_card(data, digest)
         except BadCallback as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
-        await _take(feed, event)
+        await take(feed, event)
         return web.json_response({})
 
     return [web.post("/dingtalk/callback", robot), web.post("/dingtalk/card", card)]

@@ -18,11 +18,11 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.bodies import loads_json, read_body
+from bot.channels.base import take
 from bot.clock import utcnow
 from bot.config import Settings
 from bot.errors import ChannelAPIError, DomainError
 from bot.events import Attachment, CardUpdate, EventKind, IncomingEvent, Outgoing, UserRef
-from bot.inbox import BadEvent
 from bot.media import Upload, image_type, load, store
 from bot.rendering import msg, render
 from models.files import DOCX, IMAGE, StoredFile
@@ -170,17 +170,6 @@ async def keep_history(user_id: str) -> None:
         await SimMessage.filter(user_id=user_id, id__lte=cutoff[0]).delete()
 
 
-async def _take(accept: Accept, event: IncomingEvent) -> None:
-    """Store the event in the inbox (answered once it is on disk); 4xx/5xx if not."""
-    try:
-        await accept(event)
-    except BadEvent as exc:
-        raise web.HTTPBadRequest(text=str(exc)) from None
-    except Exception as exc:
-        log.warning("sim: event %s not stored (%s)", event.event_id, type(exc).__name__)
-        raise web.HTTPServiceUnavailable() from None
-
-
 def routes(accept: Accept, settings: Settings | None = None) -> list[web.RouteDef]:
     """The simulator's HTTP routes; accept(event) stores an event in the inbox."""
     settings = settings or Settings()
@@ -203,7 +192,7 @@ def routes(accept: Accept, settings: Settings | None = None) -> list[web.RouteDe
         await SimMessage.create(user_id=data["user"], direction="in",
                                 payload={"type": "text", "text": text, "markdown": False})
         await keep_history(data["user"])
-        await _take(accept, text_event(data["user"], text, data.get("event_id")))
+        await take(accept, text_event(data["user"], text, data.get("event_id")))
         return web.json_response({"ok": True})
 
     async def file(request: web.Request) -> web.Response:
@@ -254,13 +243,13 @@ def routes(accept: Accept, settings: Settings | None = None) -> list[web.RouteDe
         await SimMessage.create(user_id=user, direction="in",
                                 payload={"type": "file", "name": name, "size": len(data)})
         await keep_history(user)
-        await _take(accept, file_event(user, file,
+        await take(accept, file_event(user, file,
                                        event_id if isinstance(event_id, str) else None))
         return web.json_response({"ok": True})
 
     async def tap(request: web.Request) -> web.Response:
         data = await _json_body(request, settings.max_message_chars)
-        await _take(accept, tap_event(data["user"], str(data.get("key", "")),
+        await take(accept, tap_event(data["user"], str(data.get("key", "")),
                                       data.get("event_id")))
         return web.json_response({"ok": True})
 
