@@ -16,7 +16,8 @@ from tortoise import connections
 
 _EPOCH = {
     "sqlite": "CAST(strftime('%s', {}) AS INTEGER)",
-    "postgres": "CAST(EXTRACT(EPOCH FROM {}) AS BIGINT)",
+    # FLOOR: a CAST alone rounds, so a row made at 09:00:47.6 would count as after 09:00:47
+    "postgres": "CAST(FLOOR(EXTRACT(EPOCH FROM {})) AS BIGINT)",
     # DATETIME columns hold naive UTC: count the seconds from the epoch, no zone involved
     "mysql": "TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', {})",
 }
