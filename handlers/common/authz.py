@@ -137,3 +137,21 @@ async def draft_ties(person: Person, draft: Draft, account: Account | None = Non
             for s in steps):
         ties.add("assignee")
     return ties | await account_ties(person, account or await draft.account)
+
+
+async def permits_draft(person: Person, action: str, draft: Draft,
+                        account: Account | None = None) -> bool:
+    """`permits` on a draft: the subject is its account's unit, the ties the person's own."""
+    account = account or await draft.account
+    return await permits(person, action, account.unit_id,
+                         relations=await draft_ties(person, draft, account))
+
+
+async def check_draft(ctx: HandlerContext, action: str, draft: Draft,
+                      account: Account | None = None) -> Person:
+    """`check` on a draft: the subject is its account's unit, the ties the sender's own
+    (`draft_ties`); the refusal names the draft."""
+    person = ctx.require_person()
+    account = account or await draft.account
+    return await check(ctx, action, account.unit_id,
+                       relations=await draft_ties(person, draft, account), id=draft.id)

@@ -38,12 +38,10 @@ SUGGEST_LIMIT = 10
 @router.command("机审")
 async def on_show(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`机审 #N`: every pre-review finding of the draft's current version."""
-    person = ctx.require_person()
+    ctx.require_person()
     draft_id, _ = numbered_ref(ctx, "precheck.show_usage", following_lines=False)
     draft = await load_draft(draft_id)
-    account = await draft.account
-    await authz.check(ctx, "机审", account.unit_id,
-                      relations=await authz.draft_ties(person, draft, account), id=draft.id)
+    await authz.check_draft(ctx, "机审", draft)
     views = [finding_view(f) for f in await findings_of(draft)]
     await ctx.reply(OutgoingText(ctx.render("text/precheck.md.j2", draft=draft, findings=views),
                                  markdown=True))

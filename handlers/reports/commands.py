@@ -41,13 +41,11 @@ async def send_file(ctx: HandlerContext, out: files.ReportOutput, caption: str) 
 @router.command("登记表")
 async def on_record(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`登记表 #N [表格]`: the draft's review form and record as a PDF (or a spreadsheet)."""
-    person = ctx.require_person()
+    ctx.require_person()
     draft_id, rest = numbered_ref(ctx, "records.usage", following_lines=False)
     fmt = _format(rest, "records.usage")
     draft = await load_draft(draft_id)
-    account = await draft.account
-    await authz.check(ctx, "登记表", account.unit_id,
-                      relations=await authz.draft_ties(person, draft, account), id=draft_id)
+    await authz.check_draft(ctx, "登记表", draft)
     out = await files.record_file(draft_id, fmt, ctx.policy, ctx.settings.tz)
     await send_file(ctx, out, ctx.text("records.caption", id=draft_id,
                                                title=draft.title).text)

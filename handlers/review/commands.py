@@ -59,8 +59,7 @@ async def on_revise(event: IncomingEvent, ctx: HandlerContext) -> None:
     if rest:
         raise DomainError("review.revise_usage")
     draft = await load_draft(draft_id, lock=True)
-    await authz.check(ctx, "修改", None, relations=await authz.draft_ties(author, draft),
-                      id=draft.id)
+    await authz.check_draft(ctx, "修改", draft)
     if draft.state not in (DraftState.RETURNED, DraftState.WITHDRAWN):
         raise DomainError("review.not_returned", id=draft.id,
                           state=ctx.text(f"state.{draft.state}").text)
@@ -249,8 +248,7 @@ async def on_published(event: IncomingEvent, ctx: HandlerContext) -> None:
         raise DomainError("review.published_usage")
     draft = await load_draft(draft_id, lock=True)
     account = await draft.account
-    await authz.check(ctx, "已发布", account.unit_id,
-                      relations=await authz.draft_ties(person, draft, account), id=draft.id)
+    await authz.check_draft(ctx, "已发布", draft, account)
     if draft.state != DraftState.APPROVED:
         raise DomainError("review.not_approved", id=draft.id,
                           state=ctx.text(f"state.{draft.state}").text)

@@ -478,8 +478,7 @@ async def _parse(data: bytes) -> DocxDraft:
 
 async def _revisable(person: Person, draft_id: int) -> Draft:
     draft = await load_draft(draft_id, lock=True)
-    if not await authz.permits(person, "修改", None,
-                               relations=await authz.draft_ties(person, draft)):
+    if not await authz.permits_draft(person, "修改", draft):
         raise DomainError("review.not_author", id=draft.id)
     if draft.state not in (DraftState.RETURNED, DraftState.WITHDRAWN):
         raise DomainError("review.not_returned", id=draft.id,

@@ -41,9 +41,7 @@ async def may_see(person: Person | None, draft: Draft) -> bool:
     chief and the supervisors of the units above (R-REV-1, R-REV-5)."""
     if person is None or not person.active:
         return False
-    account = await draft.account
-    return await authz.permits(person, "全文", account.unit_id,
-                               relations=await authz.draft_ties(person, draft, account))
+    return await authz.permits_draft(person, "全文", draft)
 
 
 @router.command("全文")
@@ -52,9 +50,7 @@ async def on_full_text(event: IncomingEvent, ctx: HandlerContext) -> None:
     person = ctx.require_person()
     draft_id, _ = numbered_ref(ctx, "draft.full_text_usage", following_lines=False)
     draft = await load_draft(draft_id)
-    account = await draft.account
-    await authz.check(ctx, "全文", account.unit_id,
-                      relations=await authz.draft_ties(person, draft, account), id=draft.id)
+    await authz.check_draft(ctx, "全文", draft)
     link = await draft_link(ctx.settings, person.id, draft.id)
     await ctx.reply(ctx.text("draft.full_text_link", id=draft.id, title=draft.title, link=link,
                              hours=round(ctx.settings.link_ttl_hours)))
