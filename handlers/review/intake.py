@@ -91,21 +91,8 @@ async def revise_draft(ctx: HandlerContext, author: Person, draft: Draft, form: 
                        *, source: StoredFile | None = None,
                        pictures: Sequence[StoredFile] = ()) -> None:
     """A new version of a returned draft (`修改 #N`)."""
-    if form.relay_task:
-        task = await task_for_draft(form.relay_task, await draft.account)
-        draft.relay_task = task
-        # as on 投稿: the task's source is the repost source unless 转载： names another
-        # (rule R-REV-4 routes the final level by it)
-        if form.repost_url is None:
-            draft.repost_url = task.source_url
     draft.title, draft.body = form.title, form.body
-    if form.repost_url is not None:
-        draft.repost_url = form.repost_url
-    if form.important is not None:
-        draft.important = form.important
-    if form.major is not None:
-        draft.major = form.major
-    _apply_record_fields(ctx, draft, form)
+    await _apply_form(ctx, draft, form)
     draft.version += 1
     draft.state = DraftState.RECEIVING
     draft.level = FIRST_REVIEW_LEVEL
@@ -119,11 +106,21 @@ async def revise_draft(ctx: HandlerContext, author: Person, draft: Draft, form: 
 
 async def _apply_options(ctx: HandlerContext, draft: Draft, found: dict[str, str]) -> None:
     """Option lines that came in a later message of the version (the join window)."""
-    form = form_of(draft.title, draft.body or "-", found)
+    await _apply_form(ctx, draft, form_of(draft.title, draft.body or "-", found),
+                      keep_source=True)
+    await ctx.audit("draft.options", f"draft:{draft.id}", version=draft.version,
+                    options=dict(found))
+
+
+async def _apply_form(ctx: HandlerContext, draft: Draft, form: DraftForm, *,
+                      keep_source: bool = False) -> None:
+    """A form's option lines onto the draft; what the form does not give stays. As on 投稿,
+    a task's source is the repost source unless 转载： names another (rule R-REV-4 routes the
+    final level by it); keep_source (a later message of the same version) keeps one given."""
     if form.relay_task:
         task = await task_for_draft(form.relay_task, await draft.account)
         draft.relay_task = task
-        if form.repost_url is None and not draft.repost_url:
+        if form.repost_url is None and not (keep_source and draft.repost_url):
             draft.repost_url = task.source_url
     if form.repost_url is not None:
         draft.repost_url = form.repost_url
@@ -132,8 +129,6 @@ async def _apply_options(ctx: HandlerContext, draft: Draft, found: dict[str, str
     if form.major is not None:
         draft.major = form.major
     _apply_record_fields(ctx, draft, form)
-    await ctx.audit("draft.options", f"draft:{draft.id}", version=draft.version,
-                    options=dict(found))
 
 
 def _apply_record_fields(ctx: HandlerContext, draft: Draft, form: DraftForm) -> None:
