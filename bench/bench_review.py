@@ -20,7 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot import demo  # noqa: E402
-from bot.channels import sim  # noqa: E402
+from bot.channels.sim import inbound as sim  # noqa: E402
+from bot.channels.sim.adapter import SimChannel  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.db import close_db, init_db  # noqa: E402
 from bot.dispatcher import Dispatcher  # noqa: E402
@@ -38,7 +39,7 @@ async def run(drafts: int, url: str) -> None:
     settings = Settings(database_url=url)
     dispatcher = Dispatcher(settings, load_policy("default"))
     dispatcher.include_routers(*ROUTERS)
-    sender = Sender({"sim": sim.SimChannel()}, max_attempts=3, poll_seconds=1)
+    sender = Sender({"sim": SimChannel()}, max_attempts=3, poll_seconds=1)
     latencies: list[float] = []
 
     async def decide(user: str, draft_id: int, level: int) -> None:

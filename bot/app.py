@@ -12,8 +12,14 @@ from aiohttp import web
 
 from bot import audit, bodies, demo, links, ops, redact
 from bot import web as pages
-from bot.channels import dingtalk, dingtalk_web, sim, sim_guard, wecom
+from bot.channels import dingtalk, sim, wecom
 from bot.channels.base import Channel, MediaSource
+from bot.channels.dingtalk import adapter as dingtalk_adapter
+from bot.channels.sim import adapter as sim_adapter
+from bot.channels.sim import guard as sim_guard
+from bot.channels.sim import inbound as sim_inbound
+from bot.channels.wecom import adapter as wecom_adapter
+from bot.channels.wecom import inbound as wecom_inbound
 from bot.closer import Closer
 from bot.config import Settings, public_url_warning
 from bot.db import close_db, open_db
@@ -78,7 +84,7 @@ async def channels_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, session, channels = app[settings_key], app[http_key], app[channels_key]
     # 企业微信 / 政务微信
     if settings.wecom_enabled:
-        channels[wecom.NAME] = wecom.WeComChannel(settings, session)
+        channels[wecom.NAME] = wecom_adapter.WeComChannel(settings, session)
     # 钉钉
 
     yield
@@ -131,12 +137,12 @@ def media_fetcher(channels: dict[str, Channel], settings: Settings
 def build_channels(settings: Settings) -> dict[str, Channel]:
     channels: dict[str, Channel] = {}
     if settings.sim_enabled:
-        channels[sim.NAME] = sim.SimChannel(settings)
+        channels[sim.NAME] = sim_adapter.SimChannel(settings)
     # 企业微信 / 政务微信
 
     # 钉钉
     if settings.dingtalk_enabled:
-        channels[dingtalk.NAME] = dingtalk.DingTalkChannel(settings)
+        channels[dingtalk.NAME] = dingtalk_adapter.DingTalkChannel(settings)
     return channels
 
 
@@ -191,18 +197,18 @@ def create_app(settings: Settings) -> web.Application:
     if settings.sim_enabled:
         app.middlewares.append(sim_guard.middleware(settings.sim_token))
         app.router.add_routes(sim_guard.routes(settings.sim_token))
-        app.router.add_routes(sim.routes(inbox.accept, settings))
+        app.router.add_routes(sim_inbound.routes(inbox.accept, settings))
         app.router.add_get("/", _redirect_to_sim)
     if settings.wecom_enabled:
-        callback = wecom.Callback(settings, accept=inbox.accept)
+        callback = wecom_inbound.Callback(settings, accept=inbox.accept)
         inbox.prepare[wecom.NAME] = callback.prepare
-        app.router.add_routes(wecom.routes(callback))
+        app.router.add_routes(wecom_inbound.routes(callback))
     # channel contexts (routes added here, connections held)
     channel_ctxs: list[Callable[[web.Application], AsyncIterator[None]]] = []
     # 钉钉
     ding = channels.get(dingtalk.NAME)
-    if isinstance(ding, dingtalk.DingTalkChannel):
-        channel_ctxs.append(dingtalk_web.install(app, ding, inbox.accept))
+    if isinstance(ding, dingtalk_adapter.DingTalkChannel):
+        channel_ctxs.append(dingtalk_adapter.install(app, ding, inbox.accept))
     # teardown runs in reverse: the scheduler stops scanning, channels stop taking events,
     # the inbox stops, in-flight handlers finish while the sender still delivers their
     # replies, then the sender finishes its pass, then the DB closes (SIGTERM too)

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 from tortoise.models import Model
 
-from bot.channels.dingtalk import prune_signatures
-from bot.channels.wecom import CALLBACK_MAX_AGE
+from bot.channels.dingtalk.inbound import prune_signatures
+from bot.channels.wecom.inbound import CALLBACK_MAX_AGE
 from bot.clock import utcnow
 from models.dingtalk_state import DingTalkSession
 from models.system import InboundEvent

@@ -1,6 +1,6 @@
 """钉钉 channel state: the cards it delivered and each person's reply webhook.
 
-Owned by bot/channels/dingtalk.py; nothing else reads these tables.
+Owned by bot/channels/dingtalk/; nothing else reads these tables.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ import pytest
 
 from bot import demo
 from bot.app import media_fetcher
-from bot.channels import sim
+from bot.channels.sim import inbound as sim
+from bot.channels.sim.adapter import SimChannel
 from bot.config import Settings
 from bot.db import close_db
 from bot.dispatcher import Dispatcher
@@ -28,7 +29,7 @@ class Harness:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        channel = sim.SimChannel(settings)
+        channel = SimChannel(settings)
         self.sender = Sender({sim.NAME: channel}, max_attempts=3, poll_seconds=0.05)
         self.dispatcher = Dispatcher(settings, load_policy(settings.policy),
                                      fetch_media=media_fetcher({sim.NAME: channel}, settings))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
-from bot.channels import sim
+from bot.channels.sim import inbound as sim
 from models.org import Account
 from tests.conftest import Harness
 

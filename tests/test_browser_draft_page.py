@@ -15,7 +15,7 @@ import pytest
 from aiohttp import FormData
 
 from bot.app import create_app
-from bot.channels.sim_guard import UPLOAD_HEADERS as SIM_UPLOAD
+from bot.channels.sim.guard import UPLOAD_HEADERS as SIM_UPLOAD
 from bot.config import Settings
 from tests.docx_support import make_docx, paragraphs, png
 from tests.test_app import settle

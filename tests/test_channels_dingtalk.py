@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import create_app
-from bot.channels.dingtalk import sign
+from bot.channels.dingtalk.inbound import sign
 from bot.clock import utcnow
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError
@@ -228,7 +228,7 @@ def test_configured_channel_loads() -> None:
 
 
 def test_shipped_card_template_matches_the_variables_the_bot_fills() -> None:
-    from bot.channels.dingtalk import TEMPLATE_BUTTON_SLOTS, card_params
+    from bot.channels.dingtalk.cards import TEMPLATE_BUTTON_SLOTS, card_params
     from bot.events import Button, OutgoingCard
 
     spec = json.loads((Path(__file__).parent.parent / "deploy" / "dingtalk" /

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 
 from bot import demo
 from bot.app import create_app
-from bot.channels.dingtalk_stream import CARD_TOPIC, ROBOT_TOPIC
+from bot.channels.dingtalk.stream import CARD_TOPIC, ROBOT_TOPIC
 from bot.cli import main
 from models.review import Draft, ReviewStep
 from tests.dingtalk_support import DRAFT, dingtalk_settings, settle

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot.channels import dingtalk, wecom
+from bot.channels.dingtalk import adapter as dingtalk
+from bot.channels.wecom import adapter as wecom
 from models.review import Draft
 from tests.dingtalk_support import HttpDriver
 from tests.docx_support import make_docx, paragraphs

@@ -9,8 +9,9 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 
 from bot import outbox
-from bot.channels import wecom
-from bot.channels.wecom import BadCallback, Callback, task_id_for
+from bot.channels.wecom import inbound as wecom
+from bot.channels.wecom.cards import task_id_for
+from bot.channels.wecom.inbound import BadCallback, Callback
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError
 from bot.events import OutgoingText
@@ -51,7 +52,7 @@ def _callback(settings: Settings) -> Callback:
 def _at(monkeypatch: pytest.MonkeyPatch, timestamp: str) -> None:
     """The official vectors are signed in 2014: check them at their own time (freshness)."""
     then = datetime.fromtimestamp(int(timestamp), UTC)
-    monkeypatch.setattr("bot.channels.wecom.utcnow", lambda: then)
+    monkeypatch.setattr("bot.channels.wecom.inbound.utcnow", lambda: then)
 
 
 async def test_official_url_verification_returns_only_the_plaintext(
@@ -180,10 +181,10 @@ async def test_invalid_user_is_recorded_and_reported_not_retried(office: Office)
 
 async def test_ip_not_allowed_is_logged_once_and_retried(
         office: Office, caplog: pytest.LogCaptureFixture) -> None:
-    from bot.channels import wecom_api
+    from bot.channels.wecom import api as wecom_api
     wecom_api._ip_warned = False
     office.fake.fail_next("/cgi-bin/message/send", 60020, times=2)
-    with caplog.at_level(logging.ERROR, logger="bot.channels.wecom_api"):
+    with caplog.at_level(logging.ERROR, logger="bot.channels.wecom.api"):
         await office.say("wangwu", "帮助")
         await office.retry_now()
         await office.retry_now()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import create_app
-from bot.channels.dingtalk import MAX_SKEW, WEBHOOK_MAX_LIFE, prune_signatures
+from bot.channels.dingtalk.inbound import MAX_SKEW, WEBHOOK_MAX_LIFE, prune_signatures
 from bot.clock import utcnow
 from models.dingtalk_state import DingTalkSession, DingTalkSignature
 from models.review import Draft, ReviewStep
@@ -111,7 +111,7 @@ async def test_a_body_in_several_reads_is_taken_whole(talk: HttpDriver,
 
 
 async def test_claiming_a_pair_on_every_backend(db: None) -> None:
-    from bot.channels.dingtalk import claim_signature
+    from bot.channels.dingtalk.inbound import claim_signature
 
     ts = str(int(time.time() * 1000))
     assert await claim_signature(ts, "c2lnbg==", "msg:a")

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import FormData
 
 from bot.app import create_app
-from bot.channels.sim_guard import UPLOAD_HEADERS as SIM_UPLOAD
+from bot.channels.sim.guard import UPLOAD_HEADERS as SIM_UPLOAD
 from bot.cli import main
 from bot.config import Settings
 from tests.docx_support import make_docx, paragraphs, png

@@ -31,7 +31,7 @@ from aiohttp.test_utils import TestClient
 from yarl import URL
 
 from bot.app import create_app
-from bot.channels.dingtalk import sign
+from bot.channels.dingtalk.inbound import sign
 from bot.config import Settings
 from bot.keys import tasks_key
 from tests.fakes.dingtalk import APP_KEY, APP_SECRET, ROBOT_CODE

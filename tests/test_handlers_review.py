@@ -201,7 +201,7 @@ async def test_wrong_person_and_stale_cards(bot: Harness) -> None:
 async def test_racing_decisions_exactly_one_wins(bot: Harness) -> None:
     await bot.say("wangwu", DRAFT)
     key = bot.key(await bot.live_card("zhangming"), "通过")
-    from bot.channels import sim
+    from bot.channels.sim import inbound as sim
 
     results = await asyncio.gather(*(bot.dispatcher.feed(sim.tap_event("zhangming", key))
                                      for _ in range(5)))

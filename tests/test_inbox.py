@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.channels import sim
+from bot.channels.sim import inbound as sim
 from bot.events import IncomingEvent, event_from_dict, event_to_dict
 from bot.inbox import BATCH, BadEvent, Inbox, InboxClosed
 from models.review import Draft

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot import outbox
 from bot.app import create_app
-from bot.channels import sim
+from bot.channels.sim import inbound as sim
 from bot.config import Settings
 from bot.dispatcher import Dispatcher, HandlerContext, Router
 from bot.events import IncomingEvent, OutgoingText

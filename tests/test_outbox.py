@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from bot import outbox
-from bot.channels.sim import SimChannel
+from bot.channels.sim.adapter import SimChannel
 from bot.clock import utcnow
 from bot.errors import ChannelAPIError, ChannelNetworkError
 from bot.events import CardUpdate, Outgoing, OutgoingText

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.channels import sim
+from bot.channels.sim import inbound as sim
 from bot.config import Settings
 from bot.policy import load_policy
 from bot.scheduler import run_scan

@@ -11,8 +11,8 @@ import pytest
 from aiohttp import FormData
 
 from bot.app import create_app
-from bot.channels import sim
-from bot.channels.sim_guard import COOKIE
+from bot.channels.sim import inbound as sim
+from bot.channels.sim.guard import COOKIE
 from bot.cli.serve import startup_line
 from bot.config import Settings, load_settings
 from models.system import SimMessage

@@ -14,8 +14,6 @@ from bot.media import Upload
 
 log = logging.getLogger(__name__)
 
-log = logging.getLogger(__name__)
-
 
 class Channel(Protocol):
     """An adapter: delivers neutral messages to one platform's user ids."""

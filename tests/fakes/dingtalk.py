@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bot.channels.dingtalk import sign
+from bot.channels.dingtalk.inbound import sign
 
 APP_KEY = "ding-test-key"
 APP_SECRET = "ding-test-secret"

@@ -1,8 +1,8 @@
 """The browser simulator: a stand-in messaging app at /sim/.
 
-Its "platform" is the sim_message table: what the bot sends lands there, and the
-page polls it. Inbound messages and card taps become the same IncomingEvent a real
-platform produces and go through the same dispatcher, outbox and cards.
+Its "platform" is the sim_message table: what the bot sends lands there (adapter.py),
+and the page polls it. Inbound messages and card taps become the same IncomingEvent a
+real platform produces and go through the same inbox, dispatcher, outbox and cards.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.bodies import loads_json, read_body
 from bot.channels.base import take
+from bot.channels.sim import NAME
 from bot.clock import utcnow
 from bot.config import Settings
-from bot.errors import ChannelAPIError, DomainError
-from bot.events import Attachment, CardUpdate, EventKind, IncomingEvent, Outgoing, UserRef
+from bot.events import Attachment, EventKind, IncomingEvent, UserRef
 from bot.media import Upload, image_type, load, store
 from bot.rendering import msg, render
 from models.files import DOCX, IMAGE, StoredFile
@@ -31,45 +31,12 @@ from models.system import SimMessage
 
 log = logging.getLogger(__name__)
 
-NAME = "sim"
 Accept = Callable[[IncomingEvent], Awaitable[None]]  # Inbox.accept: returns once on disk
 HISTORY = 200  # shown on the page
 HISTORY_KEPT = 500  # kept per person (older rows are deleted as new ones come)
 USER_ID_CHARS = 64  # as Person.id and sim_message.user_id
 EVENT_ID_CHARS = 128
 FILE_NAME_CHARS = 200  # the end of a longer name (its extension) is kept
-
-
-class SimChannel:
-    """Delivers into the simulator mailbox; idempotent per outbox row. Files uploaded on the
-    page are kept like any sent file; an attachment's ref is the stored file's id."""
-
-    name = NAME
-
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or Settings()
-
-    async def fetch_media(self, attachment: Attachment, max_bytes: int) -> Upload:
-        file = await StoredFile.get_or_none(id=int(attachment.ref)) \
-            if attachment.ref.isdigit() else None
-        if file is None:
-            raise ChannelAPIError(404, f"no uploaded file {attachment.ref}", retryable=False)
-        if file.size > max_bytes:
-            raise DomainError("draft.file_too_big", limit=round(max_bytes / 1024 / 1024),
-                              size=round(file.size / 1024 / 1024, 1))
-        return Upload(file.name, await load(self.settings, file))
-
-    async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
-        payload = message.to_dict()
-        await SimMessage.get_or_create(
-            outbox_id=outbox_id,
-            defaults={"user_id": user_id, "direction": "out", "payload": payload,
-                      "card_ref": payload.get("card_ref")},
-        )
-
-    async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
-        await SimMessage.filter(user_id=user_id, card_ref=update.card.card_ref).update(
-            payload=update.card.to_dict(), updated_at=utcnow())
 
 
 def text_event(user_id: str, text: str, event_id: str | None = None) -> IncomingEvent:

@@ -1,10 +1,8 @@
-"""企业微信 / 政务微信: the encrypted callback and the outgoing adapter.
+"""企业微信 / 政务微信 inbound: the encrypted callback at `/wecom/callback`.
 
-Inbound (`/wecom/callback`): verify msg_signature, decrypt and parse with wechatpy, store
-the event in the inbox (bot/inbox.py) and answer 200 with an empty body once it is on disk
-(WeCom retries after 5 s, never after a 200); the pump handles it from there. Outbound:
-text, markdown and `button_interaction` template cards through message/send, card updates
-through update_template_card with the stored response_code. Protocol notes:
+Verify msg_signature, decrypt and parse with wechatpy, store the event in the inbox
+(bot/inbox.py) and answer 200 with an empty body once it is on disk (WeCom retries
+after 5 s, never after a 200); the pump handles it from there. Protocol notes:
 ../shared/PROTOCOLS.md §1–5.
 """
 
@@ -14,12 +12,11 @@ import hashlib
 import logging
 import re
 import struct
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.parsers.expat import ExpatError
 
-import aiohttp
 from aiohttp import web
 from wechatpy.enterprise import parse_message
 from wechatpy.enterprise.crypto import WeChatCrypto
@@ -27,209 +24,27 @@ from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot.bodies import read_body
-from bot.channels.media_io import MediaIds, TooLarge
-from bot.channels.wecom_api import ALL_RECEIVERS_INVALID, WeComAPI
+from bot.channels.wecom import NAME
+from bot.channels.wecom.cards import CODE_LIFETIME, TASK_ID_MAX
 from bot.clock import utcnow
 from bot.config import Settings
-from bot.errors import ChannelAPIError, RecipientError
-from bot.events import (
-    UNSUPPORTED,
-    Attachment,
-    CardUpdate,
-    EventKind,
-    IncomingEvent,
-    Outgoing,
-    OutgoingCard,
-    OutgoingFile,
-    OutgoingText,
-    UserRef,
-)
+from bot.events import UNSUPPORTED, Attachment, EventKind, IncomingEvent, UserRef
 from bot.inbox import BadEvent
-from bot.media import Upload
-from bot.rendering import msg
-from bot.web import file_links
 from models.channel_state import CardCopy
 
 log = logging.getLogger(__name__)
 
-NAME = "wecom"
 MAX_BODY_BYTES = 64 * 1024  # a real callback is a few KB; anything larger is refused
-TEXT_MAX_BYTES = 2048  # message/send text and markdown content
-# longer than the default outbox lease (a crashed sender's rows are retried after it),
-# short enough that a person asking the same thing twice soon gets the answer twice
-DUPLICATE_CHECK_SECONDS = 120
-TASK_ID_MAX = 128
 USER_ID_CHARS = 64  # person.wecom_id, outbox.user_id
 # WeCom answers within seconds and retries for ~15 s (PROTOCOLS.md §1); it documents no
 # window for the timestamp, so this is generous (clock skew of a private deployment) and
 # well inside how long the inbox remembers event ids (housekeeping.INBOUND_KEEP)
 CALLBACK_MAX_AGE = timedelta(hours=24)
-CODE_LIFETIME = timedelta(hours=72)  # response_code: single use, 72 h (doc 94945)
-# WeCom drops messages beyond 30/min and 1000/h to one member. A card row sends two
-# messages (its text, then the card), so the limits are stated in rows at half.
-MEMBER_LIMITS = ((15, 60.0), (500, 3600.0))
-# 临时素材 (doc 90253): a file is 5 bytes to 20 MB; its media_id lives three days, and
-# a retry within the reuse window sends the same media_id, so the duplicate check holds
-FILE_MIN_BYTES, FILE_MAX_BYTES = 6, 20 * 1024 * 1024
-BUTTON_STYLES = {"primary": 1, "danger": 2, "default": 3}
-REPLACE_NAME_MAX = 8
 HELP_COMMAND = "帮助"  # enter_agent is answered as if the person asked for help
-_TASK_ID_BAD = re.compile(r"[^0-9A-Za-z_\-@]")
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
 
 Accept = Callable[[IncomingEvent], Awaitable[None]]  # Inbox.accept: returns once on disk
 
-
-def clip_bytes(text: str, limit: int) -> str:
-    """Cut text to at most `limit` UTF-8 bytes, marking the cut."""
-    raw = text.encode()
-    if len(raw) <= limit:
-        return text
-    mark = msg("wecom.truncated")
-    return raw[: limit - len(mark.encode())].decode(errors="ignore") + mark
-
-
-def task_id_for(card_ref: str, outbox_id: int) -> str:
-    """Unique per delivered copy; only the characters and length WeCom allows."""
-    suffix = f"-o{outbox_id}"
-    return _TASK_ID_BAD.sub("_", card_ref)[: TASK_ID_MAX - len(suffix)] + suffix
-
-
-def template_card(card: OutgoingCard, task_id: str) -> dict[str, Any]:
-    """A neutral card as a `button_interaction` template card (doc 90236)."""
-    body: dict[str, Any] = {
-        "card_type": "button_interaction",
-        "main_title": {"title": card.title[:36]},
-        "sub_title_text": msg("wecom.card_body_above"),
-        "horizontal_content_list": [{"keyname": k[:5], "value": v[:30]}
-                                    for k, v in card.fields[:6]],
-        "task_id": task_id,
-        "button_list": [{"text": b.label, "style": BUTTON_STYLES.get(b.style, 1), "key": b.key}
-                        for b in card.buttons[:6]],
-    }
-    if card.url:
-        body["jump_list"] = [{"type": 1, "title": msg("wecom.card_open"), "url": card.url}]
-    return body
-
-
-def card_text(card: OutgoingCard) -> str:
-    parts = [f"**{card.title}**", card.body_md, card.status]
-    return "\n\n".join(p for p in parts if p)
-
-
-def text_body(text: str, *, markdown: bool) -> dict[str, Any]:
-    kind = "markdown" if markdown else "text"
-    # A sender that dies between sending and recording the send retries the row after
-    # its lease; the platform's duplicate check then drops the repeat (message/send doc).
-    return {"msgtype": kind, kind: {"content": clip_bytes(text, TEXT_MAX_BYTES)},
-            "enable_duplicate_check": 1, "duplicate_check_interval": DUPLICATE_CHECK_SECONDS}
-
-
-class WeComChannel:
-    """Delivers outbox rows to one WeCom app's members and its units' group robots."""
-
-    name = NAME
-
-    def __init__(self, settings: Settings, session: aiohttp.ClientSession) -> None:
-        self.api = WeComAPI(session, api_base=settings.wecom_api_base,
-                            corp_id=settings.wecom_corp_id, secret=settings.wecom_secret)
-        self.agent_id = int(settings.wecom_agent_id)
-        self.settings = settings
-        self._media = MediaIds(settings, "WeCom", (FILE_MIN_BYTES, FILE_MAX_BYTES))
-
-    def pace_limits(self, user_id: str) -> Sequence[tuple[int, float]]:
-        return MEMBER_LIMITS
-
-    async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
-        if isinstance(message, OutgoingText):
-            await self._send(user_id, text_body(message.text, markdown=message.markdown))
-        elif isinstance(message, OutgoingFile):
-            await self._send_file(user_id, message)
-        else:
-            await self._send_card(user_id, message, outbox_id)
-
-    async def fetch_media(self, attachment: Attachment, max_bytes: int) -> Upload:
-        """A picture or file a member sent the app; WeCom keeps it for three days."""
-        try:
-            name, declared, data = await self.api.media(attachment.ref, max_bytes)
-        except TooLarge as exc:
-            raise exc.refusal(max_bytes) from None
-        return Upload(attachment.name or name, data, declared)
-
-    async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
-        """Grey out the buttons of every live copy; where that is impossible, say it."""
-        card = update.card
-        copies = await CardCopy.filter(channel=NAME, user_id=user_id, card_ref=card.card_ref,
-                                       sent=True, decided=False)
-        stale = [c for c in copies if not await self._update_copy(user_id, c, card)]
-        if stale:
-            # the code is spent or expired: a short status so no button looks live
-            status = msg("wecom.card_decided", title=card.title, status=card.status)
-            await self._send(user_id, text_body(status, markdown=False))
-            await CardCopy.filter(id__in=[c.id for c in stale]).update(decided=True,
-                                                                       update_code=None)
-
-    async def _update_copy(self, user_id: str, copy: CardCopy, card: OutgoingCard) -> bool:
-        if not copy.update_code or copy.code_expires_at is None \
-                or copy.code_expires_at <= utcnow():
-            return False
-        # the status's first part ("已通过", "已退回") becomes the greyed button's name
-        replace = (card.status.split(" · ")[0] or msg("wecom.card_done"))[:REPLACE_NAME_MAX]
-        try:
-            await self.api.post("/cgi-bin/message/update_template_card", {
-                "userids": [user_id], "agentid": self.agent_id,
-                "response_code": copy.update_code, "button": {"replace_name": replace}})
-        except ChannelAPIError as exc:
-            if exc.retryable:
-                raise
-            log.warning("wecom: update of card %s refused (%s); sending status instead",
-                        copy.platform_ref, exc)
-            return False
-        await CardCopy.filter(id=copy.id).update(decided=True, update_code=None)
-        return True
-
-    async def _send(self, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        data = await self.api.post("/cgi-bin/message/send",
-                                   {"touser": user_id, "agentid": self.agent_id, **body})
-        if data.get("invaliduser"):
-            raise RecipientError(ALL_RECEIVERS_INVALID, f"invaliduser {data['invaliduser']}")
-        return data
-
-    async def _send_card(self, user_id: str, card: OutgoingCard, outbox_id: int) -> None:
-        """The card's full text as markdown, then the card; a retry skips what went out."""
-        task_id = task_id_for(card.card_ref, outbox_id)
-        copy, _ = await CardCopy.get_or_create(
-            platform_ref=task_id,
-            defaults={"channel": NAME, "user_id": user_id, "card_ref": card.card_ref,
-                      "outbox_id": outbox_id, "button_keys": [b.key for b in card.buttons]})
-        if copy.sent:
-            return
-        if not copy.body_sent:
-            await self._send(user_id, text_body(card_text(card), markdown=True))
-            await CardCopy.filter(id=copy.id).update(body_sent=True)
-        if not card.buttons:
-            await CardCopy.filter(id=copy.id).update(sent=True, decided=True)
-            return
-        data = await self._send(user_id, {"msgtype": "template_card",
-                                          "template_card": template_card(card, task_id)})
-        code = data.get("response_code") or None
-        await CardCopy.filter(id=copy.id).update(
-            sent=True, update_code=code, code_expires_at=utcnow() + CODE_LIFETIME if code else None)
-
-    async def _send_file(self, user_id: str, file: OutgoingFile) -> None:
-        """Upload the file as temporary media, then a file message (doc 90236 "文件消息");
-        a file over the platform's limit goes as a signed download link instead."""
-        if not FILE_MIN_BYTES <= file.size <= FILE_MAX_BYTES:
-            text = await file_links.link_text(self.settings, user_id, file)
-            await self._send(user_id, text_body(text.text, markdown=False))
-            return
-        media_id = await self._media.media_id(file, self.api.upload)
-        await self._send(user_id, {"msgtype": "file", "file": {"media_id": media_id},
-                                   "enable_duplicate_check": 1,
-                                   "duplicate_check_interval": DUPLICATE_CHECK_SECONDS})
-
-
-# --- inbound ---------------------------------------------------------------------------
 
 def _msg_type(message: Any) -> str:
     # wechatpy has no class for file messages: they parse as "unknown" with MsgType kept

@@ -16,8 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
 import websockets
@@ -31,9 +30,12 @@ from dingtalk_stream import (
 )
 from dingtalk_stream.version import VERSION_STRING
 
-from bot.channels.dingtalk import BadCallback, DingTalkChannel
+from bot.channels.dingtalk.inbound import BadCallback, Feed
 from bot.errors import ChannelAPIError, ChannelNetworkError
 from bot.events import IncomingEvent
+
+if TYPE_CHECKING:
+    from bot.channels.dingtalk.adapter import DingTalkChannel
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +45,6 @@ RETRY_SECONDS = 1.0
 MAX_RETRY_SECONDS = 60.0
 OPEN_TIMEOUT = 10
 CLOSE_TIMEOUT = 2
-
-Feed = Callable[[IncomingEvent], Awaitable[None]]  # Inbox.accept: returns once on disk
-
 
 async def _take(feed: Feed, event: IncomingEvent) -> bool:
     """Store the event in the inbox before the ACK; False if it could not be stored."""
