@@ -280,7 +280,7 @@ def load_policy(ref: str) -> Policy:
     sections = {k: _section(k, cls, data.get(k, {}), ref) for k, cls in SECTIONS.items()}
     if sections["moves"].withdraw_after_decision not in WITHDRAW_AFTER_DECISION:
         raise ConfigError(msg("moves.bad_withdraw", name=ref,
-                              allowed="、".join(WITHDRAW_AFTER_DECISION)))
+                              allowed=WITHDRAW_AFTER_DECISION))
     if sections["records"].review_form not in REVIEW_FORMS:
         raise ConfigError(msg("records.bad_form", name=ref,
                               allowed=REVIEW_FORMS))
@@ -311,8 +311,8 @@ def _check_filings(rules: FilingPolicy, ref: str) -> None:
         + ([] if rules.announce_places else ["announce_places = []"])
     bad += _bad_stages(rules.approval_stages)
     if bad:
-        raise ConfigError(msg("policy.bad_filings", name=ref, values="、".join(bad),
-                              anchors="、".join(ANCHORS), kinds="、".join(ANNOUNCED)))
+        raise ConfigError(msg("policy.bad_filings", name=ref, values=bad, anchors=ANCHORS,
+                              kinds=ANNOUNCED))
 
 
 STAGE_KEYS = {"title", "role", "up", "unit"}

@@ -11,9 +11,22 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, pass_eval_context
+from jinja2.filters import do_join
+from jinja2.nodes import EvalContext
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+@pass_eval_context
+def join(eval_ctx: EvalContext, value: object, d: str = "", attribute: str | int | None = None,
+         ) -> str:
+    """Jinja's `join`, except that a string is one item, not its characters: lists go to the
+    texts as lists (`{{ names | join('、') }}`), and a value stored as a joined string before
+    that renders as it was."""
+    if isinstance(value, str):
+        return value
+    return do_join(eval_ctx, value, d, attribute)
 
 
 @cache
@@ -26,6 +39,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["join"] = join
     return env
 
 
@@ -45,8 +59,10 @@ def _catalog() -> dict[str, str]:
 @cache
 def html_environment() -> Environment:
     """For HTML pages served by the bot: every value escaped unless marked safe."""
-    return Environment(loader=FileSystemLoader(TEMPLATES_DIR), undefined=StrictUndefined,
-                       autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), undefined=StrictUndefined,
+                      autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters["join"] = join
+    return env
 
 
 def render_html(name: str, /, **ctx: object) -> str:

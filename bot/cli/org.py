@@ -52,7 +52,7 @@ async def _load(settings: Settings, args: argparse.Namespace) -> int:
 def _counts(counter: Counter[str]) -> str:
     labels = {"units": msg("cli.units"), "people": msg("cli.people"),
               "accounts": msg("cli.accounts")}
-    return "、".join(f"{labels[k]} {v}" for k, v in sorted(counter.items()) if v) or "0"
+    return msg("org.counts", counts=[(labels[k], v) for k, v in sorted(counter.items()) if v])
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:

@@ -68,7 +68,7 @@ def startup_line(settings: Settings) -> str:
     return msg("cli.serving", host=settings.host, port=settings.port,
                path="/sim/" if settings.sim_enabled else "/", db=describe(settings.database_url),
                channel=_channel_label(settings.channel), sim=sim, seed=settings.seed_demo,
-               channels="、".join(_channel_label(c) for c in _channels_on(settings)),
+               channels=[_channel_label(c) for c in _channels_on(settings)],
                key=audit.keyring().current)
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from bot.workdays import holiday_periods
-from handlers.duty.roster import gaps_text, span_text, uncovered
+from handlers.duty.roster import gap_spans, span_text, uncovered
 from handlers.reminders.kinds import LEADERS, SUPERVISOR, Due, ladder, reached
 from models.org import Account
 
@@ -36,7 +36,7 @@ async def duty_due(policy: Policy, now: datetime, hours: WorkingHours) -> list[D
         for unit_id, gaps in (await uncovered(units, period)).items():
             items.append(Due("duty", f"duty:{unit_id}@{period.first.isoformat()}", rung.stage,
                              rung.audience, unit_id, ctx={
-                                 "holiday": "、".join(period.names),
+                                 "holiday": list(period.names),
                                  "span": span_text(period.first, period.last),
-                                 "gaps": gaps_text(gaps)}))
+                                 "gaps": gap_spans(gaps)}))
     return items

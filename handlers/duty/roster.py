@@ -57,15 +57,15 @@ def span_text(first: date, last: date) -> str:
     return month_day(first) if first == last else f"{month_day(first)}–{month_day(last)}"
 
 
-def gaps_text(days: list[date]) -> str:
-    """Consecutive days as spans: 10月1日–10月3日、10月6日."""
+def gap_spans(days: list[date]) -> list[str]:
+    """Consecutive days as spans: [10月1日–10月3日, 10月6日]."""
     spans: list[list[date]] = []
     for day in sorted(days):
         if spans and (day - spans[-1][-1]).days == 1:
             spans[-1].append(day)
         else:
             spans.append([day])
-    return "、".join(span_text(s[0], s[-1]) for s in spans)
+    return [span_text(s[0], s[-1]) for s in spans]
 
 
 def _split(args: str, lines: tuple[str, ...], day: date) -> tuple[tuple[date, date], str]:
@@ -165,14 +165,13 @@ async def on_show(event: IncomingEvent, ctx: HandlerContext) -> None:
     await ctx.reply(OutgoingText(ctx.render(
         "text/duty_roster.md.j2", unit=unit.name,
         days=[{"day": span_text(d, d), "names": names} for d, names in sorted(shifts.items())],
-        holiday=({"names": "、".join(holiday.names), "span": span_text(holiday.first,
-                                                                        holiday.last),
-                  "gaps": gaps_text(gaps)} if holiday else None),
+        holiday=({"names": holiday.names, "span": span_text(holiday.first, holiday.last),
+                  "gaps": gap_spans(gaps)} if holiday else None),
         below=below), markdown=True))
 
 
 async def _units_below(person: Person, unit: Unit, holiday: HolidayPeriod | None,
-                       ) -> list[dict[str, str]]:
+                       ) -> list[dict[str, object]]:
     """For a supervisor looking at their own unit: the units below with holiday gaps."""
     own = person.unit_id
     if holiday is None or unit.id != own or not person.has_role("supervisor"):
@@ -182,7 +181,7 @@ async def _units_below(person: Person, unit: Unit, holiday: HolidayPeriod | None
     running = await Account.filter(unit_id__in=list(units), status="normal").distinct() \
         .values_list("unit_id", flat=True)
     gaps = await uncovered([str(u) for u in running], holiday)
-    return [{"unit": units[u], "gaps": gaps_text(days)} for u, days in gaps.items()]
+    return [{"unit": units[u], "gaps": gap_spans(days)} for u, days in gaps.items()]
 
 
 async def night_watch(unit_id: str, moment: datetime, hours: WorkingHours) -> list[str]:

@@ -178,4 +178,4 @@ async def _due(org: OrgTree, policy: Policy, row_id: int, unit_id: str, stage: s
     return Due(kind, subject, stage, audience, unit_id, people=tuple(dict.fromkeys(leaders)),
                ctx={"id": row_id, "platform": platform, "target": short(target),
                     "due": local_text(due_at, hours),
-                    "todo": "、".join(step_label(s) for s in missing(steps))})
+                    "todo": [step_label(s) for s in missing(steps)]})

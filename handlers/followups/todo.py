@@ -13,7 +13,7 @@ from tortoise.expressions import Q
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from handlers.common.lookup import account_label
-from handlers.duty.roster import gaps_text, next_holiday, span_text, uncovered
+from handlers.duty.roster import gap_spans, next_holiday, span_text, uncovered
 from handlers.followups.common import short
 from handlers.followups.counterfeit import missing, step_label
 from handlers.followups.zombies import candidates
@@ -108,9 +108,9 @@ async def _duty(policy: Policy, person: Person, now: datetime) -> list[Section]:
     if not await Account.exists(unit_id=unit_id, status="normal"):
         return []
     gaps = (await uncovered([unit_id], holiday)).get(unit_id)
-    return [Section("duty", [{"text": "、".join(holiday.names),
+    return [Section("duty", [{"text": list(holiday.names),
                               "span": span_text(holiday.first, holiday.last),
-                              "gaps": gaps_text(gaps)}] if gaps else [])]
+                              "gaps": gap_spans(gaps)}] if gaps else [])]
 
 
 async def _zombies(policy: Policy, person: Person, now: datetime) -> list[Section]:
@@ -133,7 +133,7 @@ async def _staff(person: Person) -> list[Section]:
         account__unit_id=unit_id, revoked_at__isnull=True,
         kind__in=[HolderKind.VENDOR, HolderKind.SOFTWARE]).order_by("id") \
         .prefetch_related("account")
-    return [Section("vetting", [{"name": p.name, "text": "、".join(missing_checks(p))}
+    return [Section("vetting", [{"name": p.name, "text": missing_checks(p)}
                                 for p in unchecked[:LIMIT]]),
             Section("holder", [{"name": h.name, "account": account_label(h.account),
                                 "account_name": h.account.name} for h in outsiders[:LIMIT]])]

@@ -84,7 +84,7 @@ async def announce_deadline(policy: Policy, filing: Filing, account: Account, an
     (`已公告`), never chased: it runs by itself once the notice is up."""
     due = add_workdays(anchor, policy.filings.announce_within_workdays)
     return await _deadline(filing, account, "announce", "R-ACC-2", end_of(due, tz),
-                           places="、".join(policy.filings.announce_places))
+                           places=policy.filings.announce_places)
 
 
 def notice_end(policy: Policy, start: date) -> date:
@@ -113,13 +113,12 @@ async def report_deadline(policy: Policy, filing: Filing, account: Account, toda
 async def password_deadlines(filing: Filing, accounts: list[Account], leavers: list[str],
                              now: datetime) -> None:
     """R-SEC-3: when an admin leaves, each account they held changes its password at once."""
-    names = "、".join(leavers)
     for account in accounts:
         await Deadline.create(
             kind="password_change", rule="R-SEC-3",
             unit_id=account.unit_id, account=account,
             assignee=None, subject=f"filing:{filing.id}",
-            title=msg("deadline.password_change", account=account_label(account), names=names),
+            title=msg("deadline.password_change", account=account_label(account), names=leavers),
             due_at=now)
 
 

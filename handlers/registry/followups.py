@@ -141,7 +141,7 @@ async def on_announced(event: IncomingEvent, ctx: HandlerContext) -> None:
         raise await _nothing_open(given.filing, "announce")
     if len(given.urls) < len(places):
         raise DomainError("followup.announce_places", label=filing_label(given.filing),
-                          places="、".join(places), count=len(places),
+                          places=places, count=len(places),
                           id=given.filing.id)
     end = notice_end(ctx.policy, given.day)
     where = dict(zip(places, given.urls, strict=False))
@@ -181,7 +181,7 @@ async def record_platform(ctx: HandlerContext, person: Person, filing: Filing,
                 due_at=end_of(due, ctx.settings.tz).astimezone(UTC))
             notice = msg("followup.notice_due", due=due.isoformat(),
                          days=rules.announce_within_workdays,
-                         places="、".join(rules.announce_places), id=filing.id)
+                         places=rules.announce_places, id=filing.id)
     return ctx.text("followup.platform_done", label=filing_label(filing),
                     day=day.isoformat(), notice=notice).text
 

@@ -200,7 +200,7 @@ async def _plan(settings: Settings, plans: list[tuple[Due, list[str], list[str]]
                             + [c.person for c in claims] + list(head[0]))
     mail: dict[str, _Mail] = defaultdict(_Mail)
     for due, to, doers in plans:
-        who = "、".join(persons[p].name for p in doers if p in persons)
+        who = [persons[p].name for p in doers if p in persons]
         key = f"reminders.{due.kind}.{due.stage}"
         line = msg(key, **due.ctx, who=who)
         # the one who must act never hears "please chase <themselves>"

@@ -109,8 +109,8 @@ def _summary(doc: Document, report: Inspection) -> None:
 
 
 def _names(rows: Sequence[AccountRow], limit: int = 4) -> str:
-    names = "、".join(r.name for r in rows[:limit])
-    return names + (msg("inspection.and_more", n=len(rows)) if len(rows) > limit else "")
+    return msg("inspection.names", names=[r.name for r in rows[:limit]], n=len(rows),
+               more=len(rows) > limit)
 
 
 def attention(report: Inspection) -> list[str]:
@@ -128,7 +128,7 @@ def attention(report: Inspection) -> list[str]:
                         key=lambda u: -(u.relay_late + u.relay_missed))
     if late_units:
         lines.append(msg("inspection.att_relay", n=len(late_units),
-                         names="、".join(u.name for u in late_units[:3]),
+                         names=[u.name for u in late_units[:3]],
                          missed=report.total.relay_missed, late=report.total.relay_late))
     gap = [a for a in active if a.gap_over and not a.veto]
     if gap:
@@ -141,8 +141,8 @@ def attention(report: Inspection) -> list[str]:
     slow = [(lv, report.total.levels[lv]) for lv in report.levels]
     slow = [(lv, t) for lv, t in slow if t.worst_hours is not None and t.worst_hours > 72]
     if slow:
-        lines.append(msg("inspection.att_slow", levels="、".join(
-            f"{level_label(lv)} {t.worst_hours:g}" for lv, t in slow)))
+        lines.append(msg("inspection.att_slow", levels=[
+            {"level": level_label(lv), "hours": f"{t.worst_hours:g}"} for lv, t in slow]))
     return lines[:ATTENTION_LINES]
 
 

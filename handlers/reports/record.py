@@ -20,6 +20,7 @@ from bot.errors import DomainError
 from bot.policy import Policy
 from bot.rendering import msg
 from bot.reports.common import (
+    PUBLISH_CATEGORIES,
     Head,
     audit_head,
     default_category,
@@ -282,11 +283,17 @@ def _finding_row(finding: PrecheckFinding, steps: list[ReviewStep],
     return FindingRow(finding.version, finding.seq, msg(f"precheck.severity.{finding.severity}"),
                       msg(f"precheck.kind.{finding.kind}"), finding.snippet,
                       msg(f"precheck.advice.{finding.kind}", suggestion=finding.suggestion,
-                          rule=finding.rule), "；".join(handled))
+                          rule=finding.rule), msg("records.finding_handled", lines=handled))
 
 
 def _event_time(at: str, tz: ZoneInfo) -> str:
     return local_minute(datetime.fromisoformat(at), tz)
+
+
+def category_boxes(category: str) -> str:
+    """002's 发布类别 row: every category with a box, the draft's one ticked."""
+    return msg("records.category_boxes", chosen=category, categories=[
+        {"key": key, "label": msg(f"records.category.{key}")} for key in PUBLISH_CATEGORIES])
 
 
 def action_label(action: str) -> str:

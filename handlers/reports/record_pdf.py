@@ -7,9 +7,8 @@ from fpdf.enums import VAlign, WrapMode
 from fpdf.table import Table
 
 from bot.rendering import msg
-from bot.reports.common import PUBLISH_CATEGORIES
 from bot.reports.pdf import GREY, SANS, Document
-from handlers.reports.record import Record, Signature, action_label
+from handlers.reports.record import Record, Signature, action_label, category_boxes
 
 LABEL = FontFace(fill_color=GREY)
 
@@ -65,8 +64,7 @@ def _form_000(doc: Document, r: Record) -> None:
 def _form_002(doc: Document, r: Record) -> None:
     """002 appendix 2: 信息发布审批表."""
     widths = (32, 78, 24, doc.body_width - 134)
-    boxes = "　".join(("■" if key == r.category else "□") + msg(f"records.category.{key}")
-                     for key in PUBLISH_CATEGORIES)
+    boxes = category_boxes(r.category)
     body = r.body + ("\n" + msg("records.body_cut") if r.body_cut else "")
     doc.set_font(SANS, size=10.5)
     with doc.table(col_widths=widths, width=sum(widths), text_align="LEFT", line_height=6,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from bot.rendering import msg
-from bot.reports.common import PUBLISH_CATEGORIES
 from bot.reports.xlsx import Book, Worksheet
-from handlers.reports.record import Record, Signature, action_label
+from handlers.reports.record import Record, Signature, action_label, category_boxes
 
 FORM_ROW_HEIGHT = 60
 
@@ -75,8 +74,7 @@ def _form_000(form: _Form, r: Record) -> None:
 
 def _form_002(form: _Form, r: Record) -> None:
     """002 appendix 2: 信息发布审批表."""
-    boxes = "　".join(("■" if key == r.category else "□") + msg(f"records.category.{key}")
-                     for key in PUBLISH_CATEGORIES)
+    boxes = category_boxes(r.category)
     body = r.body + ("\n" + msg("records.body_cut") if r.body_cut else "")
     form.pairs("信息标题", r.title, "是否涉密", r.secret, height=30)
     form.pairs("信息发布类别", boxes)

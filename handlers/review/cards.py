@@ -92,7 +92,7 @@ async def _card(policy: Policy, settings: Settings, draft: Draft, step: ReviewSt
     precheck = await card_summary(draft)
     notes = [step.escalation_note, *await move_lines(step, tz)]
     body = render("cards/review_request.md.j2", draft=draft, author=author.name,
-                  note="；".join(n for n in notes if n), history=await history(draft, tz),
+                  note=[n for n in notes if n], history=await history(draft, tz),
                   route=route_note(await final_route(policy, draft)),
                   checklist=policy.review.checklist,
                   show_checklist=not decided, precheck=precheck,

@@ -184,7 +184,7 @@ async def assign(policy: Policy, draft: Draft, account: Account, level: int,
         if present:
             note = msg("review.escalated", reasons=reasons, to=role_label(role)) if reasons else ""
             return Assignment(await _least_loaded(present), role, note)
-        names = "、".join(p.name for p in found)
+        names = [p.name for p in found]
         key = "review.away_reason" if eligible else \
             "review.excluded_reason" if found else "review.missing_reason"
         reasons.append(msg(key, role=role_label(role), names=names))

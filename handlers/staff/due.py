@@ -32,5 +32,5 @@ async def vetting_due(policy: Policy, now: datetime, hours: WorkingHours) -> lis
                              audience, unit_id, people=chiefs, ctx={
                                  "name": person.name,
                                  "account": label_of(account.name, account.platform),
-                                 "missing": "、".join(missing_checks(person))}))
+                                 "missing": missing_checks(person)}))
     return items
