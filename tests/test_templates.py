@@ -26,6 +26,16 @@ SOURCES = sorted([*ROOT.glob("bot/**/*.py"), *ROOT.glob("handlers/**/*.py")])
 TEMPLATES = sorted(str(p.relative_to(TEMPLATES_DIR)) for p in TEMPLATES_DIR.rglob("*.j2"))
 # calls whose first argument is a name that only looks like a message key (audit actions)
 NOT_TEXT = {"audit", "append"}
+# Chinese punctuation or words in a string literal
+CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+# `"、".join(...)` in code builds a sentence outside templates/ (issue 11): lists go to the
+# texts as lists and the text joins them. What may stay, and why:
+JOINED_IN_CODE = {
+    # a ledger team cell ("王五，科员，电话；李四") is the data format `accounts import`
+    # parses back (bot/ledger.py parse_members), not a sentence
+    ("bot/ledger.py", "，"),
+    ("bot/ledger.py", "；"),
+}
 
 
 class Sample:
@@ -211,3 +221,30 @@ def test_template_renders(name: str) -> None:
     env = html_environment() if name.endswith(".html.j2") else environment()
     for case in _cases(name):
         assert env.get_template(name).render(case).strip()
+
+
+def test_no_chinese_joined_in_code() -> None:
+    """Lists reach the texts as lists (`{{ names | join('、') }}`), never pre-joined in code."""
+    allowed: set[tuple[str, str]] = set()
+    joined = []
+    for path in [*SOURCES, *ROOT.glob("models/**/*.py")]:
+        where = str(path.relative_to(ROOT))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "join" and isinstance(node.func.value, ast.Constant)
+                    and isinstance(sep := node.func.value.value, str) and CHINESE.search(sep)):
+                if (where, sep) in JOINED_IN_CODE:
+                    allowed.add((where, sep))
+                else:
+                    joined.append(f"{where}:{node.lineno} {sep!r}.join")
+    assert joined == []
+    assert allowed == JOINED_IN_CODE  # an entry nothing needs any more goes
+
+
+def test_join_keeps_a_string_whole() -> None:
+    """A list is joined; a value stored already joined (before lists were passed) renders as
+    it was, not split into its characters."""
+    for env in (environment(), html_environment()):
+        text = env.from_string("{{ v | join('、') }}")
+        assert text.render(v=["甲", "乙"]) == "甲、乙"
+        assert text.render(v="甲、乙") == "甲、乙"
