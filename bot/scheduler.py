@@ -1,28 +1,34 @@
 """APScheduler 3.x inside the app: the reminder scan on an interval (DESIGN.md).
 
 The scan is a plain async function (handlers/reminders/scan.py); `govmedia remind --now`
-runs the same function once, which is how tests drive time.
+runs the same function once, which is how tests drive time. On the same interval, absences
+registered ahead that have begun get their event through the dispatcher (start_absences).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot import clock
 from bot.clock import utcnow
 from bot.config import Settings
+from bot.events import EventKind, IncomingEvent, UserRef, button_key
 from bot.health import Heartbeat
-from bot.keys import health_key, scheduler_key, sender_key, settings_key
+from bot.keys import dispatcher_key, health_key, scheduler_key, sender_key, settings_key
 from bot.policy import load_policy
 from handlers.reminders.scan import ScanReport, scan
+from handlers.review.away import START, due_starts
 
 log = logging.getLogger(__name__)
 SCAN_JOB = "reminder_scan"
+ABSENCE_JOB = "absence_starts"
+Feed = Callable[[IncomingEvent], Awaitable[bool]]
 
 
 def parse_now(text: str | None, tz: ZoneInfo) -> datetime:
@@ -50,15 +56,39 @@ async def run_scan(settings: Settings, now: datetime | None = None,
     return report
 
 
+async def start_absences(settings: Settings, feed: Feed, now: datetime | None = None) -> int:
+    """请假 registered ahead that has begun: one event per absence through the dispatcher,
+    as the absent person (handlers/review/away.py offers their open steps to the deputy).
+    The event id makes it at most once across replicas, the absence's reminder-log row
+    keeps it from being fed again; the number of events handled."""
+    # stored times are UTC, and SQLite compares them as text
+    now = (now or clock.utcnow()).astimezone(UTC)
+    handled = 0
+    channel = settings.channel
+    for absence, person in await due_starts(now):
+        event = IncomingEvent(channel=channel, kind=EventKind.CARD_ACTION,
+                              event_id=f"away-start:{absence.id}",
+                              user=UserRef(channel, person.address(channel)), received_at=now,
+                              action=button_key(START, absence.id))
+        handled += await feed(event)
+    return handled
+
+
 def build_scheduler(settings: Settings, wake: Callable[[], None],
-                    heartbeat: Heartbeat | None = None) -> AsyncIOScheduler:
-    """The scheduler with its jobs, not started (start() needs the running loop)."""
+                    heartbeat: Heartbeat | None = None, *,
+                    feed: Feed | None = None) -> AsyncIOScheduler:
+    """The scheduler with its jobs, not started (start() needs the running loop); with the
+    dispatcher's feed, the job that starts absences too."""
     scheduler = AsyncIOScheduler(timezone=settings.tz)
     # one scan at a time; missed runs collapse into one (the scan catches up by itself)
     scheduler.add_job(run_scan, "interval", seconds=settings.reminder_scan_seconds,
                       id=SCAN_JOB, args=[settings],
                       kwargs={"on_commit": wake, "heartbeat": heartbeat},
                       max_instances=1, coalesce=True)
+    if feed is not None:
+        scheduler.add_job(start_absences, "interval", seconds=settings.reminder_scan_seconds,
+                          id=ABSENCE_JOB, args=[settings, feed], max_instances=1,
+                          coalesce=True)
     # what the boundary remembers only for a while (inbound ids, DingTalk pairs); imported
     # here: `remind` uses this module and needs no channel code
     from bot import housekeeping
@@ -76,7 +106,8 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     # a missed scan or two is normal under load; silence for longer means it is dead
     max_age = max(settings.health_heartbeat_max_age_seconds, 3 * settings.reminder_scan_seconds)
     heartbeat = app[health_key].heartbeat("scheduler", max_age)
-    scheduler = build_scheduler(settings, app[sender_key].wake, heartbeat)
+    scheduler = build_scheduler(settings, app[sender_key].wake, heartbeat,
+                                feed=app[dispatcher_key].feed)
     scheduler.start()
     app[scheduler_key] = scheduler
     yield

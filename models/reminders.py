@@ -14,7 +14,8 @@ class ReminderLog(Model):
     id = fields.BigIntField(primary_key=True)
     # what is chased, with its period where it recurs, e.g. "account:12@2025-10-01T08:00"
     subject = fields.CharField(max_length=128)
-    kind = fields.CharField(max_length=16)  # stale | relay | password | review | deadline | digest
+    # stale | relay | password | review | deadline | digest | away (请假 steps offered)
+    kind = fields.CharField(max_length=16)
     stage = fields.CharField(max_length=16)  # before | due | overdue | escalated | daily | weekly
     recipients: list[str] = fields.JSONField(default=list)
     scan = fields.CharField(max_length=32)  # the scan that claimed it

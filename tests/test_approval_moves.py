@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.clock import utcnow
 from bot.config import Settings
 from models.org import Absence, Person
+from models.reminders import ReminderLog
 from models.review import Draft, DraftState, ReviewStep
 from models.system import AuditEvent
 from tests.conftest import Harness
@@ -270,3 +273,98 @@ async def test_late_review_reminder_skips_an_absent_holder(bot: Harness) -> None
     late = await scan(bot, at(11, 13, 10, 35))
     assert "zhangming" not in late and "稿件 #2" in late["chenwei"], late
     assert "正在请假" in late["chenwei"] and "改派 #2" in late["chenwei"]
+
+
+async def test_back_ends_an_absence_or_calls_it_off(bot: Harness) -> None:
+    """销假: for oneself or by the unit's chief; an absence in progress ends now (the steps
+    the deputy took stay with the deputy), one not begun is called off; routing and the
+    reminders count the person again."""
+    await _second_reviewer()
+    assert "目前没有进行中或已登记的请假" in await bot.say("zhangming", "销假")
+    await bot.say("wangwu", DRAFT)
+    await bot.say("zhangming", f"请假 {_days(0)} {_days(2)} 赵磊")
+    assert "只能为自己销假" in await bot.say("lisi", "销假 张明")
+    assert "销假格式" in await bot.say("zhangming", "销假 张明 明天")
+    reply = await bot.say("zhangming", "销假")
+    assert f"{_days(0)} 至 {_days(2)} 的请假已结束" in reply
+    assert "1 件稿件仍由代理人办理" in reply and "转交 #稿件号 张明" in reply
+    assert "张明 已销假" in (await bot.texts("zhaolei"))[-1]
+    assert (await _step()).assignee_id == "zhaolei"  # type: ignore[attr-defined]
+    assert not await Absence.filter(person_id="zhangming", ends_at__gt=utcnow()).exists()
+    assert await Absence.filter(person_id="zhangming").count() == 1  # the days away stay
+    await bot.say("lisi", OTHER)  # 张明 is back: the least loaded reviewer again
+    assert (await _step(2)).assignee_id == "zhangming"  # type: ignore[attr-defined]
+    assert "person.back" in await _actions()
+
+    await bot.say("chenwei", f"请假 张明 {_days(3)} {_days(4)}")
+    reply = await bot.say("chenwei", "销假 张明")
+    assert f"{_days(3)} 至 {_days(4)} 的请假已取消" in reply
+    assert "陈伟 已为您销假" in (await bot.texts("zhangming"))[-1]
+    assert await Absence.filter(person_id="zhangming").count() == 1
+
+
+async def test_an_absence_registered_ahead_begins_on_the_scheduler(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """请假 registered for tomorrow: nothing moves today; when it begins, the scheduler's
+    job offers the open steps to the deputy (on the holder's behalf), once, whichever
+    replica runs it; the fake clock (bot.clock.utcnow) moves time, nothing sleeps."""
+    from bot.scheduler import ABSENCE_JOB, build_scheduler, start_absences
+
+    now = [utcnow()]
+    monkeypatch.setattr("bot.clock.utcnow", lambda: now[0])
+    await _second_reviewer()
+    await bot.say("wangwu", DRAFT)
+    reply = await bot.say("zhangming", f"请假 {_days(1)} {_days(2)} 赵磊")
+    assert "代理人 赵磊" in reply and "已转给代理人" not in reply
+    assert await start_absences(bot.settings, bot.dispatcher.feed) == 0
+    assert (await _step()).assignee_id == "zhangming"  # type: ignore[attr-defined]
+
+    tz = bot.settings.tz
+    tomorrow = datetime.fromisoformat(_days(1)).replace(hour=0, minute=1, tzinfo=tz)
+    now[0] = tomorrow.astimezone(UTC)
+    assert await start_absences(bot.settings, bot.dispatcher.feed) == 1
+    await bot.sender.flush()
+    step = await _step()
+    assert (step.assignee_id, step.on_behalf_of) == ("zhaolei", "zhangming")  # type: ignore[attr-defined]
+    assert step.held_since() == now[0]
+    card = await bot.live_card("zhaolei")
+    assert "代 张明" in dict(map(tuple, card["fields"]))["当前办理"]  # type: ignore[arg-type]
+    assert "已有 1 件待审稿件转给您" in (await bot.texts("zhaolei"))[-1]
+    assert "请假已开始" in (await bot.texts("zhangming"))[-1]
+    assert (await bot.cards("zhangming"))[-1]["status"].startswith("请假期间由代理人办理")
+
+    # once: the same replica again, a second replica, and a replay of the event
+    assert await start_absences(bot.settings, bot.dispatcher.feed) == 0
+    other = Harness(bot.settings)
+    assert await start_absences(bot.settings, other.dispatcher.feed) == 0
+    await ReminderLog.filter(kind="away").delete()
+    assert await start_absences(bot.settings, other.dispatcher.feed) == 0  # the event id
+    assert await AuditEvent.filter(action="review.deputy").count() == 1
+    # the job runs on the reminder scan's interval
+    scheduler = build_scheduler(bot.settings, lambda: None, feed=bot.dispatcher.feed)
+    assert scheduler.get_job(ABSENCE_JOB).trigger.interval == timedelta(
+        seconds=bot.settings.reminder_scan_seconds)
+
+    await bot.say("lisi", OTHER)  # while away, a new step goes to the deputy too
+    second = await _step(2)
+    assert (second.assignee_id, second.on_behalf_of) == ("zhaolei", "zhangming")  # type: ignore[attr-defined]
+
+
+async def test_todo_and_the_page_say_who_holds_it_for_whom(bot: Harness) -> None:
+    """待办 lists, for the absent person, the steps a deputy holds on their behalf; the
+    draft's page says who holds the open step, since when, for whom, and its moves."""
+    from handlers.review.page import draft_view
+
+    await _second_reviewer()
+    await bot.say("wangwu", DRAFT)
+    await bot.say("wangwu", "催办 #1")
+    await bot.say("zhangming", f"请假 {_days(0)} {_days(2)} 赵磊")
+    todo = await bot.say("zhangming", "待办")
+    assert "请假期间由代理人代办（1）" in todo and "#1《秋季旅游节开幕》" in todo
+    assert "赵磊 · 自 " in todo and "代 张明" in todo
+    draft = await Draft.get(id=1)
+    view = await draft_view(draft, bot.dispatcher.policy, bot.settings.tz, utcnow())
+    assert view.holder.startswith("二审二校 · 赵磊 · 自 ") and view.holder.endswith("代 张明")
+    assert any("催办" in m for m in view.moves) and any("代理人 赵磊" in m for m in view.moves)
+    await bot.say("zhaolei", "通过 #1")
+    assert "代理人代办" not in await bot.say("zhangming", "待办")

@@ -18,7 +18,7 @@ from handlers import ROUTERS
 from handlers.common import authz
 from models.followups import CounterfeitReport, Interpretation, PublicMessage, Rectification
 from models.intake import Compose
-from models.org import Account, Person
+from models.org import Absence, Account, Person
 from models.registry import Filing, FilingState
 from models.relay import RelayTask
 from models.review import Draft, DraftState, DraftVersion
@@ -251,6 +251,23 @@ async def _away(bot: Harness) -> Subject:
     return Subject(says(f"请假 王五 {_today()} {_today(1)}"), ties={"wangwu": {"self"}})
 
 
+async def _absent(deputy: str | None = None) -> Absence:
+    return await Absence.create(person_id="wangwu", deputy_id=deputy, set_by="wangwu",
+                                starts_at=utcnow() - timedelta(minutes=1),
+                                ends_at=utcnow() + timedelta(days=1))
+
+
+async def _back(bot: Harness) -> Subject:
+    await _absent()
+    return Subject(says("销假 王五"), ties={"wangwu": {"self"}})
+
+
+async def _away_start(bot: Harness) -> Subject:
+    """The scheduler's event as the absent person (bot/scheduler.py start_absences)."""
+    absence = await _absent("lisi")
+    return Subject(taps(button_key("away_start", absence.id)), ties={"wangwu": {"self"}})
+
+
 CHIEF, SUPER = FilingState.CHIEF, FilingState.SUPERVISOR
 SCENARIOS: dict[str, list[Setup]] = {
     "投稿": [on_account(DRAFT)],
@@ -271,6 +288,8 @@ SCENARIOS: dict[str, list[Setup]] = {
     "转交": [on_draft("转交 #{n} 刘芳 出差")],
     "改派": [on_draft("改派 #{n} 刘芳")],
     "请假": [_away],
+    "销假": [_back],
+    "card:away_start": [_away_start],
     "待办": [plain("待办")],
     "帮助": [plain("帮助")],
     "提醒设置": [plain("提醒设置")],

@@ -36,3 +36,13 @@ async def test_query_suggests_the_accounts_of_the_unit_named(bot: Harness) -> No
     assert "没有找到账号“黔江公安”" in reply
     assert "您是不是要找：平安黔江" in reply
     assert "黔江文旅" in await bot.say("wangwu", "查询 黔江文旅局")
+
+
+async def test_help_lists_the_moves(bot: Harness) -> None:
+    """issue 20: 撤回, 催办, 请假 and 销假 for everyone; 转交 for reviewers, 改派 for leaders."""
+    plain = await bot.say("wangwu", "帮助")
+    for line in ("撤回 #稿件号", "催办 #稿件号", "请假 起始日期", "销假"):
+        assert line in plain, line
+    assert "转交 #稿件号" not in plain and "改派 #稿件号" not in plain
+    chief = await bot.say("chenwei", "帮助")
+    assert "改派 #稿件号" in chief and "销假 人员" in chief and "转交 #稿件号" in chief

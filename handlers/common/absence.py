@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.clock import utcnow
+from bot import clock
 from models.org import Absence
 
 
@@ -15,7 +15,7 @@ async def away_at(person_ids: Iterable[str], at: datetime | None = None) -> dict
     ids = sorted(set(person_ids))
     if not ids:
         return {}
-    moment = at or utcnow()
+    moment = at or clock.utcnow()
     rows = await Absence.filter(person_id__in=ids, starts_at__lte=moment, ends_at__gt=moment) \
         .order_by("-created_at", "-id")
     found: dict[str, Absence] = {}

@@ -42,6 +42,15 @@ async def on_todo(event: IncomingEvent, ctx: HandlerContext) -> None:
             waiting.append({"id": d.id, "title": d.title, "account": account_label(d.account),
                             "level": level_label(step.level),
                             "holder": await holder_text(step, tz)})
+    # issue 20: my steps a deputy holds on my behalf (请假), who and since when
+    covered = await ReviewStep.filter(on_behalf_of=person.id, decision__isnull=True) \
+        .exclude(assignee_id=person.id).order_by("id").limit(LIMIT) \
+        .prefetch_related("draft__account")
+    deputised = [{"id": s.draft.id, "title": s.draft.title,
+                  "account": account_label(s.draft.account), "level": level_label(s.level),
+                  "holder": await holder_text(s, tz)}
+                 for s in covered
+                 if (s.draft.version, s.draft.level) == (s.version, s.level)]
     # R-REV-9: waiting for the author's word on the maps in its pictures
     held = await Draft.filter(author_id=person.id, state=DraftState.HELD) \
         .order_by("id").limit(LIMIT).prefetch_related("account")
@@ -56,6 +65,7 @@ async def on_todo(event: IncomingEvent, ctx: HandlerContext) -> None:
         returned=[{"id": d.id, "title": d.title, "account": account_label(d.account),
                    "withdrawn": d.state == DraftState.WITHDRAWN} for d in returned],
         waiting=waiting,
+        deputised=deputised,
         held=[{"id": d.id, "title": d.title, "account": account_label(d.account)}
               for d in held],
         publishable=[{"id": d.id, "title": d.title, "account": account_label(d.account)}

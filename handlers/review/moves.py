@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.clock import utcnow
+from bot import clock
 from bot.datefmt import local_minute
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
@@ -59,7 +59,7 @@ async def open_step_of(draft: Draft) -> ReviewStep:
 def move(kind: str, *, by: str, frm: str | None = None, to: str | None = None,
          reason: str = "") -> dict[str, Any]:
     return {"kind": kind, "by": by, "from": frm, "to": to, "reason": reason,
-            "at": utcnow().isoformat()}
+            "at": clock.utcnow().isoformat()}
 
 
 async def _record(step: ReviewStep, entry: dict[str, Any], **changes: Any) -> None:
@@ -92,10 +92,10 @@ async def hand_to(ctx: HandlerContext, draft: Draft, step: ReviewStep, person: P
                   entry: dict[str, Any], *, on_behalf_of: str | None = None) -> None:
     """Give the open step to `person`: the old holder's card closes, the new one gets it."""
     old: Person = await step.assignee
-    await _record(step, entry, assignee_id=person.id, assigned_at=utcnow(),
+    await _record(step, entry, assignee_id=person.id, assigned_at=clock.utcnow(),
                   on_behalf_of=on_behalf_of)
     status = ctx.text(f"moves.closed_{entry['kind']}", name=person.name,
-                      at=local_minute(utcnow(), ctx.settings.tz), reason=entry["reason"]).text
+                      at=local_minute(clock.utcnow(), ctx.settings.tz), reason=entry["reason"]).text
     await ctx.notify(old.id, CardUpdate(await closed_card(ctx.policy, ctx.settings, draft,
                                                           step, status)))
     await ctx.notify(person.id, await review_card(ctx.policy, ctx.settings, draft, step))
@@ -134,7 +134,7 @@ async def _withdraw(ctx: HandlerContext, draft: Draft, step: ReviewStep, reason:
     revise it as a new version with 修改 #N."""
     holder: Person = await step.assignee
     author: Person = await draft.author
-    now = utcnow()
+    now = clock.utcnow()
     status = ctx.text("moves.closed_withdrawn", name=author.name,
                       at=local_minute(now, ctx.settings.tz), reason=reason).text
     card = await closed_card(ctx.policy, ctx.settings, draft, step, status)
@@ -236,7 +236,7 @@ async def _nudge(ctx: HandlerContext, action: str, draft: Draft) -> None:
     await authz.check(ctx, action, account.unit_id, relations=ties,
                       id=draft.id)
     step = await open_step_of(draft)
-    tz, now = ctx.settings.tz, utcnow()
+    tz, now = ctx.settings.tz, clock.utcnow()
     every = timedelta(hours=ctx.policy.moves.nudge_every_hours)  # R-REV-1
     last = max((m["at"] for m in step.moves or [] if m["kind"] == NUDGE), default=None)
     holder: Person = await step.assignee

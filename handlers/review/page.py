@@ -23,13 +23,13 @@ from bot.textdiff import Change, DiffLine, changed_lines
 from handlers.common import authz
 from handlers.common.lookup import account_label, load_draft, numbered_ref
 from handlers.precheck.review import finding_view, findings_of
-from handlers.review.cards import StepView, history
+from handlers.review.cards import StepView, history, holder_text, move_lines
 from handlers.review.content import changes, draft_link, files_of, map_note, source_file
-from handlers.review.routing import final_route, route_note
+from handlers.review.routing import final_route, level_label, route_note
 from models.files import DraftFile
 from models.org import Person
 from models.precheck import PrecheckFinding
-from models.review import Draft
+from models.review import Draft, DraftState, ReviewStep
 
 router = Router("draft_page")
 
@@ -101,6 +101,20 @@ class DraftView:
     diff: list[DiffLine] = field(default_factory=list)
     change: Change | None = None
     expires: str = ""
+    holder: str = ""  # issue 20: the open step's level, who holds it since when, for whom
+    moves: list[str] = field(default_factory=list)  # its 转交 / 改派 / 代理 / 催办 lines
+
+
+async def _holder(draft: Draft, tz: ZoneInfo) -> tuple[str, list[str]]:
+    """The step waiting now: '二审二校 · 张明 · 自 … · 代 …' and its moves; ('', [])."""
+    if draft.state != DraftState.REVIEWING:
+        return "", []
+    step = await ReviewStep.get_or_none(draft_id=draft.id, version=draft.version,
+                                        level=draft.level, decision__isnull=True)
+    if step is None:
+        return "", []
+    return f"{level_label(step.level)} · {await holder_text(step, tz)}", \
+        await move_lines(step, tz)
 
 
 def _segments(text: str, findings: list[PrecheckFinding]) -> list[Segment]:
@@ -176,6 +190,7 @@ async def draft_view(draft: Draft, policy: Policy, tz: ZoneInfo,
     account = await draft.account
     author: Person = await draft.author
     changed = await changes(draft)
+    holder, moves = await _holder(draft, tz)
     return DraftView(
         draft=draft, account=account_label(account), author=author.name,
         state=msg(f"state.{draft.state}"), chars=len(draft.body),
@@ -187,7 +202,7 @@ async def draft_view(draft: Draft, policy: Policy, tz: ZoneInfo,
         map_note=await map_note(draft.id, draft.version), source=await _source(draft),
         diff=changed_lines(changed[0]) if changed else [],
         change=changed[1] if changed else None,
-        expires=local_minute(expires_at, tz),
+        expires=local_minute(expires_at, tz), holder=holder, moves=moves,
     )
 
 
