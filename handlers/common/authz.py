@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.dispatcher import HandlerContext
 from bot.errors import DomainError
+from handlers.common.lookup import account_label
 from models.org import ROLES, Account, OrgTree, Person
 from models.review import AUTHOR_LEVEL, Draft, DraftState, ReviewStep
 
@@ -121,6 +122,21 @@ async def check(ctx: HandlerContext, action: str, unit_id: str | None, *,
 async def account_ties(person: Person, account: Account) -> set[str]:
     """admin: the person administers the account."""
     return {"admin"} if await account.admins.filter(id=person.id).exists() else set()
+
+
+async def permits_account(person: Person, action: str, account: Account) -> bool:
+    """`permits` on an account: the subject is its unit, the tie whether the person is an
+    admin of it."""
+    return await permits(person, action, account.unit_id,
+                         relations=await account_ties(person, account))
+
+
+async def check_account(ctx: HandlerContext, action: str, account: Account) -> Person:
+    """`check` on an account: its unit, the sender's admin tie; the refusal names it."""
+    person = ctx.require_person()
+    return await check(ctx, action, account.unit_id,
+                       relations=await account_ties(person, account),
+                       account=account_label(account))
 
 
 async def draft_ties(person: Person, draft: Draft, account: Account | None = None) -> set[str]:

@@ -61,9 +61,7 @@ async def on_password_changed(event: IncomingEvent, ctx: HandlerContext) -> None
     if not ctx.command.args:
         raise DomainError("password.usage")
     account = await _account(ctx.command.args)
-    await authz.check(ctx, "已改密", account.unit_id,
-                      relations=await authz.account_ties(person, account),
-                      account=account_label(account))
+    await authz.check_account(ctx, "已改密", account)
     now = utcnow()
     await Account.filter(id=account.id).update(password_changed_at=now)  # rule R-SEC-1
     # rule R-SEC-3: a change after a staff change closes that obligation too

@@ -101,9 +101,7 @@ async def on_query(event: IncomingEvent, ctx: HandlerContext) -> None:
     # rule R-REV-5: the titles of drafts in review only for the unit, its supervisors, admins
     drafts = await Draft.filter(account_id=account.id,
                                 state__in=(DraftState.REVIEWING, DraftState.APPROVED)) \
-        .order_by("id") if await authz.permits(
-            person, "查询:稿件", unit.id,
-            relations=await authz.account_ties(person, account)) else []
+        .order_by("id") if await authz.permits_account(person, "查询:稿件", account) else []
     filings = await Filing.filter(account_id=account.id,
                                   state__in=(FilingState.CHIEF, FilingState.SUPERVISOR))
     deadlines = await Deadline.filter(account_id=account.id, done_at__isnull=True) \

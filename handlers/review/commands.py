@@ -41,9 +41,7 @@ async def on_submit(event: IncomingEvent, ctx: HandlerContext) -> None:
     if not ctx.command.args:
         raise DomainError("review.submit_usage")
     account = await find_account(ctx.command.args)
-    await authz.check(ctx, "投稿", account.unit_id,
-                      relations=await authz.account_ties(author, account),
-                      account=account_label(account))
+    await authz.check_account(ctx, "投稿", account)
     if not any(line.strip() for line in ctx.command.lines):
         await ask_for_draft(ctx, author, account=account)
         return

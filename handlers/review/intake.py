@@ -55,8 +55,7 @@ PICTURE_SPAN = -3  # a finding about a picture, not a place in the text
 
 async def may_write_for(person: Person, account: Account) -> bool:
     """The authorization table's 投稿 row: the unit's editors and the account's admins."""
-    return await authz.permits(person, "投稿", account.unit_id,
-                               relations=await authz.account_ties(person, account))
+    return await authz.permits_account(person, "投稿", account)
 
 
 async def writable_accounts(person: Person) -> list[Account]:
