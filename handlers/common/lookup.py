@@ -39,6 +39,17 @@ def numbered_ref(ctx: HandlerContext, usage: str, *, following_lines: bool = Tru
     return int(match["id"]), "\n".join([rest, *lines]).strip()
 
 
+def name_and_text(ctx: HandlerContext, usage: str) -> tuple[str, str]:
+    """'黔江文旅 原因…' → ('黔江文旅', '原因…'), with the command's following lines;
+    DomainError(usage) unless both are given."""
+    assert ctx.command is not None
+    name, _, text = ctx.command.args.partition(" ")
+    text = "\n".join([text, *ctx.command.lines]).strip()
+    if not name or not text:
+        raise DomainError(usage)
+    return name, text
+
+
 async def load_draft(draft_id: int, *, lock: bool = False) -> Draft:
     """The draft #N, locked for update when a decision follows; DomainError if unknown."""
     if not 0 < draft_id <= MAX_ROW_ID:  # `#99999999999999999999` is no draft (not a 500)

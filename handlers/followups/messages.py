@@ -16,7 +16,7 @@ from bot.parsing import is_web_url
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from bot.workdays import add_workdays
-from handlers.common.lookup import account_label, find_account
+from handlers.common.lookup import account_label, find_account, name_and_text
 from handlers.followups.access import allow
 from handlers.followups.common import (
     account_doers,
@@ -39,11 +39,7 @@ router = Router("public_messages")
 @router.command("留言")
 async def on_message(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`留言 <账号名> <摘要>`: a public message to acknowledge and answer (rule R-MSG-1)."""
-    assert ctx.command is not None
-    name, _, summary = ctx.command.args.partition(" ")
-    summary = "\n".join([summary, *ctx.command.lines]).strip()
-    if not name or not summary:
-        raise DomainError("message.usage")
+    name, summary = name_and_text(ctx, "message.usage")
     account = await find_account(name)
     person = ctx.require_person()
     unit_id = account.unit_id

@@ -20,7 +20,13 @@ from bot.ledger import platform_code
 from bot.policy import Policy
 from bot.rendering import msg
 from handlers.common import authz
-from handlers.common.lookup import account_label, find_account, numbered_ref, platform_label
+from handlers.common.lookup import (
+    account_label,
+    find_account,
+    name_and_text,
+    numbered_ref,
+    platform_label,
+)
 from handlers.duty.roster import night_watch
 from handlers.followups.common import clock as followup_clock
 from handlers.registry.closers import close_hint
@@ -386,16 +392,11 @@ async def on_reject_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
 async def on_emergency(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`紧急关停 <账号> <原因>`: closed at once and reported up the chain (R-ACC-9)."""
     person = ctx.require_person()
-    assert ctx.command is not None
-    name, _, reason = ctx.command.args.partition(" ")
-    reason = "\n".join([reason, *ctx.command.lines]).strip()
-    if not name or not reason:
-        raise DomainError("filing.emergency_usage")
+    name, reason = name_and_text(ctx, "filing.emergency_usage")
     account = await find_account(name)
     unit_id = account.unit_id
     # rule R-ACC-9: the account's admins, the unit's chief and the supervisors above only
-    await authz.check(ctx, "紧急关停", unit_id, relations=await authz.account_ties(person, account),
-                      account=account_label(account))
+    await authz.check_account(ctx, "紧急关停", account)
     check_status(FilingKind.EMERGENCY, account)
     account.status = "closed"
     await account.save(update_fields=["status"])
