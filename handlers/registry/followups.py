@@ -163,14 +163,20 @@ async def on_announced(event: IncomingEvent, ctx: HandlerContext) -> None:
         due=rows[0].due_at.astimezone(ctx.settings.tz).date().isoformat()))
 
 
+async def _record_dated(ctx: HandlerContext, person: Person, filing: Filing, kind: str,
+                        action: str, day: date, note: str) -> None:
+    """Close the filing's open deadline of this kind with the day it was done, and audit it."""
+    rows = await _open(filing, (kind,))
+    if not rows or not await _close(rows[0], person, {"day": day.isoformat(), "note": note}):
+        raise await _nothing_open(filing, kind)
+    await ctx.audit(action, f"filing:{filing.id}", deadline=rows[0].id, day=day.isoformat(),
+                    note=note)
+
+
 async def record_platform(ctx: HandlerContext, person: Person, filing: Filing,
                           day: date, note: str) -> str:
     """R-ACC-3: the change is made on the platform; a notice anchored on it is dated now."""
-    rows = await _open(filing, ("platform_change",))
-    if not rows or not await _close(rows[0], person, {"day": day.isoformat(), "note": note}):
-        raise await _nothing_open(filing, "platform_change")
-    await ctx.audit("filing.platform_done", f"filing:{filing.id}", deadline=rows[0].id,
-                    day=day.isoformat(), note=note)
+    await _record_dated(ctx, person, filing, "platform_change", "filing.platform_done", day, note)
     notice = ""
     rules = ctx.policy.filings
     if rules.announce_anchor == "platform":  # rule R-ACC-2: counted from the change itself
@@ -189,11 +195,7 @@ async def record_platform(ctx: HandlerContext, person: Person, filing: Filing,
 async def record_report(ctx: HandlerContext, person: Person, filing: Filing,
                         day: date, note: str) -> str:
     """R-ACC-4: the change was reported up to the supervising unit."""
-    rows = await _open(filing, ("report_change",))
-    if not rows or not await _close(rows[0], person, {"day": day.isoformat(), "note": note}):
-        raise await _nothing_open(filing, "report_change")
-    await ctx.audit("filing.reported", f"filing:{filing.id}", deadline=rows[0].id,
-                    day=day.isoformat(), note=note)
+    await _record_dated(ctx, person, filing, "report_change", "filing.reported", day, note)
     return ctx.text("followup.reported", label=filing_label(filing), day=day.isoformat()).text
 
 
