@@ -164,10 +164,13 @@ async def permits_draft(person: Person, action: str, draft: Draft,
 
 
 async def check_draft(ctx: HandlerContext, action: str, draft: Draft,
-                      account: Account | None = None) -> Person:
+                      account: Account | None = None, *,
+                      ties: Iterable[str] | None = None) -> Person:
     """`check` on a draft: the subject is its account's unit, the ties the sender's own
-    (`draft_ties`); the refusal names the draft."""
+    (`draft_ties`, or `ties` where a move knows them from the step it acts on); the refusal
+    names the draft."""
     person = ctx.require_person()
     account = account or await draft.account
-    return await check(ctx, action, account.unit_id,
-                       relations=await draft_ties(person, draft, account), id=draft.id)
+    if ties is None:
+        ties = await draft_ties(person, draft, account)
+    return await check(ctx, action, account.unit_id, relations=ties, id=draft.id)

@@ -149,9 +149,7 @@ async def _open_step_for(ctx: HandlerContext, action: str, draft: Draft, level: 
     ties = {"assignee"} if step.assignee_id == person.id else set()
     if draft.author_id == person.id:
         ties.add("author")
-    account = await draft.account
-    await authz.check(ctx, action, account.unit_id, relations=ties,
-                      id=draft.id)
+    await authz.check_draft(ctx, action, draft, ties=ties)
     at_step = (draft.level, draft.version) == (level, version)
     current = draft.state == DraftState.REVIEWING and at_step
     if step.decision is not None or not current:

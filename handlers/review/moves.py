@@ -194,9 +194,7 @@ async def _withdraw_cmd(ctx: HandlerContext, action: str, draft: Draft, reason: 
     ties = {"author"} if draft.author_id == person.id else set()
     if asked:
         ties.add("asked")
-    account = await draft.account
-    await authz.check(ctx, action, account.unit_id, relations=ties,
-                      id=draft.id)
+    await authz.check_draft(ctx, action, draft, ties=ties)
     step = await open_step_of(draft)
     if "author" not in ties:  # the current reviewer agrees to the author's request
         request = next(m for m in reversed(step.moves or []) if m["kind"] == WITHDRAW_REQUEST)
@@ -232,9 +230,7 @@ async def on_nudge(event: IncomingEvent, ctx: HandlerContext) -> None:
 async def _nudge(ctx: HandlerContext, action: str, draft: Draft) -> None:
     person = ctx.require_person()
     ties = {"author"} if draft.author_id == person.id else set()
-    account = await draft.account
-    await authz.check(ctx, action, account.unit_id, relations=ties,
-                      id=draft.id)
+    await authz.check_draft(ctx, action, draft, ties=ties)
     step = await open_step_of(draft)
     tz, now = ctx.settings.tz, clock.utcnow()
     every = timedelta(hours=ctx.policy.moves.nudge_every_hours)  # R-REV-1
@@ -282,9 +278,7 @@ async def on_handover(event: IncomingEvent, ctx: HandlerContext) -> None:
     ties = {"assignee"} if step and step.assignee_id == person.id else set()
     if draft.author_id == person.id:
         ties.add("author")
-    account = await draft.account
-    await authz.check(ctx, "转交", account.unit_id, relations=ties,
-                      id=draft.id)
+    await authz.check_draft(ctx, "转交", draft, ties=ties)
     step = await open_step_of(draft)
     await check_eligible(ctx, draft, step, target, [step.role])
     await hand_to(ctx, draft, step, target,
@@ -299,10 +293,8 @@ async def on_reassign(event: IncomingEvent, ctx: HandlerContext) -> None:
     someone who may hold it (its role or one above on the ladder; R-REV-3)."""
     person = ctx.require_person()
     draft, target, reason = await _target(ctx, "moves.reassign_usage")
-    account = await draft.account
     ties = {"author"} if draft.author_id == person.id else set()
-    await authz.check(ctx, "改派", account.unit_id, relations=ties,
-                      id=draft.id)
+    await authz.check_draft(ctx, "改派", draft, ties=ties)
     step = await open_step_of(draft)
     await check_eligible(ctx, draft, step, target, _ladder_from(ctx, step.role))
     old = step.assignee_id
