@@ -5,26 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import aiohttp
 from aiohttp import web
 
 from bot import audit, bodies, demo, links, ops, redact
 from bot import web as pages
-from bot.channels import dingtalk, sim, wecom
-from bot.channels.base import Channel, MediaSource
-from bot.channels.dingtalk import adapter as dingtalk_adapter
-from bot.channels.sim import adapter as sim_adapter
-from bot.channels.sim import guard as sim_guard
-from bot.channels.sim import inbound as sim_inbound
-from bot.channels.wecom import adapter as wecom_adapter
-from bot.channels.wecom import inbound as wecom_inbound
+from bot.channels.base import Adapter, Build, Channel, MediaSource, Session
+from bot.channels.dingtalk import adapter as dingtalk
+from bot.channels.sim import adapter as sim
+from bot.channels.wecom import adapter as wecom
 from bot.closer import Closer
 from bot.config import Settings, public_url_warning
 from bot.db import close_db, open_db
 from bot.dispatcher import Dispatcher
-from bot.errors import DomainError
+from bot.errors import ChannelNetworkError, DomainError
 from bot.events import IncomingEvent
 from bot.health import Health
 from bot.inbox import Inbox
@@ -79,17 +75,6 @@ async def tasks_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[tasks_key].drain(timeout=DRAIN_SECONDS)
 
 
-async def channels_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Channels that call an HTTP API are built once the shared session exists."""
-    settings, session, channels = app[settings_key], app[http_key], app[channels_key]
-    # 企业微信 / 政务微信
-    if settings.wecom_enabled:
-        channels[wecom.NAME] = wecom_adapter.WeComChannel(settings, session)
-    # 钉钉
-
-    yield
-
-
 async def inbox_ctx(app: web.Application) -> AsyncIterator[None]:
     """Take callbacks into the inbox and resume what a crash or a stop left pending."""
     inbox = app[inbox_key]
@@ -134,16 +119,54 @@ def media_fetcher(channels: dict[str, Channel], settings: Settings
     return fetch
 
 
-def build_channels(settings: Settings) -> dict[str, Channel]:
-    channels: dict[str, Channel] = {}
+def configured(settings: Settings) -> list[Build]:
+    """The platforms this deployment talks to; every one is wired the same way."""
+    builds: list[Build] = []
     if settings.sim_enabled:
-        channels[sim.NAME] = sim_adapter.SimChannel(settings)
-    # 企业微信 / 政务微信
+        builds.append(sim.build)
+    if settings.wecom_enabled:  # 企业微信 / 政务微信
+        builds.append(wecom.build)
+    if settings.dingtalk_enabled:  # 钉钉
+        builds.append(dingtalk.build)
+    return builds
 
-    # 钉钉
-    if settings.dingtalk_enabled:
-        channels[dingtalk.NAME] = dingtalk_adapter.DingTalkChannel(settings)
-    return channels
+
+def shared_session(app: web.Application) -> Session:
+    """The app's ClientSession, once http_ctx has opened it."""
+
+    def session() -> aiohttp.ClientSession:
+        try:
+            return app[http_key]
+        except KeyError:
+            raise ChannelNetworkError("the app has not started") from None
+
+    return session
+
+
+def adapters_ctx(adapters: Sequence[Adapter]
+                 ) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Start every adapter once the inbox takes events; close them before it stops."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        started: list[Adapter] = []
+        try:
+            for adapter in adapters:
+                await adapter.start()
+                started.append(adapter)
+            yield
+        finally:
+            for adapter in reversed(started):
+                await adapter.close()
+
+    return ctx
+
+
+def install(app: web.Application, inbox: Inbox, adapters: Sequence[Adapter]) -> None:
+    """Each adapter's routes, middlewares and inbox hook, the same way for every platform."""
+    for adapter in adapters:
+        app.middlewares.extend(adapter.middlewares())
+        app.router.add_routes(adapter.routes())
+        inbox.prepare[adapter.name] = adapter.prepare
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -158,7 +181,7 @@ def create_app(settings: Settings) -> web.Application:
     warning = public_url_warning(settings)
     if warning:
         log.warning("%s", warning)
-    channels = build_channels(settings)
+    channels: dict[str, Channel] = {}  # filled below, once the inbox exists to take events
     metrics = Metrics()
     health = Health()
     health.add_check("database", ops.database_check(settings.health_db_timeout_seconds))
@@ -184,6 +207,9 @@ def create_app(settings: Settings) -> web.Application:
                   max_attempts=settings.outbox_max_attempts,
                   heartbeat=health.heartbeat("inbox_pump",
                                              settings.health_heartbeat_max_age_seconds))
+    adapters = [build(settings, accept=inbox.accept, session=shared_session(app))
+                for build in configured(settings)]
+    channels.update((adapter.name, adapter) for adapter in adapters)
     app[channels_key] = channels
     app[sender_key] = sender
     app[dispatcher_key] = dispatcher
@@ -194,28 +220,10 @@ def create_app(settings: Settings) -> web.Application:
 
     app.router.add_routes(ops.routes())
     app.router.add_routes(pages.routes(settings, policy))
-    if settings.sim_enabled:
-        app.middlewares.append(sim_guard.middleware(settings.sim_token))
-        app.router.add_routes(sim_guard.routes(settings.sim_token))
-        app.router.add_routes(sim_inbound.routes(inbox.accept, settings))
-        app.router.add_get("/", _redirect_to_sim)
-    if settings.wecom_enabled:
-        callback = wecom_inbound.Callback(settings, accept=inbox.accept)
-        inbox.prepare[wecom.NAME] = callback.prepare
-        app.router.add_routes(wecom_inbound.routes(callback))
-    # channel contexts (routes added here, connections held)
-    channel_ctxs: list[Callable[[web.Application], AsyncIterator[None]]] = []
-    # 钉钉
-    ding = channels.get(dingtalk.NAME)
-    if isinstance(ding, dingtalk_adapter.DingTalkChannel):
-        channel_ctxs.append(dingtalk_adapter.install(app, ding, inbox.accept))
+    install(app, inbox, adapters)
     # teardown runs in reverse: the scheduler stops scanning, channels stop taking events,
     # the inbox stops, in-flight handlers finish while the sender still delivers their
     # replies, then the sender finishes its pass, then the DB closes (SIGTERM too)
-    app.cleanup_ctx.extend([http_ctx, db_ctx, channels_ctx, sender_ctx, tasks_ctx, inbox_ctx,
-                            *channel_ctxs, closer_ctx, scheduler_ctx])
+    app.cleanup_ctx.extend([http_ctx, db_ctx, sender_ctx, tasks_ctx, inbox_ctx,
+                            adapters_ctx(adapters), closer_ctx, scheduler_ctx])
     return app
-
-
-async def _redirect_to_sim(request: web.Request) -> web.Response:
-    raise web.HTTPFound("/sim/")

@@ -1,18 +1,38 @@
-"""What every channel adapter provides to the outbox sender."""
+"""What every platform package provides: the Channel the outbox sender delivers through, and
+the Adapter create_app wires (the same way for every platform, nonebot2-style).
+
+Each package under bot/channels/ (wecom/, dingtalk/, sim/) has the same modules:
+  adapter.py  the channel class (an Adapter) and `build(settings, *, accept, session)`
+  inbound.py  callbacks verified and parsed into IncomingEvent, and their aiohttp routes
+  cards.py    neutral OutgoingText/OutgoingCard -> the platform's message and card JSON
+  api.py      the platform's HTTP API, its tokens and errcodes (a platform with a server)
+Identity, the unknown-sender answer and dedupe are not here: the inbox and the dispatcher
+do them once for every platform.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from bot.events import Attachment, CardUpdate, IncomingEvent, Outgoing
 from bot.inbox import BadEvent
 from bot.media import Upload
 
+if TYPE_CHECKING:
+    from bot.config import Settings
+
 log = logging.getLogger(__name__)
+
+Accept = Callable[[IncomingEvent], Awaitable[None]]  # Inbox.accept: returns once on disk
+# the app's shared ClientSession; it exists once the app has started (http_ctx), so an
+# adapter built before that asks for it when it calls out, never at build time
+Session = Callable[[], aiohttp.ClientSession]
 
 
 class Channel(Protocol):
@@ -25,6 +45,39 @@ class Channel(Protocol):
 
     async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
         """Make every copy of update.card.card_ref this user holds show the update."""
+
+
+@runtime_checkable
+class Adapter(Channel, Protocol):
+    """One platform as create_app wires it; every package's adapter class is one.
+
+    Built by its package's `adapter.build(settings, accept=..., session=...)` with no I/O;
+    create_app adds its routes and middlewares, hands its events to the inbox through
+    `prepare`, starts it once the inbox takes events and closes it before the inbox stops.
+    """
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        """The HTTP routes its platform calls (none for a connection it opens itself)."""
+
+    def middlewares(self) -> Sequence[Middleware]:
+        """Middlewares guarding its routes (none for most platforms)."""
+
+    async def prepare(self, event: IncomingEvent) -> IncomingEvent | None:
+        """At handling time (the inbox pump): the platform's last word on a stored event
+        it produced; None drops it. Most platforms return the event unchanged."""
+
+    async def start(self) -> None:
+        """Begin taking events (open a connection, register a callback); the inbox is open."""
+
+    async def close(self) -> None:
+        """Stop taking events; called before the inbox stops."""
+
+
+class Build(Protocol):
+    """The factory every package's adapter module exports as `build`."""
+
+    def __call__(self, settings: Settings, *, accept: Accept, session: Session) -> Adapter:
+        """The platform's adapter, built from settings without I/O."""
 
 
 @runtime_checkable

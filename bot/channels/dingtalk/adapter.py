@@ -1,5 +1,7 @@
-"""钉钉 (DingTalk) enterprise-internal robot: the channel the outbox sender uses, and its
-start-up/shutdown context (HTTP routes or the Stream connection, the card callback).
+"""钉钉 (DingTalk) enterprise-internal robot: the adapter create_app wires (base.Adapter).
+
+It delivers through the OpenAPI (api.py) and takes events through the HTTP callback routes
+(inbound.py) or a Stream connection (stream.py) it opens on start.
 
 专有钉钉/浙政钉 use another, separately signed API family; a sibling adapter would reuse
 the parsing in inbound.py and replace api.py (see README "钉钉").
@@ -12,13 +14,15 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
-from bot.channels.dingtalk import NAME
+from bot.channels.base import Accept, Session
+from bot.channels.dingtalk import NAME, inbound
 from bot.channels.dingtalk.api import DingTalkAPI
 from bot.channels.dingtalk.cards import (
     TEMPLATE_BUTTON_SLOTS,
@@ -28,17 +32,7 @@ from bot.channels.dingtalk.cards import (
     robot_msg,
     webhook_body,
 )
-from bot.channels.dingtalk.inbound import (
-    USER_ID_CHARS,
-    BadCallback,
-    Feed,
-    card_reason,
-    card_slot,
-    robot_event,
-    routes,
-    session_of,
-)
-from bot.channels.dingtalk.stream import RETRY_SECONDS, StreamClient
+from bot.channels.dingtalk.stream import StreamClient
 from bot.channels.media_io import MediaIds, TooLarge
 from bot.clock import utcnow
 from bot.config import Settings
@@ -46,15 +40,12 @@ from bot.errors import ChannelAPIError, ChannelNetworkError
 from bot.events import (
     Attachment,
     CardUpdate,
-    EventKind,
     IncomingEvent,
     Outgoing,
     OutgoingCard,
     OutgoingFile,
     OutgoingText,
-    UserRef,
 )
-from bot.keys import http_key
 from bot.media import Upload
 from bot.web import file_links
 from models.dingtalk_state import DingTalkCard, DingTalkSession
@@ -63,21 +54,28 @@ log = logging.getLogger(__name__)
 
 # a webhook that expires this soon is not worth trying; the proactive API is used instead
 WEBHOOK_MARGIN = timedelta(minutes=2)
-OUT_TRACK_ID_CHARS = 64
 # media/upload (上传媒体文件): a 普通文件 is at most 20 MB; the mediaId is reused for a
 # retry of the same outbox row (a second upload would make the repeat look new)
 FILE_MAX_BYTES = 20 * 1024 * 1024
 
 
+def build(settings: Settings, *, accept: Accept, session: Session) -> DingTalkChannel:
+    """The DingTalk adapter of one enterprise-internal app (HTTP or Stream mode)."""
+    return DingTalkChannel(settings, accept=accept, session=session)
+
+
 class DingTalkChannel:
-    """Delivers neutral messages to DingTalk staff ids; owns the card state table."""
+    """Delivers neutral messages to DingTalk staff ids and owns the card state table; takes
+    robot messages and card taps into the inbox."""
 
     name = NAME
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, accept: Accept, session: Session) -> None:
         self.settings = settings
-        self.api = DingTalkAPI(settings)
+        self.accept = accept
+        self.api = DingTalkAPI(settings, session)
         self._media = MediaIds(settings, "DingTalk", (1, FILE_MAX_BYTES))
+        self._stream: asyncio.Task[None] | None = None
 
     @property
     def callback_type(self) -> str:
@@ -87,39 +85,42 @@ class DingTalkChannel:
     def route_key(self) -> str:
         return f"govmedia-{self.settings.dingtalk_app_key}"[:64]
 
-    # inbound
+    # life cycle and inbound (Adapter protocol)
 
-    async def accept_message(self, data: Any) -> IncomingEvent:
-        """Parse a robot message and remember its reply webhook; BadCallback if unusable."""
-        event = robot_event(data)
-        session = session_of(data, self.settings)
-        if session:
-            url, expires = session
-            await DingTalkSession.update_or_create(
-                user_id=event.user.user_id, defaults={"webhook": url, "expires_at": expires})
+    def routes(self) -> list[web.RouteDef]:
+        """HTTP mode: the robot and card callback routes; Stream mode serves none."""
+        if self.settings.dingtalk_mode == "http":
+            return inbound.routes(self.settings, self.accept)
+        return []
+
+    def middlewares(self) -> list[Middleware]:
+        return []
+
+    async def prepare(self, event: IncomingEvent) -> IncomingEvent | None:
         return event
 
-    async def accept_card(self, data: Any, event_id: str) -> IncomingEvent:
-        """A card button tap as a CARD_ACTION; an unknown card or slot has no action, so
-        the dispatcher answers that the card is no longer valid."""
-        if not isinstance(data, Mapping):
-            raise BadCallback("not an object")
-        user = data.get("userId")
-        if not isinstance(user, str) or not user or len(user) > USER_ID_CHARS:
-            raise BadCallback("no usable userId")
-        track = str(data.get("outTrackId", ""))
-        # ours are at most 64 characters (dingtalk_card.out_track_id); others are unknown
-        card = await DingTalkCard.get_or_none(out_track_id=track) \
-            if 0 < len(track) <= OUT_TRACK_ID_CHARS else None
-        slot = card_slot(data)
-        key = ""
-        if card is not None and slot is not None and 0 <= slot < len(card.button_keys):
-            key = card.button_keys[slot]
-        reason = card_reason(data)
-        return IncomingEvent(channel=NAME, kind=EventKind.CARD_ACTION,
-                             event_id=f"card:{event_id}", user=UserRef(NAME, user),
-                             received_at=utcnow(), action=key,
-                             payload={"reason": reason} if reason else {}, raw=dict(data))
+    async def start(self) -> None:
+        """Stream mode: connect (and reconnect) in a task; HTTP mode: route card callbacks
+        of this app to our URL when a card template is configured."""
+        if self.settings.dingtalk_mode == "stream":
+            client = StreamClient(self, self.accept)
+            self._stream = asyncio.create_task(client.run())
+        elif self.settings.dingtalk_card_template_id:
+            await self._register()
+
+    async def close(self) -> None:
+        if self._stream is not None:
+            self._stream.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._stream
+            self._stream = None
+
+    async def _register(self) -> None:
+        try:
+            await self.register_card_callback()
+        except (ChannelAPIError, ChannelNetworkError) as exc:
+            # the bot still works (typed commands); taps fail until the route is registered
+            log.error("dingtalk: registering the card callback URL failed: %s", exc)
 
     async def fetch_media(self, attachment: Attachment, max_bytes: int) -> Upload:
         """A file or picture a member sent the robot: messageFiles/download turns the
@@ -256,35 +257,3 @@ def _check_delivery(data: Any) -> None:
         if isinstance(item, Mapping) and item.get("success") is False:
             raise ChannelAPIError(400, f"card not delivered: {item.get('errorMsg', '')}",
                                   retryable=False)
-
-
-def install(app: web.Application, channel: DingTalkChannel, feed: Feed,
-            *, retry_seconds: float = RETRY_SECONDS
-            ) -> Callable[[web.Application], AsyncIterator[None]]:
-    """Add the routes of the configured mode; return the context that runs the channel."""
-    if channel.settings.dingtalk_mode == "http":
-        app.router.add_routes(routes(channel, feed))
-
-    async def dingtalk_ctx(app: web.Application) -> AsyncIterator[None]:
-        channel.api.bind(app[http_key])
-        task: asyncio.Task[None] | None = None
-        if channel.settings.dingtalk_mode == "stream":
-            client = StreamClient(channel, feed, retry_seconds=retry_seconds)
-            task = asyncio.create_task(client.run())
-        elif channel.settings.dingtalk_card_template_id:
-            await _register(channel)
-        yield
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    return dingtalk_ctx
-
-
-async def _register(channel: DingTalkChannel) -> None:
-    try:
-        await channel.register_card_callback()
-    except (ChannelAPIError, ChannelNetworkError) as exc:
-        # the bot still works (typed commands); taps fail until the route is registered
-        log.error("dingtalk: registering the card callback URL failed: %s", exc)

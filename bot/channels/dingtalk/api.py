@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 
 from bot import redact
+from bot.channels.base import Session
 from bot.channels.media_io import read_at_most
 from bot.clock import utcnow
 from bot.config import Settings
@@ -59,21 +60,20 @@ def api_error(status: int, data: Any) -> ChannelAPIError | None:
 class DingTalkAPI:
     """api.dingtalk.com over aiohttp: one cached access token, errors mapped by api_error()."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, session: Session) -> None:
         self.settings = settings
-        self.session: aiohttp.ClientSession | None = None
+        self._session = session
         self._token = ""
         self._expires = datetime.min.replace(tzinfo=UTC)
         self._lock = asyncio.Lock()
 
-    def bind(self, session: aiohttp.ClientSession) -> None:
-        self.session = session
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        return self._session()
 
     async def request(self, method: str, url: str, body: Any = None,
                       headers: Mapping[str, str] | None = None, *,
                       raw: bytes | None = None) -> tuple[int, Any]:
-        if self.session is None:
-            raise ChannelNetworkError("dingtalk channel is not started")
         try:
             async with self.session.request(method, url, json=body, data=raw,
                                             headers=dict(headers or {})) as resp:
@@ -148,8 +148,6 @@ class DingTalkAPI:
 
     async def download(self, url: str, max_bytes: int) -> bytes:
         """The bytes behind a short-lived download URL, read no further than max_bytes."""
-        if self.session is None:
-            raise ChannelNetworkError("dingtalk channel is not started")
         try:
             async with self.session.get(url) as resp:
                 if resp.status != 200:

@@ -13,25 +13,22 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from tortoise.exceptions import IntegrityError
 
 from bot.bodies import loads_json, read_body
-from bot.channels.base import take
+from bot.channels.base import Accept, take
 from bot.channels.dingtalk import NAME
 from bot.clock import utcnow
 from bot.config import Settings
 from bot.errors import SignatureError
 from bot.events import Attachment, EventKind, IncomingEvent, UserRef
-from models.dingtalk_state import DingTalkSignature
-
-if TYPE_CHECKING:
-    from bot.channels.dingtalk.adapter import DingTalkChannel
+from models.dingtalk_state import DingTalkCard, DingTalkSession, DingTalkSignature
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +42,10 @@ USER_ID_CHARS = 64  # person.dingtalk_id, outbox.user_id
 MSG_ID_CHARS = 128  # "msg:" + it is an inbound event id (≤ 191)
 WEBHOOK_MAX_CHARS = 1024  # dingtalk_session.webhook
 REASON_CHARS = 500  # a return reason typed into the card's input
+OUT_TRACK_ID_CHARS = 64  # dingtalk_card.out_track_id
 # robot messages that carry a file: msgtype -> Attachment.kind
 ATTACHMENT_KINDS = {"file": "file", "picture": "image"}
 
-Feed = Callable[[IncomingEvent], Awaitable[None]]  # Inbox.accept: returns once on disk
 
 
 class BadCallback(ValueError):
@@ -230,6 +227,42 @@ def card_slot(data: Mapping[str, Any]) -> int | None:
         return None
 
 
+# --- events ------------------------------------------------------------------------
+
+async def accept_message(data: Any, settings: Settings) -> IncomingEvent:
+    """Parse a robot message and remember its reply webhook; BadCallback if unusable."""
+    event = robot_event(data)
+    session = session_of(data, settings)
+    if session:
+        url, expires = session
+        await DingTalkSession.update_or_create(
+            user_id=event.user.user_id, defaults={"webhook": url, "expires_at": expires})
+    return event
+
+
+async def accept_card(data: Any, event_id: str) -> IncomingEvent:
+    """A card button tap as a CARD_ACTION; an unknown card or slot has no action, so
+    the dispatcher answers that the card is no longer valid."""
+    if not isinstance(data, Mapping):
+        raise BadCallback("not an object")
+    user = data.get("userId")
+    if not isinstance(user, str) or not user or len(user) > USER_ID_CHARS:
+        raise BadCallback("no usable userId")
+    track = str(data.get("outTrackId", ""))
+    # ours are at most 64 characters (dingtalk_card.out_track_id); others are unknown
+    card = await DingTalkCard.get_or_none(out_track_id=track) \
+        if 0 < len(track) <= OUT_TRACK_ID_CHARS else None
+    slot = card_slot(data)
+    key = ""
+    if card is not None and slot is not None and 0 <= slot < len(card.button_keys):
+        key = card.button_keys[slot]
+    reason = card_reason(data)
+    return IncomingEvent(channel=NAME, kind=EventKind.CARD_ACTION,
+                         event_id=f"card:{event_id}", user=UserRef(NAME, user),
+                         received_at=utcnow(), action=key,
+                         payload={"reason": reason} if reason else {}, raw=dict(data))
+
+
 # --- HTTP routes ---------------------------------------------------------------------
 
 async def _verified(request: web.Request, secret: str) -> tuple[bytes, Any]:
@@ -256,14 +289,15 @@ async def _claim(request: web.Request, event_id: str) -> None:
         raise web.HTTPForbidden(text="signature already used")
 
 
-def routes(channel: DingTalkChannel, feed: Feed) -> list[web.RouteDef]:
-    secret = channel.settings.dingtalk_app_secret
+def routes(settings: Settings, feed: Accept) -> list[web.RouteDef]:
+    """POST /dingtalk/callback (robot messages) and /dingtalk/card (card taps)."""
+    secret = settings.dingtalk_app_secret
 
     async def robot(request: web.Request) -> web.Response:
         _, data = await _verified(request, secret)
         try:
             await _claim(request, robot_event(data).event_id)
-            event = await channel.accept_message(data)
+            event = await accept_message(data, settings)
         except BadCallback as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
         await take(feed, event)
@@ -275,7 +309,7 @@ def routes(channel: DingTalkChannel, feed: Feed) -> list[web.RouteDef]:
         digest = hashlib.sha256(raw).hexdigest()[:40]
         await _claim(request, f"card:{digest}")
         try:
-            event = await channel.accept_card(data, digest)
+            event = await accept_card(data, digest)
         except BadCallback as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
         await take(feed, event)

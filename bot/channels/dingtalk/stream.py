@@ -30,7 +30,8 @@ from dingtalk_stream import (
 )
 from dingtalk_stream.version import VERSION_STRING
 
-from bot.channels.dingtalk.inbound import BadCallback, Feed
+from bot.channels.base import Accept
+from bot.channels.dingtalk.inbound import BadCallback, accept_card, accept_message
 from bot.errors import ChannelAPIError, ChannelNetworkError
 from bot.events import IncomingEvent
 
@@ -46,7 +47,7 @@ MAX_RETRY_SECONDS = 60.0
 OPEN_TIMEOUT = 10
 CLOSE_TIMEOUT = 2
 
-async def _take(feed: Feed, event: IncomingEvent) -> bool:
+async def _take(feed: Accept, event: IncomingEvent) -> bool:
     """Store the event in the inbox before the ACK; False if it could not be stored."""
     try:
         await feed(event)
@@ -58,7 +59,7 @@ async def _take(feed: Feed, event: IncomingEvent) -> bool:
 
 
 class _Handler(CallbackHandler):
-    def __init__(self, channel: DingTalkChannel, feed: Feed) -> None:
+    def __init__(self, channel: DingTalkChannel, feed: Accept) -> None:
         super().__init__()
         self.logger = log
         self.channel, self.feed = channel, feed
@@ -69,7 +70,7 @@ class RobotHandler(_Handler):
 
     async def process(self, message: CallbackMessage) -> tuple[int, Any]:
         try:
-            event = await self.channel.accept_message(message.data)
+            event = await accept_message(message.data, self.channel.settings)
         except BadCallback as exc:
             log.warning("dingtalk stream: unusable robot message %s: %s",
                         message.headers.message_id, exc)
@@ -85,7 +86,7 @@ class CardHandler(_Handler):
 
     async def process(self, message: CallbackMessage) -> tuple[int, Any]:
         try:
-            event = await self.channel.accept_card(message.data, message.headers.message_id)
+            event = await accept_card(message.data, message.headers.message_id)
         except BadCallback as exc:
             log.warning("dingtalk stream: unusable card callback %s: %s",
                         message.headers.message_id, exc)
@@ -98,7 +99,7 @@ class CardHandler(_Handler):
 class StreamClient(DingTalkStreamClient):
     """One Stream connection per app key (DingTalk routes STREAM cards to it)."""
 
-    def __init__(self, channel: DingTalkChannel, feed: Feed, *,
+    def __init__(self, channel: DingTalkChannel, feed: Accept, *,
                  retry_seconds: float = RETRY_SECONDS) -> None:
         settings = channel.settings
         super().__init__(Credential(settings.dingtalk_app_key, settings.dingtalk_app_secret),

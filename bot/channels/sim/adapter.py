@@ -1,29 +1,66 @@
 """The browser simulator's adapter: its "platform" is the sim_message table.
 
-What the bot sends lands there and the page (inbound.py) polls it; delivery is
-idempotent per outbox row.
+What the bot sends lands there and the page (inbound.py) polls it; delivery is idempotent
+per outbox row. It talks to no server, so it has no api.py; its page sits behind guard.py.
 """
 
 from __future__ import annotations
 
-from bot.channels.sim import NAME
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from bot.channels.base import Accept, Session
+from bot.channels.sim import NAME, cards, guard, inbound
 from bot.clock import utcnow
 from bot.config import Settings
 from bot.errors import ChannelAPIError, DomainError
-from bot.events import Attachment, CardUpdate, Outgoing
+from bot.events import Attachment, CardUpdate, IncomingEvent, Outgoing
 from bot.media import Upload, load
 from models.files import StoredFile
 from models.system import SimMessage
 
 
+def build(settings: Settings, *, accept: Accept, session: Session) -> SimChannel:
+    """The simulator (it needs no HTTP session: its platform is our own database)."""
+    return SimChannel(settings, accept=accept)
+
+
 class SimChannel:
     """Delivers into the simulator mailbox; idempotent per outbox row. Files uploaded on the
-    page are kept like any sent file; an attachment's ref is the stored file's id."""
+    page are kept like any sent file; an attachment's ref is the stored file's id.
+
+    Built without `accept` (tests, benches) it only delivers: it serves no routes."""
 
     name = NAME
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *,
+                 accept: Accept | None = None) -> None:
         self.settings = settings or Settings()
+        self.accept = accept
+
+    # life cycle and inbound (Adapter protocol)
+
+    def routes(self) -> list[web.RouteDef]:
+        """The page, its API and its login; `/` leads to the page."""
+        if self.accept is None:
+            return []
+        return [*guard.routes(self.settings.sim_token),
+                *inbound.routes(self.accept, self.settings),
+                web.get("/", _redirect_to_sim)]
+
+    def middlewares(self) -> list[Middleware]:
+        return [guard.middleware(self.settings.sim_token)]
+
+    async def prepare(self, event: IncomingEvent) -> IncomingEvent | None:
+        return event
+
+    async def start(self) -> None:
+        """Nothing to open: the page calls us."""
+
+    async def close(self) -> None:
+        """Nothing to close."""
+
+    # outbound (Channel protocol)
 
     async def fetch_media(self, attachment: Attachment, max_bytes: int) -> Upload:
         file = await StoredFile.get_or_none(id=int(attachment.ref)) \
@@ -36,7 +73,7 @@ class SimChannel:
         return Upload(file.name, await load(self.settings, file))
 
     async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
-        payload = message.to_dict()
+        payload = cards.payload(message)
         await SimMessage.get_or_create(
             outbox_id=outbox_id,
             defaults={"user_id": user_id, "direction": "out", "payload": payload,
@@ -45,4 +82,8 @@ class SimChannel:
 
     async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
         await SimMessage.filter(user_id=user_id, card_ref=update.card.card_ref).update(
-            payload=update.card.to_dict(), updated_at=utcnow())
+            payload=cards.payload(update.card), updated_at=utcnow())
+
+
+async def _redirect_to_sim(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/sim/")

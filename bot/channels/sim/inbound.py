@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -18,7 +17,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.bodies import loads_json, read_body
-from bot.channels.base import take
+from bot.channels.base import Accept, take
 from bot.channels.sim import NAME
 from bot.clock import utcnow
 from bot.config import Settings
@@ -31,7 +30,6 @@ from models.system import SimMessage
 
 log = logging.getLogger(__name__)
 
-Accept = Callable[[IncomingEvent], Awaitable[None]]  # Inbox.accept: returns once on disk
 HISTORY = 200  # shown on the page
 HISTORY_KEPT = 500  # kept per person (older rows are deleted as new ones come)
 USER_ID_CHARS = 64  # as Person.id and sim_message.user_id

@@ -1,8 +1,9 @@
-"""企业微信 / 政务微信: the outgoing adapter (the Channel the outbox sender uses).
+"""企业微信 / 政务微信: the adapter create_app wires (bot/channels/base.py Adapter).
 
-Text, markdown and `button_interaction` template cards through message/send, card
-updates through update_template_card with the stored response_code. Protocol notes:
-../shared/PROTOCOLS.md §1–5.
+Inbound is the encrypted callback (inbound.py), whose routes it serves. Outbound: text,
+markdown and `button_interaction` template cards through message/send, card updates through
+update_template_card with the stored response_code. Protocol notes: ../shared/PROTOCOLS.md
+§1–5.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-import aiohttp
+from aiohttp import web
+from aiohttp.typedefs import Middleware
 
+from bot.channels.base import Accept, Session
 from bot.channels.media_io import MediaIds, TooLarge
-from bot.channels.wecom import NAME
+from bot.channels.wecom import NAME, inbound
 from bot.channels.wecom.api import ALL_RECEIVERS_INVALID, WeComAPI
 from bot.channels.wecom.cards import (
     CODE_LIFETIME,
@@ -27,7 +30,15 @@ from bot.channels.wecom.cards import (
 from bot.clock import utcnow
 from bot.config import Settings
 from bot.errors import ChannelAPIError, RecipientError
-from bot.events import Attachment, CardUpdate, Outgoing, OutgoingCard, OutgoingFile, OutgoingText
+from bot.events import (
+    Attachment,
+    CardUpdate,
+    IncomingEvent,
+    Outgoing,
+    OutgoingCard,
+    OutgoingFile,
+    OutgoingText,
+)
 from bot.media import Upload
 from bot.rendering import msg
 from bot.web import file_links
@@ -44,17 +55,43 @@ FILE_MIN_BYTES, FILE_MAX_BYTES = 6, 20 * 1024 * 1024
 REPLACE_NAME_MAX = 8
 
 
+def build(settings: Settings, *, accept: Accept, session: Session) -> WeComChannel:
+    """The WeCom adapter of one app (corp id, agent id, callback token and key)."""
+    return WeComChannel(settings, accept=accept, session=session)
+
+
 class WeComChannel:
-    """Delivers outbox rows to one WeCom app's members and its units' group robots."""
+    """Delivers outbox rows to one WeCom app's members and its units' group robots, and
+    takes its encrypted callbacks into the inbox."""
 
     name = NAME
 
-    def __init__(self, settings: Settings, session: aiohttp.ClientSession) -> None:
+    def __init__(self, settings: Settings, *, accept: Accept, session: Session) -> None:
         self.api = WeComAPI(session, api_base=settings.wecom_api_base,
                             corp_id=settings.wecom_corp_id, secret=settings.wecom_secret)
+        self.callback = inbound.Callback(settings, accept=accept)
         self.agent_id = int(settings.wecom_agent_id)
         self.settings = settings
         self._media = MediaIds(settings, "WeCom", (FILE_MIN_BYTES, FILE_MAX_BYTES))
+
+    # life cycle and inbound (Adapter protocol)
+
+    def routes(self) -> list[web.RouteDef]:
+        return inbound.routes(self.callback)
+
+    def middlewares(self) -> list[Middleware]:
+        return []
+
+    async def prepare(self, event: IncomingEvent) -> IncomingEvent | None:
+        return await self.callback.prepare(event)
+
+    async def start(self) -> None:
+        """Nothing to open: WeCom calls us, and tokens are fetched when first needed."""
+
+    async def close(self) -> None:
+        """Nothing to close: the shared session is the app's."""
+
+    # outbound (Channel protocol)
 
     def pace_limits(self, user_id: str) -> Sequence[tuple[int, float]]:
         return MEMBER_LIMITS

@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 
 from bot import redact
+from bot.channels.base import Session
 from bot.channels.media_io import read_at_most
 from bot.errors import ChannelAPIError, ChannelNetworkError, RecipientError
 
@@ -86,15 +87,18 @@ def multipart_media(boundary: str, name: str, data: bytes, content_type: str) ->
 class WeComAPI:
     """Authenticated JSON calls to one WeCom app."""
 
-    def __init__(self, session: aiohttp.ClientSession, *, api_base: str, corp_id: str,
-                 secret: str) -> None:
-        self.session = session
+    def __init__(self, session: Session, *, api_base: str, corp_id: str, secret: str) -> None:
+        self._session = session
         self.api_base = api_base.rstrip("/")
         self.corp_id = corp_id
         self.secret = secret
         self._token = ""
         self._expires = 0.0  # time.monotonic() after which the token is not used
         self._lock = asyncio.Lock()
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        return self._session()
 
     async def token(self) -> str:
         """A cached token; only one caller fetches a new one, the others wait for it."""

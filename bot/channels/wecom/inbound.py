@@ -12,7 +12,6 @@ import hashlib
 import logging
 import re
 import struct
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.parsers.expat import ExpatError
@@ -24,6 +23,7 @@ from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot.bodies import read_body
+from bot.channels.base import Accept
 from bot.channels.wecom import NAME
 from bot.channels.wecom.cards import CODE_LIFETIME, TASK_ID_MAX
 from bot.clock import utcnow
@@ -43,7 +43,6 @@ CALLBACK_MAX_AGE = timedelta(hours=24)
 HELP_COMMAND = "帮助"  # enter_agent is answered as if the person asked for help
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
 
-Accept = Callable[[IncomingEvent], Awaitable[None]]  # Inbox.accept: returns once on disk
 
 
 def _msg_type(message: Any) -> str:
