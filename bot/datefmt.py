@@ -26,3 +26,8 @@ def local_day(moment: datetime, tz: ZoneInfo) -> str:
 def month_day(day: date) -> str:
     """10月1日."""
     return f"{day.month}月{day.day}日"
+
+
+def date_cn(day: date) -> str:
+    """2026年10月1日, as the seed forms write dates."""
+    return f"{day.year}年{month_day(day)}"

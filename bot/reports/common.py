@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot import audit
 from bot.audit import Head
+from bot.datefmt import date_cn
 from bot.rendering import msg
 
 PDF, XLSX = "pdf", "xlsx"
@@ -59,8 +60,7 @@ def local_date_cn(moment: datetime | None, tz: ZoneInfo) -> str:
     """2026年10月1日, as the seed forms write dates."""
     if moment is None:
         return ""
-    day = moment.astimezone(tz)
-    return f"{day.year}年{day.month}月{day.day}日"
+    return date_cn(moment.astimezone(tz))
 
 
 def hours(seconds: float) -> float:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.datefmt import date_cn
 from bot.dispatcher import HandlerContext, Router, normalize
 from bot.errors import DomainError
 from bot.events import IncomingEvent, OutgoingText
@@ -154,7 +155,7 @@ async def _check(ctx: HandlerContext, event: IncomingEvent, row: str, column: st
     await person.save(update_fields=[column])
     await ctx.audit(f"staff.{column}", f"person:{person.id}", on=when.isoformat())
     await ctx.reply(ctx.text("staff.check_recorded", name=person.name, command=row,
-                             on=f"{when.year}年{when.month}月{when.day}日",
+                             on=date_cn(when),
                              missing=missing_checks(person)))
 
 
