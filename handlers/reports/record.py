@@ -232,8 +232,8 @@ def _remarks(draft: Draft, steps: list[ReviewStep]) -> list[str]:
     lines = []
     if draft.important:
         lines.append(msg("records.remark_important"))
-    lines += [f"v{s.version} {level_label(s.level)}：{s.escalation_note}"
-              for s in steps if s.escalation_note]
+    lines += [msg("records.remark_escalation", version=s.version, level=level_label(s.level),
+                  note=s.escalation_note) for s in steps if s.escalation_note]
     returns = sum(s.decision == Decision.REJECT for s in steps)
     if draft.relay_task_id:
         lines.append(msg("records.remark_relay", task=draft.relay_task_id))

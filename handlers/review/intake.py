@@ -283,8 +283,7 @@ async def append_text(ctx: HandlerContext, compose: Compose, draft: Draft, text:
         if not piece:
             await draft.save()
             await _extend(ctx, compose, message=True)
-            await ctx.reply(ctx.text("route.options_taken", options=[
-                f"{k}：{v}" for k, v in found.items()]))
+            await ctx.reply(ctx.text("route.options_taken", options=list(found.items())))
             return
     draft.body = join(draft.body, piece)
     await (draft.save() if found else draft.save(update_fields=["body", "updated_at"]))
