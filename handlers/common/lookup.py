@@ -127,7 +127,8 @@ async def find_person(text: str, unit_ids: list[str] | None = None) -> Person:
         return found[0]
     if found:
         raise DomainError("person.ambiguous", name=wanted,
-                          choices=[f"{p.name}（{p.unit.name}，{p.id}）" for p in found])
+                          choices=[{"name": p.name, "unit": p.unit.name, "id": p.id}
+                                   for p in found])
     raise DomainError("person.unknown", name=wanted)
 
 
