@@ -18,7 +18,7 @@ from handlers.reports.scope import Period, Scope, period_of, scope_of
 from handlers.review.routing import final_level
 from models.org import Account, Person, Unit, chunks
 from models.precheck import PrecheckFinding
-from models.review import FIRST_REVIEW_LEVEL, Decision, Draft, DraftState, ReviewStep
+from models.review import AUTHOR_LEVEL, FIRST_REVIEW_LEVEL, Decision, Draft, DraftState, ReviewStep
 
 HEADER = ("序号", "稿件号", "发布时间", "主办单位", "账号", "标题", "原创/转载",
           "起草人（一审）", "二审", "二审时间", "三审", "三审时间", "版本数", "退回次数",
@@ -76,7 +76,7 @@ async def _steps(ids: list[int]) -> dict[int, list[tuple[Any, ...]]]:
     found: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for part in chunks(ids):
         for draft_id, *rest in await ReviewStep.filter(
-                draft_id__in=part, level__gt=1, decision__isnull=False).values_list(
+                draft_id__in=part, level__gt=AUTHOR_LEVEL, decision__isnull=False).values_list(
                 "draft_id", "version", "level", "assignee_id", "decision", "decided_at"):
             found[draft_id].append(tuple(rest))
     return found
