@@ -19,6 +19,8 @@ import hashlib
 import hmac
 import json
 from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,23 +118,66 @@ async def _locked_head() -> AuditHead:
     return head
 
 
-async def append(actor: str, action: str, subject: str, data: Mapping[str, Any]) -> AuditEvent:
-    """Append one event; call inside the transaction of the change it records."""
+# (actor, action, subject, canonical data) appended inside deferred(), not yet written
+_Pending = tuple[str, str, str, str]
+_pending: ContextVar[list[_Pending] | None] = ContextVar("audit_pending", default=None)
+
+
+async def append(actor: str, action: str, subject: str, data: Mapping[str, Any]) -> None:
+    """Append one event; call inside the transaction of the change it records. Inside
+    deferred() it is written with the others at the end of that block."""
+    pending = _pending.get()
+    if pending is not None:
+        pending.append((actor, action, subject, canonical(data)))
+        return
+    await _write([(actor, action, subject, canonical(data))])
+
+
+@asynccontextmanager
+async def deferred() -> AsyncIterator[None]:
+    """Collect the appends of a block and write them when it ends without an error, in
+    the order made: one locked head read, one insert and one head update for all of them
+    (a handler's transaction; the head row stays locked only from then to the commit).
+    head() inside the block writes what is pending first."""
+    pending: list[_Pending] = []
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    await _write(pending)
+
+
+async def _flush_pending() -> None:
+    pending = _pending.get()
+    if pending:
+        await _write(list(pending))
+        pending.clear()
+
+
+async def _write(events: list[_Pending]) -> None:
+    if not events:
+        return
     head = await _locked_head()
     ring = _keyring
     if (head.key_id or "") and not ring.current:
         raise AuditKeyMissing(msg("audit.key_needed"))
-    seq = head.seq + 1
-    at = utcnow().isoformat(timespec="microseconds")
-    body = canonical(data)
     key = ring.keys[ring.current] if ring.current else None
-    digest = chain_hash(head.hash, seq, at, actor, action, subject, body, key)
-    event = await AuditEvent.create(seq=seq, at=at, actor=actor, action=action,
-                                    subject=subject, data=body, prev_hash=head.hash,
-                                    hash=digest, key_id=ring.current)
-    head.seq, head.hash, head.key_id = seq, digest, ring.current
+    at = utcnow().isoformat(timespec="microseconds")
+    seq, prev = head.seq, head.hash
+    rows = []
+    for actor, action, subject, body in events:
+        seq += 1
+        digest = chain_hash(prev, seq, at, actor, action, subject, body, key)
+        rows.append(AuditEvent(seq=seq, at=at, actor=actor, action=action, subject=subject,
+                               data=body, prev_hash=prev, hash=digest, key_id=ring.current))
+        prev = digest
+    if len(rows) == 1:
+        await rows[0].save(force_create=True)
+    else:
+        await AuditEvent.bulk_create(rows)
+    head.seq, head.hash, head.key_id = seq, prev, ring.current
     await head.save(update_fields=["seq", "hash", "key_id"])
-    return event
 
 
 async def seal() -> bool:
@@ -168,6 +213,7 @@ class Head:
 
 async def head() -> Head:
     """The chain's current head (the `audit head` command, reports, the weekly message)."""
+    await _flush_pending()
     row = await AuditHead.get_or_none(id=1)
     if row is None or row.seq == 0:
         return Head(0, GENESIS)

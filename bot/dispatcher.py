@@ -44,7 +44,7 @@ from bot.metrics import DUPLICATE, ERROR, HANDLED, REJECTED, Metrics
 from bot.policy import Policy
 from bot.rendering import msg, render
 from models.channel_state import UnknownSender
-from models.org import Person
+from models.org import Person, event_rows, person_by_id, remember
 from models.system import InboundEvent
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class HandlerContext:
     async def notify(self, person_id: str, message: Outgoing | CardUpdate) -> None:
         """Tell a person (by org id), on the office's main channel."""
         channel = self.settings.channel
-        person = await Person.get_or_none(id=person_id)
+        person = await person_by_id(person_id)
         address = person.address(channel) if person else person_id
         await outbox.enqueue(channel, address, message)
         self.queued += 1
@@ -313,11 +313,15 @@ class Dispatcher:
                         route: tuple[Handler, Command | None, list[str]], person: Person,
                         upload: Upload | None) -> HandlerContext:
         handler, command, args = route
-        async with in_transaction():
+        # the event's rows are read once (event_rows); its audit events and outbox rows are
+        # written together at the end, inside the same transaction
+        async with in_transaction(), audit.deferred(), outbox.deferred():
             await self._record(event)
             ctx = HandlerContext(event, self.settings, self.policy, command, args, person,
                                  metrics=self.metrics, upload=upload)
-            await handler(event, ctx)
+            with event_rows():
+                remember(person)
+                await handler(event, ctx)
         return ctx
 
     async def _record(self, event: IncomingEvent) -> None:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from tortoise.exceptions import OperationalError
@@ -58,13 +59,40 @@ def priority_of(message: Outgoing | CardUpdate) -> int:
     return URGENT if isinstance(message, (OutgoingCard, CardUpdate)) else NORMAL
 
 
+_pending: ContextVar[list[Outbox] | None] = ContextVar("outbox_pending", default=None)
+
+
 async def enqueue(channel: str, user_id: str, message: Outgoing | CardUpdate, *,
                   priority: int | None = None) -> Outbox:
     """Queue one message; call inside the transaction of the change that caused it.
-    `priority` (URGENT, NORMAL, BULK): by default cards are urgent, the rest normal."""
-    return await Outbox.create(channel=channel, user_id=user_id, payload=message.to_dict(),
-                               next_attempt_at=utcnow(),
-                               priority=priority_of(message) if priority is None else priority)
+    `priority` (URGENT, NORMAL, BULK): by default cards are urgent, the rest normal.
+    Inside deferred() the row is written with the others at the end of that block (it has
+    no id until then)."""
+    row = Outbox(channel=channel, user_id=user_id, payload=message.to_dict(),
+                 next_attempt_at=utcnow(),
+                 priority=priority_of(message) if priority is None else priority)
+    pending = _pending.get()
+    if pending is not None:
+        pending.append(row)
+    else:
+        await row.save()
+    return row
+
+
+@contextlib.asynccontextmanager
+async def deferred() -> AsyncIterator[None]:
+    """Collect the rows a block queues and insert them together, in queue order, when it
+    ends without an error (a handler's transaction: one statement, not one per message)."""
+    pending: list[Outbox] = []
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    if len(pending) == 1:
+        await pending[0].save()
+    elif pending:
+        await Outbox.bulk_create(pending, batch_size=BATCH)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -369,5 +397,9 @@ async def enqueue_many(messages: Iterable[tuple[str, str, Outgoing | CardUpdate]
     rows = [Outbox(channel=channel, user_id=user_id, payload=message.to_dict(),
                    next_attempt_at=now, priority=priority)
             for channel, user_id, message in messages]
-    await Outbox.bulk_create(rows, batch_size=BATCH)
+    pending = _pending.get()
+    if pending is not None:
+        pending.extend(rows)  # after what the block queued before: each recipient's order
+    else:
+        await Outbox.bulk_create(rows, batch_size=BATCH)
     return len(rows)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar, cast
 
 from tortoise import fields
 from tortoise.expressions import Q
@@ -77,6 +79,13 @@ class Person(Model):
 
     class Meta:
         table = "person"
+
+    async def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, and forget what the current event read about people (event_rows)."""
+        await super().save(*args, **kwargs)
+        rows = _event_rows.get()
+        if rows is not None:
+            rows.forget()
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
@@ -275,6 +284,7 @@ class OrgTree:
         if unit_id not in self._members:
             self._members[unit_id] = await Person.filter(unit_id=unit_id, active=True) \
                 .order_by("id")
+            remember(*self._members[unit_id])
         return self._members[unit_id]
 
     async def holders(self, unit_id: str, role: str) -> list[Person]:
@@ -305,3 +315,82 @@ class OrgTree:
 
 def _parent(unit: Unit) -> str | None:
     return unit.parent_id
+
+
+class EventRows:
+    """People and the org tree as one event reads them: each row once (issue 19: a decision
+    asked for its reviewer, the author and the unit's members several times over)."""
+
+    def __init__(self) -> None:
+        self.people: dict[str, Person] = {}
+        self.org = OrgTree()
+        self.memo: dict[tuple[Any, ...], Any] = {}  # event_memo
+
+    def forget(self) -> None:
+        self.people.clear()
+        self.org = OrgTree()
+
+
+_event_rows: ContextVar[EventRows | None] = ContextVar("event_rows", default=None)
+
+
+@contextmanager
+def event_rows() -> Iterator[EventRows]:
+    """Within the block (one event's handler) people and units are read once and kept; a
+    person saved meanwhile makes it forget them all."""
+    rows = EventRows()
+    token = _event_rows.set(rows)
+    try:
+        yield rows
+    finally:
+        _event_rows.reset(token)
+
+
+async def event_memo(key: tuple[Any, ...], load: Callable[[], Awaitable[T]]) -> T:
+    """load(), once per event for this key (every time outside an event). Whoever writes
+    what it read calls event_forget(key); callers never change what it returns."""
+    rows = _event_rows.get()
+    if rows is None:
+        return await load()
+    if key not in rows.memo:
+        rows.memo[key] = await load()
+    return cast(T, rows.memo[key])
+
+
+def event_forget(key: tuple[Any, ...]) -> None:
+    rows = _event_rows.get()
+    if rows is not None:
+        rows.memo.pop(key, None)
+
+
+def event_org() -> OrgTree:
+    """The current event's org tree, or a new one outside an event."""
+    rows = _event_rows.get()
+    return rows.org if rows is not None else OrgTree()
+
+
+def remember(*people: Person) -> None:
+    """Keep people just read (e.g. the sender) for the rest of the event."""
+    rows = _event_rows.get()
+    if rows is not None:
+        rows.people.update((p.id, p) for p in people)
+
+
+async def people_by_id(ids: Iterable[str | None]) -> dict[str, Person]:
+    """The people with these ids (active or not; unknown ids left out), read once per event."""
+    wanted = {i for i in ids if i}
+    rows = _event_rows.get()
+    known = rows.people if rows is not None else {}
+    missing = sorted(wanted - known.keys())
+    found = {i: known[i] for i in wanted if i in known}
+    for chunk in chunks(missing):
+        for person in await Person.filter(id__in=chunk):
+            found[person.id] = person
+    if rows is not None:
+        rows.people.update(found)
+    return found
+
+
+async def person_by_id(person_id: str) -> Person | None:
+    """One person by id, active or not (people_by_id)."""
+    return (await people_by_id([person_id])).get(person_id)

@@ -58,6 +58,8 @@ async def load_draft(draft_id: int, *, lock: bool = False) -> Draft:
     draft = await query.get_or_none(id=draft_id)
     if draft is None:
         raise DomainError("review.no_such_draft", id=draft_id)
+    # its account is read once, here: `await draft.account` is then free for the event
+    await draft.fetch_related("account")
     return draft
 
 

@@ -20,7 +20,7 @@ from bot.precheck.findings import (
 )
 from handlers.common import authz
 from handlers.common.lookup import load_draft, numbered_ref
-from handlers.precheck.review import finding_view, findings_of, unit_chain
+from handlers.precheck.review import finding_view, findings_of, forget_findings, unit_chain
 from models.org import OrgTree, Person, Unit
 from models.precheck import WORD_LISTS, PrecheckFinding, PrecheckWord
 from models.review import AUTHOR_LEVEL, DraftState, ReviewStep
@@ -78,6 +78,7 @@ async def on_false_positive(event: IncomingEvent, ctx: HandlerContext) -> None:
     marked = [s for s in seqs if findings[s].false_positive_by_id is None]
     await PrecheckFinding.filter(id__in=[findings[s].id for s in marked]).update(
         false_positive_by_id=person.id, false_positive_at=utcnow())
+    forget_findings(draft)
     await ctx.audit("precheck.false_positive", f"draft:{draft.id}", version=draft.version,
                     seqs=marked, texts=[findings[s].text for s in marked])
     await ctx.reply(ctx.text("precheck.marked", id=draft.id, seqs=marked,

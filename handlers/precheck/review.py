@@ -11,7 +11,7 @@ from bot.dispatcher import HandlerContext
 from bot.precheck import ERROR, Report, WordLists, default_lists, lexicon_for, precheck, snippet
 from bot.precheck.findings import CHIEF_KINDS, SOURCE_SPAN, Finding
 from bot.rendering import msg
-from models.org import OrgTree
+from models.org import event_forget, event_memo, event_org
 from models.precheck import PrecheckFinding, PrecheckWord, ReviewCheck
 from models.relay import RelayTask
 from models.review import Draft, ReviewStep
@@ -33,7 +33,7 @@ class FindingView:
 
 async def unit_chain(unit_id: str) -> list[str]:
     """The unit and every unit above it: a supervisor's words apply to the units below."""
-    return [unit_id, *(u.id for u in await OrgTree().ancestors(unit_id))]
+    return [unit_id, *(u.id for u in await event_org().ancestors(unit_id))]
 
 
 async def unit_lists(unit_id: str) -> WordLists:
@@ -69,6 +69,7 @@ async def run_precheck(ctx: HandlerContext, draft: Draft) -> Report:
             draft=draft, version=draft.version, seq=seq, kind=f.kind, severity=f.severity,
             rule=f.rule, start=start, end=end, text=f.text[:200],
             suggestion=f.suggestion[:200], snippet=_snippet(report, f)[:300])
+    forget_findings(draft)
     counts = report.counts()
     await ctx.audit("precheck.run", f"draft:{draft.id}", version=draft.version,
                     errors=counts.get(ERROR, 0), findings=len(report.findings))
@@ -84,7 +85,15 @@ def finding_view(f: PrecheckFinding) -> FindingView:
 
 
 async def findings_of(draft: Draft) -> list[PrecheckFinding]:
-    return await PrecheckFinding.filter(draft_id=draft.id, version=draft.version).order_by("seq")
+    """The current version's findings by number (read once per event: the card, the route
+    and the approval gate all ask; whoever changes them calls forget_findings)."""
+    return await event_memo(
+        ("findings", draft.id, draft.version),
+        lambda: PrecheckFinding.filter(draft_id=draft.id, version=draft.version).order_by("seq"))
+
+
+def forget_findings(draft: Draft) -> None:
+    event_forget(("findings", draft.id, draft.version))
 
 
 async def chief_findings(draft: Draft) -> list[PrecheckFinding]:
@@ -134,11 +143,12 @@ async def approval_gate(ctx: HandlerContext, draft: Draft, step: ReviewStep, *,
     """
     errors = [f.seq for f in await findings_of(draft)
               if f.severity == ERROR and f.false_positive_by_id is None]
-    check, _ = await ReviewCheck.get_or_create(step_id=step.id)
+    # one row per step, written as it ends up (a step is decided under its draft's lock)
+    check = await ReviewCheck.get_or_none(step_id=step.id) or ReviewCheck(step_id=step.id)
     now = utcnow()
     if errors and not confirmed and check.asked_at is None:
         check.asked_at = now
-        await check.save(update_fields=["asked_at"])
+        await check.save()
         await ctx.audit("precheck.confirm_asked", f"draft:{draft.id}", version=draft.version,
                         level=step.level, seqs=errors)
         await ctx.reply(ctx.text("precheck.confirm_needed", id=draft.id, seqs=errors))

@@ -21,7 +21,7 @@ from handlers.review.content import (
     picture_count,
 )
 from handlers.review.routing import final_route, level_label, role_label, route_note
-from models.org import Account, Person
+from models.org import Account, Person, event_forget, event_memo, people_by_id, person_by_id
 from models.review import Decision, Draft, ReviewStep
 
 APPROVE = "approve"
@@ -67,6 +67,11 @@ class StepView:
     decision_key: str = ""  # approve | reject
 
 
+def forget_history(draft: Draft) -> None:
+    """A step of the draft was decided: the next card reads the history again."""
+    event_forget(("history", draft.id))
+
+
 def card_ref(draft_id: int, level: int, version: int) -> str:
     return f"review-{draft_id}-{level}-{version}"
 
@@ -74,9 +79,10 @@ def card_ref(draft_id: int, level: int, version: int) -> str:
 async def history(draft: Draft, tz: ZoneInfo) -> list[StepView]:
     """Every decided step of every version (an earlier 退回 and its reason stay on the
     card of the next version), oldest version first, in level order."""
-    steps = await ReviewStep.filter(draft_id=draft.id, decision__isnull=False) \
-        .order_by("version", "level").prefetch_related("assignee")
-    return [StepView(level_label(s.level), s.assignee.name, role_label(s.role),
+    steps = await event_memo(("history", draft.id), ReviewStep.filter(
+        draft_id=draft.id, decision__isnull=False).order_by("version", "level").all)
+    people = await people_by_id(s.assignee_id for s in steps)
+    return [StepView(level_label(s.level), people[s.assignee_id].name, role_label(s.role),
                      msg(f"decision.{s.decision}"), s.comment, local_minute(s.decided_at, tz),
                      s.version, str(s.decision))
             for s in steps]
@@ -86,7 +92,7 @@ async def _card(policy: Policy, settings: Settings, draft: Draft, step: ReviewSt
                 *, decided: bool) -> OutgoingCard:
     tz = settings.tz
     account: Account = await draft.account
-    author: Person = await draft.author
+    author = await _person(draft.author_id)
     link = await draft_link(settings, step.assignee_id, draft.id)
     changed = await changes(draft)
     precheck = await card_summary(draft)
@@ -160,17 +166,21 @@ async def move_lines(step: ReviewStep, tz: ZoneInfo) -> list[str]:
 
 
 async def _names(ids: list[str | None]) -> dict[str, str]:
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    return dict(await Person.filter(id__in=wanted).values_list("id", "name"))
+    return {i: p.name for i, p in (await people_by_id(ids)).items()}
+
+
+async def _person(person_id: str) -> Person:
+    person = await person_by_id(person_id)
+    if person is None:
+        raise LookupError(f"person {person_id!r}")  # a foreign key: the row exists
+    return person
 
 
 async def decided_card(policy: Policy, settings: Settings, draft: Draft,
                        step: ReviewStep) -> OutgoingCard:
     """The same card after the decision: no buttons, the outcome as its status."""
     card = await _card(policy, settings, draft, step, decided=True)
-    assignee: Person = await step.assignee
+    assignee = await _person(step.assignee_id)
     status = msg("card.status_approved" if step.decision == Decision.APPROVE
                  else "card.status_rejected", name=assignee.name,
                  at=local_minute(step.decided_at, settings.tz), comment=step.comment)

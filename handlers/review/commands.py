@@ -19,6 +19,7 @@ from handlers.review.cards import (
     REJECT_WITH,
     common_reasons,
     decided_card,
+    forget_history,
     reason_card,
     reason_card_done,
 )
@@ -27,7 +28,7 @@ from handlers.review.intake import ask_for_draft, create_draft, revise_draft
 from handlers.review.moves import take_as_deputy
 from handlers.review.routing import assign, excluded_for, final_level, level_label
 from handlers.review.steps import open_step
-from models.org import Person
+from models.org import person_by_id
 from models.review import Decision, Draft, DraftState, ReviewStep
 
 router = Router("review")
@@ -172,11 +173,13 @@ async def _decide(ctx: HandlerContext, action: str, draft: Draft, level: int, ve
             return  # asked to confirm the error findings first; nothing decided
         confirms = gate
     # the conditional update is the gate: of two racing decisions exactly one matches
+    decided_at = utcnow()
     won = await ReviewStep.filter(id=step.id, decision__isnull=True).update(
-        decision=decision, comment=comment, decided_at=utcnow())
+        decision=decision, comment=comment, decided_at=decided_at)
     if won != 1:
         raise DomainError("review.stale_card")
-    await step.refresh_from_db()
+    step.decision, step.comment, step.decided_at = decision, comment, decided_at
+    forget_history(draft)
     _observe_step(ctx, step)
     await ctx.audit(f"review.{decision}", f"draft:{draft.id}", version=version, level=level,
                     comment=comment, **confirms)
@@ -208,7 +211,8 @@ def _observe_step(ctx: HandlerContext, step: ReviewStep) -> None:
 async def _returned(ctx: HandlerContext, draft: Draft, step: ReviewStep) -> None:
     draft.state = DraftState.RETURNED
     await draft.save(update_fields=["state", "updated_at"])
-    reviewer: Person = await step.assignee
+    reviewer = await person_by_id(step.assignee_id)
+    assert reviewer is not None  # a foreign key
     await ctx.say(draft.author_id,
                   ctx.text("review.returned_to_author", id=draft.id, title=draft.title,
                            level=level_label(step.level), reviewer=reviewer.name,

@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.textdiff import Change, Piece, change, diff
 from models.files import DOCX, IMAGE, DraftFile
 from models.intake import ASK_MAP, Question
+from models.org import event_memo
 from models.review import Draft, DraftVersion
 
 EXCERPT_CHARS = 200  # of the body, in chat; the page has the rest
@@ -67,14 +68,19 @@ async def source_file(draft_id: int, version: int) -> DraftFile | None:
 
 
 async def picture_count(draft_id: int, version: int) -> int:
-    return await DraftFile.filter(draft_id=draft_id, version=version, kind=IMAGE).count()
+    """How many pictures the version has (once per event: each card of it shows it)."""
+    return await event_memo(
+        ("pictures", draft_id, version),
+        lambda: DraftFile.filter(draft_id=draft_id, version=version, kind=IMAGE).count())
 
 
 async def returned_version(draft: Draft) -> DraftVersion | None:
     """The version before the current one: a new version only follows a return."""
     if draft.version <= 1:
         return None
-    return await DraftVersion.get_or_none(draft_id=draft.id, version=draft.version - 1)
+    return await event_memo(
+        ("returned_version", draft.id, draft.version),
+        lambda: DraftVersion.get_or_none(draft_id=draft.id, version=draft.version - 1))
 
 
 def _text(title: str, body: str) -> str:
@@ -92,6 +98,8 @@ async def changes(draft: Draft) -> tuple[list[Piece], Change] | None:
 
 async def map_note(draft_id: int, version: int) -> str:
     """What the author stated about the maps in the pictures (R-REV-9), if asked."""
-    question = await Question.filter(draft_id=draft_id, version=version, kind=ASK_MAP,
-                                     answered_at__isnull=False).order_by("-id").first()
-    return question.answer if question else ""
+    async def load() -> str:
+        question = await Question.filter(draft_id=draft_id, version=version, kind=ASK_MAP,
+                                         answered_at__isnull=False).order_by("-id").first()
+        return question.answer if question else ""
+    return await event_memo(("map_note", draft_id, version), load)

@@ -27,7 +27,7 @@ from bot.precheck.wording import states_map_approval
 from bot.rendering import msg
 from handlers.common import authz
 from handlers.common.lookup import account_label, find_account, load_draft
-from handlers.precheck.review import run_precheck
+from handlers.precheck.review import forget_findings, run_precheck
 from handlers.relay.commands import task_for_draft
 from handlers.review.content import files_of, picture_count
 from handlers.review.form import DraftForm, form_of, parse_draft_form, requested_time, take_options
@@ -220,6 +220,7 @@ async def check_pictures(ctx: HandlerContext, draft: Draft) -> None:
                 severity=WARN, rule=PHOTO_RULE, start=PICTURE_SPAN, end=PICTURE_SPAN,
                 text=msg("draft.picture_name", seq=picture.seq),
                 snippet=msg("draft.picture_name", seq=picture.seq))
+    forget_findings(draft)
     if located:
         await ctx.audit("precheck.pictures", f"draft:{draft.id}", version=draft.version,
                         located=located)

@@ -20,7 +20,7 @@ from bot.precheck.findings import SENSITIVE_EVENT, SOURCE_SPAN
 from bot.rendering import msg
 from handlers.common.absence import away_at
 from handlers.precheck.review import chief_findings
-from models.org import Absence, Account, OrgTree, Person
+from models.org import Absence, Account, OrgTree, Person, event_org
 from models.review import AUTHOR_LEVEL, AUTHOR_ROLE, FIRST_REVIEW_LEVEL, Draft, ReviewStep
 
 
@@ -114,7 +114,7 @@ async def normal_role(policy: Policy, draft: Draft, level: int) -> str:
 async def next_up(policy: Policy, role: str, unit_id: str, excluded: set[str],
                   org: OrgTree | None = None) -> list[Person]:
     """The holders of the first role above `role` on the escalation ladder (R-REV-3)."""
-    org = org or OrgTree()
+    org = org or event_org()
     ladder = policy.review.escalation
     start = ladder.index(role) + 1 if role in ladder else len(ladder)
     for higher in ladder[start:]:
@@ -165,7 +165,7 @@ async def assign(policy: Policy, draft: Draft, account: Account, level: int,
     """Pick the reviewer for a level, climbing the ladder past excluded people."""
     start = await normal_role(policy, draft, level)
     ladder = policy.review.escalation[policy.review.escalation.index(start):]
-    org = OrgTree()
+    org = event_org()
     reasons: list[str] = []
     for i, role in enumerate(ladder):
         found = await org.holders_for(account.unit_id, role)

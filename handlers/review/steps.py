@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.clock import utcnow
 from bot.dispatcher import HandlerContext
 from bot.rendering import msg
-from handlers.review.cards import review_card
+from handlers.review.cards import forget_history, review_card
 from handlers.review.routing import (
     Assignment,
     assign,
@@ -51,6 +51,7 @@ async def start_review(ctx: HandlerContext, draft: Draft, author: Person) -> lis
     await ReviewStep.create(draft=draft, version=draft.version, level=AUTHOR_LEVEL,
                             role=AUTHOR_ROLE, assignee=author, decision=Decision.APPROVE,
                             decided_at=utcnow())
+    forget_history(draft)
     draft.state = DraftState.REVIEWING
     await draft.save(update_fields=["state", "updated_at"])
     plan = await plan_route(ctx, draft, author)

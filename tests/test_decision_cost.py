@@ -1,0 +1,55 @@
+"""Issue 19: a review decision reads each row it needs once and writes its outbox rows and
+audit events together, so its statements stay few (counted, not timed)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from bot.channels.sim import inbound as sim
+from tests.conftest import Harness
+from tests.test_handlers_review import DRAFT
+
+
+class _Statements(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements Tortoise runs in the block (its debug log, one line each)."""
+    logger = logging.getLogger("tortoise.db_client")
+    handler, level = _Statements(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler.lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+async def test_a_decision_costs_few_statements(bot: Harness) -> None:
+    await bot.say("wangwu", DRAFT)
+    card = await bot.live_card("zhangming")
+    with statements() as second:  # 二审: its decided card, the 三审 assignment and card
+        assert await bot.dispatcher.feed(sim.tap_event("zhangming", bot.key(card, "通过")))
+    await bot.sender.flush()
+    card = await bot.live_card("liufang")
+    with statements() as third:  # 三审: its decided card, the approval and its notices
+        assert await bot.dispatcher.feed(sim.tap_event("liufang", bot.key(card, "通过")))
+    await bot.sender.flush()
+    assert "已完成三审三校" in (await bot.texts("wangwu"))[-1]
+    # 50 and 35 statements before issue 19, 24 and 21 after (with BEGIN and COMMIT unlogged)
+    assert len(second) <= 26, second
+    assert len(third) <= 23, third
+    # one insert each for the outbox rows and the audit events, however many there are
+    for lines in (second, third):
+        assert sum('INSERT INTO "outbox"' in line for line in lines) == 1
+        assert sum('INSERT INTO "audit_event"' in line for line in lines) == 1
