@@ -84,6 +84,9 @@ class Button:
     style: str = "primary"  # primary | danger | default
     # the chat command that does the same, for channels that cannot deliver a tap
     command: str = ""
+    # a further move (转交 on the review card): a platform whose card has room only for the
+    # main buttons lists its command instead of dropping the card's buttons altogether
+    secondary: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,8 +121,8 @@ class OutgoingCard:
             "body_md": self.body_md,
             "card_ref": self.card_ref,
             "fields": [list(f) for f in self.fields],
-            "buttons": [{"key": b.key, "label": b.label, "style": b.style, "command": b.command}
-                        for b in self.buttons],
+            "buttons": [{"key": b.key, "label": b.label, "style": b.style, "command": b.command,
+                         "secondary": b.secondary} for b in self.buttons],
             "status": self.status,
             "url": self.url,
         }

@@ -70,18 +70,33 @@ class Harness:
     async def texts(self, user: str) -> list[str]:
         return [m["text"] for m in await self.inbox(user) if m["type"] == "text"]
 
+    async def replies(self, user: str) -> list[str]:
+        """Every message to this user as they read it: texts, and cards as card_text."""
+        return [m["text"] if m["type"] == "text" else card_text(m)
+                for m in await self.inbox(user) if m["type"] in ("text", "card")]
+
     async def _last_id(self, user: str) -> int:
         box = await sim.mailbox(user)
         return box[-1]["id"] if box else 0
 
     async def reply_after(self, user: str, after: int) -> str:
-        texts = [m["text"] for m in await self.inbox(user)
-                 if m["id"] > after and m["type"] == "text"]
-        return texts[-1] if texts else ""
+        """The last text after `after`; with none, the last card as the person reads it
+        (the author's receipt is a card, issue 20)."""
+        new = [m for m in await self.inbox(user) if m["id"] > after]
+        texts = [m["text"] for m in new if m["type"] == "text"]
+        cards = [card_text(m) for m in new if m["type"] == "card"]
+        return texts[-1] if texts else cards[-1] if cards else ""
 
     @staticmethod
     def key(card: dict[str, Any], label: str) -> str:
         return next(b["key"] for b in card["buttons"] if b["label"] == label)
+
+
+def card_text(card: dict[str, Any]) -> str:
+    """A card's title, fields, body and status, one per line."""
+    fields = [f"{k}：{v}" for k, v in card.get("fields", [])]
+    return "\n".join(p for p in (card["title"], *fields, card["body_md"], card.get("status", ""))
+                     if p)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

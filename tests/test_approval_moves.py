@@ -368,3 +368,81 @@ async def test_todo_and_the_page_say_who_holds_it_for_whom(bot: Harness) -> None
     assert any("催办" in m for m in view.moves) and any("代理人 赵磊" in m for m in view.moves)
     await bot.say("zhaolei", "通过 #1")
     assert "代理人代办" not in await bot.say("zhangming", "待办")
+
+
+
+async def test_the_receipt_card_carries_nudge_and_withdraw(bot: Harness) -> None:
+    """issue 20 on cards: the author's receipt is a card with 催办 and 撤回, each the same
+    as its command; once the version leaves review the receipt goes grey, and a stale tap
+    is answered and changes nothing."""
+    await bot.say("wangwu", DRAFT)
+    receipt = await bot.live_card("wangwu")
+    assert receipt["title"] == "稿件 #1《秋季旅游节开幕》已送审"
+    assert "已送 张明 二审二校" in receipt["body_md"]
+    holder = dict(map(tuple, receipt["fields"]))["当前办理"]  # type: ignore[arg-type]
+    assert holder.startswith("张明 · 自 ")
+    assert [b["label"] for b in receipt["buttons"]] == ["催办", "撤回"]
+    assert [b["command"] for b in receipt["buttons"]] == ["催办 #1", "撤回 #1"]
+    assert "只有稿件 #1 的起草人可以催办" in await bot.tap("lisi", bot.key(receipt, "催办"))
+    assert "已提醒 张明" in await bot.tap("wangwu", bot.key(receipt, "催办"))
+    assert "【催办】" in (await bot.texts("zhangming"))[-1]
+    assert "刚催办过" in await bot.tap("wangwu", bot.key(receipt, "催办"))
+    assert "刚催办过" in await bot.say("wangwu", "催办 #1")  # one period for both
+
+    assert "起草人可以撤回" in await bot.tap("zhangming", bot.key(receipt, "撤回"))
+    assert "已撤回" in await bot.tap("wangwu", bot.key(receipt, "撤回"))
+    assert (await Draft.get(id=1)).state == DraftState.WITHDRAWN
+    closed = (await bot.cards("wangwu"))[0]
+    assert closed["buttons"] == [] and closed["status"].startswith("已撤回 · 起草人 王五")
+    assert (await bot.cards("zhangming"))[-1]["status"].startswith("已撤回")
+    assert "不在审核中" in await bot.tap("wangwu", bot.key(receipt, "撤回"))
+    assert "不在审核中" in await bot.tap("wangwu", bot.key(receipt, "催办"))
+    assert (await _actions()).count("review.withdrawn") == 1
+
+    # a new version: a new receipt; the old one's keys are stale (another version)
+    await bot.say("wangwu", "修改 #1\n秋季旅游节开幕（更新）\n10月2日开幕。")
+    second = await bot.live_card("wangwu")
+    assert second["title"] == "稿件 #1《秋季旅游节开幕（更新）》第 2 版已送审"
+    assert "此卡片已失效" in await bot.tap("wangwu", bot.key(receipt, "撤回"))
+    assert (await Draft.get(id=1)).state == DraftState.REVIEWING
+    await bot.say("zhangming", "退回 #1 日期有误")
+    assert (await bot.cards("wangwu"))[-1]["status"].startswith("已退回 · 张明")
+
+
+async def test_handover_from_the_review_card(bot: Harness) -> None:
+    """issue 20 on cards: 转交 on the review card brings the people who may take the step
+    (R-REV-3: not the author, not another level's decider, not someone away); a tap on one
+    is `转交 #N 人员`; the old cards go grey and a stale tap changes nothing."""
+    await _second_reviewer()
+    await bot.say("wangwu", DRAFT)
+    await Person.create(id="hanmei", name="韩梅", unit_id="qj-wlw", roles=["reviewer"])
+    card = await bot.live_card("zhangming")
+    assert [b["label"] for b in card["buttons"]] == ["通过", "退回", "转交"]
+    handover = next(b for b in card["buttons"] if b["label"] == "转交")
+    assert handover["secondary"] and handover["command"] == "转交 #1 人员 理由"
+    assert "当前环节的审核人可以转交" in await bot.tap("lisi", handover["key"])
+    assert "当前环节的审核人可以转交" in await bot.tap("wangwu", handover["key"])
+    await bot.say("hanmei", f"请假 {_days(0)} {_days(1)}")
+    await bot.tap("zhangming", handover["key"])
+    people = await bot.live_card("zhangming")
+    assert people["title"] == "转交稿件 #1"
+    assert [b["label"] for b in people["buttons"]] == ["赵磊"]  # not 王五, not 韩梅 (away)
+    assert people["buttons"][0]["command"] == "转交 #1 赵磊"
+    assert "当前环节的审核人可以转交" in await bot.tap("lisi", bot.key(people, "赵磊"))
+
+    assert "转交给 赵磊" in await bot.tap("zhangming", bot.key(people, "赵磊"))
+    step = await _step()
+    assert step.assignee_id == "zhaolei"  # type: ignore[attr-defined]
+    cards = await bot.cards("zhangming")  # the review card and the 转交 card: both grey
+    assert [c["status"].split(" · ")[0] for c in cards] == ["已转交", "已转交"]
+    assert "张明 于" in (await bot.live_card("zhaolei"))["body_md"]
+    assert "此卡片已失效" in await bot.tap("zhangming", bot.key(people, "赵磊"))
+    assert "此卡片已失效" in await bot.tap("zhangming", handover["key"])
+    assert (await AuditEvent.filter(action="review.handover").count()) == 1
+
+    # 赵磊 decides level 2; at level 3 nobody else holds the role: the tap says so
+    await bot.say("zhaolei", "通过 #1")
+    third = await bot.live_card("liufang")
+    reply = await bot.tap("liufang", bot.key(third, "转交"))
+    assert "没有可以转交的人" in reply and "改派 #1" in reply
+    assert (await _step()).assignee_id == "liufang"  # type: ignore[attr-defined]

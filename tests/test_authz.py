@@ -76,7 +76,8 @@ def on_draft(template: str) -> Setup:
 
 
 def tap_receipt(verb: str) -> Setup:
-    """A (draft, version) button: 同意撤回 on a withdraw request card."""
+    """A (draft, version) button: 撤回 / 催办 on the author's receipt, 同意撤回 on a
+    withdraw request card."""
     async def setup(bot: Harness) -> Subject:
         draft = await _draft(bot)
         return Subject(taps(button_key(verb, draft.id, 1)), ties=DRAFT_TIES)
@@ -285,7 +286,10 @@ SCENARIOS: dict[str, list[Setup]] = {
     "撤回": [on_draft("撤回 #{n} 数据要更新"), _asked],
     "催办": [on_draft("催办 #{n}")],
     "card:withdraw": [tap_receipt("withdraw")],
+    "card:nudge": [tap_receipt("nudge")],
     "转交": [on_draft("转交 #{n} 刘芳 出差")],
+    "card:handover": [tap_draft("handover")],
+    "card:handoverto": [tap_draft("handoverto", "liufang")],
     "改派": [on_draft("改派 #{n} 刘芳")],
     "请假": [_away],
     "销假": [_back],
@@ -356,6 +360,20 @@ def test_every_command_and_card_action_has_a_row() -> None:
     rows = {name for name in authz.table() if ":" not in name or name.startswith("card:")}
     assert routes == rows
     assert set(SCENARIOS) == rows
+
+
+# a card button that stands for a command is decided by the same rule (issue 20)
+CARD_AS_COMMAND = {"card:approve": "通过", "card:reject": "退回", "card:rejectwith": "退回",
+                   "card:withdraw": "撤回", "card:nudge": "催办", "card:handover": "转交",
+                   "card:handoverto": "转交"}
+
+
+def test_a_card_tap_is_decided_as_its_command() -> None:
+    rows = authz.table()
+    for card, command in CARD_AS_COMMAND.items():
+        tap, typed = rows[card], rows[command]
+        assert (tap.rule, tap.grants, tap.deny, tap.refusal) == \
+            (typed.rule, typed.grants, typed.deny, typed.refusal), card
 
 
 async def _persona_qianfeng() -> None:

@@ -36,8 +36,10 @@ async def test_review_flow_through_signed_callbacks(talk: HttpDriver,
     register = fake.calls("/v1.0/card/callbacks/register")
     assert [r.body["callbackUrl"] for r in register] == [CALLBACK_URL]
     assert await talk.say("wangwu", DRAFT) == 200
-    assert "已收到稿件 #1" in talk.last_text("wangwu")
-    assert fake.calls("/session/wangwu"), "the reply used the message's sessionWebhook"
+    # the receipt is an interactive card (issue 20): 催办 and 撤回 in the template's slots
+    receipt = fake.live_card("wangwu")
+    assert "已收到稿件 #1" in receipt["params"]["markdown"]
+    assert (receipt["params"]["btn0_label"], receipt["params"]["btn1_label"]) == ("催办", "撤回")
 
     card = fake.live_card("zhangming")
     assert card["body"]["cardTemplateId"] == TEMPLATE_ID
@@ -45,6 +47,9 @@ async def test_review_flow_through_signed_callbacks(talk: HttpDriver,
     assert card["params"]["title"] == "待审稿件 #1：秋季旅游节开幕"
     assert card["params"]["btn0_label"] == "通过"
     assert "是否涉及国家秘密" in card["params"]["markdown"]
+    # 转交 has no slot in the two-button template: its command is on the card
+    assert "也可直接回复" in card["params"]["markdown"]
+    assert "转交 #1 人员 理由" in card["params"]["markdown"]
     assert all(isinstance(v, str) for v in card["params"].values())
     assert await talk.tap("zhangming", card["outTrackId"], 0) == 200
 
@@ -56,11 +61,29 @@ async def test_review_flow_through_signed_callbacks(talk: HttpDriver,
     card = fake.live_card("liufang")
     assert await talk.tap("liufang", card["outTrackId"], 0) == 200
     assert "已完成三审三校" in talk.last_text("wangwu")
+    assert fake.cards("wangwu")[-1]["params"]["status"].startswith("已通过")  # the receipt
     assert await talk.say("wangwu", "已发布 #1 https://mp.weixin.qq.com/s/abc") == 200
     assert "已登记" in talk.last_text("wangwu")
+    assert fake.calls("/session/wangwu"), "the reply used the message's sessionWebhook"
     assert (await Draft.get(id=1)).state == DraftState.PUBLISHED
     assert len(fake.calls("/v1.0/oauth2/accessToken")) == 1, "the token is cached"
     assert await Outbox.filter(status="pending").count() == 0
+
+
+async def test_withdraw_from_the_receipt_card_with_a_typed_reason(
+        talk: HttpDriver, fake: FakeDingTalk) -> None:
+    """issue 20 on DingTalk: 撤回 on the receipt (the template's second slot) with the
+    reason typed into the card; the receipt and the review card go grey; a stale 催办
+    only answers."""
+    await talk.say("wangwu", DRAFT)
+    receipt = fake.live_card("wangwu")
+    assert await talk.tap("wangwu", receipt["outTrackId"], 1, reason="数据要更新") == 200
+    assert (await Draft.get(id=1)).state == DraftState.WITHDRAWN
+    assert fake.cards("wangwu")[-1]["params"]["status"].startswith("已撤回 · 起草人 王五")
+    assert "数据要更新" in fake.cards("zhangming")[-1]["params"]["status"]
+    assert "已撤回" in talk.last_text("wangwu")
+    assert await talk.tap("wangwu", receipt["outTrackId"], 0) == 200
+    assert "不在审核中" in talk.last_text("wangwu")
 
 
 async def test_reject_tap_asks_for_the_typed_reason(talk: HttpDriver, fake: FakeDingTalk) -> None:

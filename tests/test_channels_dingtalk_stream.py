@@ -55,7 +55,7 @@ async def test_stream_flow_acks_and_reconnect(aiohttp_client, server: FakeDingTa
     assert json.loads(ack["data"]) == {"response": "OK"}
     await settle(client)
     assert (await Draft.get(id=1)).title == "秋季旅游节开幕"
-    assert "已收到稿件 #1" in fake.texts("wangwu")[-1]
+    assert "已收到稿件 #1" in fake.live_card("wangwu")["params"]["markdown"]  # the receipt
     card = fake.live_card("zhangming")
     assert card["callbackType"] == "STREAM" and "callbackRouteKey" not in card["body"]
 

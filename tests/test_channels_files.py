@@ -79,7 +79,8 @@ async def test_a_docx_draft_arrives_through_dingtalk(talk: HttpDriver,
     code = fake.upload("旅游节.docx", make_docx("濯水古镇秋季旅游节开幕", body))
     assert await talk.post("/dingtalk/callback",
                            fake.robot_file("wangwu", "file", code, "旅游节.docx")) == 200
-    assert "已收到稿件 #1《濯水古镇秋季旅游节开幕》" in talk.last_text("wangwu")
+    receipt = fake.live_card("wangwu")["params"]["markdown"]  # a card (issue 20)
+    assert "已收到稿件 #1《濯水古镇秋季旅游节开幕》" in receipt
     draft = await Draft.get(id=1)
     assert all(p in draft.body for p in body)
     download, = fake.calls("/v1.0/robot/messageFiles/download")

@@ -47,6 +47,7 @@ async def test_wecom_common_reason_is_a_tap_on_a_card(office: Office) -> None:
     await office.click("zhangming", asked, "图片或视频需调整")
     assert (await Draft.get(id=1)).state == DraftState.RETURNED
     assert "图片或视频需调整" in fake.texts("wangwu")[-1]
-    # both cards greyed: the review card and the reason card
-    names = [u["button"]["replace_name"] for u in fake.updates()]
-    assert names == ["已退回", "已退回"]
+    # both cards greyed: the review card and the reason card; and the author's receipt
+    names = [(u["userids"], u["button"]["replace_name"]) for u in fake.updates()]
+    assert names == [(["zhangming"], "已退回"), (["zhangming"], "已退回"),
+                     (["wangwu"], "已退回")]

@@ -213,7 +213,9 @@ async def test_card_copy_records_the_send_code(office: Office) -> None:
     await office.say("wangwu", DRAFT)
     copy = await CardCopy.get(user_id="zhangming")
     assert copy.update_code and copy.update_code.startswith("send-code-")
-    assert copy.button_keys == ["approve:1:2:1", "reject:1:2:1"]
+    assert copy.button_keys == ["approve:1:2:1", "reject:1:2:1", "handover:1:2:1"]
+    receipt = await CardCopy.get(user_id="wangwu")  # the author's, with 催办 and 撤回
+    assert receipt.button_keys == ["nudge:1:1", "withdraw:1:1"]
 
 
 def test_half_configured_wecom_names_the_missing_key() -> None:

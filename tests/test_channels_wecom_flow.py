@@ -15,10 +15,14 @@ TASK_ID = re.compile(r"^[0-9A-Za-z_\-@]{1,128}$")
 async def test_review_flow_through_wecom(office: Office) -> None:
     fake = office.fake
     await office.say("wangwu", DRAFT)
-    assert fake.texts("wangwu")[-1].startswith("已收到稿件 #1")
+    # the receipt is a card (issue 20): its text, then 催办 / 撤回 buttons
+    assert "已收到稿件 #1" in fake.texts("wangwu")[-1]
+    receipt = office.live_card("wangwu")
+    assert [b["text"] for b in receipt["button_list"]] == ["催办", "撤回"]
     card = office.live_card("zhangming")
     assert TASK_ID.match(card["task_id"]) and card["card_type"] == "button_interaction"
-    assert [b["key"] for b in card["button_list"]] == ["approve:1:2:1", "reject:1:2:1"]
+    assert [b["key"] for b in card["button_list"]] == ["approve:1:2:1", "reject:1:2:1",
+                                                      "handover:1:2:1"]
     assert "正文第一段" in fake.texts("zhangming")[-1]  # the full text went just before
 
     code = await office.click("zhangming", card, "通过")
@@ -29,7 +33,10 @@ async def test_review_flow_through_wecom(office: Office) -> None:
     assert card2["button_list"][0]["key"] == "approve:1:3:1"
 
     code2 = await office.click("liufang", card2, "通过")
-    assert fake.updates()[-1]["response_code"] == code2
+    assert fake.updates()[-2]["response_code"] == code2
+    # the review is over: the receipt's buttons go grey with the send's code
+    assert fake.updates()[-1]["userids"] == ["wangwu"]
+    assert fake.updates()[-1]["button"] == {"replace_name": "已通过"}
     draft = await Draft.get(id=1)
     assert draft.state == DraftState.APPROVED
     assert any("#1" in t and "发布" in t for t in fake.texts("wangwu"))
@@ -55,7 +62,8 @@ async def test_busy_api_then_back_delivers_each_message_once(office: Office) -> 
         await office.retry_now()
     assert len(fake.cards("zhangming")) == 1
     assert len(fake.texts("zhangming")) == 1  # the card's text part: once, not per retry
-    assert len(fake.texts("wangwu")) == 1
+    assert len(fake.texts("wangwu")) == 1  # the receipt card's text part: once
+    assert len(fake.cards("wangwu")) == 1
     assert await Outbox.exclude(status="sent").count() == 0
 
 
@@ -124,7 +132,9 @@ async def test_expired_code_sends_a_status_instead(office: Office) -> None:
     await office.say("zhangming", "通过 #1 同意")
     assert office.fake.updates() == []
     assert any(t.startswith("【已处理】") for t in office.fake.texts("zhangming"))
-    assert await CardCopy.filter(decided=False).exclude(user_id="liufang").count() == 0
+    # live: liufang's new card, and the author's receipt while the draft is in review
+    live = await CardCopy.filter(decided=False).values_list("user_id", flat=True)
+    assert sorted(live) == ["liufang", "wangwu"]
 
 
 async def test_spent_code_sends_a_status_instead(office: Office) -> None:
@@ -139,3 +149,49 @@ async def test_text_decision_uses_the_send_code(office: Office) -> None:
     await office.say("wangwu", DRAFT)
     await office.say("zhangming", "通过 #1")
     assert office.fake.updates()[-1]["response_code"].startswith("send-code-")
+
+
+async def test_the_moves_from_wecom_cards(office: Office) -> None:
+    """issue 20 through /wecom/callback: the author taps 催办 on the receipt card; the
+    reviewer taps 转交, then a person on the card that brings; stale taps only answer."""
+    from models.org import Person
+
+    fake = office.fake
+    await Person.create(id="zhaolei", name="赵磊", unit_id="qj-wlw", roles=["reviewer"])
+    await office.say("wangwu", DRAFT)
+    receipt = office.live_card("wangwu")
+    await office.click("wangwu", receipt, "催办")
+    assert fake.texts("zhangming")[-1].startswith("【催办】起草人 王五")
+    assert fake.texts("wangwu")[-1].startswith("已提醒 张明")
+    await office.click("wangwu", receipt, "催办")  # again within the period: refused
+    assert "刚催办过" in fake.texts("wangwu")[-1]
+
+    card = office.live_card("zhangming")
+    await office.click("zhangming", card, "转交")
+    people = office.live_card("zhangming")
+    assert people["task_id"] != card["task_id"]
+    assert [b["text"] for b in people["button_list"]] == ["赵磊"]  # R-REV-3: not 王五
+    await office.click("zhangming", people, "赵磊")
+    step = await ReviewStep.get(draft_id=1, level=2)
+    assert step.assignee_id == "zhaolei"  # type: ignore[attr-defined]
+    assert fake.texts("zhangming")[-1].startswith("已将稿件 #1 的二审二校转交给 赵磊")
+    # both of 张明's cards went grey; 赵磊 got the card with who handed it over
+    replaced = [u["button"]["replace_name"] for u in fake.updates()
+                if u["userids"] == ["zhangming"]]
+    assert replaced == ["已转交", "已转交"]
+    assert "张明 于" in fake.texts("zhaolei")[-1]
+    assert [b["text"] for b in office.live_card("zhaolei")["button_list"]] == [
+        "通过", "退回", "转交"]
+    # a stale tap on the old card: answered, nothing moves
+    await office.click("zhangming", card, "转交")
+    assert fake.texts("zhangming")[-1].startswith("此卡片已失效")
+    step = await ReviewStep.get(draft_id=1, level=2)
+    assert step.assignee_id == "zhaolei"  # type: ignore[attr-defined]
+
+    await office.click("wangwu", receipt, "撤回")
+    assert (await Draft.get(id=1)).state == DraftState.WITHDRAWN
+    assert fake.updates()[-1]["userids"] == ["wangwu"]  # the receipt itself went grey
+    assert fake.updates()[-1]["button"] == {"replace_name": "已撤回"}
+    await office.click("wangwu", receipt, "催办")  # a stale tap: answered, nothing sent
+    assert "不在审核中" in fake.texts("wangwu")[-1]
+    assert await Outbox.exclude(status="sent").count() == 0

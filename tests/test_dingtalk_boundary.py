@@ -66,13 +66,13 @@ async def test_pairs_are_forgotten_after_their_validity(talk: HttpDriver,
 
 async def test_a_foreign_session_webhook_gets_no_reply(talk: HttpDriver,
                                                        fake: FakeDingTalk) -> None:
-    data = fake.robot_message("wangwu", DRAFT)
+    data = fake.robot_message("wangwu", "待办")
     data["sessionWebhook"] = "https://attacker.example/robot/sendBySession?session=x"
     assert await talk.post("/dingtalk/callback", data) == 200
     assert await DingTalkSession.filter(user_id="wangwu").count() == 0
-    # the reply (the whole draft's receipt) went through the proactive API instead
+    # the reply went through the proactive API instead
     assert fake.calls("/v1.0/robot/oToMessages/batchSend")
-    assert "已收到稿件 #1" in talk.last_text("wangwu")
+    assert "待办" in talk.last_text("wangwu")
 
 
 async def test_a_session_webhook_lives_no_longer_than_dingtalk_gives(

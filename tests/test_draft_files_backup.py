@@ -42,7 +42,7 @@ async def test_backup_has_the_files(aiohttp_client, tmp_path: Path, in_directory
     client = await aiohttp_client(create_app(settings))
     await upload(client, "黔江文旅-开幕.docx", DOCX)
     box = await (await client.get("/sim/api/messages", params={"user": "wangwu"})).json()
-    assert box[0]["type"] == "file" and "已收到稿件 #1《旅游节开幕》" in box[-1]["text"]
+    assert box[0]["type"] == "file" and "已收到稿件 #1《旅游节开幕》" in box[-1]["body_md"]
 
     copy = tmp_path / "backup.db"
     assert await asyncio.to_thread(main, ["db", "backup", str(copy)], env) == 0

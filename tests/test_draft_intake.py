@@ -61,7 +61,7 @@ async def test_long_text_in_several_messages_is_one_draft(joining: Harness) -> N
     draft = await Draft.get(id=1)
     assert (draft.state, draft.body) == (DraftState.REVIEWING, body)
     assert (await DraftVersion.get(draft_id=1, version=1)).body == body
-    done = (await bot.texts("wangwu"))[-1]
+    done = (await bot.replies("wangwu"))[-1]  # the receipt card
     assert "已送 张明 二审二校" in done and "共收到 3 条消息" in done
     assert f"正文 {len(body)} 字、图片 1 张" in done
     card = await bot.live_card("zhangming")

@@ -137,4 +137,4 @@ async def test_an_option_sent_as_the_last_message_counts(db: None, settings: Set
     await close_windows(bot)
     draft = await Draft.get(id=1)
     assert draft.major and draft.important and "重" not in draft.body
-    assert "陈伟（主要负责人）" in (await bot.texts("wangwu"))[-1]
+    assert "陈伟（主要负责人）" in (await bot.replies("wangwu"))[-1]  # the receipt card

@@ -28,6 +28,14 @@ APPROVE = "approve"
 REJECT = "reject"
 REJECT_WITH = "rejectwith"  # a common reason tapped on the reason card: draft, level, version, i
 MAX_REASONS = 6  # WeCom button_interaction cards carry at most six buttons
+# issue 20, the moves on cards: 转交 on the review card (draft, level, version) offers the
+# people who may take the step, one button each (HAND_OVER_TO: …, person id); the
+# author's receipt (draft, version) carries 催办 and 撤回 (同意撤回 on the request card too)
+HAND_OVER = "handover"
+HAND_OVER_TO = "handoverto"
+NUDGE = "nudge"
+WITHDRAW = "withdraw"
+MAX_PEOPLE = 6  # the 转交 card: WeCom's six buttons
 
 
 def common_reasons() -> list[str]:
@@ -133,8 +141,64 @@ async def review_card(policy: Policy, settings: Settings, draft: Draft,
                msg("card.command_approve", id=draft.id)),
         Button(button_key(REJECT, *args), msg("card.button_reject"), "danger",
                msg("card.command_reject", id=draft.id)),
+        Button(button_key(HAND_OVER, *args), msg("moves.button_handover"), "default",
+               msg("moves.command_handover", id=draft.id), secondary=True),
     )
     return replace(card, buttons=buttons)
+
+
+def handover_ref(draft_id: int, level: int, version: int) -> str:
+    return f"handover-{draft_id}-{level}-{version}"
+
+
+def handover_card(draft: Draft, step: ReviewStep, people: list[Person]) -> OutgoingCard:
+    """Asked after a tap on 转交: who may take the step (R-REV-3), one tap each; anyone
+    else is typed as `转交 #N 人员 理由`."""
+    args = (draft.id, step.level, step.version)
+    return OutgoingCard(
+        title=msg("moves.handover_card_title", id=draft.id),
+        body_md=msg("moves.handover_card_body", id=draft.id, title=draft.title,
+                    level=level_label(step.level), more=max(0, len(people) - MAX_PEOPLE)),
+        card_ref=handover_ref(*args),
+        buttons=tuple(Button(button_key(HAND_OVER_TO, *args, p.id), p.name, "default",
+                             msg("moves.command_handover_to", id=draft.id, name=p.name))
+                      for p in people[:MAX_PEOPLE]))
+
+
+def handover_card_done(draft: Draft, step: ReviewStep, status: str) -> OutgoingCard:
+    """The 转交 card once the step has moved (by it or otherwise): no live buttons."""
+    return OutgoingCard(title=msg("moves.handover_card_title", id=draft.id), body_md="",
+                        card_ref=handover_ref(draft.id, step.level, step.version),
+                        status=status)
+
+
+def receipt_ref(draft_id: int, version: int) -> str:
+    return f"receipt-{draft_id}-{version}"
+
+
+async def receipt_card(settings: Settings, draft: Draft, text: str) -> OutgoingCard:
+    """The author's receipt of a version sent to review, with 催办 and 撤回 on it (the
+    same as `催办 #N`, `撤回 #N`) and who holds the step now."""
+    step = await ReviewStep.get_or_none(draft_id=draft.id, version=draft.version,
+                                        level=draft.level, decision__isnull=True)
+    fields = ((msg("card.field_holder"), await holder_text(step, settings.tz)),) if step else ()
+    args = (draft.id, draft.version)
+    return OutgoingCard(
+        title=msg("review.receipt_title", id=draft.id, title=draft.title,
+                  version=draft.version),
+        body_md=text, card_ref=receipt_ref(*args), fields=fields,
+        buttons=(Button(button_key(NUDGE, *args), msg("moves.button_nudge"), "default",
+                        msg("moves.command_nudge", id=draft.id)),
+                 Button(button_key(WITHDRAW, *args), msg("moves.button_withdraw"), "danger",
+                        msg("moves.command_withdraw", id=draft.id))))
+
+
+def receipt_done(draft: Draft, status: str) -> OutgoingCard:
+    """The receipt once the version left review by the author's hand (撤回)."""
+    return OutgoingCard(title=msg("review.receipt_title", id=draft.id, title=draft.title,
+                                  version=draft.version),
+                        body_md="", card_ref=receipt_ref(draft.id, draft.version),
+                        status=status)
 
 
 async def closed_card(policy: Policy, settings: Settings, draft: Draft, step: ReviewStep,

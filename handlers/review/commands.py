@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from bot.clock import utcnow
+from bot.datefmt import local_minute
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import CardUpdate, IncomingEvent
@@ -22,6 +23,7 @@ from handlers.review.cards import (
     forget_history,
     reason_card,
     reason_card_done,
+    receipt_done,
 )
 from handlers.review.form import parse_draft_form
 from handlers.review.intake import ask_for_draft, create_draft, revise_draft
@@ -213,10 +215,17 @@ async def _returned(ctx: HandlerContext, draft: Draft, step: ReviewStep) -> None
     await draft.save(update_fields=["state", "updated_at"])
     reviewer = await person_by_id(step.assignee_id)
     assert reviewer is not None  # a foreign key
+    await _close_receipt(ctx, draft, ctx.text("review.receipt_returned", name=reviewer.name,
+                                              at=local_minute(utcnow(), ctx.settings.tz)).text)
     await ctx.say(draft.author_id,
                   ctx.text("review.returned_to_author", id=draft.id, title=draft.title,
                            level=level_label(step.level), reviewer=reviewer.name,
                            reason=step.comment))
+
+
+async def _close_receipt(ctx: HandlerContext, draft: Draft, status: str) -> None:
+    """The version left review: its receipt's 催办 / 撤回 go grey (issue 20)."""
+    await ctx.notify(draft.author_id, CardUpdate(receipt_done(draft, status)))
 
 
 async def _advance(ctx: HandlerContext, draft: Draft, level: int) -> None:
@@ -231,6 +240,8 @@ async def _approved(ctx: HandlerContext, draft: Draft) -> None:
     draft.state = DraftState.APPROVED
     await draft.save(update_fields=["state", "updated_at"])
     await ctx.audit("draft.approved", f"draft:{draft.id}", version=draft.version)
+    await _close_receipt(ctx, draft, ctx.text("review.receipt_approved",
+                                              at=local_minute(utcnow(), ctx.settings.tz)).text)
     account = await draft.account
     admins = cast(list[str], await account.admins.all().values_list("id", flat=True))
     text = ctx.text("review.approved_publishable", id=draft.id, title=draft.title,

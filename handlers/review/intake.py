@@ -18,7 +18,7 @@ from bot.clock import utcnow
 from bot.dispatcher import HandlerContext, Router, unknown_command
 from bot.docx_draft import DocxDraft, DocxError, parse_docx
 from bot.errors import DomainError
-from bot.events import IncomingEvent, OutgoingText
+from bot.events import IncomingEvent, OutgoingCard, OutgoingText
 from bot.exif import has_location
 from bot.media import Upload, check_size, head, kind_of, load, store
 from bot.precheck import WARN
@@ -29,6 +29,7 @@ from handlers.common import authz
 from handlers.common.lookup import account_label, find_account, load_draft
 from handlers.precheck.review import forget_findings, run_precheck
 from handlers.relay.commands import task_for_draft
+from handlers.review.cards import receipt_card
 from handlers.review.content import files_of, picture_count
 from handlers.review.form import DraftForm, form_of, parse_draft_form, requested_time, take_options
 from handlers.review.routing import Assignment
@@ -228,8 +229,9 @@ async def check_pictures(ctx: HandlerContext, draft: Draft) -> None:
 
 async def _receipt(ctx: HandlerContext, draft: Draft, author: Person,
                    plan: list[Assignment], pictures: int, messages: int,
-                   waited: bool) -> OutgoingText:
-    """What was received and the route: who reviews each level and why (R-REV-2)."""
+                   waited: bool) -> OutgoingCard:
+    """What was received and the route: who reviews each level and why (R-REV-2); a card
+    with 催办 and 撤回 on it (issue 20)."""
     chars = len(draft.body)
     reviewer = plan[0].person
     route = await route_text(ctx, draft, author, plan)
@@ -245,7 +247,7 @@ async def _receipt(ctx: HandlerContext, draft: Draft, author: Person,
         text = msg("review.submitted", id=draft.id, title=draft.title,
                    account=account_label(account), reviewer=reviewer.name,
                    chars=chars, pictures=pictures)
-    return OutgoingText(f"{text}\n{route}")
+    return await receipt_card(ctx.settings, draft, f"{text}\n{route}")
 
 
 # --- the join window --------------------------------------------------------------------

@@ -21,15 +21,24 @@ from bot.rendering import msg
 from handlers.common import authz
 from handlers.common.absence import away_at
 from handlers.common.lookup import find_person, load_draft, numbered_ref
-from handlers.review.cards import closed_card, review_card
+from handlers.review.cards import (
+    HAND_OVER,
+    HAND_OVER_TO,
+    WITHDRAW,
+    closed_card,
+    handover_card,
+    handover_card_done,
+    receipt_done,
+    review_card,
+)
 from handlers.review.routing import excluded_for, level_label, may_hold, role_label
 from models.org import OrgTree, Person
 from models.review import AUTHOR_LEVEL, Draft, DraftState, ReviewStep
 
 router = Router("moves")
+# the kinds of moves a step records (ReviewStep.moves)
 HANDOVER, REASSIGN, DEPUTY, NUDGE, WITHDRAW_REQUEST = (
     "handover", "reassign", "deputy", "nudge", "withdraw_request")
-WITHDRAW = "withdraw"  # the card action of 同意撤回
 
 
 def request_card(draft: Draft, author: Person, reason: str) -> OutgoingCard:
@@ -147,6 +156,7 @@ async def _withdraw(ctx: HandlerContext, draft: Draft, step: ReviewStep, reason:
                     level=step.level, holder=holder.id, reason=reason,
                     agreed_by=agreed_by.id if agreed_by else None, moves=step.moves or [])
     await ctx.notify(holder.id, CardUpdate(card))
+    await ctx.notify(author.id, CardUpdate(receipt_done(draft, status)))  # its 撤回 / 催办
     if any(m["kind"] == WITHDRAW_REQUEST for m in step.moves or []):
         request = replace(request_card(draft, author, ""), buttons=(), status=status)
         await ctx.notify(holder.id, CardUpdate(request))
@@ -181,8 +191,10 @@ async def _tapped_draft(ctx: HandlerContext) -> Draft:
 
 @router.action(WITHDRAW)
 async def on_withdraw_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
-    """Tap on 同意撤回 on the reviewer's card for the author's request to withdraw."""
-    await _withdraw_cmd(ctx, f"card:{WITHDRAW}", await _tapped_draft(ctx), "")
+    """Tap on 撤回 on the author's receipt, or on 同意撤回 on the reviewer's card for the
+    author's request: the same as `撤回 #N` (a reason typed on the card goes with it)."""
+    await _withdraw_cmd(ctx, f"card:{WITHDRAW}", await _tapped_draft(ctx),
+                        (event.payload.get("reason") or "").strip())
 
 
 async def _withdraw_cmd(ctx: HandlerContext, action: str, draft: Draft, reason: str) -> None:
@@ -227,6 +239,12 @@ async def on_nudge(event: IncomingEvent, ctx: HandlerContext) -> None:
     await _nudge(ctx, "催办", await load_draft(draft_id, lock=True))
 
 
+@router.action(NUDGE)
+async def on_nudge_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
+    """Tap on 催办 on the author's receipt: the same as `催办 #N`."""
+    await _nudge(ctx, f"card:{NUDGE}", await _tapped_draft(ctx))
+
+
 async def _nudge(ctx: HandlerContext, action: str, draft: Draft) -> None:
     person = ctx.require_person()
     ties = {"author"} if draft.author_id == person.id else set()
@@ -267,24 +285,93 @@ async def _target(ctx: HandlerContext, usage: str) -> tuple[Draft, Person, str]:
     return draft, await find_person(name.split("\n")[0]), reason.strip()
 
 
-@router.command("转交")
-async def on_handover(event: IncomingEvent, ctx: HandlerContext) -> None:
-    """`转交 #N <人员> [理由]`: the current reviewer passes the step to another holder of the
-    same role (R-REV-3: never the author or a reviewer of another level)."""
+async def _check_handover(ctx: HandlerContext, action: str, draft: Draft) -> ReviewStep:
+    """The 转交 row (or its card's): the open step's holder, never the author (R-REV-3);
+    the open step."""
     person = ctx.require_person()
-    draft, target, reason = await _target(ctx, "moves.handover_usage")
     step = await ReviewStep.get_or_none(draft_id=draft.id, version=draft.version,
                                         level=draft.level, decision__isnull=True)
     ties = {"assignee"} if step and step.assignee_id == person.id else set()
     if draft.author_id == person.id:
         ties.add("author")
-    await authz.check_draft(ctx, "转交", draft, ties=ties)
-    step = await open_step_of(draft)
+    await authz.check_draft(ctx, action, draft, ties=ties)
+    return await open_step_of(draft)
+
+
+async def _handover(ctx: HandlerContext, draft: Draft, step: ReviewStep, target: Person,
+                    reason: str) -> None:
+    """转交 from the text command and from the card: checked, moved, both cards closed."""
+    person = ctx.require_person()
     await check_eligible(ctx, draft, step, target, [step.role])
     await hand_to(ctx, draft, step, target,
                   move(HANDOVER, by=person.id, frm=person.id, to=target.id, reason=reason))
+    status = ctx.text("moves.closed_handover", name=target.name,
+                      at=local_minute(clock.utcnow(), ctx.settings.tz), reason=reason).text
+    # the 转交 card this reviewer may hold goes grey too (nothing to update if none)
+    await ctx.notify(person.id, CardUpdate(handover_card_done(draft, step, status)))
     await ctx.reply(ctx.text("moves.handed_over", id=draft.id, name=target.name,
                              level=level_label(step.level)))
+
+
+@router.command("转交")
+async def on_handover(event: IncomingEvent, ctx: HandlerContext) -> None:
+    """`转交 #N <人员> [理由]`: the current reviewer passes the step to another holder of the
+    same role (R-REV-3: never the author or a reviewer of another level)."""
+    draft, target, reason = await _target(ctx, "moves.handover_usage")
+    step = await _check_handover(ctx, "转交", draft)
+    await _handover(ctx, draft, step, target, reason)
+
+
+async def _tapped_step(ctx: HandlerContext, action: str) -> tuple[Draft, ReviewStep, list[str]]:
+    """A 转交 button (draft, level, version, …): the locked draft and its open step, if the
+    card's step is still the one waiting (else the card is stale: nothing changes), after
+    the row's check; the key's remaining parts."""
+    try:
+        draft_id, level, version = (int(a) for a in ctx.args[:3])
+    except ValueError:
+        raise DomainError("review.stale_card") from None
+    draft = await load_draft(draft_id, lock=True)
+    if draft.state != DraftState.REVIEWING or (draft.level, draft.version) != (level, version):
+        raise DomainError("review.stale_card")  # decided, withdrawn or revised since
+    step = await ReviewStep.get_or_none(draft_id=draft.id, version=version, level=level,
+                                        decision__isnull=True)
+    person = ctx.require_person()
+    if step is not None and step.assignee_id != person.id and any(
+            m.get("from") == person.id for m in step.moves or []):
+        raise DomainError("review.stale_card")  # it left this person's hands since
+    return draft, await _check_handover(ctx, action, draft), ctx.args[3:]
+
+
+async def candidates(draft: Draft, step: ReviewStep) -> list[Person]:
+    """Who may take the step by 转交: the holders of its role for the account's unit, less
+    the holder, the author and other levels' deciders (R-REV-3) and whoever is away."""
+    account = await draft.account
+    people = await OrgTree().holders_for(account.unit_id, step.role)
+    excluded = await excluded_for(draft, step.level) | {step.assignee_id}
+    away = await away_at(p.id for p in people)
+    return [p for p in people if p.id not in excluded and p.id not in away]
+
+
+@router.action(HAND_OVER)
+async def on_handover_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
+    """Tap on 转交 on the review card: the people who may take the step, one tap each."""
+    draft, step, _ = await _tapped_step(ctx, f"card:{HAND_OVER}")
+    people = await candidates(draft, step)
+    if not people:
+        raise DomainError("moves.nobody_to_hand_to", id=draft.id,
+                          level=level_label(step.level))
+    await ctx.reply(handover_card(draft, step, people))
+
+
+@router.action(HAND_OVER_TO)
+async def on_handover_to_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
+    """A person tapped on the 转交 card: the same as `转交 #N <人员>` (a reason typed on the
+    card goes with it)."""
+    draft, step, rest = await _tapped_step(ctx, f"card:{HAND_OVER_TO}")
+    target = await Person.get_or_none(id=":".join(rest), active=True) if rest else None
+    if target is None:
+        raise DomainError("review.stale_card")
+    await _handover(ctx, draft, step, target, (event.payload.get("reason") or "").strip())
 
 
 @router.command("改派")

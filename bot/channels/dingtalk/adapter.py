@@ -30,6 +30,7 @@ from bot.channels.dingtalk.cards import (
     card_params,
     file_msg,
     robot_msg,
+    slotted,
     webhook_body,
 )
 from bot.channels.dingtalk.stream import StreamClient
@@ -175,14 +176,15 @@ class DingTalkChannel:
                      update.card.card_ref, user_id)
 
     def _interactive(self, card: OutgoingCard) -> bool:
-        return bool(self.settings.dingtalk_card_template_id and card.buttons
-                    and len(card.buttons) <= TEMPLATE_BUTTON_SLOTS)
+        buttons = slotted(card)
+        return bool(self.settings.dingtalk_card_template_id and buttons
+                    and len(buttons) <= TEMPLATE_BUTTON_SLOTS)
 
     async def _send_card(self, user_id: str, card: OutgoingCard, outbox_id: int) -> None:
         # the row exists before the call, so a retry of this outbox row reuses its outTrackId
         row, _ = await DingTalkCard.get_or_create(outbox_id=outbox_id, defaults={
             "out_track_id": uuid.uuid4().hex, "card_ref": card.card_ref, "user_id": user_id,
-            "button_keys": [b.key for b in card.buttons]})
+            "button_keys": [b.key for b in slotted(card)]})
         body: dict[str, Any] = {
             "cardTemplateId": self.settings.dingtalk_card_template_id,
             "outTrackId": row.out_track_id,

@@ -8,24 +8,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.events import OutgoingCard, OutgoingText
+from bot.events import Button, OutgoingCard, OutgoingText
 from bot.rendering import msg, render
 
 TEMPLATE_BUTTON_SLOTS = 2  # deploy/dingtalk/approval_card.json has btn0 and btn1
 TITLE_CHARS = 40
 
 
+def slotted(card: OutgoingCard) -> tuple[Button, ...]:
+    """The buttons the template's slots carry: the main ones (a secondary move such as
+    转交 is listed as its command instead)."""
+    return tuple(b for b in card.buttons if not b.secondary)
+
+
 def card_markdown(card: OutgoingCard, *, commands: bool) -> str:
+    """The card as markdown; commands: every button's command (no template carries it),
+    otherwise only those of the secondary moves the template has no slot for."""
     typed = [b.command for b in card.buttons if b.command] if commands else []
-    return render("dingtalk/card.md.j2", card=card, commands=typed)
+    more = [] if commands else [b.command for b in card.buttons if b.secondary and b.command]
+    return render("dingtalk/card.md.j2", card=card, commands=typed, more=more)
 
 
 def card_params(card: OutgoingCard) -> dict[str, str]:
     """The template variables (all strings, as DingTalk requires)."""
+    buttons = slotted(card)
     params = {"title": card.title, "markdown": card_markdown(card, commands=False),
-              "status": card.status, "decided": "true" if not card.buttons else "false"}
+              "status": card.status, "decided": "true" if not buttons else "false"}
     for slot in range(TEMPLATE_BUTTON_SLOTS):
-        button = card.buttons[slot] if slot < len(card.buttons) else None
+        button = buttons[slot] if slot < len(buttons) else None
         params[f"btn{slot}_label"] = button.label if button else ""
         params[f"btn{slot}_style"] = button.style if button else ""
     return params
