@@ -176,17 +176,15 @@ def receipt_ref(draft_id: int, version: int) -> str:
     return f"receipt-{draft_id}-{version}"
 
 
-async def receipt_card(settings: Settings, draft: Draft, text: str) -> OutgoingCard:
+def receipt_card(draft: Draft, text: str) -> OutgoingCard:
     """The author's receipt of a version sent to review, with 催办 and 撤回 on it (the
-    same as `催办 #N`, `撤回 #N`) and who holds the step now."""
-    step = await ReviewStep.get_or_none(draft_id=draft.id, version=draft.version,
-                                        level=draft.level, decision__isnull=True)
-    fields = ((msg("card.field_holder"), await holder_text(step, settings.tz)),) if step else ()
+    same as `催办 #N`, `撤回 #N`). It names no current holder: the step may move while the
+    receipt stays; 催办, 待办 and the draft's page say who holds it now."""
     args = (draft.id, draft.version)
     return OutgoingCard(
         title=msg("review.receipt_title", id=draft.id, title=draft.title,
                   version=draft.version),
-        body_md=text, card_ref=receipt_ref(*args), fields=fields,
+        body_md=text, card_ref=receipt_ref(*args),
         buttons=(Button(button_key(NUDGE, *args), msg("moves.button_nudge"), "default",
                         msg("moves.command_nudge", id=draft.id)),
                  Button(button_key(WITHDRAW, *args), msg("moves.button_withdraw"), "danger",

@@ -247,7 +247,7 @@ async def _receipt(ctx: HandlerContext, draft: Draft, author: Person,
         text = msg("review.submitted", id=draft.id, title=draft.title,
                    account=account_label(account), reviewer=reviewer.name,
                    chars=chars, pictures=pictures)
-    return await receipt_card(ctx.settings, draft, f"{text}\n{route}")
+    return receipt_card(draft, f"{text}\n{route}")
 
 
 # --- the join window --------------------------------------------------------------------
