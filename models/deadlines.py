@@ -32,7 +32,14 @@ class Deadline(Model):
     )
     assignee_id: str | None
     subject = fields.CharField(max_length=128)  # what created it, e.g. "filing:12"
-    title = fields.CharField(max_length=200)  # shown to people, zh-CN
+    # what the title is made of: the context of the message `deadline.<kind>` (account name
+    # and platform key, filing id, and per kind places / filing_kind / days / names), rendered
+    # when read (handlers/registry/closers.py: deadline_title). None on rows written before
+    # migration 0018, which show `title` as they stored it.
+    title_data: dict | None = fields.JSONField(null=True)
+    # the same title rendered at write time, from the same message: what rows before 0018
+    # show, and what an older release reads after a rollback; never a second wording
+    title = fields.CharField(max_length=200)
     due_at = fields.DatetimeField()
     done_at = fields.DatetimeField(null=True)
     done_by = fields.CharField(max_length=64, null=True)

@@ -71,7 +71,12 @@ def platform_label(platform: str) -> str:
 
 
 def account_label(account: Account) -> str:
-    return msg("account.label", name=account.name, platform=platform_label(account.platform))
+    return account_text(account.name, account.platform)
+
+
+def account_text(name: str, platform: str) -> str:
+    """An account as people read it, “平安黔江（新浪微博）”, from its name and platform key."""
+    return msg("account.label", name=name, platform=platform_label(platform))
 
 
 def _platform_matches(account: Account, wanted: str) -> bool:

@@ -1,10 +1,16 @@
-"""The command that records each follow-up done, named wherever the follow-up is shown
-(reminders, 待办, 查询, the follow-up card). Imports nothing of the handlers, so the
-reminder kinds can use it without a cycle."""
+"""How a follow-up (a Deadline row) is shown wherever it appears (reminders, 待办, 查询, the
+approval reply, the follow-up card, the board): its title, and the command that records it
+done. Imports only handlers.common, so the reminder kinds and reports use it without a cycle."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, TypedDict
+
 from bot.rendering import msg
+from handlers.common.lookup import account_text
+from models.deadlines import Deadline
+from models.org import Account
 
 # the command that closes each follow-up kind (R-ACC-2, R-ACC-3, R-ACC-4, R-SEC-3)
 CLOSERS = {"announce": "已公告", "platform_change": "已操作", "report_change": "已报备",
@@ -20,3 +26,39 @@ def close_hint(kind: str, subject: str, account: str = "") -> str:
         return msg("followup.close_password", account=account)
     number = subject.split(":", 1)[1] if subject.startswith("filing:") else ""
     return msg(_HINTS[kind], id=number) if kind in _HINTS and number else ""
+
+
+def title_data(account: Account, **parts: object) -> dict[str, object]:
+    """What a follow-up's title is made of, stored in Deadline.title_data: the account by
+    name and platform key, and the parts its kind's message takes (id, places, filing_kind,
+    days, names)."""
+    return {"name": account.name, "platform": account.platform, **parts}
+
+
+def deadline_title(kind: str, data: Mapping[str, Any] | None, stored: str) -> str:
+    """A follow-up's title, rendered now by the message `deadline.<kind>` from its data;
+    a row written before migration 0018 has no data and shows the title it stored."""
+    if data is None:
+        return stored
+    ctx = {key: value for key, value in data.items() if key not in ("name", "platform")}
+    ctx["account"] = account_text(data["name"], data["platform"])
+    if "filing_kind" in ctx:
+        ctx["action"] = msg(f"filing.kind_{ctx.pop('filing_kind')}")
+    return msg(f"deadline.{kind}", **ctx)
+
+
+def title_of(row: Deadline) -> str:
+    """deadline_title for a row read through the ORM."""
+    return deadline_title(row.kind, row.title_data, row.title)
+
+
+class TitleFields(TypedDict):
+    title_data: dict[str, object]
+    title: str
+
+
+def titled(kind: str, account: Account, **parts: object) -> TitleFields:
+    """The title fields of a new Deadline row: its data, and the same title rendered now
+    (what rows before 0018 and an older release read)."""
+    data = title_data(account, **parts)
+    return {"title_data": data, "title": deadline_title(kind, data, "")}

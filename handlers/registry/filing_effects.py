@@ -17,6 +17,7 @@ from bot.policy import Policy
 from bot.rendering import msg
 from bot.workdays import add_months, add_workdays
 from handlers.common.lookup import account_label
+from handlers.registry.closers import titled
 from handlers.registry.filing_form import FilingForm
 from models.deadlines import Deadline
 from models.org import Account
@@ -67,8 +68,7 @@ async def _deadline(filing: Filing, account: Account, kind: str, rule: str, due:
     return await Deadline.create(
         kind=kind, rule=rule, unit_id=account.unit_id,
         account=account, assignee_id=filing.filer_id,
-        subject=f"filing:{filing.id}",
-        title=msg(f"deadline.{kind}", account=account_label(account), id=filing.id, **ctx),
+        subject=f"filing:{filing.id}", **titled(kind, account, id=filing.id, **ctx),
         due_at=due)
 
 
@@ -100,7 +100,7 @@ async def platform_deadline(policy: Policy, filing: Filing, account: Account, to
     """R-ACC-3: finish the change with the platform within the profile's months."""
     due = add_months(today, policy.filings.complete_within_months)
     await _deadline(filing, account, "platform_change", "R-ACC-3", end_of(due, tz),
-                    action=msg(f"filing.kind_{filing.kind}"))
+                    filing_kind=str(filing.kind))
 
 
 async def report_deadline(policy: Policy, filing: Filing, account: Account, today: date,
@@ -118,7 +118,7 @@ async def password_deadlines(filing: Filing, accounts: list[Account], leavers: l
             kind="password_change", rule="R-SEC-3",
             unit_id=account.unit_id, account=account,
             assignee=None, subject=f"filing:{filing.id}",
-            title=msg("deadline.password_change", account=account_label(account), names=leavers),
+            **titled("password_change", account, names=leavers),
             due_at=now)
 
 

@@ -29,7 +29,7 @@ from handlers.common.lookup import (
 )
 from handlers.duty.roster import night_watch
 from handlers.followups.common import clock as followup_clock
-from handlers.registry.closers import close_hint
+from handlers.registry.closers import close_hint, title_of
 from handlers.registry.filing_cards import (
     APPROVE,
     REJECT,
@@ -331,7 +331,7 @@ async def _after(ctx: HandlerContext, filing: Filing, stage: Stage, approve: boo
                         kind=str(filing.kind), status=account.status, name=account.name)
         deadlines = await Deadline.filter(subject=f"filing:{filing.id}").order_by("due_at", "id")
         text = ctx.text("filing.approved", label=filing_label(filing),
-                        deadlines=[{"title": d.title,
+                        deadlines=[{"title": title_of(d),
                                     "due": local_day(d.due_at, tz),
                                     "close": close_hint(d.kind, d.subject, account.name)}
                                    for d in deadlines])

@@ -35,7 +35,7 @@ from bot.rendering import msg
 from bot.workdays import add_workdays
 from handlers.common import authz
 from handlers.common.lookup import account_label
-from handlers.registry.closers import CLOSERS, close_hint
+from handlers.registry.closers import CLOSERS, close_hint, title_of
 from handlers.registry.filing_cards import filing_label
 from handlers.registry.filing_effects import end_of, notice_end
 from models.deadlines import Deadline
@@ -237,7 +237,7 @@ async def followup_card(filing: Filing, tz: object) -> OutgoingCard | None:
         .order_by("due_at", "id")
     if not rows:
         return None
-    lines = [msg("followup.card_line", title=r.title,
+    lines = [msg("followup.card_line", title=title_of(r),
                  due=r.due_at.astimezone(tz).date().isoformat(),  # type: ignore[arg-type]
                  close=close_hint(r.kind, r.subject)) for r in rows]
     buttons = tuple(Button(button_key(DONE, filing.id, r.kind), msg(f"followup.button_{r.kind}"),
@@ -267,7 +267,7 @@ async def open_for(policy: Policy, person: Person, tz: object) -> list[dict[str,
 def item(row: Deadline, tz: object) -> dict[str, object]:
     account = account_label(row.account) if row.account else ""
     name = row.account.name if row.account else ""
-    return {"title": row.title, "rule": row.rule, "account": account,
+    return {"title": title_of(row), "rule": row.rule, "account": account,
             "due": row.due_at.astimezone(tz).date().isoformat(),  # type: ignore[arg-type]
             "close": close_hint(row.kind, row.subject, name)}
 

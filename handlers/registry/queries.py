@@ -23,7 +23,7 @@ from bot.workdays import add_months
 from handlers.common import authz
 from handlers.common.lookup import account_label, find_account
 from handlers.registry.access import find_unit, sees_phones
-from handlers.registry.closers import close_hint
+from handlers.registry.closers import close_hint, title_of
 from handlers.registry.filing_cards import filing_label
 from handlers.registry.followups import notices_of
 from handlers.registry.requirements import current, gaps
@@ -119,7 +119,7 @@ async def on_query(event: IncomingEvent, ctx: HandlerContext) -> None:
                 for d in drafts],
         filings=[{"label": filing_label(f), "stage": ctx.text(f"filing.stage_{f.state}").text}
                  for f in filings],
-        deadlines=[{"title": d.title, "due": local_day(d.due_at, tz),
+        deadlines=[{"title": title_of(d), "due": local_day(d.due_at, tz),
                     "rule": d.rule, "close": close_hint(d.kind, d.subject, account.name)}
                    for d in deadlines],
         notices=await notices_of(account, _today(tz)))

@@ -19,7 +19,7 @@ from bot.rendering import msg
 from bot.workdays import add_months
 from handlers.common.absence import away_at
 from handlers.common.lookup import platform_label
-from handlers.registry.closers import close_hint
+from handlers.registry.closers import close_hint, deadline_title
 from handlers.reminders.updates import (
     gap_applies_to_limited,
     limited_q,
@@ -303,10 +303,11 @@ async def deadline_due(policy: Policy, now: datetime, hours: WorkingHours) -> li
     before = timedelta(days=rem.deadline_before_days)
     # recorded rows (done_at set) are never reminded of (R-ACC-2..4: handlers/registry/followups)
     rows = await Deadline.filter(done_at__isnull=True, due_at__lte=now + before).values_list(
-        "id", "kind", "rule", "unit_id", "account_id", "assignee_id", "title", "due_at",
-        "subject", "account__name")
+        "id", "kind", "rule", "unit_id", "account_id", "assignee_id", "title", "title_data",
+        "due_at", "subject", "account__name")
     items = []
-    for dl_id, kind, rule, unit_id, account_id, assignee, title, due_at, subject, name in rows:
+    for dl_id, kind, rule, unit_id, account_id, assignee, title, data, due_at, subject, name \
+            in rows:
         rung = reached(ladder(
             ("before", due_at - before, [DOERS]),
             ("due", due_at, [DOERS]),
@@ -318,7 +319,7 @@ async def deadline_due(policy: Policy, now: datetime, hours: WorkingHours) -> li
             continue
         items.append(Due("deadline", f"deadline:{dl_id}", rung.stage, rung.audience, unit_id,
                          account_id=account_id, people=(assignee,) if assignee else (),
-                         ctx={"title": title, "kind": kind, "rule": rule,
+                         ctx={"title": deadline_title(kind, data, title), "kind": kind, "rule": rule,
                               "due": local_text(due_at, hours),
                               "close": close_hint(kind, subject, name or "")}))
     return items

@@ -20,6 +20,7 @@ from bot.datefmt import local_minute
 from bot.policy import Policy
 from bot.rendering import msg
 from bot.reports.common import label
+from handlers.registry.closers import deadline_title
 from handlers.reminders.updates import update_rule
 from handlers.reports import sql
 from handlers.reports.scope import Scope, scope_of
@@ -218,10 +219,13 @@ async def _followups(scope: Scope, names: dict[str, str], tz: ZoneInfo, now: dat
                      ) -> list[FollowUp]:
     where, params = _units_clause(scope, '"unit_id"')
     due = sql.epoch('"due_at"')
-    rows = await sql.rows(f'SELECT "title" AS ti, "unit_id" AS u, {due} AS d FROM "deadline" '
+    rows = await sql.rows(f'SELECT "title" AS ti, "unit_id" AS u, {due} AS d, "kind" AS k, '
+                          f'"title_data" AS td FROM "deadline" '
                           f'WHERE "done_at" IS NULL{where} ORDER BY 3', params)
     moment = sql.seconds(now)
-    return [FollowUp(r["ti"], names.get(r["u"], r["u"]),
+    # titles are rendered here, after the query, by the one helper every reader uses
+    return [FollowUp(deadline_title(r["k"], sql.json_value(r["td"]), r["ti"]),
+                     names.get(r["u"], r["u"]),
                      local_minute(datetime.fromtimestamp(int(r["d"]), tz), tz),
                      (int(r["d"]) - moment) // DAY) for r in rows[:LIST_LIMIT]]
 

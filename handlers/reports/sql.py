@@ -8,6 +8,7 @@ only dialect differences are the epoch expression, quoting and the placeholder.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -54,6 +55,14 @@ def in_list(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
     if not values:
         return "1 = 0", []
     return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
+
+def json_value(value: Any) -> Any:
+    """A JSON column as read by plain SQL: text on SQLite and MySQL (and PostgreSQL's jsonb
+    without a codec), already decoded where the driver does it; NULL stays None."""
+    if isinstance(value, bytes | bytearray):
+        value = value.decode()
+    return json.loads(value) if isinstance(value, str) else value
 
 
 async def rows(sql: str, params: Sequence[Any] = ()) -> list[Any]:
