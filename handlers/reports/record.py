@@ -296,6 +296,16 @@ def category_boxes(category: str) -> str:
         {"key": key, "label": msg(f"records.category.{key}")} for key in PUBLISH_CATEGORIES])
 
 
+def label(name: str) -> str:
+    """A label of the record's forms and tables (records.label.*), shared by PDF and xlsx."""
+    return msg(f"records.label.{name}")
+
+
+def labels(*names: str) -> tuple[str, ...]:
+    """A table's column heads, by label name."""
+    return tuple(label(name) for name in names)
+
+
 def action_label(action: str) -> str:
     """An audit action in words where the record knows it, else as stored."""
     try:

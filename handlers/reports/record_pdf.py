@@ -8,7 +8,14 @@ from fpdf.table import Table
 
 from bot.rendering import msg
 from bot.reports.pdf import GREY, SANS, Document
-from handlers.reports.record import Record, Signature, action_label, category_boxes
+from handlers.reports.record import (
+    Record,
+    Signature,
+    action_label,
+    category_boxes,
+    label,
+    labels,
+)
 
 LABEL = FontFace(fill_color=GREY)
 
@@ -50,14 +57,14 @@ def _form_000(doc: Document, r: Record) -> None:
     with doc.table(col_widths=widths, width=sum(widths), text_align="LEFT", line_height=6,
                    first_row_as_headings=False, wrapmode=WrapMode.CHAR, padding=2,
                    v_align=VAlign.M) as table:
-        _row(table, ("信息发布\n标题名称", r.title))
-        _row(table, ("发布平台", r.account, "发布时间", r.published or msg("records.unpublished")))
-        _row(table, ("信息内容\n原创/转载", origin, "文字内容\n是否准确", r.text_accurate))
-        _row(table, ("政治用语\n是否规范", r.political_ok, "是否涉密\n（涉军/涉隐私等）",
-                     r.secret))
+        _row(table, (label("title_name"), r.title))
+        _row(table, (label("platform"), r.account, label("published"),
+                     r.published or msg("records.unpublished")))
+        _row(table, (label("origin_000"), origin, label("text_accurate"), r.text_accurate))
+        _row(table, (label("political_ok"), r.political_ok, label("secret_000"), r.secret))
         for sig in r.signatures:
-            _row(table, (sig.label, _signed(sig, "签字"), ), min_height=24)
-        _row(table, ("备　注", "\n".join(r.remarks)), min_height=16)
+            _row(table, (sig.label, _signed(sig, label("signer_000")), ), min_height=24)
+        _row(table, (label("remarks"), "\n".join(r.remarks)), min_height=16)
     doc.set_font(SANS, size=9.5)
 
 
@@ -70,12 +77,12 @@ def _form_002(doc: Document, r: Record) -> None:
     with doc.table(col_widths=widths, width=sum(widths), text_align="LEFT", line_height=6,
                    first_row_as_headings=False, wrapmode=WrapMode.CHAR, padding=2,
                    v_align=VAlign.M) as table:
-        _row(table, ("信息标题", r.title, "是否涉密", r.secret))
-        _row(table, ("信息发布类别", boxes))
-        _row(table, ("要求发布时间", r.requested))
-        _row(table, ("信息内容", body), min_height=40, size=9.5, top=True)
+        _row(table, (label("title"), r.title, label("secret"), r.secret))
+        _row(table, (label("category_002"), boxes))
+        _row(table, (label("requested"), r.requested))
+        _row(table, (label("body"), body), min_height=40, size=9.5, top=True)
         for sig in r.signatures:
-            _row(table, (sig.label, _signed(sig, "审核人")), min_height=22)
+            _row(table, (sig.label, _signed(sig, label("signer_002"))), min_height=22)
     doc.set_font(SANS, size=9.5)
 
 
@@ -94,18 +101,22 @@ def _row(table: Table, cells: tuple[str, ...], *, min_height: float = 0, size: f
 
 def _details(doc: Document, r: Record) -> None:
     doc.heading(msg("records.details_title", id=r.draft_id))
-    info = [("稿件", f"#{r.draft_id} {r.title}"), ("账号", r.account), ("主办单位", r.unit),
-            ("起草人", r.author), ("状态", r.state), ("提交时间", r.submitted),
-            ("来源", r.origin + (f"：{r.repost_url}" if r.repost_url else "")),
-            ("发布类别", msg(f"records.category.{r.category}")), ("要求发布时间", r.requested),
-            ("发布时间", r.published or msg("records.unpublished")),
-            ("发布网址", r.published_url or "—")]
+    info = [(label("draft"), msg("records.draft_ref", id=r.draft_id, title=r.title)),
+            (label("account"), r.account), (label("unit"), r.unit),
+            (label("author"), r.author), (label("state"), r.state),
+            (label("submitted"), r.submitted),
+            (label("origin"), msg("records.origin_url", origin=r.origin, url=r.repost_url)),
+            (label("category"), msg(f"records.category.{r.category}")),
+            (label("requested"), r.requested),
+            (label("published"), r.published or msg("records.unpublished")),
+            (label("published_url"), r.published_url or "—")]
     doc.grid(None, info, (30, doc.body_width - 30), size=9)
 
     doc.heading(msg("records.steps_title"))
-    doc.grid(("版本", "环节", "岗位", "人员", "结论", "意见", "送审", "决定", "用时(小时)"),
+    doc.grid(labels("version", "level", "role", "person", "decision", "comment", "assigned",
+                    "decided", "waited"),
              [(f"v{s.version}", s.level, s.role, s.name, s.decision,
-               s.comment + (f"\n（{s.note}）" if s.note else ""), s.assigned, s.decided,
+               msg("records.comment_note", comment=s.comment, note=s.note), s.assigned, s.decided,
                "" if s.waited_hours is None else s.waited_hours) for s in r.steps],
              (9, 17, 17, 13, 10, 40, 18, 18, 12), size=7.5)
 
@@ -116,14 +127,14 @@ def _details(doc: Document, r: Record) -> None:
         width = min(26.0, (doc.body_width - 70) / len(heads))
         rows = [(f"{i}. {item}", *("✓" if item in c.items else "" for c in r.checklists))
                 for i, item in enumerate(items, start=1)]
-        doc.grid(("核对事项", *heads), rows, (doc.body_width - width * len(heads),
+        doc.grid((label("check_item"), *heads), rows, (doc.body_width - width * len(heads),
                                               *([width] * len(heads))), size=7.5)
     else:
         doc.para(msg("records.checklist_none"), muted=True)
 
     doc.heading(msg("records.findings_title"))
     if r.findings:
-        doc.grid(("版本", "编号", "级别", "类型", "原文", "处理"),
+        doc.grid(labels("version", "seq", "severity", "kind", "snippet", "handled"),
                  [(f"v{f.version}", f.seq, f.severity, f.kind, f.snippet, f.handled)
                   for f in r.findings], (10, 10, 10, 24, 60, doc.body_width - 114), size=7.5)
     else:
@@ -137,7 +148,7 @@ def _details(doc: Document, r: Record) -> None:
         doc.para(v.body)
 
     doc.heading(msg("records.audit_title"))
-    doc.grid(("序号", "时间", "操作人", "事项", "哈希（前16位）"),
+    doc.grid(labels("audit_seq", "time", "actor", "action", "hash_16"),
              [(a.seq, a.at, a.actor, action_label(a.action), a.hash[:16]) for a in r.audit],
              (16, 30, 28, 50, doc.body_width - 124), size=7.5)
     doc.ln(2)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from bot.rendering import msg
 from bot.reports.xlsx import Book, Worksheet
-from handlers.reports.record import Record, Signature, action_label, category_boxes
+from handlers.reports.record import (
+    Record,
+    Signature,
+    action_label,
+    category_boxes,
+    label,
+    labels,
+)
 
 FORM_ROW_HEIGHT = 60
 
@@ -62,47 +69,50 @@ def _sign(sig: Signature, word: str) -> str:
 def _form_000(form: _Form, r: Record) -> None:
     """000 appendix: 信息发布审核登记表."""
     origin = r.origin + (f"\n{r.repost_url}" if r.repost_url else "")
-    form.pairs("信息发布\n标题名称", r.title, height=30)
-    form.pairs("发布平台", r.account, "发布时间", r.published or msg("records.unpublished"))
-    form.pairs("信息内容\n原创/转载", origin, "文字内容\n是否准确", r.text_accurate, height=30)
-    form.pairs("政治用语\n是否规范", r.political_ok, "是否涉密\n（涉军/涉隐私等）", r.secret,
-               height=30)
+    form.pairs(label("title_name"), r.title, height=30)
+    form.pairs(label("platform"), r.account, label("published"),
+               r.published or msg("records.unpublished"))
+    form.pairs(label("origin_000"), origin, label("text_accurate"), r.text_accurate, height=30)
+    form.pairs(label("political_ok"), r.political_ok, label("secret_000"), r.secret, height=30)
     for sig in r.signatures:
-        form.pairs(sig.label, _sign(sig, "签字"), height=FORM_ROW_HEIGHT)
-    form.pairs("备　注", "\n".join(r.remarks), height=45)
+        form.pairs(sig.label, _sign(sig, label("signer_000")), height=FORM_ROW_HEIGHT)
+    form.pairs(label("remarks"), "\n".join(r.remarks), height=45)
 
 
 def _form_002(form: _Form, r: Record) -> None:
     """002 appendix 2: 信息发布审批表."""
     boxes = category_boxes(r.category)
     body = r.body + ("\n" + msg("records.body_cut") if r.body_cut else "")
-    form.pairs("信息标题", r.title, "是否涉密", r.secret, height=30)
-    form.pairs("信息发布类别", boxes)
-    form.pairs("要求发布时间", r.requested)
-    form.pairs("信息内容", body, height=160)
+    form.pairs(label("title"), r.title, label("secret"), r.secret, height=30)
+    form.pairs(label("category_002"), boxes)
+    form.pairs(label("requested"), r.requested)
+    form.pairs(label("body"), body, height=160)
     for sig in r.signatures:
-        form.pairs(sig.label, _sign(sig, "审核人"), height=FORM_ROW_HEIGHT)
+        form.pairs(sig.label, _sign(sig, label("signer_002")), height=FORM_ROW_HEIGHT)
 
 
 def _record_sheets(book: Book, r: Record) -> None:
     book.table(msg("records.sheet_steps"),
-               ("版本", "环节", "岗位", "人员", "结论", "意见", "说明", "送审", "决定",
-                "用时(小时)"),
+               labels("version", "level", "role", "person", "decision", "comment", "note",
+                      "assigned", "decided", "waited"),
                [(s.version, s.level, s.role, s.name, s.decision, s.comment, s.note, s.assigned,
                  s.decided, s.waited_hours) for s in r.steps],
                (6, 10, 12, 10, 8, 30, 30, 17, 17, 10))
     items = r.checklists[0].items if r.checklists else ()
     book.table(msg("records.sheet_checklist"),
-               ("核对事项", *(f"v{c.version} {c.level} {c.name} {c.at}" for c in r.checklists)),
+               (label("check_item"),
+                *(f"v{c.version} {c.level} {c.name} {c.at}" for c in r.checklists)),
                [(f"{i}. {item}", *("✓" if item in c.items else "" for c in r.checklists))
                 for i, item in enumerate(items, start=1)],
                (44, *([22] * len(r.checklists))))
-    book.table(msg("records.sheet_findings"), ("版本", "编号", "级别", "类型", "原文", "处理"),
+    book.table(msg("records.sheet_findings"),
+               labels("version", "seq", "severity", "kind", "snippet", "handled"),
                [(f.version, f.seq, f.severity, f.kind, f.snippet, f.handled)
                 for f in r.findings], (6, 6, 8, 16, 50, 40))
-    book.table(msg("records.sheet_versions"), ("版本", "提交时间", "标题", "正文"),
+    book.table(msg("records.sheet_versions"),
+               labels("version", "submitted", "version_title", "version_body"),
                [(v.version, v.at, v.title, v.body) for v in r.versions], (6, 17, 30, 90))
-    book.table(msg("records.sheet_audit"), ("序号", "时间", "操作人", "事项", "哈希"),
+    book.table(msg("records.sheet_audit"), labels("audit_seq", "time", "actor", "action", "hash"),
                [*((a.seq, a.at, a.actor, action_label(a.action), a.hash) for a in r.audit),
                 ("", "", "", msg("records.head_label"), r.head.token)],
                (8, 17, 12, 16, 70))
