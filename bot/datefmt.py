@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.rendering import msg
+
 DATE_FORMAT = "%Y-%m-%d"
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 
@@ -25,9 +27,9 @@ def local_day(moment: datetime, tz: ZoneInfo) -> str:
 
 def month_day(day: date) -> str:
     """10月1日."""
-    return f"{day.month}月{day.day}日"
+    return msg("date.month_day", month=day.month, day=day.day)
 
 
 def date_cn(day: date) -> str:
     """2026年10月1日, as the seed forms write dates."""
-    return f"{day.year}年{month_day(day)}"
+    return msg("date.full", year=day.year, month=day.month, day=day.day)

@@ -36,6 +36,15 @@ JOINED_IN_CODE = {
     ("bot/ledger.py", "，"),
     ("bot/ledger.py", "；"),
 }
+# f-strings, "….format()" and "…" % … with Chinese in their literal parts build wording in
+# code (issue 11): the wording goes to templates/. What may stay, and why (file: how many):
+FORMATTED_IN_CODE = {
+    # regular expressions that parse Chinese input (sentence and clause ends, list items):
+    # parsing, not wording
+    "bot/precheck/context.py": 3,
+    # a handler's docstring for developers, naming the chat syntax the handler parses
+    "handlers/registry/filings.py": 1,
+}
 
 
 class Sample:
@@ -239,6 +248,35 @@ def test_no_chinese_joined_in_code() -> None:
                     joined.append(f"{where}:{node.lineno} {sep!r}.join")
     assert joined == []
     assert allowed == JOINED_IN_CODE  # an entry nothing needs any more goes
+
+
+def _formats_chinese(node: ast.AST) -> bool:
+    if isinstance(node, ast.JoinedStr):
+        return any(isinstance(v, ast.Constant) and CHINESE.search(str(v.value))
+                   for v in node.values)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        template = node.func.value
+        return (node.func.attr == "format" and isinstance(template, ast.Constant)
+                and CHINESE.search(str(template.value)) is not None)
+    return (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)
+            and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str)
+            and CHINESE.search(node.left.value) is not None)
+
+
+def test_no_chinese_formatted_in_code() -> None:
+    """Sentences, labels and their punctuation are built in templates/, not in f-strings."""
+    found: dict[str, list[int]] = {}
+    for path in [*SOURCES, *ROOT.glob("models/**/*.py")]:
+        where = str(path.relative_to(ROOT))
+        if where.startswith("models/migrations/"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if _formats_chinese(node):
+                found.setdefault(where, []).append(getattr(node, "lineno", 0))
+    unexpected = {where: lines for where, lines in found.items()
+                  if len(lines) != FORMATTED_IN_CODE.get(where, 0)}
+    assert unexpected == {}
+    assert set(found) == set(FORMATTED_IN_CODE)  # an entry nothing needs any more goes
 
 
 def test_join_keeps_a_string_whole() -> None:

@@ -1,10 +1,13 @@
-"""What a detector returns: a finding with its place in the normalized text. Pure data."""
+"""What a detector returns: a finding with its place in the normalized text (pure data), and
+the snippet that shows it in its context (the marks are wording: templates/messages)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from bot.rendering import msg
 
 ERROR = "error"  # the reviewer must confirm it was handled before 通过 (never a block)
 WARN = "warn"
@@ -119,6 +122,6 @@ def snippet(text: str, start: int, end: int, width: int = 12) -> str:
     """The finding with a little context on each side, on one line."""
     left = text[max(0, start - width):start]
     right = text[end:end + width]
-    prefix = "…" if start > width else ""
-    suffix = "…" if end + width < len(text) else ""
-    return " ".join(f"{prefix}{left}【{text[start:end]}】{right}{suffix}".split())
+    marked = msg("precheck.snippet", left=left, found=text[start:end], right=right,
+                 cut_left=start > width, cut_right=end + width < len(text))
+    return " ".join(marked.split())

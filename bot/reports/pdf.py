@@ -12,6 +12,7 @@ from typing import Any, cast
 from fpdf import FPDF, FontFace
 from fpdf.enums import MethodReturnValue, TableCellFillMode, WrapMode, XPos, YPos
 
+from bot.rendering import msg
 from bot.reports.fonts import sans_path
 
 SANS = "sans"
@@ -39,7 +40,8 @@ class Document(FPDF):
         self.set_y(-11)
         self.set_font(SANS, size=7.5)
         self.set_text_color(*MUTED)
-        self.cell(0, 4, f"{self.footer_text}　·　{self.page_no()} / {{nb}}", align="C")
+        self.cell(0, 4, msg("reports.pdf_footer", text=self.footer_text, page=self.page_no(),
+                            pages=self.str_alias_nb_pages), align="C")
         self.set_text_color(*INK)
 
     @property
