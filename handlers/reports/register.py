@@ -20,16 +20,20 @@ from models.org import Account, Person, Unit, chunks
 from models.precheck import PrecheckFinding
 from models.review import AUTHOR_LEVEL, FIRST_REVIEW_LEVEL, Decision, Draft, DraftState, ReviewStep
 
-HEADER = ("序号", "稿件号", "发布时间", "主办单位", "账号", "标题", "原创/转载",
-          "起草人（一审）", "二审", "二审时间", "三审", "三审时间", "版本数", "退回次数",
-          "机审错误（已核）", "发布网址")
+# the register's columns by key; their heads are register.col.<key> in templates/
+COLUMNS = ("seq", "draft", "published", "unit", "account", "title", "origin", "author",
+           "second", "second_at", "third", "third_at", "versions", "returns", "errors", "url")
+
+
+def header() -> tuple[str, ...]:
+    return tuple(msg(f"register.col.{key}") for key in COLUMNS)
 
 
 @dataclass(frozen=True)
 class Register:
     scope: Scope
     period: Period
-    rows: list[tuple[Any, ...]]  # in HEADER's order
+    rows: list[tuple[Any, ...]]  # in COLUMNS' order
     head: Head
     generated: str
 

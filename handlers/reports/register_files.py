@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.rendering import msg
-from handlers.reports.register import HEADER, Register
+from handlers.reports.register import Register, header
 
-# PDF columns: HEADER without 稿件号's neighbours that the XLSX keeps for filtering
+# PDF columns: COLUMNS without 稿件号's neighbours that the XLSX keeps for filtering
 PDF_COLUMNS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 13, 14, 15)
 PDF_WIDTHS = (8, 10, 18, 22, 24, 36, 10, 13, 13, 13, 8, 8, 10, 36)
 XLSX_WIDTHS = (6, 7, 17, 24, 24, 40, 9, 12, 10, 17, 10, 17, 7, 8, 10, 40)
@@ -31,7 +31,8 @@ def register_pdf(reg: Register) -> bytes:
     if not reg.rows:
         doc.para(msg("register.empty"), muted=True)
     else:
-        doc.grid([HEADER[i] for i in PDF_COLUMNS],
+        heads = header()
+        doc.grid([heads[i] for i in PDF_COLUMNS],
                  [[row[i] for i in PDF_COLUMNS] for row in reg.rows], PDF_WIDTHS, size=7)
     return doc.bytes()
 
@@ -40,7 +41,7 @@ def register_xlsx(reg: Register) -> bytes:
     from bot.reports.xlsx import Book
 
     book = Book(streaming=True)
-    book.table(msg("register.sheet"), HEADER, reg.rows, XLSX_WIDTHS)
+    book.table(msg("register.sheet"), header(), reg.rows, XLSX_WIDTHS)
     book.table(msg("register.sheet_about"), ("",), [(_title(reg),), (_subtitle(reg),), (
         msg("register.head", seq=reg.head.count, hash=reg.head.hash),)], (120,))
     return book.bytes()
