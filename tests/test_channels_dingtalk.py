@@ -216,6 +216,9 @@ async def test_without_a_template_cards_are_markdown_with_commands(
     assert sent["msgKey"] == "sampleMarkdown" and sent["userIds"] == ["zhangming"]
     text = json.loads(sent["msgParam"])["text"]
     assert "通过 #1" in text and "退回 #1 理由" in text and "秋季旅游节开幕" in text
+    assert "转交 #1 人员 理由" in text
+    receipt = talk.last_text("wangwu")  # the receipt card as markdown, its commands too
+    assert "已收到稿件 #1" in receipt and "- 催办 #1" in receipt and "- 撤回 #1" in receipt
     await talk.say("zhangming", "通过 #1")
     assert "已通过稿件 #1" in talk.last_text("zhangming")
     assert "通过 #1" in talk.fake.texts("liufang")[-1]
