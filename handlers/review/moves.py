@@ -21,6 +21,7 @@ from bot.rendering import msg
 from handlers.common import authz
 from handlers.common.absence import away_at
 from handlers.common.lookup import find_person, load_draft, numbered_ref
+from handlers.review.cards import NUDGE as NUDGE_TAP
 from handlers.review.cards import (
     HAND_OVER,
     HAND_OVER_TO,
@@ -239,10 +240,10 @@ async def on_nudge(event: IncomingEvent, ctx: HandlerContext) -> None:
     await _nudge(ctx, "催办", await load_draft(draft_id, lock=True))
 
 
-@router.action(NUDGE)
+@router.action(NUDGE_TAP)
 async def on_nudge_tap(event: IncomingEvent, ctx: HandlerContext) -> None:
     """Tap on 催办 on the author's receipt: the same as `催办 #N`."""
-    await _nudge(ctx, f"card:{NUDGE}", await _tapped_draft(ctx))
+    await _nudge(ctx, f"card:{NUDGE_TAP}", await _tapped_draft(ctx))
 
 
 async def _nudge(ctx: HandlerContext, action: str, draft: Draft) -> None:
