@@ -3,6 +3,7 @@ callbacks, both speaking the documented protocol (../shared/PROTOCOLS.md §1–3
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
@@ -42,6 +43,9 @@ class FakeWeCom:
     """
 
     base: str = ""  # where the test server serves it
+    # seconds each message/send and card update takes to answer, as the real platform's
+    # round trip does (benchmarks; tests leave it 0)
+    latency: float = 0.0
     calls: list[Call] = field(default_factory=list)
     invalid_users: set[str] = field(default_factory=set)
     _failures: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
@@ -138,6 +142,8 @@ class FakeWeCom:
 
     async def _send(self, request: web.Request) -> web.Response:
         call = await self._record(request)
+        if self.latency:
+            await asyncio.sleep(self.latency)
         refused = self._auth(call)
         if refused is not None:
             return refused
@@ -171,6 +177,8 @@ class FakeWeCom:
 
     async def _update(self, request: web.Request) -> web.Response:
         call = await self._record(request)
+        if self.latency:
+            await asyncio.sleep(self.latency)
         refused = self._auth(call)
         if refused is not None:
             return refused
