@@ -194,6 +194,7 @@ def create_app(settings: Settings) -> web.Application:
     sender = Sender(channels, max_attempts=settings.outbox_max_attempts,
                     poll_seconds=settings.outbox_poll_seconds,
                     lease_seconds=settings.outbox_lease_seconds,
+                    concurrency=settings.outbox_send_concurrency,
                     on_undeliverable=undeliverable, metrics=metrics,
                     heartbeat=health.heartbeat("outbox_sender",
                                                settings.health_heartbeat_max_age_seconds))

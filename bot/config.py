@@ -53,6 +53,9 @@ class Settings:
     outbox_max_attempts: int = 10
     # how long a sender owns the rows it claimed; after a crash others wait this long
     outbox_lease_seconds: float = 60.0
+    # recipients one sender serves at once (each one's messages still go in order): the
+    # platform takes tens of ms per call, so one at a time would leave a replica idle
+    outbox_send_concurrency: int = 8
     # an inbox event a pump claimed and did not finish (it crashed) is taken over after this
     inbox_lease_seconds: float = 30.0
     db_generate_schemas: bool = True
@@ -176,7 +179,8 @@ def _check(settings: Settings) -> None:
     if not settings.database_url.startswith(DB_SCHEMES):
         raise ConfigError(msg("config.bad_value", key="database_url",
                               value=settings.database_url, expected=msg("config.expect_db")))
-    for key in ("max_message_chars", "outbox_max_attempts", "reminder_scan_seconds"):
+    for key in ("max_message_chars", "outbox_max_attempts", "outbox_send_concurrency",
+                "reminder_scan_seconds"):
         if getattr(settings, key) < 1:
             raise ConfigError(msg("config.bad_value", key=key, value=getattr(settings, key),
                                   expected=msg("config.expect_positive")))

@@ -105,8 +105,12 @@ class Sender:
     def __init__(self, channels: Mapping[str, Channel], *, max_attempts: int,
                  poll_seconds: float, on_undeliverable: UndeliverableHook | None = None,
                  lease_seconds: float = DEFAULT_LEASE_SECONDS, metrics: Metrics | None = None,
-                 heartbeat: Heartbeat | None = None) -> None:
+                 heartbeat: Heartbeat | None = None, concurrency: int = 1) -> None:
         self.channels = channels
+        # recipients served at once: the platform answers each send in tens of ms, so one
+        # at a time leaves a replica waiting on the network (each recipient's rows still go
+        # one by one, in order)
+        self.concurrency = max(1, concurrency)
         self.max_attempts = max_attempts
         self.poll_seconds = poll_seconds
         self.on_undeliverable = on_undeliverable
@@ -263,12 +267,16 @@ class Sender:
         queue = [row for rows in ready for row in rows]
         place = {row.id: i for i, row in enumerate(queue)}
         lost: set[int] = set()
+        done: set[int] = set()
         sent = 0
-        for rows in ready:
+
+        async def recipient(rows: list[Outbox]) -> None:
+            nonlocal sent, lost
             for i, row in enumerate(rows):
                 if row.id not in lost and not self.leases.fresh(row):
                     # a slow batch: renew every row still to go in one statement
-                    left = [r for r in queue[place[row.id]:] if r.id not in lost]
+                    left = [r for r in queue[place[row.id]:]
+                            if r.id not in lost and r.id not in done]
                     kept = {r.id for r in await self.leases.renew(left, status="pending")}
                     lost |= {r.id for r in left if r.id not in kept}
                 if row.id in lost:
@@ -276,16 +284,35 @@ class Sender:
                 else:
                     outcome, until = await self._deliver(row, recent.get((row.channel,
                                                                           row.user_id)))
+                done.add(row.id)
                 sent += outcome == SENT
                 if outcome in (WAITING, NOT_OURS):
                     # later rows to this person keep their order: they wait as long
                     rest = [r.id for r in rows[i + 1:]]
+                    done.update(rest)
                     if until is not None:
                         waits[(row.channel, row.user_id)] = until
                         await self.leases.release(rest, next_attempt_at=until)
                     else:
                         await self.leases.release(rest)
-                    break
+                    return
+
+        # up to `concurrency` recipients at once, started most urgent first
+        todo = iter(ready)
+
+        async def worker() -> None:
+            for rows in todo:
+                await recipient(rows)
+
+        workers = min(self.concurrency, len(ready))
+        if workers <= 1:
+            await worker()
+            return sent
+        results = await asyncio.gather(*(worker() for _ in range(workers)),
+                                       return_exceptions=True)
+        for result in results:  # every worker has finished: nothing left in flight
+            if isinstance(result, BaseException):
+                raise result
         return sent
 
     async def _deliver(self, row: Outbox, recent: list[datetime] | None = None

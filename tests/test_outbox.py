@@ -216,3 +216,36 @@ async def test_delivery_costs_at_most_two_statements_per_message(db: None) -> No
                                for i in range(1000)], priority=outbox.NORMAL)
     assert await sender.flush() == 1000
     assert sender.queries / 1000 <= 1.2
+
+
+async def test_concurrent_sends_keep_each_recipients_order(db: None) -> None:
+    """Several recipients are served at once (the platform is slow to answer); each one's
+    messages still go one at a time, in the order queued, and every row exactly once."""
+
+    class Gated(CountingChannel):
+        def __init__(self) -> None:
+            super().__init__()
+            self.in_flight: dict[str, int] = {}
+            self.most = 0
+            self.texts: dict[str, list[str]] = {}
+
+        async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
+            self.in_flight[user_id] = self.in_flight.get(user_id, 0) + 1
+            assert self.in_flight[user_id] == 1, "two sends to one recipient at once"
+            self.most = max(self.most, sum(self.in_flight.values()))
+            for _ in range(3):  # a slow platform: let the other sends proceed meanwhile
+                await asyncio.sleep(0)
+            self.in_flight[user_id] -= 1
+            assert isinstance(message, OutgoingText)
+            self.texts.setdefault(user_id, []).append(message.text)
+            self.delivered.append(outbox_id)
+
+    channel = Gated()
+    sender = Sender({"count": channel}, max_attempts=3, poll_seconds=0.01, concurrency=4)
+    await outbox.enqueue_many([("count", f"u{i % 6}", OutgoingText(str(i))) for i in range(60)],
+                              priority=outbox.NORMAL)
+    assert await sender.flush() == 60
+    assert 1 < channel.most <= 4
+    assert sorted(channel.delivered) == [r.id for r in await Outbox.all().order_by("id")]
+    for i in range(6):
+        assert channel.texts[f"u{i}"] == [str(n) for n in range(i, 60, 6)]
