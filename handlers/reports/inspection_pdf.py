@@ -146,11 +146,21 @@ def attention(report: Inspection) -> list[str]:
     return lines[:ATTENTION_LINES]
 
 
+def col(name: str) -> str:
+    """A column head of the report (inspection.col.*), shared by the PDF and the workbook."""
+    return label(f"inspection.col.{name}")
+
+
+def cols(*names: str) -> tuple[str, ...]:
+    return tuple(col(name) for name in names)
+
+
 def unit_header(report: Inspection) -> list[str]:
-    return ["单位", "正常账号", "更新", "每号每周", "周未达标", "间隔超限", "否决风险",
-            "转载按时/超时/未完成", "转载用时中位/最长(h)", "审核稿件",
+    return [*cols("unit", "accounts", "updates", "per_account_week", "weeks_below", "gap_over",
+                  "veto", "relay_split", "relay_hours", "reviewed"),
             *(msg("inspection.level_times", level=level_label(lv)) for lv in report.levels),
-            "退回", "机审错误", "密码逾期", "后续事项按期/逾期", "僵尸账号"]
+            *cols("returns", "precheck_errors", "password_overdue", "followups_split",
+                  "zombies")]
 
 
 def unit_values(report: Inspection, u: UnitRow) -> list[object]:
@@ -213,8 +223,9 @@ def shown_accounts(report: Inspection) -> tuple[list[AccountRow], int]:
     return flagged, len(accounts) - len(flagged)
 
 
-ACCOUNT_HEADER = ("账号", "平台", "更新", "每周", "未达标周", "最长间隔/上限(天)",
-                  "近期无更新(天)", "否决风险", "最近更新", "密码", "僵尸")
+def account_header() -> tuple[str, ...]:
+    return cols("account", "platform", "updates", "per_week", "weeks_below_of", "gap_and_limit",
+                "silent_days", "veto", "last_update", "password", "zombie")
 
 
 def account_values(a: AccountRow) -> list[object]:
@@ -224,9 +235,9 @@ def account_values(a: AccountRow) -> list[object]:
     return [a.name, label(f"platform.{a.platform}"), a.updates, a.per_week,
             f"{a.weeks_below}/{a.weeks_counted}",
             f"{a.longest_gap}/{a.gap_limit}" + (" ▲" if a.gap_over else ""), a.silent_days,
-            "是" if a.veto else "", a.last_update,
+            label("inspection.veto_yes") if a.veto else "", a.last_update,
             password_label(a.password, a.password_overdue_days),
-            "建议关停" if a.zombie else ""]
+            label("inspection.zombie_close") if a.zombie else ""]
 
 
 def _accounts(doc: Document, report: Inspection) -> None:
@@ -241,7 +252,7 @@ def _accounts(doc: Document, report: Inspection) -> None:
         by_unit.setdefault(a.unit_id, []).append(a)
     for unit_id, rows in by_unit.items():
         doc.heading(names.get(unit_id, unit_id), size=10.5)
-        doc.fast_grid(ACCOUNT_HEADER, [account_values(a) for a in rows],
+        doc.fast_grid(account_header(), [account_values(a) for a in rows],
                       (30, 18, 9, 9, 12, 18, 14, 10, 22, 18, 12), size=7)
         _tiles(doc, report, [a for a in rows if a.active])
 
@@ -282,14 +293,14 @@ def _tiles(doc: Document, report: Inspection, rows: Sequence[AccountRow]) -> Non
 def _reasons_and_zombies(doc: Document, report: Inspection) -> None:
     doc.heading(msg("inspection.reasons_title"))
     if report.reasons:
-        doc.grid(("退回理由", "次数"), report.reasons, (150, 24), size=8)
+        doc.grid(cols("reason", "count"), report.reasons, (150, 24), size=8)
     else:
         doc.para(msg("inspection.no_returns"), muted=True)
     zombies = [a for a in report.accounts if a.zombie]
     doc.heading(msg("inspection.zombies_title", months=report.limits["period"]))
     if zombies:
         names = {u.id: u.name for u in report.units}
-        doc.grid(("单位", "账号", "平台", "最近更新", "建议"),
+        doc.grid(cols("unit", "account", "platform", "last_update", "advice"),
                  [(names.get(a.unit_id, a.unit_id), a.name, label(f"platform.{a.platform}"),
                    a.last_update or msg("inspection.never"), msg("inspection.zombie_advice"))
                   for a in zombies], (40, 36, 22, 28, 48), size=8)

@@ -13,7 +13,7 @@ from bot.rendering import msg
 from bot.reports.common import label, password_label
 from bot.reports.xlsx import Book
 from handlers.reports.inspection import BUCKETS, Inspection, UnitRow
-from handlers.reports.inspection_pdf import attention, kpis, subtitle
+from handlers.reports.inspection_pdf import attention, cols, kpis, subtitle
 from handlers.review.routing import level_label
 
 # the calendar sheet: a column per day up to this many accounts, else per week, and for a
@@ -23,17 +23,23 @@ WEEKLY_CALENDAR_ACCOUNTS = 30_000
 CHART_UNITS = 30
 
 def unit_header(report: Inspection) -> list[str]:
-    per_level = [f"{level_label(lv)}{what}" for lv in report.levels
-                 for what in ("次数", "中位(h)", "最长(h)")]
-    return ["单位", "单位编号", "正常账号", "暂停关停注销", "更新次数", "每号每周",
-            "周未达标账号", "间隔超限账号", "否决风险账号", "转载按时", "转载超时完成",
-            "转载逾期未完成", "转载办理中", "转载用时中位(h)", "转载用时最长(h)", "审核稿件",
-            *per_level, "退回次数", "机审错误", "机审错误稿件", "密码按期", "密码逾期",
-            "密码未登记", "备案", "备案已批准", "后续事项按期", "后续事项逾期完成",
-            "后续事项逾期未完成", "后续事项未到期", "僵尸账号"]
-ACCOUNT_HEADER = ("单位", "账号", "平台", "类型", "状态", "本期更新", "每周", "未达标周数",
-                  "最长间隔(天)", "间隔上限(天)", "近期无更新(天)", "否决风险", "最近更新", "密码",
-                  "僵尸账号")
+    per_level = [msg(f"inspection.level_{what}", level=level_label(lv)) for lv in report.levels
+                 for what in ("count", "median", "worst")]
+    return [*cols("unit", "unit_id", "accounts", "inactive", "updates_count", "per_account_week",
+                  "weeks_below_accounts", "gap_over_accounts", "veto_accounts", "relay_on_time",
+                  "relay_late", "relay_missed", "relay_open", "relay_median", "relay_worst",
+                  "reviewed"),
+            *per_level,
+            *cols("returns_count", "precheck_errors", "precheck_drafts", "password_ok",
+                  "password_overdue", "password_unknown", "filings", "filings_approved",
+                  "followups_on_time", "followups_late", "followups_overdue", "followups_open",
+                  "zombies")]
+
+
+def account_header() -> tuple[str, ...]:
+    return cols("unit", "account", "platform", "content", "status", "period_updates", "per_week",
+                "weeks_below_count", "longest_gap", "gap_limit", "silent_days", "veto",
+                "last_update", "password", "zombies")
 
 
 def _unit(report: Inspection, u: UnitRow) -> list[object]:
@@ -56,24 +62,25 @@ def inspection_xlsx(report: Inspection) -> bytes:
                *kpis(report), ("", ""),
                *((msg("inspection.attention_title"), line) for line in attention(report)),
                ("", ""), (msg("register.head", seq=report.head.count, hash=report.head.hash), "")]
-    book.table(msg("inspection.sheet_summary"), ("指标", "数值"), summary, (60, 90))
+    book.table(msg("inspection.sheet_summary"), cols("metric", "value"), summary, (60, 90))
     header = unit_header(report)
     book.table(msg("inspection.sheet_units"), header,
                [_unit(report, u) for u in [*report.units, report.total]],
                (28, 10, *([10] * (len(header) - 2))))
-    book.table(msg("inspection.sheet_accounts"), ACCOUNT_HEADER, (
+    book.table(msg("inspection.sheet_accounts"), account_header(), (
         (units.get(a.unit_id, a.unit_id), a.name, label(f"platform.{a.platform}"),
          label(f"registry.content_{a.content}"), label(f"registry.status_{a.status}"), a.updates,
          a.per_week, a.weeks_below, a.longest_gap, a.gap_limit, a.silent_days,
-         "是" if a.veto else "", a.last_update,
+         label("inspection.veto_yes") if a.veto else "", a.last_update,
          password_label(a.password, a.password_overdue_days),
-         "建议关停" if a.zombie else "")
+         label("inspection.zombie_close") if a.zombie else "")
         for a in report.accounts), (24, 22, 12, 8, 8, *([9] * 6), 9, 17, 12, 10))
     _calendar(book, report, units)
     _relays(book, report)
     _reviews(book, report)
-    book.table(msg("inspection.sheet_reasons"), ("退回理由", "次数"), report.reasons, (60, 10))
-    book.table(msg("inspection.sheet_zombies"), ("单位", "账号", "平台", "最近更新"),
+    book.table(msg("inspection.sheet_reasons"), cols("reason", "count"), report.reasons,
+               (60, 10))
+    book.table(msg("inspection.sheet_zombies"), cols("unit", "account", "platform", "last_update"),
                [(units.get(a.unit_id, a.unit_id), a.name, label(f"platform.{a.platform}"),
                  a.last_update or msg("inspection.never"))
                 for a in report.accounts if a.zombie], (28, 24, 14, 17))
@@ -89,14 +96,15 @@ def _calendar(book: Book, report: Inspection, units: dict[str, str]) -> None:
     def weekly(counts: bytes | bytearray) -> list[int]:
         return [sum(counts[max(0, o):max(0, o + 7)]) for o in offsets]
 
-    week_heads = [monday.strftime("%m-%d") + "周" for monday in report.weeks]
+    week_heads = [msg("inspection.week_head", day=monday.strftime("%m-%d"))
+                  for monday in report.weeks]
     if len(active) <= DAILY_CALENDAR_ACCOUNTS:
-        heads = ["单位", "账号", *((first + timedelta(days=i)).strftime("%m-%d")
+        heads = [*cols("unit", "account"), *((first + timedelta(days=i)).strftime("%m-%d")
                                    for i in range(days))]
         rows: Iterable[list[Any]] = ([units.get(a.unit_id, a.unit_id), a.name, *a.days]
                                      for a in active)
     elif len(active) <= WEEKLY_CALENDAR_ACCOUNTS:
-        heads = ["单位", "账号", *week_heads]
+        heads = [*cols("unit", "account"), *week_heads]
         rows = ([units.get(a.unit_id, a.unit_id), a.name, *weekly(a.days)] for a in active)
     else:
         per_unit: dict[str, bytearray] = {}
@@ -105,7 +113,7 @@ def _calendar(book: Book, report: Inspection, units: dict[str, str]) -> None:
             for i, n in enumerate(a.days):
                 if n:
                     total[i] = min(255, total[i] + n)
-        heads = ["单位", msg("inspection.calendar_accounts"), *week_heads]
+        heads = [*cols("unit"), msg("inspection.calendar_accounts"), *week_heads]
         counts = Counter(a.unit_id for a in active)
         rows = ([units.get(u, u), counts[u], *weekly(total)] for u, total in per_unit.items())
     sheet, count = book.table(msg("inspection.sheet_calendar"), heads, rows,
@@ -121,9 +129,10 @@ def _relays(book: Book, report: Inspection) -> None:
     units = sorted((u for u in report.units if u.relays),
                    key=lambda u: (u.relay_on_time / u.relays, u.name))
     name = msg("inspection.sheet_relays")
-    sheet, count = book.table(name, ("单位", msg("inspection.relay_on_time"),
+    sheet, count = book.table(name, (*cols("unit"), msg("inspection.relay_on_time"),
                                      msg("inspection.relay_late"), msg("inspection.relay_missed"),
-                                     msg("inspection.relay_open"), "用时中位(h)", "用时最长(h)"),
+                                     msg("inspection.relay_open"), *cols("median_hours",
+                                                                         "worst_hours")),
                               [(u.name, u.relay_on_time, u.relay_late, u.relay_missed,
                                 u.relay_open, u.relay_median_hours, u.relay_worst_hours)
                                for u in units], (28, 10, 10, 10, 10, 12, 12))
@@ -146,7 +155,7 @@ def _relays(book: Book, report: Inspection) -> None:
 def _reviews(book: Book, report: Inspection) -> None:
     levels = report.total.levels
     name = msg("inspection.sheet_reviews")
-    sheet, count = book.table(name, ("用时", *(level_label(lv) for lv in report.levels)),
+    sheet, count = book.table(name, (*cols("waited"), *(level_label(lv) for lv in report.levels)),
                               [(msg(f"inspection.bucket_{i}"),
                                 *(levels[lv].buckets()[i] for lv in report.levels))
                                for i in range(len(BUCKETS) + 1)], (14, 12, 12))
