@@ -19,7 +19,7 @@ import asyncpg
 
 from bot.db import close_db, init_db
 from bot.events import OutgoingText
-from bot.outbox import enqueue
+from bot.outbox import NORMAL, enqueue_many
 from tests import databases
 from tests.fakes.wecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom
 
@@ -87,8 +87,8 @@ async def prepare(messages: int) -> None:
     await databases._server_sql("postgres", f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)",
                                 f"CREATE DATABASE {DB} ENCODING 'UTF8'")
     await init_db(URL)
-    for i in range(messages):
-        await enqueue("wecom", f"u{i % USERS}", OutgoingText(text(i)))
+    await enqueue_many((("wecom", f"u{i % USERS}", OutgoingText(text(i)))
+                        for i in range(messages)), priority=NORMAL)
     await close_db()
 
 
