@@ -13,19 +13,24 @@ The table needs `id`, `locked_until` (nullable datetime) and `claimed_by` (nulla
 
 from __future__ import annotations
 
+import asyncio
 import os
+import random
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import OperationalError
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from bot.clock import utcnow
+from bot.db import DEADLOCK_ATTEMPTS, DEADLOCK_BACKOFF_SECONDS, is_deadlock
 
 # selects the rows to claim from a fresh locking queryset of free rows; may run several
 Select = Callable[[Callable[[], QuerySet[Any]]], Awaitable[list[Any]]]
@@ -57,7 +62,19 @@ class Leases:
 
     async def claim(self, select: Select) -> list[Any]:
         """In one transaction: the rows `select` picks (from free rows, locked, skipping rows
-        another transaction holds), stamped with this owner and a lease."""
+        another transaction holds), stamped with this owner and a lease. On MySQL two claims
+        (or a claim and a worker's update) can deadlock over the rows' next-key locks; the
+        server rolls the victim back whole, and it is run again after a random pause."""
+        for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+            try:
+                return await self._claim_once(select)
+            except OperationalError as exc:
+                if attempt == DEADLOCK_ATTEMPTS or not is_deadlock(exc):
+                    raise
+                await asyncio.sleep(random.uniform(0, DEADLOCK_BACKOFF_SECONDS * attempt))
+        raise AssertionError("unreachable")
+
+    async def _claim_once(self, select: Select) -> list[Any]:
         now = utcnow()
         until = now + self.lease
 
@@ -65,16 +82,35 @@ class Leases:
             self.count()
             return self.model.select_for_update(skip_locked=True).filter(free(now))
 
-        async with in_transaction():
+        async with in_transaction() as conn:
             rows = await select(locked)
             if rows:
-                await self.model.filter(id__in=[r.id for r in rows]).update(
-                    locked_until=until, claimed_by=self.owner)
+                ids = [r.id for r in rows]
+                if conn.capabilities.dialect == "mysql":
+                    await self._stamp_mysql(conn, ids, until)
+                else:
+                    await self.model.filter(id__in=ids).update(
+                        locked_until=until, claimed_by=self.owner)
                 self.count()
         self.count(2)  # BEGIN, COMMIT
         for row in rows:
             row.locked_until, row.claimed_by = until, self.owner
         return rows
+
+    async def _stamp_mysql(self, conn: BaseDBAsyncClient, ids: list[int],
+                           until: datetime) -> None:
+        """The claim's UPDATE by primary key, forced to a range read of exactly those rows.
+        On a small table MariaDB/MySQL would otherwise read the whole primary index, and
+        under REPEATABLE READ an UPDATE keeps a lock on every row it read: the claim would
+        hold rows it never took until it commits, so another replica's SKIP LOCKED claim
+        found nothing and two claims deadlocked."""
+        meta = self.model._meta
+        until_db = meta.fields_map["locked_until"].to_db_value(until, self.model)
+        marks = ", ".join(["%s"] * len(ids))
+        await conn.execute_query(
+            f"UPDATE `{meta.db_table}` FORCE INDEX (PRIMARY) "
+            f"SET `locked_until`=%s, `claimed_by`=%s WHERE `id` IN ({marks})",
+            [until_db, self.owner, *ids])
 
     def fresh(self, row: Any, now: datetime | None = None) -> bool:
         """The lease on a row has more than half its time left (no renewal needed)."""
