@@ -378,7 +378,10 @@ class _Duplicate(Exception):
 
 async def _count_unknown(channel: str, user_id: str) -> None:
     key: dict[str, Any] = {"channel": channel, "user_id": user_id[:64]}
-    if await UnknownSender.filter(**key).update(count=F("count") + 1, last_at=utcnow()):
+    # a plain read first (as in _record): an UPDATE that finds no row takes a gap lock on
+    # MySQL, and two first messages from different strangers then deadlock on their INSERTs
+    if await UnknownSender.exists(**key) and await UnknownSender.filter(**key).update(
+            count=F("count") + 1, last_at=utcnow()):
         return
     try:
         async with in_transaction():  # a savepoint: a concurrent first message may win
