@@ -73,7 +73,29 @@ async def test_two_replicas_handle_each_event_once(bot: Harness,
     # a platform retry of a stored event is acknowledged and stored once
     await b.accept(batch[0])
     assert await InboundEvent.all().count() == len(batch)
-    handled = await asyncio.gather(a.pump(), b.pump())
+    # neither replica handles an event before the other has one in hand: on a loaded
+    # machine one pump could otherwise claim and handle everything before the other's
+    # first claim, and "both took part" would rest on timing
+    started: set[str] = set()
+    both = asyncio.Event()
+
+    def meeting(name: str) -> Any:
+        async def handle(event: IncomingEvent) -> bool:
+            started.add(name)
+            if len(started) == 2:
+                both.set()
+            await both.wait()
+            return await bot.dispatcher.feed(event)
+        return handle
+
+    async def pump(inbox: Inbox) -> int:
+        try:
+            return await inbox.pump()
+        finally:
+            both.set()  # a pump that ends with nothing in hand releases the other
+
+    a.handle, b.handle = meeting("a"), meeting("b")
+    handled = await asyncio.gather(pump(a), pump(b))
     assert sum(handled) == len(batch) and all(handled)  # both took part
     await assert_each_handled_once(len(batch))
     assert await a.pump() == 0 and await b.pump() == 0
