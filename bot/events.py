@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any
 
@@ -89,6 +90,24 @@ class Button:
     secondary: bool = False
 
 
+def _button_dict(button: Button) -> dict[str, Any]:
+    """A button as the outbox stores it. `secondary` only when set: the release before it
+    read buttons with Button(**b), and a rolling deploy or a rollback runs that reader on
+    rows this one wrote."""
+    data: dict[str, Any] = {"key": button.key, "label": button.label, "style": button.style,
+                            "command": button.command}
+    if button.secondary:
+        data["secondary"] = True
+    return data
+
+
+def _button_from_dict(data: Mapping[str, Any]) -> Button:
+    """Inverse of _button_dict(); keys this release does not know (written by a later
+    one) are ignored."""
+    known = {f.name for f in dataclass_fields(Button)}
+    return Button(**{k: v for k, v in data.items() if k in known})
+
+
 @dataclass(frozen=True)
 class OutgoingText:
     text: str
@@ -121,8 +140,7 @@ class OutgoingCard:
             "body_md": self.body_md,
             "card_ref": self.card_ref,
             "fields": [list(f) for f in self.fields],
-            "buttons": [{"key": b.key, "label": b.label, "style": b.style, "command": b.command,
-                         "secondary": b.secondary} for b in self.buttons],
+            "buttons": [_button_dict(b) for b in self.buttons],
             "status": self.status,
             "url": self.url,
         }
@@ -160,7 +178,7 @@ def outgoing_from_dict(data: Mapping[str, Any]) -> Outgoing:
         body_md=data["body_md"],
         card_ref=data["card_ref"],
         fields=tuple((k, v) for k, v in data.get("fields", [])),
-        buttons=tuple(Button(**b) for b in data.get("buttons", [])),
+        buttons=tuple(_button_from_dict(b) for b in data.get("buttons", [])),
         status=data.get("status", ""),
         url=data.get("url", ""),
     )

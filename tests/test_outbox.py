@@ -9,7 +9,14 @@ from bot import outbox
 from bot.channels.sim.adapter import SimChannel
 from bot.clock import utcnow
 from bot.errors import ChannelAPIError, ChannelNetworkError
-from bot.events import CardUpdate, Outgoing, OutgoingText
+from bot.events import (
+    Button,
+    CardUpdate,
+    Outgoing,
+    OutgoingCard,
+    OutgoingText,
+    outgoing_from_dict,
+)
 from bot.outbox import Sender
 from models.system import Outbox, SimMessage
 
@@ -249,3 +256,28 @@ async def test_concurrent_sends_keep_each_recipients_order(db: None) -> None:
     assert sorted(channel.delivered) == [r.id for r in await Outbox.all().order_by("id")]
     for i in range(6):
         assert channel.texts[f"u{i}"] == [str(n) for n in range(i, 60, 6)]
+
+
+# the fields of Button in the release before Button.secondary; its reader did Button(**b)
+PREVIOUS_BUTTON_FIELDS = {"key", "label", "style", "command"}
+
+
+def test_card_payloads_stay_readable_by_the_previous_release() -> None:
+    """A rolling deploy or a rollback: the previous reader gets rows this release wrote.
+    A button that is not secondary is written as before; only a secondary one (转交 on
+    the review card) carries the new key."""
+    card = OutgoingCard("t", "b", "ref", buttons=(Button("a:1", "同意"),
+                                                  Button("b:1", "转交", secondary=True)))
+    plain, secondary = card.to_dict()["buttons"]
+    assert set(plain) == PREVIOUS_BUTTON_FIELDS
+    assert secondary["secondary"] is True
+    assert outgoing_from_dict(card.to_dict()) == card
+
+
+def test_card_payloads_from_a_later_release_load() -> None:
+    """Forward compatibility: button keys this release does not know are ignored."""
+    data = OutgoingCard("t", "b", "ref", buttons=(Button("a:1", "同意"),)).to_dict()
+    data["buttons"][0]["icon"] = "check"
+    loaded = outgoing_from_dict(data)
+    assert isinstance(loaded, OutgoingCard)
+    assert loaded.buttons == (Button("a:1", "同意"),)
