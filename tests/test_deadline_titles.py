@@ -5,9 +5,13 @@ written before migration 0018 have no data and show the title they stored."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 
+import pytest
+
 from bot.policy import load_policy
+from handlers.registry import closers
 from handlers.registry.closers import deadline_title, title_of
 from handlers.reports.board import load_board
 from models.deadlines import Deadline
@@ -63,3 +67,21 @@ def test_a_title_renders_each_kind_from_its_parts() -> None:
                                                "names": ["张三", "李四"]}, "") \
         == "平安黔江（新浪微博）管理员 张三、李四 离任，立即更换密码并收回权限和设备"
     assert deadline_title("announce", None, "存量标题") == "存量标题"
+
+
+async def test_a_row_whose_data_does_not_render_shows_its_stored_title(
+        bot: Harness, clock: Clock, caplog: pytest.LogCaptureFixture,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hand-made row (data a message no longer takes: no platform, an unknown filing
+    kind) shows its stored title everywhere; the scan still reminds of every other row,
+    and the warning is logged once, not on every read."""
+    monkeypatch.setattr(closers, "_unrenderable", set(), raising=False)  # once a process
+    await opened(bot)
+    await Deadline.filter(kind="platform_change").update(
+        title_data={"name": "黔江非遗", "id": 1, "filing_kind": "no_such_kind"}, title=STORED)
+    with caplog.at_level(logging.WARNING, logger="handlers.registry.closers"):
+        for where, text in (await shown(bot, clock)).items():
+            assert STORED in text, where
+            assert "黔江非遗（微信服务号）备案 #1 向社会公告" in text, where  # the good row
+    warned = [r for r in caplog.records if r.name == "handlers.registry.closers"]
+    assert len(warned) == 1 and warned[0].levelno == logging.WARNING

@@ -4,6 +4,7 @@ done. Imports only handlers.common, so the reminder kinds and reports use it wit
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
@@ -12,6 +13,7 @@ from handlers.common.lookup import account_text
 from models.deadlines import Deadline
 from models.org import Account
 
+log = logging.getLogger(__name__)
 # the command that closes each follow-up kind (R-ACC-2, R-ACC-3, R-ACC-4, R-SEC-3)
 CLOSERS = {"announce": "已公告", "platform_change": "已操作", "report_change": "已报备",
            "password_change": "已改密"}
@@ -35,11 +37,28 @@ def title_data(account: Account, **parts: object) -> dict[str, object]:
     return {"name": account.name, "platform": account.platform, **parts}
 
 
+# the rows whose data would not render, warned about once each (kind, stored title)
+_unrenderable: set[tuple[str, str]] = set()
+
+
 def deadline_title(kind: str, data: Mapping[str, Any] | None, stored: str) -> str:
     """A follow-up's title, rendered now by the message `deadline.<kind>` from its data;
-    a row written before migration 0018 has no data and shows the title it stored."""
+    a row written before migration 0018 has no data and shows the title it stored, and so
+    does a row whose data no longer renders (one bad row must not stop the reminder scan,
+    the board or 待办)."""
     if data is None:
         return stored
+    try:
+        return _render(kind, data)
+    except Exception:
+        if (kind, stored) not in _unrenderable:
+            _unrenderable.add((kind, stored))
+            log.warning("deadline title of kind %s does not render from its data; "
+                        "showing the stored title", kind, exc_info=True)
+        return stored
+
+
+def _render(kind: str, data: Mapping[str, Any]) -> str:
     ctx = {key: value for key, value in data.items() if key not in ("name", "platform")}
     ctx["account"] = account_text(data["name"], data["platform"])
     if "filing_kind" in ctx:
@@ -61,4 +80,4 @@ def titled(kind: str, account: Account, **parts: object) -> TitleFields:
     """The title fields of a new Deadline row: its data, and the same title rendered now
     (what rows before 0018 and an older release read)."""
     data = title_data(account, **parts)
-    return {"title_data": data, "title": deadline_title(kind, data, "")}
+    return {"title_data": data, "title": _render(kind, data)}  # a new row must render
