@@ -99,6 +99,9 @@ class HandlerContext:
     metrics: Metrics = field(default_factory=Metrics)
     committed: list[Callable[[], None]] = field(default_factory=list)
     upload: Upload | None = None  # the fetched attachment of the event, if it had one
+    # whom the audit chain names as acting: the sender, unless the handler of an event the
+    # bot made itself says it acts (e.g. "scheduler")
+    actor: str = ""
 
     async def reply(self, message: Outgoing) -> None:
         """Answer the person who sent the event, on the channel it came from."""
@@ -122,7 +125,7 @@ class HandlerContext:
             await self.notify(person_id, message)
 
     async def audit(self, action: str, subject: str, **data: Any) -> None:
-        await audit.append(self.event.user.user_id, action, subject, data)
+        await audit.append(self.actor or self.event.user.user_id, action, subject, data)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run callback once the handler's transaction has committed (e.g. metrics)."""

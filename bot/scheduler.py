@@ -58,16 +58,18 @@ async def run_scan(settings: Settings, now: datetime | None = None,
 
 async def start_absences(settings: Settings, feed: Feed, now: datetime | None = None) -> int:
     """请假 registered ahead that has begun: one event per absence through the dispatcher,
-    as the absent person (handlers/review/away.py offers their open steps to the deputy).
-    The event id makes it at most once across replicas, the absence's reminder-log row
-    keeps it from being fed again; the number of events handled."""
+    as the absent person (handlers/review/away.py offers their open steps to the deputy);
+    the number of events handled. The absence's reminder-log row, written in the handler's
+    transaction, is the only gate: the event id is this scan's, so an event that failed
+    (rolled back, no row) is fed again by the next scan, and of two replicas' events one
+    claims the row and the other does nothing."""
     # stored times are UTC, and SQLite compares them as text
     now = (now or clock.utcnow()).astimezone(UTC)
     handled = 0
     channel = settings.channel
     for absence, person in await due_starts(now):
         event = IncomingEvent(channel=channel, kind=EventKind.CARD_ACTION,
-                              event_id=f"away-start:{absence.id}",
+                              event_id=f"away-start:{absence.id}@{now.isoformat()}",
                               user=UserRef(channel, person.address(channel)), received_at=now,
                               action=button_key(START, absence.id))
         handled += await feed(event)

@@ -123,8 +123,9 @@ class ReviewStep(Model):
     # created_at) and the absent person the holder stands in for (请假 with a 代理人)
     assigned_at = fields.DatetimeField(null=True)
     on_behalf_of = fields.CharField(max_length=64, null=True)
-    # every move of the step, oldest first: {"kind": handover|reassign|deputy|nudge|
-    # withdraw_request, "from", "to", "by", "reason", "at"} (shown on the card and the record)
+    # every move of the step, oldest first: {"kind": handover|reassign|deputy|away|nudge|
+    # withdraw_request, "from", "to", "by", "reason", "at", and "absence" (its id) for one an
+    # absence caused; "by" is a person id, or "scheduler"} (shown on the card and the record)
     moves: list[Any] = fields.JSONField(null=True, default=list)
 
     def held_since(self) -> datetime:

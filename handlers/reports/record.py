@@ -190,8 +190,9 @@ async def load_record(draft_id: int, policy: Policy, tz: ZoneInfo) -> Record:
         checklists=tuple(_checklist(s, checks[s.id], tz) for s in steps if s.id in checks),
         findings=tuple(_finding_row(f, steps, checks, tz) for f in findings
                        if _handled(f, steps, checks)),
-        audit=tuple(AuditRow(e.seq, _event_time(e.at, tz), names.get(e.actor, e.actor),
-                             e.action, e.hash) for e in events),
+        audit=tuple(AuditRow(e.seq, _event_time(e.at, tz),
+                             names.get(e.actor) or actor_label(e.actor), e.action, e.hash)
+                    for e in events),
         head=head, generated=local_minute(utcnow(), tz), policy=policy.title,
     )
 
@@ -304,6 +305,15 @@ def label(name: str) -> str:
 def labels(*names: str) -> tuple[str, ...]:
     """A table's column heads, by label name."""
     return tuple(label(name) for name in names)
+
+
+def actor_label(actor: str) -> str:
+    """Who acted, when it is the bot itself (the scheduler, the audit seal) and not a
+    person: in words where the record knows it, else as stored."""
+    try:
+        return msg(f"records.actor.{actor}")
+    except KeyError:
+        return actor
 
 
 def action_label(action: str) -> str:

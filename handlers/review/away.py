@@ -6,12 +6,16 @@ skips the person (to the deputy if the deputy may hold the level under R-REV-3, 
 holder, else up the ladder) and the late-review reminders go to the deputy or the unit's
 chief. The open steps are offered to the deputy when the absence begins: at once for one
 that starts today, by the scheduler's event (bot/scheduler.py) for one registered ahead.
-A reminder-log row per absence (kind "away") says its steps were offered, so that is done
-once, by one replica.
+A step the deputy may not hold then (the check every move makes: R-REV-3, the level's
+roles, not away) goes where routing would send a new one. A reminder-log row per absence
+(kind "away"), claimed in the same transaction, says its steps were offered, so that is
+done once, by one replica, and again after a failure.
 """
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import cast
 
@@ -23,9 +27,9 @@ from handlers.common import authz
 from handlers.common.absence import away_at, span_of
 from handlers.common.days import parse_day
 from handlers.common.lookup import find_person
-from handlers.review.moves import DEPUTY, hand_to, move
-from handlers.review.routing import excluded_for, may_hold
-from models.org import Absence, OrgTree, Person
+from handlers.review.moves import AWAY, DEPUTY, check_eligible, hand_to, ladder_from, move
+from handlers.review.routing import assign, excluded_for
+from models.org import Absence, Person
 from models.reminders import ReminderLog
 from models.review import Draft, DraftState, ReviewStep
 
@@ -33,6 +37,9 @@ router = Router("away")
 MAX_DAYS = 366
 START = "away_start"  # the scheduler's event: an absence registered ahead has begun
 OFFERED = ("away", "start")  # the reminder-log kind and stage: its steps were offered
+# who moves the steps of an absence registered ahead, in the audit chain and the steps'
+# moves: the scheduler, as the outbox and the audit seal name themselves ("outbox", "system")
+SCHEDULER = "scheduler"
 
 
 def _parse(args: str, today: date) -> tuple[str, date, date, str]:
@@ -49,11 +56,34 @@ def _parse(args: str, today: date) -> tuple[str, date, date, str]:
     return who, first, last, words[2] if len(words) == 3 else ""
 
 
-async def _deputy_steps(ctx: HandlerContext, person: Person, deputy: Person) -> tuple[int, int]:
-    """Offer the person's open steps to the deputy (R-REV-3 checked per step); (moved, kept)."""
-    moved = kept = 0
-    org = OrgTree()
-    ladder = list(ctx.policy.review.escalation)
+@dataclass(frozen=True)
+class Offered:
+    """What became of the absent person's open steps when the absence began."""
+
+    moved: int = 0  # to the deputy, on the person's behalf
+    rerouted: int = 0  # the deputy may not hold them: to another holder or up the ladder
+    kept: int = 0  # nobody else may hold them (or no deputy named): still with the person
+
+
+async def _deputy_may_hold(ctx: HandlerContext, draft: Draft, step: ReviewStep,
+                           deputy: Person | None) -> bool:
+    """The check every move makes (check_eligible: R-REV-3, the level's roles, not away),
+    and the deputy is still with the organisation."""
+    if deputy is None or not deputy.active:
+        return False
+    try:
+        await check_eligible(ctx, draft, step, deputy, ladder_from(ctx, step.role))
+    except DomainError:
+        return False
+    return True
+
+
+async def _deputy_steps(ctx: HandlerContext, absence: Absence, person: Person,
+                        deputy: Person | None, by: str) -> Offered:
+    """Offer the person's open steps to the deputy where the deputy may hold them; a step
+    the deputy may not hold goes where routing sends a new one (assign: another holder,
+    else up the ladder), and stays only when nobody may hold it. `by` is who moves them."""
+    moved = rerouted = kept = 0
     steps = await ReviewStep.filter(assignee_id=person.id, decision__isnull=True) \
         .order_by("id").prefetch_related("draft")
     for step in steps:
@@ -62,35 +92,56 @@ async def _deputy_steps(ctx: HandlerContext, person: Person, deputy: Person) -> 
             (draft.version, draft.level) == (step.version, step.level)
         if not current:
             continue
-        account = await draft.account
-        roles = ladder[ladder.index(step.role):] if step.role in ladder else [step.role]
-        if deputy.id in await excluded_for(draft, step.level) or \
-                not await may_hold(org, account.unit_id, deputy, roles):
+        if deputy is not None and await _deputy_may_hold(ctx, draft, step, deputy):
+            await hand_to(ctx, draft, step, deputy,
+                          move(DEPUTY, by=by, frm=person.id, to=deputy.id, absence=absence.id),
+                          on_behalf_of=person.id)
+            moved += 1
+            continue
+        try:  # issue 20: as for a new step while the person is away (routing.assign)
+            chosen = await assign(ctx.policy, draft, await draft.account, step.level,
+                                  await excluded_for(draft, step.level))
+        except DomainError:
+            chosen = None
+        if chosen is None or chosen.person.id == person.id:
             kept += 1
             continue
-        await hand_to(ctx, draft, step, deputy,
-                      move(DEPUTY, by=ctx.require_person().id, frm=person.id, to=deputy.id),
-                      on_behalf_of=person.id)
-        moved += 1
-    return moved, kept
+        await hand_to(ctx, draft, step, chosen.person,
+                      move(AWAY, by=by, frm=person.id, to=chosen.person.id, absence=absence.id),
+                      on_behalf_of=chosen.on_behalf_of)
+        rerouted += 1
+    return Offered(moved, rerouted, kept)
 
 
 def _marker(absence_id: int) -> str:
     return f"absence:{absence_id}"
 
 
-async def _offer(ctx: HandlerContext, absence: Absence, person: Person,
-                 deputy: Person | None) -> tuple[int, int]:
-    """The absence has begun: offer the person's open steps to the deputy, once (its
-    reminder-log row); (moved, kept)."""
-    if deputy is None:
-        return 0, await ReviewStep.filter(assignee_id=person.id, decision__isnull=True).count()
+async def _claim(absence: Absence) -> bool:
+    """The absence's reminder-log row, claimed under its unique key the way the reminder
+    scan claims its rows (INSERT … ON CONFLICT DO NOTHING, then: is the row ours?). It is
+    written in the handler's transaction: a failure rolls it back with the moves, and a
+    later event tries again; of two at once, one claims it and the other does nothing."""
     kind, stage = OFFERED
-    if await ReminderLog.exists(subject=_marker(absence.id), kind=kind, stage=stage):
-        return 0, 0
-    await ReminderLog.create(subject=_marker(absence.id), kind=kind, stage=stage,
-                             recipients=[deputy.id], scan=START, at=clock.utcnow())
-    return await _deputy_steps(ctx, person, deputy)
+    claim = uuid.uuid4().hex
+    await ReminderLog.bulk_create([ReminderLog(
+        subject=_marker(absence.id), kind=kind, stage=stage,
+        recipients=[absence.deputy_id] if absence.deputy_id else [], scan=claim,
+        at=clock.utcnow())], ignore_conflicts=True)
+    return await ReminderLog.exists(subject=_marker(absence.id), kind=kind, stage=stage,
+                                    scan=claim)
+
+
+async def _offer(ctx: HandlerContext, absence: Absence, person: Person, deputy: Person | None,
+                 by: str) -> Offered | None:
+    """The absence has begun: offer the person's open steps to the deputy, once (its
+    reminder-log row); None if that was done already. Without a deputy named they stay."""
+    if absence.deputy_id is None:
+        return Offered(kept=await ReviewStep.filter(assignee_id=person.id,
+                                                    decision__isnull=True).count())
+    if not await _claim(absence):
+        return None
+    return await _deputy_steps(ctx, absence, person, deputy, by)
 
 
 def _days(absence: Absence, ctx: HandlerContext) -> dict[str, str]:
@@ -119,8 +170,10 @@ async def due_starts(now: datetime) -> list[tuple[Absence, Person]]:
 @router.action(START)
 async def on_away_start(event: IncomingEvent, ctx: HandlerContext) -> None:
     """The scheduler's event, as the absent person, when an absence registered ahead begins:
-    their open steps are offered to the deputy, as 请假 does for one that starts at once."""
+    their open steps are offered to the deputy, as 请假 does for one that starts at once.
+    The scheduler moves them, and the audit chain and the steps' moves say so (R-REV-5)."""
     person = ctx.require_person()
+    ctx.actor = SCHEDULER
     try:
         absence = await Absence.get_or_none(id=int(ctx.args[0]))
     except (IndexError, ValueError):
@@ -130,19 +183,19 @@ async def on_away_start(event: IncomingEvent, ctx: HandlerContext) -> None:
     now = event.received_at
     if absence is None or not absence.starts_at <= now < absence.ends_at \
             or absence.deputy_id is None:
-        return  # called off (销假) or changed since: nothing to offer
-    deputy = await Person.get_or_none(id=absence.deputy_id, active=True)
-    if deputy is None:
-        return  # the deputy left: routing and the reminders go past them
-    moved, kept = await _offer(ctx, absence, person, deputy)
-    if not moved and not kept:
+        return  # called off (销假) or changed since: nothing to offer (nor due any more)
+    # a deputy who left is offered nothing: their steps go where routing sends new ones
+    deputy = await Person.get_or_none(id=absence.deputy_id)
+    offered = await _offer(ctx, absence, person, deputy, SCHEDULER)
+    if offered is None or offered == Offered():
         return
-    span = {"name": person.name, "deputy": deputy.name, **_days(absence, ctx)}
+    span = {"name": person.name, "deputy": deputy.name if deputy else "", **_days(absence, ctx)}
     await ctx.audit("person.away_began", f"person:{person.id}", absence=absence.id,
-                    moved=moved, kept=kept)
-    if moved:
-        await ctx.notify(deputy.id, ctx.text("away.deputy_told", moved=moved, **span))
-    await ctx.reply(ctx.text("away.began", moved=moved, kept=kept, **span))
+                    moved=offered.moved, rerouted=offered.rerouted, kept=offered.kept)
+    if offered.moved and deputy is not None:
+        await ctx.notify(deputy.id, ctx.text("away.deputy_told", moved=offered.moved, **span))
+    await ctx.reply(ctx.text("away.began", moved=offered.moved, rerouted=offered.rerouted,
+                             kept=offered.kept, **span))
 
 
 @router.command("销假")
@@ -215,13 +268,14 @@ async def on_away(event: IncomingEvent, ctx: HandlerContext) -> None:
     await ctx.audit("person.away", f"person:{person.id}", absence=absence.id,
                     first=first.isoformat(), last=last.isoformat(),
                     deputy=deputy.id if deputy else None)
-    moved = kept = 0
+    offered = Offered()
     if starts_at <= clock.utcnow() < ends_at:
-        moved, kept = await _offer(ctx, absence, person, deputy)
+        offered = await _offer(ctx, absence, person, deputy, sender.id) or Offered()
     span = {"name": person.name, "first": first.isoformat(), "last": last.isoformat(),
             "deputy": deputy.name if deputy else ""}
     if person.id != sender.id:
         await ctx.notify(person.id, ctx.text("away.told", by=sender.name, **span))
     if deputy is not None:
-        await ctx.notify(deputy.id, ctx.text("away.deputy_told", moved=moved, **span))
-    await ctx.reply(ctx.text("away.set", moved=moved, kept=kept, **span))
+        await ctx.notify(deputy.id, ctx.text("away.deputy_told", moved=offered.moved, **span))
+    await ctx.reply(ctx.text("away.set", moved=offered.moved, rerouted=offered.rerouted,
+                             kept=offered.kept, **span))

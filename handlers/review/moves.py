@@ -37,9 +37,10 @@ from models.org import OrgTree, Person
 from models.review import AUTHOR_LEVEL, Draft, DraftState, ReviewStep
 
 router = Router("moves")
-# the kinds of moves a step records (ReviewStep.moves)
-HANDOVER, REASSIGN, DEPUTY, NUDGE, WITHDRAW_REQUEST = (
-    "handover", "reassign", "deputy", "nudge", "withdraw_request")
+# the kinds of moves a step records (ReviewStep.moves); AWAY: the holder's absence began and
+# the deputy may not hold the step, so it went where routing sends a new one (issue 20)
+HANDOVER, REASSIGN, DEPUTY, AWAY, NUDGE, WITHDRAW_REQUEST = (
+    "handover", "reassign", "deputy", "away", "nudge", "withdraw_request")
 
 
 def request_card(draft: Draft, author: Person, reason: str) -> OutgoingCard:
@@ -67,9 +68,13 @@ async def open_step_of(draft: Draft) -> ReviewStep:
 
 
 def move(kind: str, *, by: str, frm: str | None = None, to: str | None = None,
-         reason: str = "") -> dict[str, Any]:
-    return {"kind": kind, "by": by, "from": frm, "to": to, "reason": reason,
-            "at": clock.utcnow().isoformat()}
+         reason: str = "", absence: int | None = None) -> dict[str, Any]:
+    """A move as the step records it; `absence`: the absence (请假) that caused it."""
+    entry: dict[str, Any] = {"kind": kind, "by": by, "from": frm, "to": to, "reason": reason,
+             "at": clock.utcnow().isoformat()}
+    if absence is not None:
+        entry["absence"] = absence
+    return entry
 
 
 async def _record(step: ReviewStep, entry: dict[str, Any], **changes: Any) -> None:
@@ -109,9 +114,10 @@ async def hand_to(ctx: HandlerContext, draft: Draft, step: ReviewStep, person: P
     await ctx.notify(old.id, CardUpdate(await closed_card(ctx.policy, ctx.settings, draft,
                                                           step, status)))
     await ctx.notify(person.id, await review_card(ctx.policy, ctx.settings, draft, step))
+    cause = {"absence": entry["absence"]} if "absence" in entry else {}
     await ctx.audit(f"review.{entry['kind']}", f"draft:{draft.id}", version=draft.version,
                     level=step.level, frm=old.id, to=person.id, reason=entry["reason"],
-                    on_behalf_of=on_behalf_of)
+                    on_behalf_of=on_behalf_of, **cause)
 
 
 async def take_as_deputy(ctx: HandlerContext, draft: Draft, step: ReviewStep,
@@ -124,14 +130,16 @@ async def take_as_deputy(ctx: HandlerContext, draft: Draft, step: ReviewStep,
         return False
     account = await draft.account
     if person.id in await excluded_for(draft, step.level) or not await may_hold(
-            OrgTree(), account.unit_id, person, _ladder_from(ctx, step.role)):
+            OrgTree(), account.unit_id, person, ladder_from(ctx, step.role)):
         return False
     await hand_to(ctx, draft, step, person,
-                  move(DEPUTY, by=person.id, frm=holder, to=person.id), on_behalf_of=holder)
+                  move(DEPUTY, by=person.id, frm=holder, to=person.id, absence=away.id),
+                  on_behalf_of=holder)
     return True
 
 
-def _ladder_from(ctx: HandlerContext, role: str) -> list[str]:
+def ladder_from(ctx: HandlerContext, role: str) -> list[str]:
+    """The role and those above it on the escalation ladder: who may hold a step of it."""
     ladder = list(ctx.policy.review.escalation)
     return ladder[ladder.index(role):] if role in ladder else [role]
 
@@ -384,7 +392,7 @@ async def on_reassign(event: IncomingEvent, ctx: HandlerContext) -> None:
     ties = {"author"} if draft.author_id == person.id else set()
     await authz.check_draft(ctx, "改派", draft, ties=ties)
     step = await open_step_of(draft)
-    await check_eligible(ctx, draft, step, target, _ladder_from(ctx, step.role))
+    await check_eligible(ctx, draft, step, target, ladder_from(ctx, step.role))
     old = step.assignee_id
     await hand_to(ctx, draft, step, target,
                   move(REASSIGN, by=person.id, frm=old, to=target.id, reason=reason))

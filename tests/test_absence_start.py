@@ -1,0 +1,174 @@
+"""An absence registered ahead begins on the scheduler (issue 20): its steps go to the deputy
+only if the deputy may hold them (the check every move makes, R-REV-3), else where routing
+sends a new step; the reminder-log row is the only gate (a failure is tried again, two
+replicas do it once); the record says the scheduler moved them (R-REV-5). Time moves by the
+fake clock (bot.clock.utcnow), nothing sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.clock import utcnow
+from models.org import Person
+from models.reminders import ReminderLog
+from models.system import AuditEvent
+from tests.conftest import Harness
+from tests.test_approval_moves import DRAFT, _days, _second_reviewer, _step
+
+away = importlib.import_module("handlers.review.away")
+
+
+async def _registered_ahead(bot: Harness, monkeypatch: pytest.MonkeyPatch
+                            ) -> tuple[list[datetime], datetime]:
+    """赵磊 is a second reviewer, draft #1 waits for 张明, who registers 请假 for tomorrow
+    with 赵磊 as deputy; the clock, and 00:01 tomorrow (UTC) when the absence begins."""
+    now = [utcnow()]
+    monkeypatch.setattr("bot.clock.utcnow", lambda: now[0])
+    await _second_reviewer()
+    await bot.say("wangwu", DRAFT)
+    assert "代理人 赵磊" in await bot.say("zhangming", f"请假 {_days(1)} {_days(2)} 赵磊")
+    tomorrow = datetime.fromisoformat(_days(1)).replace(hour=0, minute=1, tzinfo=bot.settings.tz)
+    return now, tomorrow.astimezone(UTC)
+
+
+async def _start(bot: Harness, feed: Callable[..., Any] | None = None) -> int:
+    from bot.scheduler import start_absences
+
+    return await start_absences(bot.settings, feed or bot.dispatcher.feed)
+
+
+async def test_a_deputy_away_when_it_begins_gets_nothing(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """赵磊 registers his own 请假 covering tomorrow after being named deputy: when 张明's
+    absence begins the step does not go to him (moves.target_away) but where routing sends
+    a new step (no other reviewer present: up the ladder), and 张明 is told so."""
+    now, begins = await _registered_ahead(bot, monkeypatch)
+    assert "请假" in await bot.say("zhaolei", f"请假 {_days(0)} {_days(3)}")
+    now[0] = begins
+    assert await _start(bot) == 1
+    step = await _step()
+    assert step.assignee_id not in ("zhaolei", "zhangming")  # type: ignore[attr-defined]
+    assert step.assignee_id == "liufang"  # type: ignore[attr-defined]  # the ladder
+    assert step.on_behalf_of is None  # type: ignore[attr-defined]
+    assert step.moves[-1]["kind"] == "away"  # type: ignore[attr-defined]
+    await bot.sender.flush()
+    reply = (await bot.texts("zhangming"))[-1]
+    assert "请假已开始" in reply and "1 件待审稿件代理人无法办理" in reply, reply
+    assert "已转给代理人" not in reply
+    assert await AuditEvent.filter(action="review.away").count() == 1
+    assert not await AuditEvent.filter(action="review.deputy").exists()
+    assert await _start(bot) == 0  # done once
+
+
+async def test_a_deputy_who_left_gets_nothing_and_the_job_does_not_loop(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deputy was deactivated before the absence began: the step goes past them, and
+    the absence's row is written, so the next scans feed nothing (no event every minute)."""
+    now, begins = await _registered_ahead(bot, monkeypatch)
+    await Person.filter(id="zhaolei").update(active=False)
+    now[0] = begins
+    assert await _start(bot) == 1
+    assert (await _step()).assignee_id == "liufang"  # type: ignore[attr-defined]
+    assert await ReminderLog.filter(kind="away").count() == 1
+    for minute in range(2, 5):
+        now[0] = begins + timedelta(minutes=minute)
+        assert await _start(bot) == 0
+
+
+async def test_a_transient_failure_is_tried_again_on_the_next_scan(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The event fails once (a dropped connection, say): its transaction, the absence's row
+    with it, rolls back, and the next scan offers the steps (its own event id)."""
+    now, begins = await _registered_ahead(bot, monkeypatch)
+    real = away._deputy_steps
+    calls = [0]
+
+    async def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise ConnectionResetError("db connection dropped")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(away, "_deputy_steps", flaky)
+    now[0] = begins
+    await _start(bot)
+    assert (await _step()).assignee_id == "zhangming"  # type: ignore[attr-defined]
+    assert not await ReminderLog.filter(kind="away").exists()
+    now[0] = begins + timedelta(minutes=1)
+    assert await _start(bot) == 1
+    step = await _step()
+    assert (step.assignee_id, step.on_behalf_of) == ("zhaolei", "zhangming")  # type: ignore[attr-defined]
+    assert calls[0] == 2
+    for minute in range(2, 5):  # and then never again
+        now[0] = begins + timedelta(minutes=minute)
+        assert await _start(bot) == 0
+    assert await AuditEvent.filter(action="review.deputy").count() == 1
+
+
+async def test_two_replicas_at_once_offer_the_steps_once(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two replicas' jobs, a second apart (so two event ids), both find the absence due
+    before either handles it (they meet after reading): one claims the absence's row and
+    moves the step, the other does nothing."""
+    from bot import scheduler
+
+    now, begins = await _registered_ahead(bot, monkeypatch)
+    real = scheduler.due_starts
+    met = asyncio.Barrier(2)
+
+    async def meeting(moment: datetime) -> Any:
+        due = await real(moment)
+        await met.wait()
+        return due
+
+    monkeypatch.setattr(scheduler, "due_starts", meeting)
+    other = Harness(bot.settings)
+    now[0] = begins
+    handled = await asyncio.gather(
+        scheduler.start_absences(bot.settings, bot.dispatcher.feed, begins),
+        scheduler.start_absences(bot.settings, other.dispatcher.feed,
+                                 begins + timedelta(seconds=1)))
+    assert handled == [1, 1]  # both events handled; one of them found the row claimed
+    step = await _step()
+    assert (step.assignee_id, step.on_behalf_of) == ("zhaolei", "zhangming")  # type: ignore[attr-defined]
+    assert len(step.moves) == 1  # type: ignore[attr-defined]
+    assert await AuditEvent.filter(action="review.deputy").count() == 1
+    assert await AuditEvent.filter(action="person.away_began").count() == 1
+    assert await ReminderLog.filter(kind="away").count() == 1
+
+
+async def test_the_record_says_the_scheduler_moved_the_steps(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """rule R-REV-5: the scheduler moved the step on the absence's start, not the absent
+    person: the audit chain's actor, the step's move and the review record say so, with the
+    absence; a 请假 that starts at once is still the act of whoever registered it."""
+    from bot.policy import load_policy
+    from handlers.reports.record import load_record
+    from models.org import Absence
+
+    now, begins = await _registered_ahead(bot, monkeypatch)
+    now[0] = begins
+    assert await _start(bot) == 1
+    absence = await Absence.get(person_id="zhangming")
+    event = await AuditEvent.get(action="review.deputy")
+    assert event.actor == "scheduler"
+    assert json.loads(event.data)["absence"] == absence.id
+    began = await AuditEvent.get(action="person.away_began")
+    assert began.actor == "scheduler"
+    move = (await _step()).moves[-1]  # type: ignore[attr-defined]
+    assert (move["by"], move["absence"]) == ("scheduler", absence.id)
+    record = await load_record(1, load_policy(bot.settings.policy), bot.settings.tz)
+    assert [a.actor for a in record.audit if a.action == "review.deputy"] == ["系统（定时任务）"]
+
+    await bot.say("zhangming", "销假")
+    await bot.say("zhaolei", "转交 #1 张明")
+    await bot.say("zhangming", f"请假 {_days(1)} {_days(2)} 赵磊")  # starts at once now
+    event = (await AuditEvent.filter(action="review.deputy").order_by("-seq"))[0]
+    assert event.actor == "zhangming"
