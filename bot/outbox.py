@@ -10,8 +10,9 @@ older one to the same person is still pending.
 Cost per batch, not per message: the claim (one transaction), one query for each
 recipient's oldest pending row, one for the paced recipients' recent sends (pacing is
 then worked out in memory); each delivered row costs one statement, its `sent` mark,
-written at once so a crash leaves at most the row in flight unrecorded (retried after
-the lease; WeCom's duplicate check hides the repeat). Rows are claimed most urgent
+written at once so a crash leaves at most the rows in flight unrecorded, one per
+recipient served at once (retried after the lease; WeCom's duplicate check hides the
+repeats). Rows are claimed most urgent
 first (priority: cards, then answers, then bulk), each recipient's earlier rows with them.
 """
 
@@ -343,7 +344,7 @@ class Sender:
             log.exception("outbox %s: unexpected error via %s", row.id, row.channel)
             return await self._failed(row, repr(exc), retryable=True), \
                 utcnow() + backoff(row.attempts + 1)
-        # recorded at once, row by row: a crash leaves at most the row in flight unrecorded
+        # recorded at once, row by row: a crash leaves at most the rows in flight unrecorded
         sent_at = utcnow()
         await self._mark_sent(row, sent_at)
         if recent is not None:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.config import Settings
 from tests import databases, replicas
 from tests.fakes.wecom import FakeWeCom
 from tests.test_ops_shutdown import free_port
@@ -51,7 +52,9 @@ async def test_sigkill_in_the_middle_loses_nothing(fake: FakeWeCom) -> None:
         running.replicas[0].kill()
         await running.wait_sent(MESSAGES, TIMEOUT)
     assert_each_once(running)
-    # the killed replica may have sent one message it could not record; the survivor's
-    # retry of it is the only repeat request, and WeCom's duplicate check hides it
-    repeats = sum(n - 1 for n in running.requests().values())
-    assert repeats <= 1
+    # the killed replica may have sent the messages it had in flight (one per recipient
+    # it was serving at once) without recording them; the survivor's retries of those are
+    # the only repeat requests, one each, and WeCom's duplicate check hides them
+    requests = running.requests()
+    assert max(requests.values()) <= 2
+    assert sum(n - 1 for n in requests.values()) <= Settings().outbox_send_concurrency
