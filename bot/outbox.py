@@ -158,7 +158,7 @@ class Sender:
 
     async def flush(self) -> int:
         """Deliver every row due now, most urgent first; return how many were sent."""
-        sent, after = 0, None
+        sent, after = 0, dict[int, int]()
         self._waits = {}  # recipients told to wait in this flush, and till when
         while True:
             batch, after, full = await self._claim_batch(after)
@@ -170,24 +170,31 @@ class Sender:
     def _due(self, now: datetime) -> Q:
         return Q(status="pending") & Q(next_attempt_at__lte=now) & free(now)
 
-    async def _claim_batch(self, after: tuple[int, int] | None = None
-                           ) -> tuple[list[Outbox], tuple[int, int] | None, bool]:
+    async def _claim_batch(self, after: Mapping[int, int] | None = None
+                           ) -> tuple[list[Outbox], dict[int, int], bool]:
         """Take up to BATCH due rows no other sender holds (SKIP LOCKED), most urgent first,
         plus the due rows queued earlier to the same recipients (their order is kept, so a
         card never waits behind a reminder queued before it that nobody took yet).
-        Returns the rows, where the next batch starts, and whether the batch was full."""
+
+        `after` (priority → id) is where this flush got to in each priority: rows it claimed
+        and gave back (held behind a recipient's older row) are not taken again, while a row
+        queued since, however urgent, is: a card queued during a burst of bulk rows goes in
+        the next batch, not after the whole burst. Returns the rows, the new `after`, and
+        whether the batch was full."""
         now = utcnow()
-        last: list[tuple[int, int] | None] = [after]
+        reached = dict(after or {})
         full = [False]
 
         async def select(locked: Callable[[], QuerySet[Outbox]]) -> list[Outbox]:
             due = Q(status="pending", next_attempt_at__lte=now)
-            if after is not None:
-                due &= Q(priority__gt=after[0]) | Q(priority=after[0], id__gt=after[1])
+            for priority, last_id in reached.items():
+                due &= ~Q(priority=priority) | Q(id__gt=last_id)
             rows = list(await locked().filter(due).order_by("priority", "id").limit(BATCH))
             if not rows:
                 return rows
-            last[0], full[0] = (rows[-1].priority, rows[-1].id), len(rows) == BATCH
+            full[0] = len(rows) == BATCH
+            for row in rows:
+                reached[row.priority] = max(reached.get(row.priority, 0), row.id)
             top = min(r.priority for r in rows)
             if top >= BULK:
                 return rows  # nothing less urgent can be queued earlier
@@ -204,7 +211,7 @@ class Sender:
                            if r.id < newest.get((r.channel, r.user_id), 0)]
 
         rows = await self.leases.claim(select)
-        return rows, last[0], full[0]
+        return rows, reached, full[0]
 
     async def _first_pending(self, rows: list[Outbox]) -> dict[tuple[str, str], int]:
         """Each recipient's oldest pending row (one query for the batch)."""

@@ -281,3 +281,25 @@ def test_card_payloads_from_a_later_release_load() -> None:
     loaded = outgoing_from_dict(data)
     assert isinstance(loaded, OutgoingCard)
     assert loaded.buttons == (Button("a:1", "同意"),)
+
+
+async def test_a_card_queued_during_a_burst_goes_in_the_next_batch(db: None) -> None:
+    """A flush working through a burst of bulk rows takes a card queued meanwhile in its
+    next claim, not after the whole burst (the province's relay burst held cards back)."""
+
+    class Queuing(CountingChannel):
+        card: Outbox | None = None
+
+        async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
+            await super().send(user_id, message, outbox_id=outbox_id)
+            if self.card is None:  # a reviewer's card, queued while the burst goes out
+                self.card = await outbox.enqueue("count", "reviewer", OutgoingText("card"),
+                                                 priority=outbox.URGENT)
+
+    channel = Queuing()
+    sender = Sender({"count": channel}, max_attempts=3, poll_seconds=0.01)
+    await outbox.enqueue_many([("count", f"admin{i}", OutgoingText(f"relay {i}"))
+                               for i in range(outbox.BATCH * 5)])
+    assert await sender.flush() == outbox.BATCH * 5 + 1
+    assert channel.card is not None
+    assert outbox.BATCH <= channel.delivered.index(channel.card.id) <= outbox.BATCH + 1
