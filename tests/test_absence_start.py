@@ -1,8 +1,8 @@
 """An absence registered ahead begins on the scheduler (issue 20): its steps go to the deputy
 only if the deputy may hold them (the check every move makes, R-REV-3), else where routing
 sends a new step; the reminder-log row is the only gate (a failure is tried again, two
-replicas do it once); the record says the scheduler moved them (R-REV-5). Time moves by the
-fake clock (bot.clock.utcnow), nothing sleeps."""
+replicas do it once); the record says the scheduler moved them (R-REV-5); 销假 counts only
+what its own absence moved. Time moves by the fake clock (bot.clock.utcnow), nothing sleeps."""
 
 from __future__ import annotations
 
@@ -172,3 +172,31 @@ async def test_the_record_says_the_scheduler_moved_the_steps(
     await bot.say("zhangming", f"请假 {_days(1)} {_days(2)} 赵磊")  # starts at once now
     event = (await AuditEvent.filter(action="review.deputy").order_by("-seq"))[0]
     assert event.actor == "zhangming"
+
+
+async def test_calling_off_a_later_absence_claims_no_steps(bot: Harness) -> None:
+    """销假 that calls off an absence not begun (no deputy, nothing moved) says nothing of
+    steps held by a deputy (those an earlier absence moved stay out of it) and words the
+    cancellation as one: new steps were never kept from the person."""
+    await _second_reviewer()
+    await bot.say("wangwu", DRAFT)
+    await bot.say("zhangming", f"请假 {_days(0)} {_days(2)} 赵磊")
+    reply = await bot.say("zhangming", "销假")
+    assert "1 件稿件仍由代理人办理" in reply  # this absence moved it
+    await bot.say("zhangming", f"请假 {_days(3)} {_days(4)}")
+    reply = await bot.say("zhangming", "销假")
+    assert f"已取消 张明 {_days(3)} 至 {_days(4)} 的请假（尚未开始）" in reply, reply
+    assert "代理人" not in reply and "重新分给" not in reply, reply
+
+
+async def test_ending_a_later_absence_counts_only_what_it_moved(bot: Harness) -> None:
+    """An absence in progress ends: the steps an earlier absence moved (and its 销假 left
+    with the deputy) are not counted as this one's."""
+    await _second_reviewer()
+    await bot.say("wangwu", DRAFT)
+    await bot.say("zhangming", f"请假 {_days(0)} {_days(2)} 赵磊")
+    await bot.say("zhangming", "销假")
+    assert (await _step()).on_behalf_of == "zhangming"  # type: ignore[attr-defined]
+    await bot.say("zhangming", f"请假 {_days(0)} {_days(1)}")  # no deputy this time
+    reply = await bot.say("zhangming", "销假")
+    assert "的请假已结束" in reply and "转给代理人" not in reply, reply

@@ -298,8 +298,8 @@ async def test_back_ends_an_absence_or_calls_it_off(bot: Harness) -> None:
 
     await bot.say("chenwei", f"请假 张明 {_days(3)} {_days(4)}")
     reply = await bot.say("chenwei", "销假 张明")
-    assert f"{_days(3)} 至 {_days(4)} 的请假已取消" in reply
-    assert "陈伟 已为您销假" in (await bot.texts("zhangming"))[-1]
+    assert f"已取消 张明 {_days(3)} 至 {_days(4)} 的请假（尚未开始）" in reply
+    assert "陈伟 已取消您" in (await bot.texts("zhangming"))[-1]
     assert await Absence.filter(person_id="zhangming").count() == 1
 
 

@@ -198,6 +198,26 @@ async def on_away_start(event: IncomingEvent, ctx: HandlerContext) -> None:
                              kept=offered.kept, **span))
 
 
+async def _held_for(person: Person, absences: list[Absence]) -> int:
+    """The open steps others hold on the person's behalf because of these absences (those
+    in progress): moved to the deputy by one of them (the move names it), or routed to the
+    deputy while one of them was registered and under way; not those an earlier absence
+    moved and its 销假 left with the deputy."""
+    ids = {a.id for a in absences}
+    held = 0
+    for step in await ReviewStep.filter(on_behalf_of=person.id, decision__isnull=True) \
+            .exclude(assignee_id=person.id):
+        moved = [m for m in step.moves or [] if m["kind"] == DEPUTY and m.get("to") ==
+                 step.assignee_id]
+        if moved and "absence" in moved[-1]:
+            ours = moved[-1]["absence"] in ids
+        else:  # routed to the deputy when the step opened (or moved before moves named it)
+            since = step.held_since()
+            ours = any(a.created_at <= since and a.starts_at <= since for a in absences)
+        held += 1 if ours else 0
+    return held
+
+
 @router.command("销假")
 async def on_back(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`销假 [人员]`: the absence in progress ends now, or the next one registered is called
@@ -228,8 +248,7 @@ async def on_back(event: IncomingEvent, ctx: HandlerContext) -> None:
         await Absence.filter(id__in=[a.id for a in absences]).update(ends_at=now)
     else:
         await Absence.filter(id=first.id).delete()
-    held = await ReviewStep.filter(on_behalf_of=person.id, decision__isnull=True) \
-        .exclude(assignee_id=person.id).count()
+    held = await _held_for(person, absences) if ended else 0  # one not begun moved nothing
     await ctx.audit("person.back", f"person:{person.id}", absences=[a.id for a in absences],
                     ended=ended, **span)
     words = {"ended": ended, "held": held, **span}
