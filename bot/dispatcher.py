@@ -31,6 +31,7 @@ from bot.config import Settings
 from bot.db import DEADLOCK_ATTEMPTS, DEADLOCK_BACKOFF_SECONDS, is_deadlock
 from bot.errors import ChannelAPIError, ChannelNetworkError, DomainError
 from bot.events import (
+    MADE_BY,
     UNSUPPORTED,
     CardUpdate,
     EventKind,
@@ -245,10 +246,16 @@ class Dispatcher:
         except _Duplicate:
             return DUPLICATE
         except DomainError as exc:
+            if event.payload.get(MADE_BY):
+                log.warning("%s event %s refused: %s", event.payload[MADE_BY], event.event_id,
+                            exc.key, extra=_log_extra(event))
+                return REJECTED
             return await self._answer_only(event, OutgoingText(exc.text()), REJECTED)
         except Exception:
             log.exception("handler failed for %s event %s", event.channel, event.event_id,
                           extra=_log_extra(event))
+            if event.payload.get(MADE_BY):
+                return ERROR  # its maker feeds it again; the person did nothing to be told
             return await self._answer_only(event, OutgoingText(msg("common.internal_error",
                                                                    event_id=event.event_id)),
                                            ERROR)

@@ -12,6 +12,10 @@ from typing import Any
 # IncomingEvent.payload key a channel sets on a message kind it cannot read (voice, video);
 # the value names the kind. The core answers it the same way on every platform.
 UNSUPPORTED = "unsupported"
+# IncomingEvent.payload key on an event the bot makes itself (the value names its maker,
+# e.g. the scheduler): nobody sent it, so a failure is logged and tried again by its maker,
+# not answered in chat.
+MADE_BY = "made_by"
 
 
 class EventKind(enum.StrEnum):

@@ -18,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot import clock
 from bot.clock import utcnow
 from bot.config import Settings
-from bot.events import EventKind, IncomingEvent, UserRef, button_key
+from bot.events import MADE_BY, EventKind, IncomingEvent, UserRef, button_key
 from bot.health import Heartbeat
 from bot.keys import dispatcher_key, health_key, scheduler_key, sender_key, settings_key
 from bot.policy import load_policy
@@ -71,7 +71,8 @@ async def start_absences(settings: Settings, feed: Feed, now: datetime | None = 
         event = IncomingEvent(channel=channel, kind=EventKind.CARD_ACTION,
                               event_id=f"away-start:{absence.id}@{now.isoformat()}",
                               user=UserRef(channel, person.address(channel)), received_at=now,
-                              action=button_key(START, absence.id))
+                              action=button_key(START, absence.id),
+                              payload={MADE_BY: "scheduler"})
         handled += await feed(event)
     return handled
 

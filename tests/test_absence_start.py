@@ -112,6 +112,36 @@ async def test_a_transient_failure_is_tried_again_on_the_next_scan(
     assert await AuditEvent.filter(action="review.deputy").count() == 1
 
 
+async def test_a_lasting_failure_is_logged_and_tried_again_not_answered_in_chat(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """The scheduler's event fails scan after scan: nobody sent it, so the absent person is
+    not sent an internal-error message every minute; each failure is logged and the next
+    scan tries again (its own event id), until it succeeds."""
+    now, begins = await _registered_ahead(bot, monkeypatch)
+    await bot.sender.flush()
+    before = len(await bot.texts("zhangming"))
+    real = away._deputy_steps
+    broken = [True]
+
+    async def failing(*args: Any, **kwargs: Any) -> Any:
+        if broken[0]:
+            raise RuntimeError("broken")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(away, "_deputy_steps", failing)
+    for minute in range(3):
+        now[0] = begins + timedelta(minutes=minute)
+        await _start(bot)
+    await bot.sender.flush()
+    assert len(await bot.texts("zhangming")) == before
+    assert sum("handler failed" in r.getMessage() for r in caplog.records) == 3
+    assert (await _step()).assignee_id == "zhangming"  # type: ignore[attr-defined]
+    broken[0] = False
+    now[0] = begins + timedelta(minutes=3)
+    assert await _start(bot) == 1
+    assert (await _step()).assignee_id == "zhaolei"  # type: ignore[attr-defined]
+
+
 async def test_two_replicas_at_once_offer_the_steps_once(
         bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two replicas' jobs, a second apart (so two event ids), both find the absence due
