@@ -248,8 +248,10 @@ class OrgTree:
         missing = sorted(self._units.keys() - self._members.keys())
         for chunk in chunks(missing):
             self._members.update({u: [] for u in chunk})
-            for person in await Person.filter(unit_id__in=chunk, active=True).order_by("id"):
+            found = await Person.filter(unit_id__in=chunk, active=True).order_by("id")
+            for person in found:
                 self._members[person.unit_id].append(person)
+            remember(*found)
 
     async def unit(self, unit_id: str) -> Unit:
         if unit_id not in self._units:

@@ -22,7 +22,7 @@ from bot.reminders.hours import WorkingHours
 from handlers.common import authz
 from handlers.duty.roster import on_duty
 from handlers.reminders.kinds import local_text
-from models.org import Account, OrgTree, Person, Unit
+from models.org import Account, OrgTree, Person, Unit, event_org
 from models.relay import RelayTarget, RelayTask
 
 router = Router("relay")
@@ -41,10 +41,10 @@ def task_number(value: str, usage: str) -> int:
     return int(match[1])
 
 
-async def _unit_contacts(policy: Policy, unit: Unit) -> list[Person]:
+async def _unit_contacts(policy: Policy, org: OrgTree, unit: Unit) -> list[Person]:
     """R-RLY-1: the first of the profile's notify roles the unit has hears of a task."""
     for role in policy.relay.notify_roles:
-        people = await Person.holders(unit, role)
+        people = await org.holders(unit.id, role)
         if people:
             return people
     return []
@@ -75,8 +75,10 @@ async def on_relay(event: IncomingEvent, ctx: HandlerContext) -> None:
                       url=url, due=due_text, verbatim=may_close_verbatim(ctx.policy, url))
     # rule R-DUT-1: outside working hours the task goes to whoever is on duty
     duty = await on_duty([u.id for u in units], event.received_at, _clock(ctx))
+    org = event_org()
+    await org.prepare(u.id for u in units)  # every unit's people in a few queries, not one each
     for unit in units:
-        for contact in duty.get(unit.id) or [p.id for p in await _unit_contacts(ctx.policy,
+        for contact in duty.get(unit.id) or [p.id for p in await _unit_contacts(ctx.policy, org,
                                                                                  unit)]:
             await ctx.say(contact, notice)
     await ctx.reply(ctx.text("relay.opened", task=task.id, title=task.title or url,
