@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 DEFAULT_LEASE_SECONDS = 60.0
 MAX_BACKOFF_SECONDS = 600
 BATCH = 100
+YIELD_EVERY = 50  # rows queued in one handler between turns given to the event loop
 SENT, FAILED, WAITING, NOT_OURS = "sent", "failed", "waiting", "not_ours"
 # delivery order across recipients (each recipient's own rows always go in queue order):
 # review cards and card updates first, then answers and notices, then bulk (reminders,
@@ -75,6 +76,10 @@ async def enqueue(channel: str, user_id: str, message: Outgoing | CardUpdate, *,
     pending = _pending.get()
     if pending is not None:
         pending.append(row)
+        if len(pending) % YIELD_EVERY == 0:
+            # a handler queuing thousands (a relay to every unit) reads nothing per row:
+            # let the callbacks this process acknowledges run meanwhile
+            await asyncio.sleep(0)
     else:
         await row.save()
     return row

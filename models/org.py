@@ -205,12 +205,13 @@ class Account(Model):
 
 
 CHUNK = 500  # ids per IN (…) list: SQLite allows a limited number of bound variables
+MEMBER_UNITS = 50  # units whose people OrgTree.prepare reads per query
 T = TypeVar("T")
 
 
-def chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
-    for i in range(0, len(items), CHUNK):
-        yield items[i:i + CHUNK]
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 class OrgTree:
@@ -246,7 +247,9 @@ class OrgTree:
             wanted = {p for p in (_parent(u) for u in self._units.values())
                       if p and p not in self._units}
         missing = sorted(self._units.keys() - self._members.keys())
-        for chunk in chunks(missing):
+        # a few units' people per query: a province's 100,000 people read in one go would
+        # hold the event loop (and the callbacks it acknowledges) for seconds
+        for chunk in chunks(missing, MEMBER_UNITS):
             self._members.update({u: [] for u in chunk})
             found = await Person.filter(unit_id__in=chunk, active=True).order_by("id")
             for person in found:
