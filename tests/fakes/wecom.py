@@ -1,5 +1,5 @@
 """A fake WeCom API server (aiohttp on loopback) and a client that sends real encrypted
-callbacks, both speaking the documented protocol (../shared/PROTOCOLS.md §1–3)."""
+callbacks, both speaking the documented protocol (the team's PROTOCOLS.md §1–3; this file reads nothing outside the repository)."""
 
 from __future__ import annotations
 
