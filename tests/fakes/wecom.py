@@ -1,5 +1,6 @@
 """A fake WeCom API server (aiohttp on loopback) and a client that sends real encrypted
-callbacks, both speaking the documented protocol (the team's PROTOCOLS.md §1–3; this file reads nothing outside the repository)."""
+callbacks, both speaking the documented protocol (the team's PROTOCOLS.md §1–3; nothing
+outside the repository is read)."""
 
 from __future__ import annotations
 
