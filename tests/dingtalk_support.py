@@ -3,17 +3,14 @@ posts signed callbacks (HTTP mode) or frames (Stream mode) into a real create_ap
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from bot.clock import utcnow
 from bot.config import Settings
-from bot.keys import sender_key, tasks_key
-from models.system import Outbox
+from tests import outbox_support
 from tests.fakes.dingtalk import (
     APP_KEY,
     APP_SECRET,
@@ -43,14 +40,7 @@ def dingtalk_settings(tmp_path: Path, fake: FakeDingTalk, **changes: Any) -> Set
 async def settle(client: TestClient) -> None:
     """Let every dispatched event finish and deliver what it queued; the app's own sender
     loop may hold a row while we look, so wait (for the condition) until it lets go."""
-    await client.app[tasks_key].drain()
-    for _ in range(500):
-        sent = await client.app[sender_key].flush()
-        held = await Outbox.filter(status="pending", locked_until__gt=utcnow()).exists()
-        if not sent and not held:
-            return
-        await asyncio.sleep(0.002)
-    raise AssertionError("outbox did not settle")
+    await outbox_support.settle(client.app)
 
 
 class HttpDriver:

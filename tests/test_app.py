@@ -4,6 +4,7 @@ background task, the outbox sender loop, and the audit CLI on the same database.
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,8 @@ from aiohttp.test_utils import TestClient
 
 from bot.app import create_app
 from bot.cli import main
-from bot.clock import utcnow
 from bot.config import Settings
-from bot.keys import sender_key, tasks_key
-from models.system import Outbox
+from tests import outbox_support
 
 DRAFT = "投稿 黔江文旅\n秋季旅游节开幕\n正文。"
 
@@ -25,16 +24,7 @@ def file_settings(tmp_path: Path) -> Settings:
 
 
 async def settle(client: TestClient) -> None:
-    """Finish background work and deliver everything due; the app's own sender loop may
-    hold a row while we look, so wait (for the condition) until it has let go."""
-    await client.app[tasks_key].drain()
-    for _ in range(500):
-        sent = await client.app[sender_key].flush()
-        held = await Outbox.filter(status="pending", locked_until__gt=utcnow()).exists()
-        if not sent and not held:
-            return
-        await asyncio.sleep(0.002)
-    raise AssertionError("outbox did not settle")
+    await outbox_support.settle(client.app)
 
 
 async def test_simulator_end_to_end(aiohttp_client, file_settings: Settings) -> None:  # type: ignore[no-untyped-def]
@@ -62,10 +52,10 @@ async def test_simulator_end_to_end(aiohttp_client, file_settings: Settings) -> 
 async def test_sender_loop_delivers_without_help(aiohttp_client, file_settings: Settings) -> None:  # type: ignore[no-untyped-def]
     client = await aiohttp_client(create_app(file_settings))
     await client.post("/sim/api/send", json={"user": "wangwu", "text": "帮助"})
-    for _ in range(100):
-        box = await (await client.get("/sim/api/messages", params={"user": "wangwu"})).json()
-        if len(box) == 2:
-            break
+    deadline = time.monotonic() + outbox_support.SETTLE_SECONDS
+    while len(box := await (await client.get("/sim/api/messages",
+                                             params={"user": "wangwu"})).json()) < 2:
+        assert time.monotonic() < deadline, "the sender loop delivered nothing"
         await asyncio.sleep(0.02)
     assert box[-1]["direction"] == "out" and "投稿" in box[-1]["text"]
 

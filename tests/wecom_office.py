@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,8 +11,8 @@ from aiohttp.test_utils import TestClient
 from bot.app import create_app
 from bot.clock import utcnow
 from bot.config import Settings
-from bot.keys import sender_key, tasks_key
 from models.system import Outbox
+from tests import outbox_support
 from tests.fakes.wecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom, WeComSender
 
 DRAFT = "投稿 黔江文旅\n秋季旅游节开幕\n正文第一段。"
@@ -40,14 +39,7 @@ class Office:
 
         The app's own sender loop may hold a row while we look, so wait for its lease.
         """
-        await self.client.app[tasks_key].drain()
-        for _ in range(500):
-            sent = await self.client.app[sender_key].flush()
-            held = await Outbox.filter(status="pending", locked_until__gt=utcnow()).exists()
-            if not sent and not held:
-                return
-            await asyncio.sleep(0.002)
-        raise AssertionError("outbox did not settle")
+        await outbox_support.settle(self.client.app)
 
     async def retry_now(self) -> None:
         """Make waiting outbox rows due (instead of sleeping through the backoff)."""
