@@ -121,6 +121,11 @@ class OutgoingText:
         return {"type": "text", "text": self.text, "markdown": self.markdown}
 
 
+# the most buttons a handler puts on one card: the fewest any adapter can show as buttons
+# (WeCom's button_interaction card, bot/channels/wecom/cards.py); more would be cut off
+CARD_MAX_BUTTONS = 6
+
+
 @dataclass(frozen=True)
 class OutgoingCard:
     """A neutral card; only an adapter turns it into a platform card.

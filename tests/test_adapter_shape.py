@@ -146,3 +146,15 @@ def test_create_app_wires_every_platform_through_the_protocol() -> None:
                                         if isinstance(r, aiohttp.web.RouteDef)}
         assert wanted, f"{adapter.name} serves no route in this configuration"
         assert wanted <= registered, f"{adapter.name}: {sorted(wanted - registered)}"
+
+
+def test_a_card_with_the_most_buttons_a_handler_gives_keeps_them_all_on_wecom() -> None:
+    """Handlers stop at bot.events.CARD_MAX_BUTTONS (the 转交 people, the return reasons);
+    WeCom's template card must carry that many, or the last would be cut off unseen."""
+    from bot.channels.wecom.cards import template_card
+    from bot.events import CARD_MAX_BUTTONS, Button, OutgoingCard
+
+    buttons = tuple(Button(key=f"k:{i}", label=str(i)) for i in range(CARD_MAX_BUTTONS))
+    card = OutgoingCard(title="t", body_md="b", card_ref="r", buttons=buttons)
+    keys = [b["key"] for b in template_card(card, "task")["button_list"]]
+    assert keys == [b.key for b in buttons]

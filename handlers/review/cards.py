@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.datefmt import local_minute
-from bot.events import Button, OutgoingCard, button_key
+from bot.events import CARD_MAX_BUTTONS, Button, OutgoingCard, button_key
 from bot.policy import Policy
 from bot.rendering import msg, render
 from handlers.common.lookup import account_label
@@ -27,7 +27,6 @@ from models.review import Decision, Draft, ReviewStep
 APPROVE = "approve"
 REJECT = "reject"
 REJECT_WITH = "rejectwith"  # a common reason tapped on the reason card: draft, level, version, i
-MAX_REASONS = 6  # WeCom button_interaction cards carry at most six buttons
 # issue 20, the moves on cards: 转交 on the review card (draft, level, version) offers the
 # people who may take the step, one button each (HAND_OVER_TO: …, person id); the
 # author's receipt (draft, version) carries 催办 and 撤回 (同意撤回 on the request card too)
@@ -35,12 +34,12 @@ HAND_OVER = "handover"
 HAND_OVER_TO = "handoverto"
 NUDGE = "nudge"
 WITHDRAW = "withdraw"
-MAX_PEOPLE = 6  # the 转交 card: WeCom's six buttons
 
 
 def common_reasons() -> list[str]:
     """The return reasons offered on the reason card (templates: review.reject_reasons)."""
-    return [r.strip() for r in msg("review.reject_reasons").split("；") if r.strip()][:MAX_REASONS]
+    reasons = [r.strip() for r in msg("review.reject_reasons").split("；") if r.strip()]
+    return reasons[:CARD_MAX_BUTTONS]
 
 
 def reason_card(draft: Draft, step: ReviewStep, level: str) -> OutgoingCard:
@@ -158,11 +157,11 @@ def handover_card(draft: Draft, step: ReviewStep, people: list[Person]) -> Outgo
     return OutgoingCard(
         title=msg("moves.handover_card_title", id=draft.id),
         body_md=msg("moves.handover_card_body", id=draft.id, title=draft.title,
-                    level=level_label(step.level), more=max(0, len(people) - MAX_PEOPLE)),
+                    level=level_label(step.level), more=max(0, len(people) - CARD_MAX_BUTTONS)),
         card_ref=handover_ref(*args),
         buttons=tuple(Button(button_key(HAND_OVER_TO, *args, p.id), p.name, "default",
                              msg("moves.command_handover_to", id=draft.id, name=p.name))
-                      for p in people[:MAX_PEOPLE]))
+                      for p in people[:CARD_MAX_BUTTONS]))
 
 
 def handover_card_done(draft: Draft, step: ReviewStep, status: str) -> OutgoingCard:

@@ -38,6 +38,11 @@ def task_id_for(card_ref: str, outbox_id: int) -> str:
     return _TASK_ID_BAD.sub("_", card_ref)[: TASK_ID_MAX - len(suffix)] + suffix
 
 
+# button_interaction's button_list takes at most six (the neutral cards keep within it:
+# bot.events.CARD_MAX_BUTTONS)
+MAX_BUTTONS = 6
+
+
 def template_card(card: OutgoingCard, task_id: str) -> dict[str, Any]:
     """A neutral card as a `button_interaction` template card (doc 90236)."""
     body: dict[str, Any] = {
@@ -48,7 +53,7 @@ def template_card(card: OutgoingCard, task_id: str) -> dict[str, Any]:
                                     for k, v in card.fields[:6]],
         "task_id": task_id,
         "button_list": [{"text": b.label, "style": BUTTON_STYLES.get(b.style, 1), "key": b.key}
-                        for b in card.buttons[:6]],
+                        for b in card.buttons[:MAX_BUTTONS]],
     }
     if card.url:
         body["jump_list"] = [{"type": 1, "title": msg("wecom.card_open"), "url": card.url}]
