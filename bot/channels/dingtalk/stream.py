@@ -13,6 +13,7 @@ SDK's request body, reconnects with backoff after a dropped socket, and ends whe
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import json
 import logging
@@ -47,6 +48,7 @@ MAX_RETRY_SECONDS = 60.0
 OPEN_TIMEOUT = 10
 CLOSE_TIMEOUT = 2
 
+
 async def _take(feed: Accept, event: IncomingEvent) -> bool:
     """Store the event in the inbox before the ACK; False if it could not be stored."""
     try:
@@ -58,42 +60,58 @@ async def _take(feed: Accept, event: IncomingEvent) -> bool:
     return True
 
 
-class _Handler(CallbackHandler):
+class _Handler(CallbackHandler, abc.ABC):
+    """Store what a topic brings in the inbox, then ACK (Stream mode does not redeliver)."""
+
+    what = ""  # for the log
+
     def __init__(self, channel: DingTalkChannel, feed: Accept) -> None:
         super().__init__()
         self.logger = log
         self.channel, self.feed = channel, feed
 
+    @abc.abstractmethod
+    async def parse(self, message: CallbackMessage) -> IncomingEvent:
+        """The event a message carries; BadCallback if it carries none we can use."""
 
-class RobotHandler(_Handler):
-    """Robot messages: store in the inbox, then ACK (there is no redelivery)."""
+    def reply(self, status: int, text: str) -> Any:
+        """The ACK's data for a status."""
+        return text
 
     async def process(self, message: CallbackMessage) -> tuple[int, Any]:
         try:
-            event = await accept_message(message.data, self.channel.settings)
+            event = await self.parse(message)
         except BadCallback as exc:
-            log.warning("dingtalk stream: unusable robot message %s: %s",
+            log.warning("dingtalk stream: unusable %s %s: %s", self.what,
                         message.headers.message_id, exc)
-            return AckMessage.STATUS_BAD_REQUEST, str(exc)
+            return AckMessage.STATUS_BAD_REQUEST, self.reply(AckMessage.STATUS_BAD_REQUEST,
+                                                              str(exc))
         if not await _take(self.feed, event):
-            return AckMessage.STATUS_SYSTEM_EXCEPTION, "not stored"
-        return AckMessage.STATUS_OK, "OK"
+            status = AckMessage.STATUS_SYSTEM_EXCEPTION
+            return status, self.reply(status, "not stored")
+        return AckMessage.STATUS_OK, self.reply(AckMessage.STATUS_OK, "OK")
+
+
+class RobotHandler(_Handler):
+    """Robot messages."""
+
+    what = "robot message"
+
+    async def parse(self, message: CallbackMessage) -> IncomingEvent:
+        return await accept_message(message.data, self.channel.settings)
 
 
 class CardHandler(_Handler):
     """Card button taps. The ACK changes nothing on the card: the decision arrives
     through the outbox as a card update that reaches every copy, not only the tapper's."""
 
-    async def process(self, message: CallbackMessage) -> tuple[int, Any]:
-        try:
-            event = await accept_card(message.data, message.headers.message_id)
-        except BadCallback as exc:
-            log.warning("dingtalk stream: unusable card callback %s: %s",
-                        message.headers.message_id, exc)
-            return AckMessage.STATUS_BAD_REQUEST, {}
-        if not await _take(self.feed, event):
-            return AckMessage.STATUS_SYSTEM_EXCEPTION, {}
-        return AckMessage.STATUS_OK, {}
+    what = "card callback"
+
+    async def parse(self, message: CallbackMessage) -> IncomingEvent:
+        return await accept_card(message.data, message.headers.message_id)
+
+    def reply(self, status: int, text: str) -> Any:
+        return {}  # a card callback's ACK data is the card's new data: none
 
 
 class StreamClient(DingTalkStreamClient):
