@@ -238,22 +238,24 @@ async def _apply_people(people: list[dict[str, Any]], summary: LoadSummary) -> N
 
 async def _apply_away(people: list[dict[str, Any]], tz: ZoneInfo,
                       summary: LoadSummary) -> None:
-    """请假 from the file replaces the file's earlier entries (set_by "org"); absences set
-    in chat stay."""
+    """请假 from the file replaces the file's earlier entries; absences set in chat stay, and
+    so does an entry 销假 called off (the file still listing it does not bring it back)."""
     for person in people:
-        wanted = sorted((_span(a, tz), a.get("deputy")) for a in person.get("away", []))
-        rows = await Absence.filter(person_id=person["id"], set_by=ORG_SETTER).order_by("id")
+        called_off = set(await Absence.filter(person_id=person["id"],
+                                              set_by=Absence.CALLED_OFF)
+                         .values_list("starts_at", flat=True))
+        wanted = sorted((span, a.get("deputy")) for a in person.get("away", [])
+                        if (span := _span(a, tz))[0] not in called_off)
+        rows = await Absence.filter(person_id=person["id"], set_by=Absence.FROM_FILE) \
+            .order_by("id")
         current = sorted(((r.starts_at, r.ends_at), r.deputy_id) for r in rows)
         if current == wanted:
             continue
-        await Absence.filter(person_id=person["id"], set_by=ORG_SETTER).delete()
+        await Absence.filter(person_id=person["id"], set_by=Absence.FROM_FILE).delete()
         for (starts_at, ends_at), deputy in wanted:
             await Absence.create(person_id=person["id"], starts_at=starts_at, ends_at=ends_at,
-                                 deputy_id=deputy, set_by=ORG_SETTER)
+                                 deputy_id=deputy, set_by=Absence.FROM_FILE)
         summary.updated["people"] += 1
-
-
-ORG_SETTER = "org"
 
 
 def _span(entry: dict[str, Any], tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -325,8 +327,8 @@ async def _away_entries(tz: ZoneInfo) -> dict[str, list[dict[str, Any]]]:
     """The file's 请假 entries not yet over, as local days (chat-set ones are not the file's)."""
     found: dict[str, list[dict[str, Any]]] = {}
     now = utcnow()
-    for row in await Absence.filter(set_by=ORG_SETTER, ends_at__gt=now).order_by("starts_at",
-                                                                                 "id"):
+    rows = Absence.filter(set_by=Absence.FROM_FILE, ends_at__gt=now).order_by("starts_at", "id")
+    for row in await rows:
         last = (row.ends_at.astimezone(tz) - timedelta(days=1)).date()
         entry: dict[str, Any] = {"from": row.starts_at.astimezone(tz).date(), "to": last}
         if row.deputy_id:

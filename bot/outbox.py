@@ -7,12 +7,14 @@ once) when one is half spent. A sender that dies leaves leases that expire, and 
 sender takes the rows over. Delivery keeps each recipient's order: a row waits while an
 older one to the same person is still pending.
 
-Cost per batch, not per message: the claim (one transaction), one query for each
-recipient's oldest pending row, one for the paced recipients' recent sends (pacing is
-then worked out in memory); each delivered row costs one statement, its `sent` mark,
-written at once so a crash leaves at most the rows in flight unrecorded, one per
-recipient served at once (retried after the lease; WeCom's duplicate check hides the
-repeats). Rows are claimed most urgent
+Cost per batch, not per message: the claim (one transaction, which also finds each
+recipient's oldest pending row left out of the batch, for the order check), one query for
+the paced recipients' recent sends (pacing is then worked out in memory). A row is marked
+sent before its recipient's next row goes, so a crash leaves at most the rows in flight
+unrecorded (one per recipient served at once; retried after the lease, and WeCom's
+duplicate check hides the repeats); rows the platform answered together share one mark
+(group commit). A channel in our own database (the simulator) gets the whole batch in the
+transaction that marks it sent: exactly once, one commit. Rows are claimed most urgent
 first (priority: cards, then answers, then bulk), each recipient's earlier rows with them.
 """
 
@@ -24,13 +26,15 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextvars import ContextVar
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.exceptions import OperationalError
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 from tortoise.functions import Min
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
-from bot.channels.base import Channel, Paced
+from bot.channels.base import Channel, InDatabase, Paced
 from bot.clock import utcnow
 from bot.db import is_deadlock
 from bot.errors import ChannelAPIError, ChannelNetworkError, RecipientError
@@ -52,6 +56,8 @@ SENT, FAILED, WAITING, NOT_OURS = "sent", "failed", "waiting", "not_ours"
 # review cards and card updates first, then answers and notices, then bulk (reminders,
 # digests); a burst of bulk rows never holds up the cards of others
 URGENT, NORMAL, BULK = 0, 1, 2
+
+Key = tuple[str, str]  # (channel, user_id): one recipient
 
 # (channel, user_id, reason): told when a platform says a recipient cannot be reached
 UndeliverableHook = Callable[[str, str, str], Awaitable[None]]
@@ -166,9 +172,9 @@ class Sender:
         sent, after = 0, dict[int, int]()
         self._waits = {}  # recipients told to wait in this flush, and till when
         while True:
-            batch, after, full = await self._claim_batch(after)
+            batch, after, full, older = await self._claim_batch(after)
             if batch:
-                sent += await self._deliver_batch(batch)
+                sent += await self._deliver_batch(batch, older)
             if not full:
                 return sent
 
@@ -176,7 +182,7 @@ class Sender:
         return Q(status="pending") & Q(next_attempt_at__lte=now) & free(now)
 
     async def _claim_batch(self, after: Mapping[int, int] | None = None
-                           ) -> tuple[list[Outbox], dict[int, int], bool]:
+                           ) -> tuple[list[Outbox], dict[int, int], bool, dict[Key, int]]:
         """Take up to BATCH due rows no other sender holds (SKIP LOCKED), most urgent first,
         plus the due rows queued earlier to the same recipients (their order is kept, so a
         card never waits behind a reminder queued before it that nobody took yet).
@@ -184,46 +190,55 @@ class Sender:
         `after` (priority → id) is where this flush got to in each priority: rows it claimed
         and gave back (held behind a recipient's older row) are not taken again, while a row
         queued since, however urgent, is: a card queued during a burst of bulk rows goes in
-        the next batch, not after the whole burst. Returns the rows, the new `after`, and
-        whether the batch was full."""
+        the next batch, not after the whole burst. Returns the rows, the new `after`,
+        whether the batch was full, and each recipient's oldest pending row left out of the
+        batch (their order check: one query in the claim, which also tells whether earlier
+        rows need claiming at all)."""
         now = utcnow()
-        reached = dict(after or {})
-        full = [False]
+        result: dict[str, Any] = {}
 
         async def select(locked: Callable[[], QuerySet[Outbox]]) -> list[Outbox]:
+            reached = dict(after or {})  # afresh: a claim rolled back (deadlock) runs again
+            result.update(reached=reached, full=False, older={})
             due = Q(status="pending", next_attempt_at__lte=now)
             for priority, last_id in reached.items():
                 due &= ~Q(priority=priority) | Q(id__gt=last_id)
             rows = list(await locked().filter(due).order_by("priority", "id").limit(BATCH))
             if not rows:
                 return rows
-            full[0] = len(rows) == BATCH
+            result["full"] = len(rows) == BATCH
             for row in rows:
                 reached[row.priority] = max(reached.get(row.priority, 0), row.id)
-            top = min(r.priority for r in rows)
-            if top >= BULK:
-                return rows  # nothing less urgent can be queued earlier
-            newest: dict[tuple[str, str], int] = {}
+            newest: dict[Key, int] = {}
             for row in rows:
                 key = (row.channel, row.user_id)
                 newest[key] = max(newest.get(key, 0), row.id)
-            earlier = await locked().filter(
+            older = result["older"] = await self._older_pending(rows)
+            top = min(r.priority for r in rows)
+            if top >= BULK or not any(older.get(k, n) < n for k, n in newest.items()):
+                # nothing less urgent can be queued earlier, or nothing left out is older
+                return rows
+            earlier = [r for r in await locked().filter(
                 status="pending", next_attempt_at__lte=now, priority__gt=top,
                 channel__in={c for c, _ in newest}, user_id__in={u for _, u in newest},
-                id__lt=max(newest.values())).exclude(id__in=[r.id for r in rows]) \
-                .order_by("id").limit(BATCH)
-            return rows + [r for r in earlier
-                           if r.id < newest.get((r.channel, r.user_id), 0)]
+                id__lt=max(newest.values())).exclude(id__in=[r.id for r in rows])
+                .order_by("id").limit(BATCH) if r.id < newest.get((r.channel, r.user_id), 0)]
+            if earlier:
+                rows += earlier
+                result["older"] = await self._older_pending(rows)
+            return rows
 
         rows = await self.leases.claim(select)
-        return rows, reached, full[0]
+        return rows, result.get("reached", dict(after or {})), result.get("full", False), \
+            result.get("older", {})
 
-    async def _first_pending(self, rows: list[Outbox]) -> dict[tuple[str, str], int]:
-        """Each recipient's oldest pending row (one query for the batch)."""
+    async def _older_pending(self, rows: list[Outbox]) -> dict[Key, int]:
+        """Each recipient's oldest pending row not among `rows` (one query for the batch)."""
         found = await Outbox.filter(
             status="pending", channel__in={r.channel for r in rows},
-            user_id__in={r.user_id for r in rows}).annotate(first=Min("id")) \
-            .group_by("channel", "user_id").values("channel", "user_id", "first")
+            user_id__in={r.user_id for r in rows}).exclude(id__in=[r.id for r in rows]) \
+            .annotate(first=Min("id")).group_by("channel", "user_id") \
+            .values("channel", "user_id", "first")
         self._count(1)
         return {(f["channel"], f["user_id"]): f["first"] for f in found}
 
@@ -252,20 +267,20 @@ class Sender:
                 recent[(channel, user_id)].append(sent_at)
         return recent
 
-    async def _deliver_batch(self, batch: list[Outbox]) -> int:
+    async def _deliver_batch(self, batch: list[Outbox], older: Mapping[Key, int]) -> int:
         """Deliver a claimed batch recipient by recipient, each in its own order; the most
         urgent recipient first. A recipient whose older row is not ours (pending elsewhere
-        or waiting for a retry) keeps its rows back: they are released."""
-        groups: dict[tuple[str, str], list[Outbox]] = {}
+        or waiting for a retry; `older` from the claim) keeps its rows back: they are
+        released. Rows to a channel in our own database go first, all in one transaction."""
+        groups: dict[Key, list[Outbox]] = {}
         for row in sorted(batch, key=lambda r: r.id):
             groups.setdefault((row.channel, row.user_id), []).append(row)
-        firsts = await self._first_pending(batch)
         ready: list[list[Outbox]] = []
         held: dict[datetime | None, list[int]] = {}
         now = utcnow()
         waits = self._waits
         for key, rows in groups.items():
-            if firsts.get(key, rows[0].id) < rows[0].id:
+            if older.get(key, rows[0].id) < rows[0].id:
                 # behind an older row: it waits too, as long as that one is known to wait
                 until = waits.get(key)
                 held.setdefault(until if until and until > now else None, []).extend(
@@ -276,12 +291,20 @@ class Sender:
             await (self.leases.release(ids, next_attempt_at=until) if until
                    else self.leases.release(ids))
         ready.sort(key=lambda rows: min((r.priority, r.id) for r in rows))
+        sent = 0
+        for name in dict.fromkeys(rows[0].channel for rows in ready):
+            channel = self.channels.get(name)
+            if isinstance(channel, InDatabase):
+                rows = [row for rows in ready if rows[0].channel == name for row in rows]
+                if await self._deliver_in_database(name, channel, rows):
+                    sent += len(rows)
+                    ready = [rows for rows in ready if rows[0].channel != name]
         recent = await self._recent_sends([rows[0] for rows in ready], utcnow())
         queue = [row for rows in ready for row in rows]
         place = {row.id: i for i, row in enumerate(queue)}
         lost: set[int] = set()
         done: set[int] = set()
-        sent = 0
+        marks = _GroupMark(self._mark_sent)  # the workers' sent marks, written together
 
         async def recipient(rows: list[Outbox]) -> None:
             nonlocal sent, lost
@@ -295,8 +318,8 @@ class Sender:
                 if row.id in lost:
                     outcome, until = NOT_OURS, None
                 else:
-                    outcome, until = await self._deliver(row, recent.get((row.channel,
-                                                                          row.user_id)))
+                    outcome, until = await self._deliver(
+                        row, recent.get((row.channel, row.user_id)), marks)
                 done.add(row.id)
                 sent += outcome == SENT
                 if outcome in (WAITING, NOT_OURS):
@@ -328,11 +351,11 @@ class Sender:
                 raise result
         return sent
 
-    async def _deliver(self, row: Outbox, recent: list[datetime] | None = None
-                       ) -> tuple[str, datetime | None]:
+    async def _deliver(self, row: Outbox, recent: list[datetime] | None = None,
+                       marks: _GroupMark | None = None) -> tuple[str, datetime | None]:
         """Send one claimed row: SENT, FAILED (given up), WAITING (retry later) or NOT_OURS,
         and for WAITING when the row may go next. `recent`: the recipient's recent sends
-        (pacing), kept up to date here."""
+        (pacing), kept up to date here; `marks`: the batch's group commit of sent marks."""
         if not self.leases.fresh(row) and not await self.leases.renew([row], status="pending"):
             return NOT_OURS, None
         if recent is None:
@@ -356,26 +379,64 @@ class Sender:
             log.exception("outbox %s: unexpected error via %s", row.id, row.channel)
             return await self._failed(row, repr(exc), retryable=True), \
                 utcnow() + backoff(row.attempts + 1)
-        # recorded at once, row by row: a crash leaves at most the rows in flight unrecorded
-        sent_at = utcnow()
-        await self._mark_sent(row, sent_at)
+        # recorded before this recipient's next row goes: a crash leaves at most the rows
+        # in flight unrecorded (rows finished together share one statement)
+        sent_at = await (marks or _GroupMark(self._mark_sent)).mark(row)
         if recent is not None:
             recent.append(sent_at)
         self.metrics.delivery_seconds.labels(channel=row.channel).observe(
             (sent_at - row.created_at).total_seconds())
         return SENT, None
 
-    async def _mark_sent(self, row: Outbox, sent_at: datetime) -> None:
+    async def _deliver_in_database(self, name: str, channel: InDatabase, rows: list[Outbox]
+                                   ) -> bool:
+        """Deliver rows to a channel in our own database and mark them sent, in one
+        transaction: exactly once, one commit. False (nothing done) if a row is no longer
+        ours or delivery failed: the rows then go one by one like any channel's."""
+        sent_at = utcnow()
+        try:
+            async with in_transaction():
+                self._count(1)
+                marked = await self._sent_update([row.id for row in rows], sent_at, held=True)
+                if marked != len(rows):
+                    raise _NotOurs
+                await channel.deliver_all([(row.id, row.user_id, _message(row.payload))
+                                           for row in rows])
+        except _NotOurs:
+            pass
+        except Exception as exc:
+            log.warning("outbox: %s rows via %s not delivered as a batch (%s); one by one",
+                        len(rows), name, type(exc).__name__)
+        else:
+            for row in rows:
+                self.metrics.delivery_seconds.labels(channel=row.channel).observe(
+                    (sent_at - row.created_at).total_seconds())
+            return True
+        finally:
+            self._count(2)  # BEGIN, COMMIT (or ROLLBACK)
+        return False
+
+    def _sent_update(self, ids: list[int], sent_at: datetime, *, held: bool = False
+                     ) -> Awaitable[int]:
+        """Mark rows sent (one statement); returns how many were. `held`: only rows this
+        sender still holds (before delivering; after, the message is out whoever holds
+        the row now, and the mark must not be lost)."""
+        rows = Outbox.filter(id__in=ids)
+        if held:
+            rows = rows.filter(claimed_by=self.name, status="pending")
+        return rows.update(status="sent", sent_at=sent_at, locked_until=None,
+                           claimed_by=None, attempts=F("attempts") + 1)
+
+    async def _mark_sent(self, rows: list[Outbox], sent_at: datetime) -> None:
+        """The group commit's write: one statement for the rows finished together."""
         for attempt in range(3):
             self._count(1)
             try:
-                await Outbox.filter(id=row.id).update(
-                    status="sent", sent_at=sent_at, locked_until=None, claimed_by=None,
-                    attempts=row.attempts + 1)
+                await self._sent_update([row.id for row in rows], sent_at)
                 return
             except OperationalError as exc:
                 # MySQL may pick this statement as a deadlock victim against a claim:
-                # the message went out, so the mark must not be lost to it
+                # the messages went out, so the mark must not be lost to it
                 if attempt == 2 or not is_deadlock(exc):
                     raise
 
@@ -405,13 +466,11 @@ class Sender:
         if channel is None:
             raise ChannelAPIError(-1, f"channel {row.channel!r} is not configured",
                                   retryable=False)
-        payload = row.payload
-        if payload["type"] == "card_update":
-            card = outgoing_from_dict(payload["card"])
-            assert isinstance(card, OutgoingCard)
-            await channel.update_card(row.user_id, CardUpdate(card), outbox_id=row.id)
+        message = _message(row.payload)
+        if isinstance(message, CardUpdate):
+            await channel.update_card(row.user_id, message, outbox_id=row.id)
         else:
-            await channel.send(row.user_id, outgoing_from_dict(payload), outbox_id=row.id)
+            await channel.send(row.user_id, message, outbox_id=row.id)
 
     async def _failed(self, row: Outbox, error: str, *, retryable: bool) -> str:
         error = redact(error)  # stored and logged: never a token or a secret
@@ -427,6 +486,54 @@ class Sender:
         )
         self._count(1)
         return FAILED if give_up else WAITING
+
+
+class _NotOurs(Exception):
+    """Rolls back a batch delivery: a row of it is no longer this sender's."""
+
+
+def _message(payload: dict[str, Any]) -> Outgoing | CardUpdate:
+    if payload["type"] == "card_update":
+        card = outgoing_from_dict(payload["card"])
+        assert isinstance(card, OutgoingCard)
+        return CardUpdate(card)
+    return outgoing_from_dict(payload)
+
+
+class _GroupMark:
+    """Group commit of `sent` marks. A worker's row is on disk as sent before the worker
+    goes on to its recipient's next row, as when each row had its own statement; rows
+    that finish while a mark is being written are marked together by the next one, so
+    the rows sent but not yet recorded are never more than those in flight."""
+
+    def __init__(self, write: Callable[[list[Outbox], datetime], Awaitable[None]]) -> None:
+        self._write = write
+        self._queued: list[tuple[Outbox, asyncio.Future[datetime]]] = []
+        self._lock = asyncio.Lock()
+
+    async def mark(self, row: Outbox) -> datetime:
+        """Record `row` as sent; returns its `sent_at` (when its group was written)."""
+        done: asyncio.Future[datetime] = asyncio.get_running_loop().create_future()
+        self._queued.append((row, done))
+        async with self._lock:
+            if not done.done():  # no one wrote it meanwhile: write all that waits
+                await asyncio.sleep(0)  # after the rows that finished in the same turn
+                group, self._queued = self._queued, []
+                sent_at = utcnow()
+                try:
+                    await self._write([r for r, _ in group], sent_at)
+                except BaseException as exc:
+                    for _, other in group:
+                        if other is not done and not other.done():
+                            if isinstance(exc, Exception):
+                                other.set_exception(exc)
+                            else:
+                                other.cancel()
+                    raise
+                for _, each in group:
+                    if not each.done():
+                        each.set_result(sent_at)
+        return await done
 
 
 async def enqueue_many(messages: Iterable[tuple[str, str, Outgoing | CardUpdate]], *,

@@ -143,8 +143,13 @@ class Absence(Model):
         "models.Person", related_name="deputy_for", null=True, on_delete=fields.SET_NULL
     )
     deputy_id: str | None
-    set_by = fields.CharField(max_length=64)  # a person id, or "org" for the org file
+    set_by = fields.CharField(max_length=64)  # a person id, FROM_FILE or CALLED_OFF
     created_at = fields.DatetimeField(auto_now_add=True)
+
+    FROM_FILE = "org"  # people.away in the org file
+    # one from the file that 销假 ended or called off: kept so that the file, loaded again,
+    # does not bring it back (a zero-length span when it had not begun)
+    CALLED_OFF = "org:called-off"
 
     class Meta:
         table = "absence"
@@ -360,6 +365,13 @@ async def event_memo(key: tuple[Any, ...], load: Callable[[], Awaitable[T]]) -> 
     if key not in rows.memo:
         rows.memo[key] = await load()
     return cast(T, rows.memo[key])
+
+
+def event_keep(key: tuple[Any, ...], value: Any) -> None:
+    """What event_memo(key, …) would load, known already (read another way)."""
+    rows = _event_rows.get()
+    if rows is not None:
+        rows.memo[key] = value
 
 
 def event_forget(key: tuple[Any, ...]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+from pathlib import Path
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -230,3 +231,49 @@ async def test_ending_a_later_absence_counts_only_what_it_moved(bot: Harness) ->
     await bot.say("zhangming", f"请假 {_days(0)} {_days(1)}")  # no deputy this time
     reply = await bot.say("zhangming", "销假")
     assert "的请假已结束" in reply and "转给代理人" not in reply, reply
+
+
+def test_remind_now_begins_absences_too(backend: str, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """`govmedia remind --now` runs both of the scheduler's jobs: at the time an absence
+    registered ahead has begun, its step goes to the deputy (a dry run says so and moves
+    nothing), once."""
+    from bot import demo
+    from bot.cli import main
+    from bot.config import Settings
+    from bot.db import close_db, init_db
+    from models.review import ReviewStep
+    from tests import databases
+
+    url = f"sqlite://{tmp_path / 'a.db'}" if backend == "sqlite" else databases.URLS[backend]
+    begins = datetime.fromisoformat(_days(1)).replace(hour=8, minute=45)
+
+    async def prepare() -> None:
+        await (init_db(url) if backend == "sqlite" else databases.open_clean(backend))
+        try:
+            await demo.seed_if_empty()
+            bot = Harness(Settings(database_url=url, outbox_poll_seconds=0.05))
+            await _second_reviewer()
+            await bot.say("wangwu", DRAFT)
+            assert "代理人 赵磊" in await bot.say("zhangming", f"请假 {_days(1)} {_days(2)} 赵磊")
+        finally:
+            await close_db()
+
+    async def holder() -> tuple[str, str | None]:
+        await init_db(url, generate_schemas=False)
+        try:
+            step = await ReviewStep.get(draft_id=1, level=2)
+            return step.assignee_id, step.on_behalf_of  # type: ignore[attr-defined]
+        finally:
+            await close_db()
+
+    asyncio.run(prepare())
+    env = {"GOVMEDIA_DATABASE_URL": url}
+    assert main(["remind", "--now", begins.isoformat(), "--dry-run"], env) == 0
+    assert "已开始的请假 1 条" in capsys.readouterr().out
+    assert asyncio.run(holder()) == ("zhangming", None)
+    assert main(["remind", "--now", begins.isoformat()], env) == 0
+    assert "已开始的请假 1 条" in capsys.readouterr().out
+    assert asyncio.run(holder()) == ("zhaolei", "zhangming")
+    assert main(["remind", "--now", begins.replace(minute=46).isoformat()], env) == 0
+    assert "已开始的请假" not in capsys.readouterr().out

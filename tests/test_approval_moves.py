@@ -235,6 +235,33 @@ async def test_the_org_file_carries_away(bot: Harness) -> None:
         orgfile.parse(text.replace(f"to = {_days(2)}", "to = 2020-01-01"))
 
 
+async def test_the_org_file_does_not_undo_back(bot: Harness) -> None:
+    """销假 on a 请假 the org file set: loading the same file again neither brings the ended
+    absence back nor the called-off one (the file still lists both); export drops them."""
+    from bot import orgfile
+    from bot.demo import DEMO_FILE
+
+    text = DEMO_FILE.read_text(encoding="utf-8").replace(
+        'roles = ["reviewer", "editor"]',
+        f'roles = ["reviewer", "editor"]\naway = [{{ from = {_days(0)}, to = {_days(1)} }}, '
+        f'{{ from = {_days(3)}, to = {_days(4)} }}]', 1)
+    await orgfile.apply(orgfile.parse(text))
+    assert "的请假已结束" in await bot.say("zhangming", "销假")
+    assert "尚未开始" in await bot.say("zhangming", "销假")
+    assert "目前没有进行中或已登记的请假" in await bot.say("zhangming", "销假")
+    assert not (await orgfile.apply(orgfile.parse(text))).changed
+    assert "目前没有进行中或已登记的请假" in await bot.say("zhangming", "销假")
+    assert not await Absence.filter(person_id="zhangming", set_by="org").exists()
+    assert f"from = {_days(3)}" not in await orgfile.export()
+    await bot.say("wangwu", DRAFT)  # 张明 is back: the step is theirs, on nobody's behalf
+    step = await _step()
+    assert (step.assignee_id, step.on_behalf_of) == ("zhangming", None)  # type: ignore[attr-defined]
+    # a new entry in the file (another start) is applied as before
+    later = text.replace(f"from = {_days(3)}", f"from = {_days(2)}")
+    assert (await orgfile.apply(orgfile.parse(later))).updated["people"] == 1
+    assert await Absence.filter(person_id="zhangming", set_by="org").count() == 1
+
+
 async def test_the_review_record_shows_the_moves(bot: Harness) -> None:
     """rule R-REV-5: the record's audit lines name each move in words."""
     from bot.policy import load_policy

@@ -94,6 +94,22 @@ class Paced(Protocol):
 
 
 @runtime_checkable
+class InDatabase(Protocol):
+    """Optional: a channel whose platform is our own database (the simulator's mailbox).
+
+    The outbox sender calls `deliver_all` inside the transaction that marks the rows sent,
+    so a batch is delivered exactly once, in fact, for one commit. It gets each row's
+    (outbox id, user id, message) in queue order and must leave nothing half done: an
+    error rolls the whole batch back (the rows are then sent one by one through `send` and
+    `update_card`, which stay idempotent per outbox row).
+    """
+
+    async def deliver_all(self, items: Sequence[tuple[int, str, Outgoing | CardUpdate]]
+                          ) -> None:
+        """Deliver these messages in the caller's transaction."""
+
+
+@runtime_checkable
 class MediaSource(Protocol):
     """Optional: a channel whose messages can carry files and pictures."""
 

@@ -1,8 +1,10 @@
-"""`govmedia remind [--now ISO-TIME] [--dry-run]`: one reminder scan at that time."""
+"""`govmedia remind [--now ISO-TIME] [--dry-run]`: one reminder scan at that time, and the
+absences registered ahead that have begun by then (the scheduler's two jobs)."""
 
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 
 from bot.cli.common import Subparsers, db_command, err
 from bot.config import Settings
@@ -20,6 +22,7 @@ def register(sub: Subparsers) -> None:
 async def _remind(settings: Settings, args: argparse.Namespace) -> int:
     """Naive times are in the office's zone; a real run sends, a dry run changes nothing."""
     from bot.scheduler import parse_now, run_scan
+    from handlers.review.away import due_starts
 
     try:
         now = parse_now(args.now, settings.tz)
@@ -31,11 +34,30 @@ async def _remind(settings: Settings, args: argparse.Namespace) -> int:
     if not args.dry_run:
         print(msg("reminders.cli_done", now=local, claimed=report.claimed,
                   messages=report.messages, quiet=report.quiet))
+        begun = await _start_absences(settings, now)
+        if begun:
+            print(msg("reminders.cli_absences", count=begun))
         return 0
     print(msg("reminders.cli_dry_done", now=local, claimed=report.claimed,
               messages=report.messages, quiet=report.quiet))
+    begun = len(await due_starts(now.astimezone(UTC)))
+    if begun:
+        print(msg("reminders.cli_dry_absences", count=begun))
     for item in report.planned:
         print(msg("reminders.cli_dry_item", name=item.name, channel=item.channel,
                   address=item.address))
         print(item.text)
     return 0
+
+
+async def _start_absences(settings: Settings, now: datetime) -> int:
+    """The scheduler's other job at that time: absences registered ahead that have begun
+    offer their steps to the deputy, through the dispatcher as the server does it."""
+    from bot.dispatcher import Dispatcher
+    from bot.policy import load_policy
+    from bot.scheduler import start_absences
+    from handlers import ROUTERS
+
+    dispatcher = Dispatcher(settings, load_policy(settings.policy))
+    dispatcher.include_routers(*ROUTERS)
+    return await start_absences(settings, dispatcher.feed, now)

@@ -218,6 +218,21 @@ async def _held_for(person: Person, absences: list[Absence]) -> int:
     return held
 
 
+async def _call_off(absences: list[Absence], now: datetime, ended: bool) -> None:
+    """An absence in progress ends now (its record stays); one not begun goes. One the org
+    file set is kept, marked called off, so that loading the same file again does not bring
+    it back (bot/orgfile.py skips a file entry whose start a called-off row holds)."""
+    from_file = [a.id for a in absences if a.set_by == Absence.FROM_FILE]
+    if from_file:
+        await Absence.filter(id__in=from_file).update(
+            set_by=Absence.CALLED_OFF, ends_at=now if ended else absences[0].starts_at)
+    ours = [a.id for a in absences if a.set_by != Absence.FROM_FILE]
+    if ours and ended:
+        await Absence.filter(id__in=ours).update(ends_at=now)
+    elif ours:
+        await Absence.filter(id__in=ours).delete()
+
+
 @router.command("销假")
 async def on_back(event: IncomingEvent, ctx: HandlerContext) -> None:
     """`销假 [人员]`: the absence in progress ends now, or the next one registered is called
@@ -237,17 +252,14 @@ async def on_back(event: IncomingEvent, ctx: HandlerContext) -> None:
         absences, ended = current, True
     else:
         upcoming = await Absence.filter(person_id=person.id, starts_at__gt=now) \
-            .order_by("starts_at", "id").first()
+            .exclude(set_by=Absence.CALLED_OFF).order_by("starts_at", "id").first()
         if upcoming is None:
             raise DomainError("away.not_away", name=person.name)
         absences, ended = [upcoming], False
     first = absences[0]
     span = {"name": person.name, **_days(first, ctx)}
     deputies = {a.deputy_id for a in absences if a.deputy_id}
-    if ended:  # the record of the days away stays; it ends now
-        await Absence.filter(id__in=[a.id for a in absences]).update(ends_at=now)
-    else:
-        await Absence.filter(id=first.id).delete()
+    await _call_off(absences, now, ended)
     held = await _held_for(person, absences) if ended else 0  # one not begun moved nothing
     await ctx.audit("person.back", f"person:{person.id}", absences=[a.id for a in absences],
                     ended=ended, **span)

@@ -1,10 +1,14 @@
 """The browser simulator's adapter: its "platform" is the sim_message table.
 
-What the bot sends lands there and the page (inbound.py) polls it; delivery is idempotent
-per outbox row. It talks to no server, so it has no api.py; its page sits behind guard.py.
+What the bot sends lands there and the page (inbound.py) polls it. The outbox sender
+delivers a batch here in the transaction that marks it sent (base.InDatabase), so each row
+lands exactly once; one row at a time, delivery is idempotent per outbox row (its unique
+`outbox_id`). It talks to no server, so it has no api.py; its page sits behind guard.py.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -73,16 +77,41 @@ class SimChannel:
         return Upload(file.name, await load(self.settings, file))
 
     async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
-        payload = cards.payload(message)
-        await SimMessage.get_or_create(
-            outbox_id=outbox_id,
-            defaults={"user_id": user_id, "direction": "out", "payload": payload,
-                      "card_ref": payload.get("card_ref")},
-        )
+        await _insert([_message(outbox_id, user_id, message)])
 
     async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
         await SimMessage.filter(user_id=user_id, card_ref=update.card.card_ref).update(
             payload=cards.payload(update.card), updated_at=utcnow())
+
+    async def deliver_all(self, items: Sequence[tuple[int, str, Outgoing | CardUpdate]]
+                          ) -> None:
+        """A batch in queue order, in the caller's transaction: the new messages in one
+        insert; a card update changes the copies already in the mailbox and those of
+        this batch (before they are inserted)."""
+        new: list[SimMessage] = []
+        for outbox_id, user_id, message in items:
+            if isinstance(message, CardUpdate):
+                payload = cards.payload(message.card)
+                for queued in new:
+                    if (queued.user_id, queued.card_ref) == (user_id, message.card.card_ref):
+                        queued.payload = payload
+                await self.update_card(user_id, message, outbox_id=outbox_id)
+            else:
+                new.append(_message(outbox_id, user_id, message))
+        await _insert(new)
+
+
+def _message(outbox_id: int, user_id: str, message: Outgoing) -> SimMessage:
+    payload = cards.payload(message)
+    return SimMessage(outbox_id=outbox_id, user_id=user_id, direction="out", payload=payload,
+                      card_ref=payload.get("card_ref"))
+
+
+async def _insert(messages: list[SimMessage]) -> None:
+    """Insert, skipping any outbox row already in the mailbox (a delivery whose `sent`
+    mark was lost to a crash): the unique outbox_id is the check, no read before."""
+    if messages:
+        await SimMessage.bulk_create(messages, ignore_conflicts=True)
 
 
 async def _redirect_to_sim(request: web.Request) -> web.Response:
