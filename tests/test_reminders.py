@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.policy import load_policy
 from bot.scheduler import run_scan
 from models.deadlines import Deadline
-from models.org import Account, Unit
+from models.org import Account, Person, Unit
 from models.relay import RelayTarget, RelayTask
 from models.reminders import ReminderLog
 from models.review import Draft, ReviewStep
@@ -194,6 +194,26 @@ async def test_relay_task_ladder_at_any_hour(bot: Harness) -> None:
     assert {"sunli", "zhoujun", "zhengyu", "zhaoqiang"} <= set(escalated)
     assert "超期未完成：黔江区公安局" in escalated["zhaoqiang"]
     assert await scan(bot, at(11, 9, 12, 5)) == {}
+
+
+async def test_relay_notifies_the_contacts_it_read_without_a_lookup_each(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A province's relay notifies thousands: each contact is the Person the handler read with
+    its unit's people, not looked up again by id (a pass over every person the event read)."""
+    from bot import dispatcher
+
+    looked_up: list[str] = []
+    lookup = dispatcher.person_by_id
+
+    async def counted(person_id: str) -> Person | None:
+        looked_up.append(person_id)
+        return await lookup(person_id)
+
+    monkeypatch.setattr(dispatcher, "person_by_id", counted)
+    reply = await relay_at(bot, at(11, 10, 10), "转载 https://www.gov.cn/xinwen/b.html 通知")
+    assert "已下发转载任务 1" in reply
+    assert "请转载《通知》" in (await bot.texts("wangwu"))[-1]
+    assert looked_up == []
 
 
 def verbatim_bot(backend: str, tmp_path: Path) -> Harness:
