@@ -20,7 +20,6 @@ from handlers.review.cards import (
     REJECT_WITH,
     common_reasons,
     decided_card,
-    forget_history,
     reason_card,
     reason_card_done,
     receipt_done,
@@ -28,7 +27,13 @@ from handlers.review.cards import (
 from handlers.review.form import parse_draft_form
 from handlers.review.intake import ask_for_draft, create_draft, revise_draft
 from handlers.review.moves import take_as_deputy
-from handlers.review.routing import assign, excluded_for, final_level, level_label
+from handlers.review.routing import (
+    assign,
+    excluded_for,
+    final_level,
+    forget_decided,
+    level_label,
+)
 from handlers.review.steps import open_step
 from models.org import person_by_id
 from models.review import Decision, Draft, DraftState, ReviewStep
@@ -181,7 +186,7 @@ async def _decide(ctx: HandlerContext, action: str, draft: Draft, level: int, ve
     if won != 1:
         raise DomainError("review.stale_card")
     step.decision, step.comment, step.decided_at = decision, comment, decided_at
-    forget_history(draft)
+    forget_decided(draft)
     _observe_step(ctx, step)
     await ctx.audit(f"review.{decision}", f"draft:{draft.id}", version=version, level=level,
                     comment=comment, **confirms)

@@ -22,7 +22,7 @@ from bot.precheck.findings import SENSITIVE_EVENT, SOURCE_SPAN
 from bot.rendering import msg
 from handlers.common.absence import away_at
 from handlers.precheck.review import chief_findings
-from models.org import Absence, Account, OrgTree, Person, event_org
+from models.org import Absence, Account, OrgTree, Person, event_forget, event_memo, event_org
 from models.review import AUTHOR_LEVEL, AUTHOR_ROLE, FIRST_REVIEW_LEVEL, Draft, ReviewStep
 
 
@@ -168,11 +168,22 @@ async def _least_loaded(people: list[Person], roster: Roster) -> Person:
                    strict=True))[2]
 
 
+async def decided_steps(draft: Draft) -> list[ReviewStep]:
+    """Every decided step of every version of the draft, oldest version first, in level
+    order (read once per event: the card's history and R-REV-3 both ask; whoever decides
+    a step calls forget_decided)."""
+    return await event_memo(("decided", draft.id), ReviewStep.filter(
+        draft_id=draft.id, decision__isnull=False).order_by("version", "level").all)
+
+
+def forget_decided(draft: Draft) -> None:
+    event_forget(("decided", draft.id))
+
+
 async def excluded_for(draft: Draft, level: int) -> set[str]:
     """R-REV-3: the author and whoever decided another level of this draft."""
-    deciders = cast(list[str], await ReviewStep.filter(
-        draft_id=draft.id, decision__isnull=False, level__gt=AUTHOR_LEVEL).exclude(level=level)
-        .values_list("assignee_id", flat=True))
+    deciders = [s.assignee_id for s in await decided_steps(draft)
+                if s.level > AUTHOR_LEVEL and s.level != level]
     return {draft.author_id, *deciders}
 
 
