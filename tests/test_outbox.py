@@ -163,7 +163,7 @@ async def test_a_lease_taken_over_is_not_sent_by_its_old_holder(db: None) -> Non
     slow = Sender({"count": channel}, max_attempts=3, poll_seconds=0.01)
     other = Sender({"count": channel}, max_attempts=3, poll_seconds=0.01)
     await outbox.enqueue("count", "u1", OutgoingText("x"))
-    batch, *_ = await slow._claim_batch()
+    batch = (await slow._claim_batch()).rows
     assert [r.claimed_by for r in await Outbox.all()] == [slow.name]
     # the slow sender stalls past its lease; the other takes the row over and sends it
     expired = utcnow() - timedelta(seconds=1)
