@@ -367,6 +367,13 @@ async def event_memo(key: tuple[Any, ...], load: Callable[[], Awaitable[T]]) -> 
     return cast(T, rows.memo[key])
 
 
+def event_keep(key: tuple[Any, ...], value: Any) -> None:
+    """What event_memo(key, …) would load, known already (read another way)."""
+    rows = _event_rows.get()
+    if rows is not None:
+        rows.memo[key] = value
+
+
 def event_forget(key: tuple[Any, ...]) -> None:
     rows = _event_rows.get()
     if rows is not None:

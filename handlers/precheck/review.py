@@ -11,7 +11,7 @@ from bot.dispatcher import HandlerContext
 from bot.precheck import ERROR, Report, WordLists, default_lists, lexicon_for, precheck, snippet
 from bot.precheck.findings import CHIEF_KINDS, SOURCE_SPAN, Finding
 from bot.rendering import msg
-from models.org import event_forget, event_memo, event_org
+from models.org import event_forget, event_keep, event_memo, event_org
 from models.precheck import PrecheckFinding, PrecheckWord, ReviewCheck
 from models.relay import RelayTask
 from models.review import Draft, ReviewStep
@@ -69,7 +69,8 @@ async def run_precheck(ctx: HandlerContext, draft: Draft) -> Report:
             draft=draft, version=draft.version, seq=seq, kind=f.kind, severity=f.severity,
             rule=f.rule, start=start, end=end, text=f.text[:200],
             suggestion=f.suggestion[:200], snippet=_snippet(report, f)[:300])
-    forget_findings(draft)
+    if report.findings:
+        forget_findings(draft)  # read before (the route's check) without these
     counts = report.counts()
     await ctx.audit("precheck.run", f"draft:{draft.id}", version=draft.version,
                     errors=counts.get(ERROR, 0), findings=len(report.findings))
@@ -94,6 +95,12 @@ async def findings_of(draft: Draft) -> list[PrecheckFinding]:
 
 def forget_findings(draft: Draft) -> None:
     event_forget(("findings", draft.id, draft.version))
+
+
+def new_version(draft: Draft) -> None:
+    """The draft's current version has just been made: it has no findings until its 机审
+    (run_precheck), so findings_of need not ask."""
+    event_keep(("findings", draft.id, draft.version), [])
 
 
 async def chief_findings(draft: Draft) -> list[PrecheckFinding]:

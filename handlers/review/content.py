@@ -97,8 +97,11 @@ async def changes(draft: Draft) -> tuple[list[Piece], Change] | None:
 
 
 async def map_note(draft_id: int, version: int) -> str:
-    """What the author stated about the maps in the pictures (R-REV-9), if asked."""
+    """What the author stated about the maps in the pictures (R-REV-9), if asked: only
+    a version with pictures is asked."""
     async def load() -> str:
+        if not await picture_count(draft_id, version):
+            return ""
         question = await Question.filter(draft_id=draft_id, version=version, kind=ASK_MAP,
                                          answered_at__isnull=False).order_by("-id").first()
         return question.answer if question else ""

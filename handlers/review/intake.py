@@ -27,7 +27,7 @@ from bot.precheck.wording import states_map_approval
 from bot.rendering import msg
 from handlers.common import authz
 from handlers.common.lookup import account_label, find_account, load_draft
-from handlers.precheck.review import forget_findings, run_precheck
+from handlers.precheck.review import forget_findings, new_version, run_precheck
 from handlers.relay.commands import task_for_draft
 from handlers.review.cards import receipt_card
 from handlers.review.content import files_of, picture_count
@@ -36,7 +36,7 @@ from handlers.review.routing import Assignment
 from handlers.review.steps import check_staffed, route_text, start_review
 from models.files import DOCX, IMAGE, DraftFile, StoredFile
 from models.intake import ASK_ACCOUNT, ASK_DRAFT, ASK_MAP, Compose, Question
-from models.org import Account, Person
+from models.org import Account, Person, event_keep
 from models.precheck import PrecheckFinding
 from models.review import FIRST_REVIEW_LEVEL, Draft, DraftState, DraftVersion
 
@@ -160,6 +160,7 @@ def _file_record(source: StoredFile | None,
 
 async def open_version(ctx: HandlerContext, draft: Draft, author: Person, *,
                        source: StoredFile | None, pictures: Sequence[StoredFile]) -> None:
+    new_version(draft)
     await check_staffed(ctx, draft, author)
     await DraftVersion.create(draft=draft, version=draft.version, title=draft.title,
                               body=draft.body)
@@ -190,8 +191,7 @@ async def close_version(ctx: HandlerContext, draft: Draft, author: Person, *, me
     """The version is complete: pre-review it; hold it for the map question (R-REV-9) or
     send it to review; tell the author what was received."""
     report = await run_precheck(ctx, draft)
-    await check_pictures(ctx, draft)
-    pictures = await picture_count(draft.id, draft.version)
+    pictures = await check_pictures(ctx, draft)
     cue = next((f.text for f in report.findings if f.kind == MAP_NO_APPROVAL), None)
     if pictures and cue:
         # rule R-REV-9: maps must be standard maps or carry a 审图号; ask before review
@@ -208,12 +208,18 @@ async def close_version(ctx: HandlerContext, draft: Draft, author: Person, *, me
                                             waited))
 
 
-async def check_pictures(ctx: HandlerContext, draft: Draft) -> None:
-    """The pictures' part of 机审: a photo that says where it was taken (R-REV-8)."""
-    seq = await PrecheckFinding.filter(draft_id=draft.id, version=draft.version).count()
+async def check_pictures(ctx: HandlerContext, draft: Draft) -> int:
+    """The pictures' part of 机审: a photo that says where it was taken (R-REV-8); how many
+    pictures the version has."""
+    pictures = await files_of(draft.id, draft.version)
+    event_keep(("pictures", draft.id, draft.version), len(pictures))  # picture_count
+    seq: int | None = None
     located = []
-    for picture in await files_of(draft.id, draft.version):
+    for picture in pictures:
         if has_location(await head(ctx.settings, picture.file)):
+            if seq is None:
+                seq = await PrecheckFinding.filter(draft_id=draft.id,
+                                                   version=draft.version).count()
             seq += 1
             located.append(picture.seq)
             await PrecheckFinding.create(
@@ -221,10 +227,11 @@ async def check_pictures(ctx: HandlerContext, draft: Draft) -> None:
                 severity=WARN, rule=PHOTO_RULE, start=PICTURE_SPAN, end=PICTURE_SPAN,
                 text=msg("draft.picture_name", seq=picture.seq),
                 snippet=msg("draft.picture_name", seq=picture.seq))
-    forget_findings(draft)
     if located:
+        forget_findings(draft)
         await ctx.audit("precheck.pictures", f"draft:{draft.id}", version=draft.version,
                         located=located)
+    return len(pictures)
 
 
 async def _receipt(ctx: HandlerContext, draft: Draft, author: Person,

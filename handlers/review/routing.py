@@ -10,9 +10,11 @@ allow-list (R-REV-4). The route says why, on the card and in the author's receip
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
+
+from tortoise.functions import Count
 
 from bot.errors import DomainError
 from bot.policy import Policy
@@ -124,10 +126,46 @@ async def next_up(policy: Policy, role: str, unit_id: str, excluded: set[str],
     return []
 
 
-async def _least_loaded(people: list[Person]) -> Person:
-    loads = [await ReviewStep.filter(assignee_id=p.id, decision__isnull=True).count()
-             for p in people]
-    return min(zip(loads, range(len(people)), people, strict=True))[2]
+class Roster:
+    """Who of a plan's candidates is away (请假) and how many open steps each holds: read
+    for all of them at once, one query each, and kept while one route is planned (nothing
+    in between writes steps or absences)."""
+
+    def __init__(self) -> None:
+        self._away: dict[str, Absence | None] = {}
+        self._loads: dict[str, int] = {}
+
+    async def prepare(self, person_ids: Iterable[str]) -> None:
+        ids = list(person_ids)
+        await self.away(ids)
+        await self.loads(ids)
+
+    async def away(self, person_ids: Iterable[str]) -> dict[str, Absence]:
+        """away_at(person_ids), each person read once."""
+        ids = list(dict.fromkeys(person_ids))
+        missing = [i for i in ids if i not in self._away]
+        if missing:
+            found = await away_at(missing)
+            self._away.update((i, found.get(i)) for i in missing)
+        return {i: absence for i in ids if (absence := self._away[i]) is not None}
+
+    async def loads(self, person_ids: Iterable[str]) -> dict[str, int]:
+        """How many undecided steps each person holds (one GROUP BY for the unknown)."""
+        ids = list(dict.fromkeys(person_ids))
+        missing = [i for i in ids if i not in self._loads]
+        if missing:
+            rows = await ReviewStep.filter(assignee_id__in=missing, decision__isnull=True) \
+                .annotate(open=Count("id")).group_by("assignee_id") \
+                .values_list("assignee_id", "open")
+            self._loads.update(dict.fromkeys(missing, 0))
+            self._loads.update((cast(str, i), cast(int, n)) for i, n in rows)
+        return {i: self._loads[i] for i in ids}
+
+
+async def _least_loaded(people: list[Person], roster: Roster) -> Person:
+    loads = await roster.loads(p.id for p in people)
+    return min(zip([loads[p.id] for p in people], range(len(people)), people,
+                   strict=True))[2]
 
 
 async def excluded_for(draft: Draft, level: int) -> set[str]:
@@ -147,12 +185,12 @@ async def may_hold(org: OrgTree, unit_id: str, person: Person, roles: Sequence[s
 
 
 async def _deputy(org: OrgTree, unit_id: str, roles: Sequence[str], absences: list[Absence],
-                  excluded: set[str]) -> tuple[Person, str] | None:
+                  excluded: set[str], roster: Roster) -> tuple[Person, str] | None:
     """The first named deputy who may hold the level (this role or one above), is not
     excluded by R-REV-3 and is not away too; with the absent person they stand in for."""
     for absence in absences:
         deputy_id = absence.deputy_id
-        if not deputy_id or deputy_id in excluded or await away_at([deputy_id]):
+        if not deputy_id or deputy_id in excluded or await roster.away([deputy_id]):
             continue
         deputy = await Person.get_or_none(id=deputy_id, active=True)
         if deputy is not None and await may_hold(org, unit_id, deputy, roles):
@@ -161,8 +199,10 @@ async def _deputy(org: OrgTree, unit_id: str, roles: Sequence[str], absences: li
 
 
 async def assign(policy: Policy, draft: Draft, account: Account, level: int,
-                 excluded: set[str]) -> Assignment:
-    """Pick the reviewer for a level, climbing the ladder past excluded people."""
+                 excluded: set[str], roster: Roster | None = None) -> Assignment:
+    """Pick the reviewer for a level, climbing the ladder past excluded people; `roster`
+    keeps who is away and the loads across the levels of one plan (plan_route)."""
+    roster = roster or Roster()
     start = await normal_role(policy, draft, level)
     ladder = policy.review.escalation[policy.review.escalation.index(start):]
     org = event_org()
@@ -172,18 +212,19 @@ async def assign(policy: Policy, draft: Draft, account: Account, level: int,
         eligible = [p for p in found if p.id not in excluded]
         # issue 20: an absent holder is skipped, for their deputy if the deputy may hold the
         # level (R-REV-3), else for another holder, else up the ladder
-        away = await away_at(p.id for p in eligible)
+        away = await roster.away(p.id for p in eligible)
         present = [p for p in eligible if p.id not in away]
         if away:
             deputy = await _deputy(org, account.unit_id, ladder[i:],
-                                   [away[p.id] for p in eligible if p.id in away], excluded)
+                                   [away[p.id] for p in eligible if p.id in away], excluded,
+                                   roster)
             if deputy is not None:
                 note = msg("review.escalated", reasons=reasons, to=role_label(role)) \
                     if reasons else ""
                 return Assignment(deputy[0], role, note, deputy[1])
         if present:
             note = msg("review.escalated", reasons=reasons, to=role_label(role)) if reasons else ""
-            return Assignment(await _least_loaded(present), role, note)
+            return Assignment(await _least_loaded(present, roster), role, note)
         names = [p.name for p in found]
         key = "review.away_reason" if eligible else \
             "review.excluded_reason" if found else "review.missing_reason"

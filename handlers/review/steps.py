@@ -8,13 +8,15 @@ from bot.rendering import msg
 from handlers.review.cards import forget_history, review_card
 from handlers.review.routing import (
     Assignment,
+    Roster,
     assign,
     final_level,
     final_route,
     level_label,
+    normal_role,
     role_label,
 )
-from models.org import Person
+from models.org import Person, event_forget, event_memo, event_org
 from models.review import (
     AUTHOR_LEVEL,
     AUTHOR_ROLE,
@@ -33,12 +35,27 @@ async def plan_route(ctx: HandlerContext, draft: Draft, author: Person) -> list[
     are whoever would be asked today."""
     account = await draft.account
     excluded = {author.id}
+    levels = range(FIRST_REVIEW_LEVEL, final_level(ctx.policy) + 1)
+    # who of the levels' holders is away and their loads: one query each for all of them,
+    # and once per event for the version (check_staffed, then start_review)
+    org, roster = event_org(), await event_memo(_roster_key(draft), _roster)
+    roles = {await normal_role(ctx.policy, draft, level) for level in levels}
+    holders = [p for role in sorted(roles) for p in await org.holders_for(account.unit_id, role)]
+    await roster.prepare(p.id for p in holders if p.id not in excluded)
     plan: list[Assignment] = []
-    for level in range(FIRST_REVIEW_LEVEL, final_level(ctx.policy) + 1):
-        chosen = await assign(ctx.policy, draft, account, level, set(excluded))
+    for level in levels:
+        chosen = await assign(ctx.policy, draft, account, level, set(excluded), roster)
         excluded.add(chosen.person.id)
         plan.append(chosen)
     return plan
+
+
+def _roster_key(draft: Draft) -> tuple[object, ...]:
+    return ("roster", draft.id, draft.version)
+
+
+async def _roster() -> Roster:
+    return Roster()
 
 
 async def check_staffed(ctx: HandlerContext, draft: Draft, author: Person) -> Person:
@@ -80,6 +97,7 @@ async def open_step(ctx: HandlerContext, draft: Draft, level: int, person: Perso
     step = await ReviewStep.create(draft=draft, version=draft.version, level=level, role=role,
                                    assignee=person, escalation_note=note,
                                    on_behalf_of=on_behalf_of)
+    event_forget(_roster_key(draft))  # the person's load has changed
     draft.level = level
     await draft.save(update_fields=["level", "updated_at"])
     await ctx.notify(person.id, await review_card(ctx.policy, ctx.settings, draft, step))
