@@ -225,7 +225,7 @@ class Sender:
                     status="pending", next_attempt_at__lte=now, priority__gt=top,
                     channel__in={c for c, _ in newest}, user_id__in={u for _, u in newest},
                     id__lt=max(newest.values())).exclude(id__in=[r.id for r in rows])
-                    .order_by("id").limit(BATCH) if r.id < newest[(r.channel, r.user_id)]]
+                    .order_by("id").limit(BATCH) if r.id < newest.get((r.channel, r.user_id), 0)]
                 if earlier:
                     rows += earlier
                     claim.older = await self._older_pending(rows)

@@ -193,6 +193,22 @@ async def test_cards_go_before_bulk_and_a_recipient_keeps_its_order(db: None) ->
     assert len(order) == len(set(order))
 
 
+async def test_earlier_rows_are_claimed_per_recipient_across_channels(db: None) -> None:
+    """The query for earlier rows matches channels and users apart: a row to a user on
+    another channel than the one claimed for is no recipient of the batch (it goes later,
+    in its own order)."""
+    count, other = CountingChannel(), CountingChannel()
+    sender = Sender({"count": count, "other": other}, max_attempts=3, poll_seconds=0.01)
+    before = await outbox.enqueue("other", "a", OutgoingText("reminder"), priority=outbox.BULK)
+    await outbox.enqueue("count", "a", OutgoingText("digest"), priority=outbox.BULK)
+    await outbox.enqueue_many([("count", "b", OutgoingText(str(i)))
+                               for i in range(outbox.BATCH - 1)], priority=outbox.URGENT)
+    card = await outbox.enqueue("other", "a", OutgoingText("card"), priority=outbox.URGENT)
+    assert await sender.flush() == outbox.BATCH + 2
+    assert other.delivered == [before.id, card.id]
+    assert await Outbox.filter(status="sent").count() == outbox.BATCH + 2
+
+
 async def test_a_burst_for_one_recipient_never_starves_others(db: None) -> None:
     """One member paced by WeCom's limit: the rest of the queue goes on meanwhile."""
 
