@@ -17,6 +17,13 @@ The day: D drafts submitted by editors across the province at a steady rate, eac
 through 二审 and 三审 by taps as soon as its card arrives; half-way, the relay burst; then
 the morning reminder scan (one scan over every account, in this process) while the
 replicas deliver what it queued.
+
+The replicas run without their own scheduler: the province is dated to SCAN_AT, and a
+replica's scan on the wall clock (every minute, the first a minute after it starts) would
+find it a year later and claim the same reminders first (one claim per reminder key, so
+nothing goes twice, but the bench's scan would then queue only what was left: 6,001 of
+12,001 messages in the full province whenever the day lasted longer than a minute). The
+report counts the reminder-log rows of every scan, so another claimer would show.
 """
 
 from __future__ import annotations
@@ -214,7 +221,9 @@ async def healthy(session: aiohttp.ClientSession, port: int, limit: float = 60) 
 
 
 async def start(api_base: str, port: int) -> replicas.Replica:
-    env = {**replicas.env(api_base, port, 60), "GOVMEDIA_DATABASE_URL": URL}
+    # no scheduler: the one scan of the day is the bench's own, at SCAN_AT (module docstring)
+    env = {**replicas.env(api_base, port, 60), "GOVMEDIA_DATABASE_URL": URL,
+           "GOVMEDIA_SCHEDULER_ENABLED": "false"}
     log = open(f"/tmp/province-replica-{port}.log", "wb")  # noqa: SIM115
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "serve", cwd=replicas.ROOT, env=env,
@@ -335,7 +344,11 @@ async def day(province: Province, count: int, drafts: int, rate: float) -> dict[
             scan_sent = int(await conn.fetchval(
                 "SELECT count(*) FROM outbox WHERE status='sent'")) - sent_before
             result.update(scan_seconds=scan_secs, scan_queued=report.messages,
-                          scan_delivered=scan_sent, scan_delivery_seconds=scan_end - t0)
+                          scan_claimed=report.claimed, scan_delivered=scan_sent,
+                          scan_delivery_seconds=scan_end - t0)
+            # every scan that claimed reminders during the run: only the bench's own, at SCAN_AT
+            result["scans"] = [(r["at"], int(r["count"])) for r in await conn.fetch(
+                "SELECT at, count(*) AS count FROM reminder_log GROUP BY scan, at ORDER BY at")]
             queries = sum([await metric(session, p, "govmedia_outbox_queries_total")
                            for p in ports])
             delivered = sum([await metric(session, p,
@@ -365,9 +378,14 @@ def report(count: int, r: dict[str, Any]) -> None:
     print(f"  relay burst: {r['relay_notices']} notices in {r['relay_seconds']:.1f} s "
           f"= {r['relay_notices'] / max(r['relay_seconds'], 1e-9):.0f} msg/s "
           f"(with the review traffic)")
-    print(f"  reminder scan: {r['scan_seconds']:.2f} s, queued {r['scan_queued']}; "
+    print(f"  reminder scan at {SCAN_AT:%Y-%m-%d %H:%M} UTC: {r['scan_seconds']:.2f} s, "
+          f"claimed {r['scan_claimed']} reminder-log rows, queued {r['scan_queued']} messages; "
           f"{r['scan_delivered']} delivered {r['scan_delivery_seconds']:.1f} s after it began "
           f"= {r['scan_delivered'] / max(r['scan_delivery_seconds'], 1e-9):.0f} msg/s")
+    others = [(at, n) for at, n in r["scans"] if at != SCAN_AT]
+    if others:
+        print("  reminder-log rows claimed by other scans: " + ", ".join(
+            f"{n} at {at:%Y-%m-%d %H:%M:%S} UTC" for at, n in others))
     print(f"  outbox statements per delivered message: "
           f"{r['queries'] / max(r['delivered'], 1):.2f} ({r['delivered']:.0f} delivered); "
           f"left unsent: {r['not_sent']}")

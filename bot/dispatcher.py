@@ -109,21 +109,23 @@ class HandlerContext:
         await outbox.enqueue(self.event.channel, self.event.user.user_id, message)
         self.queued += 1
 
-    async def notify(self, person_id: str, message: Outgoing | CardUpdate) -> None:
-        """Tell a person (by org id), on the office's main channel."""
+    async def notify(self, who: str | Person, message: Outgoing | CardUpdate) -> None:
+        """Tell a person (by org id, or the Person already read), on the office's main
+        channel."""
         channel = self.settings.channel
-        person = await person_by_id(person_id)
-        address = person.address(channel) if person else person_id
+        person = who if isinstance(who, Person) else await person_by_id(who)
+        address = person.address(channel) if person else str(who)
         await outbox.enqueue(channel, address, message)
         self.queued += 1
 
-    async def say(self, person_id: str, message: Outgoing | CardUpdate) -> None:
-        """Reply when person_id is the sender, notify otherwise."""
+    async def say(self, who: str | Person, message: Outgoing | CardUpdate) -> None:
+        """Reply when `who` (an org id or a Person) is the sender, notify otherwise."""
         sender = self.person.id if self.person else None
+        person_id = who.id if isinstance(who, Person) else who
         if person_id == sender and not isinstance(message, CardUpdate):
             await self.reply(message)
         else:
-            await self.notify(person_id, message)
+            await self.notify(who, message)
 
     async def audit(self, action: str, subject: str, **data: Any) -> None:
         await audit.append(self.actor or self.event.user.user_id, action, subject, data)
