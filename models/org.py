@@ -383,6 +383,14 @@ def event_keep(key: tuple[Any, ...], value: Any) -> None:
         rows.memo[key] = value
 
 
+def event_update(key: tuple[Any, ...], change: Callable[[Any], Any]) -> None:
+    """A writer that knows how its write changes what event_memo(key, …) holds: the new
+    value (change(old)), if it holds one (else the next event_memo reads it)."""
+    rows = _event_rows.get()
+    if rows is not None and key in rows.memo:
+        rows.memo[key] = change(rows.memo[key])
+
+
 def event_forget(key: tuple[Any, ...]) -> None:
     rows = _event_rows.get()
     if rows is not None:

@@ -31,8 +31,9 @@ from handlers.review.routing import (
     assign,
     excluded_for,
     final_level,
-    forget_decided,
     level_label,
+    step_at,
+    step_decided,
 )
 from handlers.review.steps import open_step
 from models.org import person_by_id
@@ -145,7 +146,7 @@ async def _open_step_for(ctx: HandlerContext, action: str, draft: Draft, level: 
                          version: int) -> ReviewStep:
     """The step this person may decide now, or a DomainError saying why not (card honesty)."""
     person = ctx.require_person()
-    step = await ReviewStep.get_or_none(draft_id=draft.id, level=level, version=version)
+    step = await step_at(draft, level, version)
     if step is None:
         raise DomainError("review.stale_card")
     # rule R-REV-3: the table grants the step's assignee, never the draft's author; an absent
@@ -186,7 +187,7 @@ async def _decide(ctx: HandlerContext, action: str, draft: Draft, level: int, ve
     if won != 1:
         raise DomainError("review.stale_card")
     step.decision, step.comment, step.decided_at = decision, comment, decided_at
-    forget_decided(draft)
+    step_decided(draft, step)
     _observe_step(ctx, step)
     await ctx.audit(f"review.{decision}", f"draft:{draft.id}", version=version, level=level,
                     comment=comment, **confirms)
