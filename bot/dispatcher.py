@@ -25,7 +25,7 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from bot import audit, outbox
+from bot import audit, inbox, outbox
 from bot.clock import utcnow
 from bot.config import Settings
 from bot.db import DEADLOCK_ATTEMPTS, DEADLOCK_BACKOFF_SECONDS, is_deadlock
@@ -339,16 +339,16 @@ class Dispatcher:
     async def _record(self, event: IncomingEvent) -> None:
         """Mark the event handled, first in its transaction; _Duplicate if it already was.
 
-        An event from the inbox is pending there: the one transaction that flips it to done
-        wins (on a server database a concurrent attempt waits for the row, then finds it
-        done). An event the bot made itself (a join window closing) gets its row here."""
-        pending = InboundEvent.filter(channel=event.channel, event_id=event.event_id,
-                                      status="pending")
-        # a plain read first: an UPDATE that finds no row takes a gap lock on MySQL, and two
-        # such transactions inserting into the gap deadlock each other
-        if await pending.exists():
-            if await pending.update(status="done", payload=None, locked_until=None,
-                                    claimed_by=None):
+        An event the inbox pump hands over is pending there: the one transaction that flips
+        it to done wins (on a server database a concurrent attempt waits for the row, then
+        finds it done). Any other event (one the bot made itself, a join window closing)
+        gets its row here, and the unique key refuses a second. Either is one statement,
+        on a row that exists or a plain insert: an UPDATE that found no row would take a
+        gap lock on MySQL, and two such transactions inserting into the gap deadlock."""
+        if inbox.handing(event):
+            if await InboundEvent.filter(channel=event.channel, event_id=event.event_id,
+                                         status="pending").update(
+                    status="done", payload=None, locked_until=None, claimed_by=None):
                 return
             raise _Duplicate  # another transaction marked it first
         try:

@@ -30,6 +30,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -61,6 +62,16 @@ Handle = Callable[[IncomingEvent], Awaitable[Any]]
 # to drop it (e.g. a tap on a card this bot never sent)
 Prepare = Callable[[IncomingEvent], Awaitable[IncomingEvent | None]]
 Spawn = Callable[[Coroutine[Any, Any, Any]], Any]
+
+
+# the stored event the pump is handing to the core now (channel, event id): its row exists
+_handing: ContextVar[tuple[str, str] | None] = ContextVar("inbox_handing", default=None)
+
+
+def handing(event: IncomingEvent) -> bool:
+    """The pump is handing over this event: it has a row here, claimed while pending (the
+    dispatcher marks that row done; any other event gets its row from the dispatcher)."""
+    return _handing.get() == (event.channel, event.event_id)
 
 
 class BadEvent(ValueError):
@@ -284,7 +295,11 @@ class Inbox:
             if event is not None:
                 # the dispatcher marks the event done in the handler's transaction; False:
                 # it already was (another replica, or an attempt before a crash)
-                return 0 if await self.handle(event) is False else 1
+                token = _handing.set((row.channel, row.event_id))
+                try:
+                    return 0 if await self.handle(event) is False else 1
+                finally:
+                    _handing.reset(token)
         except Exception as exc:
             await self._failed(row, exc)
             return 0

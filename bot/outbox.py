@@ -13,8 +13,8 @@ the paced recipients' recent sends (pacing is then worked out in memory). A row 
 sent before its recipient's next row goes, so a crash leaves at most the rows in flight
 unrecorded (one per recipient served at once; retried after the lease, and WeCom's
 duplicate check hides the repeats); rows the platform answered together share one mark
-(group commit). A channel in our own database (the simulator) gets the whole batch in the
-transaction that marks it sent: exactly once, one commit. Rows are claimed most urgent
+(group commit). A channel in our own database (the simulator) gets its rows of the batch
+inside the claim's transaction, marked sent there with no lease: exactly once, one commit. Rows are claimed most urgent
 first (priority: cards, then answers, then bulk), each recipient's earlier rows with them.
 """
 
@@ -25,6 +25,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -172,17 +173,19 @@ class Sender:
         sent, after = 0, dict[int, int]()
         self._waits = {}  # recipients told to wait in this flush, and till when
         while True:
-            batch, after, full, older = await self._claim_batch(after)
-            if batch:
-                sent += await self._deliver_batch(batch, older)
-            if not full:
+            claim = await self._claim_batch(after)
+            sent += len(claim.delivered)
+            self._observe(claim.delivered, claim.at)
+            if claim.rows:
+                sent += await self._deliver_batch(claim.rows, claim.older)
+            if not claim.full:
                 return sent
+            after = claim.after
 
     def _due(self, now: datetime) -> Q:
         return Q(status="pending") & Q(next_attempt_at__lte=now) & free(now)
 
-    async def _claim_batch(self, after: Mapping[int, int] | None = None
-                           ) -> tuple[list[Outbox], dict[int, int], bool, dict[Key, int]]:
+    async def _claim_batch(self, after: Mapping[int, int] | None = None) -> _Claim:
         """Take up to BATCH due rows no other sender holds (SKIP LOCKED), most urgent first,
         plus the due rows queued earlier to the same recipients (their order is kept, so a
         card never waits behind a reminder queued before it that nobody took yet).
@@ -190,47 +193,46 @@ class Sender:
         `after` (priority → id) is where this flush got to in each priority: rows it claimed
         and gave back (held behind a recipient's older row) are not taken again, while a row
         queued since, however urgent, is: a card queued during a burst of bulk rows goes in
-        the next batch, not after the whole burst. Returns the rows, the new `after`,
-        whether the batch was full, and each recipient's oldest pending row left out of the
-        batch (their order check: one query in the claim, which also tells whether earlier
-        rows need claiming at all)."""
+        the next batch, not after the whole burst. The same transaction finds each
+        recipient's oldest pending row left out of the batch (the order check; it also says
+        whether earlier rows need claiming at all) and delivers the rows for a channel in
+        our own database (they need no lease)."""
         now = utcnow()
-        result: dict[str, Any] = {}
+        claim = _Claim(at=now)
 
         async def select(locked: Callable[[], QuerySet[Outbox]]) -> list[Outbox]:
-            reached = dict(after or {})  # afresh: a claim rolled back (deadlock) runs again
-            result.update(reached=reached, full=False, older={})
+            # afresh each time: a claim rolled back (a deadlock) runs again
+            claim.after, claim.full, claim.older, claim.delivered = dict(after or {}), False, \
+                {}, []
             due = Q(status="pending", next_attempt_at__lte=now)
-            for priority, last_id in reached.items():
+            for priority, last_id in claim.after.items():
                 due &= ~Q(priority=priority) | Q(id__gt=last_id)
             rows = list(await locked().filter(due).order_by("priority", "id").limit(BATCH))
             if not rows:
                 return rows
-            result["full"] = len(rows) == BATCH
+            claim.full = len(rows) == BATCH
             for row in rows:
-                reached[row.priority] = max(reached.get(row.priority, 0), row.id)
+                claim.after[row.priority] = max(claim.after.get(row.priority, 0), row.id)
             newest: dict[Key, int] = {}
             for row in rows:
                 key = (row.channel, row.user_id)
                 newest[key] = max(newest.get(key, 0), row.id)
-            older = result["older"] = await self._older_pending(rows)
+            claim.older = await self._older_pending(rows)
             top = min(r.priority for r in rows)
-            if top >= BULK or not any(older.get(k, n) < n for k, n in newest.items()):
-                # nothing less urgent can be queued earlier, or nothing left out is older
-                return rows
-            earlier = [r for r in await locked().filter(
-                status="pending", next_attempt_at__lte=now, priority__gt=top,
-                channel__in={c for c, _ in newest}, user_id__in={u for _, u in newest},
-                id__lt=max(newest.values())).exclude(id__in=[r.id for r in rows])
-                .order_by("id").limit(BATCH) if r.id < newest.get((r.channel, r.user_id), 0)]
-            if earlier:
-                rows += earlier
-                result["older"] = await self._older_pending(rows)
-            return rows
+            if top < BULK and any(claim.older.get(k, n) < n for k, n in newest.items()):
+                # a recipient has a less urgent row queued before one claimed: take it too
+                earlier = [r for r in await locked().filter(
+                    status="pending", next_attempt_at__lte=now, priority__gt=top,
+                    channel__in={c for c, _ in newest}, user_id__in={u for _, u in newest},
+                    id__lt=max(newest.values())).exclude(id__in=[r.id for r in rows])
+                    .order_by("id").limit(BATCH) if r.id < newest.get((r.channel, r.user_id), 0)]
+                if earlier:
+                    rows += earlier
+                    claim.older = await self._older_pending(rows)
+            return await self._deliver_locked(rows, claim)
 
-        rows = await self.leases.claim(select)
-        return rows, result.get("reached", dict(after or {})), result.get("full", False), \
-            result.get("older", {})
+        claim.rows = await self.leases.claim(select)
+        return claim
 
     async def _older_pending(self, rows: list[Outbox]) -> dict[Key, int]:
         """Each recipient's oldest pending row not among `rows` (one query for the batch)."""
@@ -241,6 +243,41 @@ class Sender:
             .values("channel", "user_id", "first")
         self._count(1)
         return {(f["channel"], f["user_id"]): f["first"] for f in found}
+
+    async def _deliver_locked(self, rows: list[Outbox], claim: _Claim) -> list[Outbox]:
+        """Inside the claim (the rows locked): deliver the rows for channels in our own
+        database and mark them sent, each channel in a savepoint, so they are done exactly
+        once for the claim's one commit. Returns the rows left to lease; a recipient behind
+        an older row, or a channel whose delivery failed, is left to the lease path."""
+        groups: dict[Key, list[Outbox]] = {}
+        for row in sorted(rows, key=lambda r: r.id):
+            if isinstance(self.channels.get(row.channel), InDatabase):
+                groups.setdefault((row.channel, row.user_id), []).append(row)
+        ready = [g for key, g in groups.items() if claim.older.get(key, g[0].id) >= g[0].id]
+        for name in dict.fromkeys(g[0].channel for g in ready):
+            channel = self.channels[name]
+            assert isinstance(channel, InDatabase)
+            mine = [row for g in ready if g[0].channel == name for row in g]
+            try:
+                async with in_transaction():
+                    self._count(1)
+                    await self._sent_update([row.id for row in mine], claim.at)
+                    await channel.deliver_all([(row.id, row.user_id, _message(row.payload))
+                                               for row in mine])
+            except OperationalError:
+                raise  # the claim is rolled back whole (a deadlock: it runs again)
+            except Exception as exc:
+                log.warning("outbox: %s rows via %s not delivered in the claim (%s)",
+                            len(mine), name, type(exc).__name__)
+            else:
+                claim.delivered += mine
+        done = {row.id for row in claim.delivered}
+        return [row for row in rows if row.id not in done]
+
+    def _observe(self, rows: Iterable[Outbox], sent_at: datetime) -> None:
+        for row in rows:
+            self.metrics.delivery_seconds.labels(channel=row.channel).observe(
+                (sent_at - row.created_at).total_seconds())
 
     async def _recent_sends(self, rows: list[Outbox], now: datetime
                             ) -> dict[tuple[str, str], list[datetime]]:
@@ -408,9 +445,7 @@ class Sender:
             log.warning("outbox: %s rows via %s not delivered as a batch (%s); one by one",
                         len(rows), name, type(exc).__name__)
         else:
-            for row in rows:
-                self.metrics.delivery_seconds.labels(channel=row.channel).observe(
-                    (sent_at - row.created_at).total_seconds())
+            self._observe(rows, sent_at)
             return True
         finally:
             self._count(2)  # BEGIN, COMMIT (or ROLLBACK)
@@ -486,6 +521,20 @@ class Sender:
         )
         self._count(1)
         return FAILED if give_up else WAITING
+
+
+@dataclass
+class _Claim:
+    """What one claim took: `rows` to deliver under a lease, those `delivered` in the claim
+    itself (a channel in our own database) `at` its time, each recipient's `older` pending
+    row left out, where the flush got to (`after`) and whether the batch was `full`."""
+
+    at: datetime
+    rows: list[Outbox] = field(default_factory=list)
+    delivered: list[Outbox] = field(default_factory=list)
+    older: dict[Key, int] = field(default_factory=dict)
+    after: dict[int, int] = field(default_factory=dict)
+    full: bool = False
 
 
 class _NotOurs(Exception):

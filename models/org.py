@@ -211,6 +211,8 @@ class Account(Model):
 
 CHUNK = 500  # ids per IN (…) list: SQLite allows a limited number of bound variables
 MEMBER_UNITS = 50  # units whose people OrgTree.prepare reads per query
+ANCESTORS_AT_ONCE = 3  # units above a unit OrgTree.unit reads with it
+_ABOVE = "__".join(["parent"] * ANCESTORS_AT_ONCE)
 T = TypeVar("T")
 
 
@@ -262,8 +264,15 @@ class OrgTree:
             remember(*found)
 
     async def unit(self, unit_id: str) -> Unit:
+        """The unit, read with the few units above it (one query for a county's chain)."""
         if unit_id not in self._units:
-            self._units[unit_id] = await Unit.get(id=unit_id)
+            unit = await Unit.filter(id=unit_id).select_related(_ABOVE).get()
+            self._units[unit_id] = above = unit
+            for _ in range(ANCESTORS_AT_ONCE):
+                if above.parent_id is None:
+                    break
+                above = cast(Unit, above.parent)  # read with it (select_related)
+                self._units.setdefault(above.id, above)
         return self._units[unit_id]
 
     async def ancestors(self, unit_id: str) -> list[Unit]:
@@ -372,6 +381,14 @@ def event_keep(key: tuple[Any, ...], value: Any) -> None:
     rows = _event_rows.get()
     if rows is not None:
         rows.memo[key] = value
+
+
+def event_update(key: tuple[Any, ...], change: Callable[[Any], Any]) -> None:
+    """A writer that knows how its write changes what event_memo(key, …) holds: the new
+    value (change(old)), if it holds one (else the next event_memo reads it)."""
+    rows = _event_rows.get()
+    if rows is not None and key in rows.memo:
+        rows.memo[key] = change(rows.memo[key])
 
 
 def event_forget(key: tuple[Any, ...]) -> None:

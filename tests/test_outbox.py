@@ -163,7 +163,7 @@ async def test_a_lease_taken_over_is_not_sent_by_its_old_holder(db: None) -> Non
     slow = Sender({"count": channel}, max_attempts=3, poll_seconds=0.01)
     other = Sender({"count": channel}, max_attempts=3, poll_seconds=0.01)
     await outbox.enqueue("count", "u1", OutgoingText("x"))
-    batch, *_ = await slow._claim_batch()
+    batch = (await slow._claim_batch()).rows
     assert [r.claimed_by for r in await Outbox.all()] == [slow.name]
     # the slow sender stalls past its lease; the other takes the row over and sends it
     expired = utcnow() - timedelta(seconds=1)
@@ -191,6 +191,22 @@ async def test_cards_go_before_bulk_and_a_recipient_keeps_its_order(db: None) ->
     order = channel.delivered
     assert order.index(before.id) < order.index(after.id) < outbox.BATCH
     assert len(order) == len(set(order))
+
+
+async def test_earlier_rows_are_claimed_per_recipient_across_channels(db: None) -> None:
+    """The query for earlier rows matches channels and users apart: a row to a user on
+    another channel than the one claimed for is no recipient of the batch (it goes later,
+    in its own order)."""
+    count, other = CountingChannel(), CountingChannel()
+    sender = Sender({"count": count, "other": other}, max_attempts=3, poll_seconds=0.01)
+    before = await outbox.enqueue("other", "a", OutgoingText("reminder"), priority=outbox.BULK)
+    await outbox.enqueue("count", "a", OutgoingText("digest"), priority=outbox.BULK)
+    await outbox.enqueue_many([("count", "b", OutgoingText(str(i)))
+                               for i in range(outbox.BATCH - 1)], priority=outbox.URGENT)
+    card = await outbox.enqueue("other", "a", OutgoingText("card"), priority=outbox.URGENT)
+    assert await sender.flush() == outbox.BATCH + 2
+    assert other.delivered == [before.id, card.id]
+    assert await Outbox.filter(status="sent").count() == outbox.BATCH + 2
 
 
 async def test_a_burst_for_one_recipient_never_starves_others(db: None) -> None:

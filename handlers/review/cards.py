@@ -20,8 +20,14 @@ from handlers.review.content import (
     map_note,
     picture_count,
 )
-from handlers.review.routing import final_route, level_label, role_label, route_note
-from models.org import Account, Person, event_forget, event_memo, people_by_id, person_by_id
+from handlers.review.routing import (
+    decided_steps,
+    final_route,
+    level_label,
+    role_label,
+    route_note,
+)
+from models.org import Account, Person, people_by_id, person_by_id
 from models.review import Decision, Draft, ReviewStep
 
 APPROVE = "approve"
@@ -74,11 +80,6 @@ class StepView:
     decision_key: str = ""  # approve | reject
 
 
-def forget_history(draft: Draft) -> None:
-    """A step of the draft was decided: the next card reads the history again."""
-    event_forget(("history", draft.id))
-
-
 def card_ref(draft_id: int, level: int, version: int) -> str:
     return f"review-{draft_id}-{level}-{version}"
 
@@ -86,9 +87,9 @@ def card_ref(draft_id: int, level: int, version: int) -> str:
 async def history(draft: Draft, tz: ZoneInfo) -> list[StepView]:
     """Every decided step of every version (an earlier 退回 and its reason stay on the
     card of the next version), oldest version first, in level order."""
-    steps = await event_memo(("history", draft.id), ReviewStep.filter(
-        draft_id=draft.id, decision__isnull=False).order_by("version", "level").all)
-    people = await people_by_id(s.assignee_id for s in steps)
+    steps = await decided_steps(draft)
+    # the author with the deciders: the card names them too (one query)
+    people = await people_by_id([draft.author_id, *(s.assignee_id for s in steps)])
     return [StepView(level_label(s.level), people[s.assignee_id].name, role_label(s.role),
                      msg(f"decision.{s.decision}"), s.comment, local_minute(s.decided_at, tz),
                      s.version, str(s.decision))
@@ -99,13 +100,14 @@ async def _card(policy: Policy, settings: Settings, draft: Draft, step: ReviewSt
                 *, decided: bool) -> OutgoingCard:
     tz = settings.tz
     account: Account = await draft.account
+    steps = await history(draft, tz)
     author = await _person(draft.author_id)
     link = await draft_link(settings, step.assignee_id, draft.id)
     changed = await changes(draft)
     precheck = await card_summary(draft)
     notes = [step.escalation_note, *await move_lines(step, tz)]
     body = render("cards/review_request.md.j2", draft=draft, author=author.name,
-                  note=[n for n in notes if n], history=await history(draft, tz),
+                  note=[n for n in notes if n], history=steps,
                   route=route_note(await final_route(policy, draft)),
                   checklist=policy.review.checklist,
                   show_checklist=not decided, precheck=precheck,

@@ -20,7 +20,6 @@ from handlers.review.cards import (
     REJECT_WITH,
     common_reasons,
     decided_card,
-    forget_history,
     reason_card,
     reason_card_done,
     receipt_done,
@@ -28,7 +27,14 @@ from handlers.review.cards import (
 from handlers.review.form import parse_draft_form
 from handlers.review.intake import ask_for_draft, create_draft, revise_draft
 from handlers.review.moves import take_as_deputy
-from handlers.review.routing import assign, excluded_for, final_level, level_label
+from handlers.review.routing import (
+    assign,
+    excluded_for,
+    final_level,
+    level_label,
+    step_at,
+    step_decided,
+)
 from handlers.review.steps import open_step
 from models.org import person_by_id
 from models.review import Decision, Draft, DraftState, ReviewStep
@@ -140,7 +146,7 @@ async def _open_step_for(ctx: HandlerContext, action: str, draft: Draft, level: 
                          version: int) -> ReviewStep:
     """The step this person may decide now, or a DomainError saying why not (card honesty)."""
     person = ctx.require_person()
-    step = await ReviewStep.get_or_none(draft_id=draft.id, level=level, version=version)
+    step = await step_at(draft, level, version)
     if step is None:
         raise DomainError("review.stale_card")
     # rule R-REV-3: the table grants the step's assignee, never the draft's author; an absent
@@ -181,7 +187,7 @@ async def _decide(ctx: HandlerContext, action: str, draft: Draft, level: int, ve
     if won != 1:
         raise DomainError("review.stale_card")
     step.decision, step.comment, step.decided_at = decision, comment, decided_at
-    forget_history(draft)
+    step_decided(draft, step)
     _observe_step(ctx, step)
     await ctx.audit(f"review.{decision}", f"draft:{draft.id}", version=version, level=level,
                     comment=comment, **confirms)

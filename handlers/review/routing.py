@@ -22,7 +22,17 @@ from bot.precheck.findings import SENSITIVE_EVENT, SOURCE_SPAN
 from bot.rendering import msg
 from handlers.common.absence import away_at
 from handlers.precheck.review import chief_findings
-from models.org import Absence, Account, OrgTree, Person, event_org
+from models.org import (
+    Absence,
+    Account,
+    OrgTree,
+    Person,
+    event_forget,
+    event_keep,
+    event_memo,
+    event_org,
+    event_update,
+)
 from models.review import AUTHOR_LEVEL, AUTHOR_ROLE, FIRST_REVIEW_LEVEL, Draft, ReviewStep
 
 
@@ -168,11 +178,40 @@ async def _least_loaded(people: list[Person], roster: Roster) -> Person:
                    strict=True))[2]
 
 
+def _decided_key(draft: Draft) -> tuple[object, ...]:
+    return ("decided", draft.id)
+
+
+async def decided_steps(draft: Draft) -> list[ReviewStep]:
+    """Every decided step of every version of the draft, oldest version first, in level
+    order (read once per event: the card's history and R-REV-3 both ask; whoever decides
+    a step calls step_decided, whoever adds one forget_decided)."""
+    return await event_memo(_decided_key(draft), ReviewStep.filter(
+        draft_id=draft.id, decision__isnull=False).order_by("version", "level").all)
+
+
+async def step_at(draft: Draft, level: int, version: int) -> ReviewStep | None:
+    """The draft's step of this level and version. Every step of the draft is read in the
+    same query: its decided ones serve decided_steps for the rest of the event."""
+    steps = await ReviewStep.filter(draft_id=draft.id).order_by("version", "level")
+    event_keep(_decided_key(draft), [s for s in steps if s.decision is not None])
+    return next((s for s in steps if (s.level, s.version) == (level, version)), None)
+
+
+def step_decided(draft: Draft, step: ReviewStep) -> None:
+    """The step was decided in this event: decided_steps has it without reading again."""
+    event_update(_decided_key(draft), lambda steps: sorted(
+        [*steps, step], key=lambda s: (s.version, s.level)))
+
+
+def forget_decided(draft: Draft) -> None:
+    event_forget(_decided_key(draft))
+
+
 async def excluded_for(draft: Draft, level: int) -> set[str]:
     """R-REV-3: the author and whoever decided another level of this draft."""
-    deciders = cast(list[str], await ReviewStep.filter(
-        draft_id=draft.id, decision__isnull=False, level__gt=AUTHOR_LEVEL).exclude(level=level)
-        .values_list("assignee_id", flat=True))
+    deciders = [s.assignee_id for s in await decided_steps(draft)
+                if s.level > AUTHOR_LEVEL and s.level != level]
     return {draft.author_id, *deciders}
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from bot.clock import utcnow
 from bot.dispatcher import HandlerContext
 from bot.rendering import msg
-from handlers.review.cards import forget_history, review_card
+from handlers.review.cards import review_card
 from handlers.review.routing import (
     Assignment,
     Roster,
     assign,
     final_level,
     final_route,
+    forget_decided,
     level_label,
     normal_role,
     role_label,
@@ -68,7 +69,7 @@ async def start_review(ctx: HandlerContext, draft: Draft, author: Person) -> lis
     await ReviewStep.create(draft=draft, version=draft.version, level=AUTHOR_LEVEL,
                             role=AUTHOR_ROLE, assignee=author, decision=Decision.APPROVE,
                             decided_at=utcnow())
-    forget_history(draft)
+    forget_decided(draft)
     draft.state = DraftState.REVIEWING
     await draft.save(update_fields=["state", "updated_at"])
     plan = await plan_route(ctx, draft, author)
