@@ -22,6 +22,7 @@ from bot.db import close_db, open_db
 from bot.dispatcher import Dispatcher
 from bot.errors import ChannelNetworkError, DomainError
 from bot.events import IncomingEvent
+from bot.foreground import Foreground
 from bot.health import Health
 from bot.inbox import Inbox
 from bot.keys import (
@@ -191,10 +192,11 @@ def create_app(settings: Settings) -> web.Application:
     async def undeliverable(channel: str, user_id: str, reason: str) -> None:
         await report_undeliverable(settings, channel, user_id, reason)
 
+    foreground = Foreground()  # people's events before the sender's bulk rows
     sender = Sender(channels, max_attempts=settings.outbox_max_attempts,
                     poll_seconds=settings.outbox_poll_seconds,
                     lease_seconds=settings.outbox_lease_seconds,
-                    concurrency=settings.outbox_send_concurrency,
+                    concurrency=settings.outbox_send_concurrency, foreground=foreground,
                     on_undeliverable=undeliverable, metrics=metrics,
                     heartbeat=health.heartbeat("outbox_sender",
                                                settings.health_heartbeat_max_age_seconds))
@@ -203,7 +205,8 @@ def create_app(settings: Settings) -> web.Application:
                             fetch_media=media_fetcher(channels, settings))
     dispatcher.include_routers(*ROUTERS)
     tasks = BackgroundTasks()
-    inbox = Inbox(dispatcher.feed, spawn=tasks.spawn, lease_seconds=settings.inbox_lease_seconds,
+    inbox = Inbox(foreground.wrap(dispatcher.feed), spawn=tasks.spawn,
+                  lease_seconds=settings.inbox_lease_seconds,
                   poll_seconds=settings.outbox_poll_seconds,
                   max_attempts=settings.outbox_max_attempts,
                   heartbeat=health.heartbeat("inbox_pump",

@@ -40,6 +40,7 @@ from bot.clock import utcnow
 from bot.db import is_deadlock
 from bot.errors import ChannelAPIError, ChannelNetworkError, RecipientError
 from bot.events import CardUpdate, Outgoing, OutgoingCard, outgoing_from_dict
+from bot.foreground import Foreground
 from bot.health import Heartbeat
 from bot.leases import Leases, free
 from bot.metrics import Metrics
@@ -118,8 +119,10 @@ class Sender:
     def __init__(self, channels: Mapping[str, Channel], *, max_attempts: int,
                  poll_seconds: float, on_undeliverable: UndeliverableHook | None = None,
                  lease_seconds: float = DEFAULT_LEASE_SECONDS, metrics: Metrics | None = None,
-                 heartbeat: Heartbeat | None = None, concurrency: int = 1) -> None:
+                 heartbeat: Heartbeat | None = None, concurrency: int = 1,
+                 foreground: Foreground | None = None) -> None:
         self.channels = channels
+        self.foreground = foreground or Foreground()
         # recipients served at once: the platform answers each send in tens of ms, so one
         # at a time leaves a replica waiting on the network (each recipient's rows still go
         # one by one, in order)
@@ -352,6 +355,8 @@ class Sender:
                             if r.id not in lost and r.id not in done]
                     kept = {r.id for r in await self.leases.renew(left, status="pending")}
                     lost |= {r.id for r in left if r.id not in kept}
+                if row.priority != URGENT:
+                    await self.foreground.wait_turn()  # people's events first
                 if row.id in lost:
                     outcome, until = NOT_OURS, None
                 else:

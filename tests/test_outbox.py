@@ -319,3 +319,48 @@ async def test_a_card_queued_during_a_burst_goes_in_the_next_batch(db: None) -> 
     assert await sender.flush() == outbox.BATCH * 5 + 1
     assert channel.card is not None
     assert outbox.BATCH <= channel.delivered.index(channel.card.id) <= outbox.BATCH + 1
+
+
+async def test_bulk_waits_while_people_are_being_answered(db: None) -> None:
+    """Issue 19: while this process handles someone's event, its sender delivers review
+    cards (urgent) but holds the other rows until the event is done, or until events have
+    kept it busy for the foreground's patience (a steady stream never stops delivery)."""
+    from bot.foreground import Foreground
+
+    class Recording(FlakyChannel):
+        async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
+            text = message.text if isinstance(message, OutgoingText) else "card"
+            self.delivered.append((user_id, text))
+
+    channel, foreground = Recording(), Foreground(patience=60)
+    sender = Sender({"flaky": channel}, max_attempts=3, poll_seconds=0.01,
+                    foreground=foreground)
+    release = asyncio.Event()
+
+    async def event(_: object) -> None:
+        await release.wait()
+
+    handling = asyncio.create_task(foreground.wrap(event)(None))
+    await asyncio.sleep(0)  # the event is being handled
+    assert foreground.busy
+    await outbox.enqueue("flaky", "u1", OutgoingText("notice"))
+    await outbox.enqueue("flaky", "u2", OutgoingCard(title="待审", body_md="", card_ref="review-1-2-1"))
+    flushing = asyncio.create_task(sender.flush())
+    async with asyncio.timeout(10):
+        while channel.delivered != [("u2", "card")]:
+            await asyncio.sleep(0.01)
+    assert not flushing.done()
+    release.set()
+    await handling
+    assert await flushing == 2
+    assert channel.delivered == [("u2", "card"), ("u1", "notice")]
+    # busy past its patience: the rest goes anyway
+    foreground.patience = 0.05
+    release.clear()
+    handling = asyncio.create_task(foreground.wrap(event)(None))
+    await asyncio.sleep(0)
+    await outbox.enqueue("flaky", "u1", OutgoingText("digest"))
+    assert await sender.flush() == 1
+    assert foreground.busy
+    release.set()
+    await handling
