@@ -125,8 +125,10 @@ class Inbox:
         self._write = asyncio.Event()
         self._stop = asyncio.Event()
         self._open = False
-        self._pumping = False
+        self._passes = 0  # pump passes running
+        self._limit = asyncio.Semaphore(workers)  # events handled at once, by all passes
         self._again = False
+        self._held_back = False  # a pass released an event that waits for an earlier one
         self._tasks: list[asyncio.Task[None]] = []
         self._last_intake = 0.0
         self._defer = False  # SQLite: handling waits for a pause in the callbacks
@@ -195,13 +197,16 @@ class Inbox:
     # --- the pump -------------------------------------------------------------------
 
     def wake(self) -> None:
-        """Start a pump pass, or have the running one look again when it is done."""
+        """Start a pump pass while a worker is free, else have a running pass look again
+        when it is done. Passes run side by side so that one long event (a relay to every
+        unit) does not hold up the events that arrive while it runs; each claims its own
+        rows, and the workers are shared."""
         if not self._open:
             return
-        if self._pumping:
+        if self._passes >= self.workers or (self._passes and self._limit.locked()):
             self._again = True
             return
-        self._pumping = True
+        self._passes += 1
         self.spawn(self._pass())
 
     async def _pass(self) -> None:
@@ -215,7 +220,7 @@ class Inbox:
                 if not self._again or not self._open:
                     return
         finally:
-            self._pumping = False
+            self._passes -= 1
 
     async def pump(self) -> int:
         """Handle every event that is pending and not held by another pump; how many."""
@@ -240,17 +245,18 @@ class Inbox:
         senders: dict[tuple[str, str], list[InboundEvent]] = {}
         for row in batch:
             senders.setdefault((row.channel, row.user_id), []).append(row)
-        limit = asyncio.Semaphore(self.workers)
-
         async def one_sender(rows: list[InboundEvent]) -> int:
-            async with limit:
+            async with self._limit:
                 if await self._waits_for_earlier(rows[0]):
                     await self._release(rows)  # its turn comes after the earlier one
+                    self._held_back = True
                     return 0
                 done = 0
                 for row in rows:
                     await self._after_intake()
                     done += await self._handle(row)
+                if self._held_back:  # a later event waited for one of these: look again
+                    self._held_back, self._again = False, True
                 return done
 
         return sum(await asyncio.gather(*(one_sender(rows) for rows in senders.values())))

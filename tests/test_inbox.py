@@ -170,3 +170,43 @@ async def test_what_cannot_be_stored_is_refused(bot: Harness) -> None:
     finally:
         await inbox.stop()
     assert await InboundEvent.all().count() == 0
+
+
+async def test_a_long_event_does_not_hold_up_the_next(bot: Harness) -> None:
+    """Issue 19: while one event takes long (a relay to every unit), an event from someone
+    else is handled by a second pass at once, not after it; a later event from the same
+    sender still waits for the long one and follows it without waiting for the poll."""
+    from bot.tasks import BackgroundTasks
+
+    release, started, handled = asyncio.Event(), asyncio.Event(), []
+
+    async def handle(event: IncomingEvent) -> bool:
+        if event.event_id == "long":
+            started.set()
+            await release.wait()
+        handled.append(event.event_id)
+        return await bot.dispatcher.feed(event)
+
+    async def until(check: Any) -> None:
+        async with asyncio.timeout(10):
+            while not check():
+                await asyncio.sleep(0.01)
+
+    tasks = BackgroundTasks()
+    inbox = Inbox(handle, spawn=tasks.spawn, lease_seconds=30, poll_seconds=60,
+                  max_attempts=3)
+    inbox.start()
+    try:
+        await inbox.accept(sim.text_event("liufang", "帮助", "long"))
+        await until(started.is_set)
+        await inbox.accept(sim.text_event("liufang", "帮助", "later"))
+        await inbox.accept(sim.text_event("zhangming", "帮助", "quick"))
+        await until(lambda: "quick" in handled)
+        assert handled == ["quick"]
+        release.set()
+        await until(lambda: len(handled) == 3)
+        assert handled == ["quick", "long", "later"]
+    finally:
+        release.set()
+        await inbox.stop()
+        await tasks.drain(10)
