@@ -415,7 +415,8 @@ async def people_by_id(ids: Iterable[str | None]) -> dict[str, Person]:
     wanted = {i for i in ids if i}
     rows = _event_rows.get()
     known = rows.people if rows is not None else {}
-    missing = sorted(wanted - known.keys())
+    # not `wanted - known.keys()`: that walks every person the event has read, on each call
+    missing = sorted(i for i in wanted if i not in known)
     found = {i: known[i] for i in wanted if i in known}
     for chunk in chunks(missing):
         for person in await Person.filter(id__in=chunk):
