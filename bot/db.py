@@ -196,5 +196,20 @@ DEADLOCK_ATTEMPTS = 5
 DEADLOCK_BACKOFF_SECONDS = 0.02
 
 
+_RETRYABLE_STATES = ("40P01", "40001")  # PostgreSQL: deadlock, serialization failure
+_MYSQL_DEADLOCK = 1213
+
+
 def is_deadlock(exc: BaseException) -> bool:
-    return isinstance(exc, OperationalError) and any(s in str(exc) for s in _RETRYABLE)
+    """Tortoise wraps only some driver errors: asyncpg's DeadlockDetectedError reaches us
+    as itself, so the SQLSTATE (or MySQL's error number) is looked for along the chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if str(getattr(seen, "sqlstate", "")) in _RETRYABLE_STATES:
+            return True
+        if seen.args and seen.args[0] == _MYSQL_DEADLOCK:
+            return True
+        if isinstance(seen, OperationalError) and any(s in str(seen) for s in _RETRYABLE):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tortoise.exceptions import IntegrityError, OperationalError
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
@@ -312,7 +312,7 @@ class Dispatcher:
         for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
             try:
                 return await self._run_once(event, route, person, upload)
-            except OperationalError as exc:
+            except Exception as exc:  # a driver's deadlock error may come unwrapped
                 if attempt == DEADLOCK_ATTEMPTS or not is_deadlock(exc):
                     raise
                 log.info("%s event %s: deadlock victim, attempt %d", event.channel,

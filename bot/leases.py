@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import OperationalError
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -68,7 +67,7 @@ class Leases:
         for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
             try:
                 return await self._claim_once(select)
-            except OperationalError as exc:
+            except Exception as exc:  # a driver's deadlock error may come unwrapped
                 if attempt == DEADLOCK_ATTEMPTS or not is_deadlock(exc):
                     raise
                 await asyncio.sleep(random.uniform(0, DEADLOCK_BACKOFF_SECONDS * attempt))
