@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise.exceptions import OperationalError
 from tortoise.expressions import F, Q
 from tortoise.functions import Min
 from tortoise.queryset import QuerySet
@@ -234,7 +233,13 @@ class Sender:
                     claim.older = await self._older_pending(rows)
             return await self._deliver_locked(rows, claim)
 
-        claim.rows = await self.leases.claim(select)
+        try:
+            claim.rows = await self.leases.claim(select)
+        except _InClaimFailed as exc:
+            log.warning("outbox: rows via %s not delivered in the claim (%r); by lease instead",
+                        exc.args[0], exc.__cause__)
+            claim.in_claim = False
+            claim.rows = await self.leases.claim(select)
         return claim
 
     async def _older_pending(self, rows: list[Outbox]) -> dict[Key, int]:
@@ -254,26 +259,26 @@ class Sender:
         an older row, or a channel whose delivery failed, is left to the lease path."""
         groups: dict[Key, list[Outbox]] = {}
         for row in sorted(rows, key=lambda r: r.id):
-            if isinstance(self.channels.get(row.channel), InDatabase):
+            if claim.in_claim and isinstance(self.channels.get(row.channel), InDatabase):
                 groups.setdefault((row.channel, row.user_id), []).append(row)
         ready = [g for key, g in groups.items() if claim.older.get(key, g[0].id) >= g[0].id]
         for name in dict.fromkeys(g[0].channel for g in ready):
             channel = self.channels[name]
             assert isinstance(channel, InDatabase)
             mine = [row for g in ready if g[0].channel == name for row in g]
+            # no savepoint: MySQL rolls a deadlock victim back whole, savepoints and locks
+            # included, so a failure here fails the claim; a deadlock runs it again, any
+            # other error runs it again without this (_InClaimFailed: the lease path)
             try:
-                async with in_transaction():
-                    self._count(1)
-                    await self._sent_update([row.id for row in mine], claim.at)
-                    await channel.deliver_all([(row.id, row.user_id, _message(row.payload))
-                                               for row in mine])
-            except OperationalError:
-                raise  # the claim is rolled back whole (a deadlock: it runs again)
+                self._count(1)
+                await self._sent_update([row.id for row in mine], claim.at)
+                await channel.deliver_all([(row.id, row.user_id, _message(row.payload))
+                                           for row in mine])
             except Exception as exc:
-                log.warning("outbox: %s rows via %s not delivered in the claim (%s)",
-                            len(mine), name, type(exc).__name__)
-            else:
-                claim.delivered += mine
+                if is_deadlock(exc):
+                    raise
+                raise _InClaimFailed(name) from exc
+            claim.delivered += mine
         done = {row.id for row in claim.delivered}
         return [row for row in rows if row.id not in done]
 
@@ -474,7 +479,7 @@ class Sender:
             try:
                 await self._sent_update([row.id for row in rows], sent_at)
                 return
-            except OperationalError as exc:
+            except Exception as exc:  # a driver's deadlock error may come unwrapped
                 # MySQL may pick this statement as a deadlock victim against a claim:
                 # the messages went out, so the mark must not be lost to it
                 if attempt == 2 or not is_deadlock(exc):
@@ -532,7 +537,8 @@ class Sender:
 class _Claim:
     """What one claim took: `rows` to deliver under a lease, those `delivered` in the claim
     itself (a channel in our own database) `at` its time, each recipient's `older` pending
-    row left out, where the flush got to (`after`) and whether the batch was `full`."""
+    row left out, where the flush got to (`after`), whether the batch was `full`, and
+    whether delivering inside the claim is still tried (`in_claim`)."""
 
     at: datetime
     rows: list[Outbox] = field(default_factory=list)
@@ -540,6 +546,11 @@ class _Claim:
     older: dict[Key, int] = field(default_factory=dict)
     after: dict[int, int] = field(default_factory=dict)
     full: bool = False
+    in_claim: bool = True  # deliver a channel in our own database inside the claim
+
+
+class _InClaimFailed(Exception):
+    """Delivering a channel's rows inside the claim failed, not as a deadlock."""
 
 
 class _NotOurs(Exception):
