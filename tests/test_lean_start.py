@@ -9,7 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTIONAL = ("openpyxl", "docx", "lxml",  # XLSX import/export; a Word draft arriving
-            "fpdf", "fontTools", "PIL", "xlsxwriter", "pylopdf_fonts_zh_cn")  # reports
+            "fpdf", "fontTools", "PIL", "xlsxwriter", "pylopdf_fonts_zh_cn",  # reports
+            "dingtalk_stream", "websockets")  # DingTalk Stream mode only
 
 
 def test_serving_the_demo_imports_no_optional_part() -> None:

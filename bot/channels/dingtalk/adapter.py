@@ -33,7 +33,6 @@ from bot.channels.dingtalk.cards import (
     slotted,
     webhook_body,
 )
-from bot.channels.dingtalk.stream import StreamClient
 from bot.channels.media_io import MediaIds, TooLarge
 from bot.clock import utcnow
 from bot.config import Settings
@@ -104,6 +103,9 @@ class DingTalkChannel:
         """Stream mode: connect (and reconnect) in a task; HTTP mode: route card callbacks
         of this app to our URL when a card template is configured."""
         if self.settings.dingtalk_mode == "stream":
+            # Imported here: the Stream SDK (and websockets) costs start-up time and memory
+            # that an office on WeCom or on HTTP callbacks never needs (issue 19).
+            from bot.channels.dingtalk.stream import StreamClient
             client = StreamClient(self, self.accept)
             self._stream = asyncio.create_task(client.run())
         elif self.settings.dingtalk_card_template_id:
