@@ -18,11 +18,10 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -38,6 +37,28 @@ Select = Callable[[Callable[[], QuerySet[Any]]], Awaitable[list[Any]]]
 def worker_name() -> str:
     """A name unique to this process and this worker (the lease owner)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def update_ids(model: type[Model], ids: Iterable[int], *,
+                     where: Mapping[str, Any] | None = None, **changes: Any) -> int:
+    """`UPDATE … SET changes WHERE id IN ids` (and `where`), one statement; returns how many
+    rows changed. Every update of a work table by ids goes through here: on MariaDB/MySQL
+    it is forced to a range read of exactly those rows (FORCE INDEX (PRIMARY)). On a small
+    table the optimizer would otherwise read the whole primary index (or a secondary one),
+    and under REPEATABLE READ an UPDATE keeps a lock on every row it read until its
+    transaction ends: a claim's stamp or a sent mark would hold rows it never touched, so
+    another replica's SKIP LOCKED claim found nothing and two claims deadlocked."""
+    query = model.filter(id__in=list(ids), **(where or {})).update(**changes)
+    query._choose_db_if_not_chosen(True)  # the transaction's connection, if in one
+    if query.capabilities.dialect != "mysql":
+        return await query
+    query._make_query()
+    sql, params = query.query.get_parameterized_sql()
+    head = f"UPDATE `{model._meta.db_table}` "
+    if not sql.startswith(head):  # a Tortoise upgrade changed the statement's shape
+        raise AssertionError(f"unexpected UPDATE: {sql[:80]}")
+    pinned = f"{head}FORCE INDEX (PRIMARY) {sql[len(head):]}"
+    return int((await query._db.execute_query(pinned, params))[0])
 
 
 def free(now: datetime) -> Q:
@@ -81,35 +102,19 @@ class Leases:
             self.count()
             return self.model.select_for_update(skip_locked=True).filter(free(now))
 
-        async with in_transaction() as conn:
+        async with in_transaction():
             rows = await select(locked)
             if rows:
-                ids = [r.id for r in rows]
-                if conn.capabilities.dialect == "mysql":
-                    await self._stamp_mysql(conn, ids, until)
-                else:
-                    await self.model.filter(id__in=ids).update(
-                        locked_until=until, claimed_by=self.owner)
+                await self._stamp([r.id for r in rows], until)
                 self.count()
         self.count(2)  # BEGIN, COMMIT
         for row in rows:
             row.locked_until, row.claimed_by = until, self.owner
         return rows
 
-    async def _stamp_mysql(self, conn: BaseDBAsyncClient, ids: list[int],
-                           until: datetime) -> None:
-        """The claim's UPDATE by primary key, forced to a range read of exactly those rows.
-        On a small table MariaDB/MySQL would otherwise read the whole primary index, and
-        under REPEATABLE READ an UPDATE keeps a lock on every row it read: the claim would
-        hold rows it never took until it commits, so another replica's SKIP LOCKED claim
-        found nothing and two claims deadlocked."""
-        meta = self.model._meta
-        until_db = meta.fields_map["locked_until"].to_db_value(until, self.model)
-        marks = ", ".join(["%s"] * len(ids))
-        await conn.execute_query(
-            f"UPDATE `{meta.db_table}` FORCE INDEX (PRIMARY) "
-            f"SET `locked_until`=%s, `claimed_by`=%s WHERE `id` IN ({marks})",
-            [until_db, self.owner, *ids])
+    async def _stamp(self, ids: list[int], until: datetime) -> None:
+        """The claim's stamp on the rows it selected (inside its transaction)."""
+        await update_ids(self.model, ids, locked_until=until, claimed_by=self.owner)
 
     def fresh(self, row: Any, now: datetime | None = None) -> bool:
         """The lease on a row has more than half its time left (no renewal needed)."""
@@ -123,8 +128,8 @@ class Leases:
             return []
         now = utcnow()
         ids = [r.id for r in rows]
-        renewed = await self.model.filter(id__in=ids, claimed_by=self.owner, **still).update(
-            locked_until=now + self.lease)
+        renewed = await update_ids(self.model, ids, where={"claimed_by": self.owner, **still},
+                                   locked_until=now + self.lease)
         self.count()
         if renewed == len(rows):
             ours = set(ids)
@@ -144,6 +149,5 @@ class Leases:
         if not ids:
             return 0
         self.count()
-        return await self.model.filter(id__in=list(ids), claimed_by=self.owner,
-                                       **(where or {})).update(
-            locked_until=None, claimed_by=None, **changes)
+        return await update_ids(self.model, ids, where={"claimed_by": self.owner, **(where or {})},
+                                locked_until=None, claimed_by=None, **changes)

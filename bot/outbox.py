@@ -41,7 +41,7 @@ from bot.errors import ChannelAPIError, ChannelNetworkError, RecipientError
 from bot.events import CardUpdate, Outgoing, OutgoingCard, outgoing_from_dict
 from bot.foreground import Foreground
 from bot.health import Heartbeat
-from bot.leases import Leases, free
+from bot.leases import Leases, free, update_ids
 from bot.metrics import Metrics
 from bot.redact import redact
 from models.system import Outbox
@@ -466,11 +466,10 @@ class Sender:
         """Mark rows sent (one statement); returns how many were. `held`: only rows this
         sender still holds (before delivering; after, the message is out whoever holds
         the row now, and the mark must not be lost)."""
-        rows = Outbox.filter(id__in=ids)
-        if held:
-            rows = rows.filter(claimed_by=self.name, status="pending")
-        return rows.update(status="sent", sent_at=sent_at, locked_until=None,
-                           claimed_by=None, attempts=F("attempts") + 1)
+        return update_ids(Outbox, ids,
+                          where={"claimed_by": self.name, "status": "pending"} if held else None,
+                          status="sent", sent_at=sent_at, locked_until=None, claimed_by=None,
+                          attempts=F("attempts") + 1)
 
     async def _mark_sent(self, rows: list[Outbox], sent_at: datetime) -> None:
         """The group commit's write: one statement for the rows finished together."""
@@ -525,10 +524,10 @@ class Sender:
                     row.channel, attempts, ", giving up" if give_up else "", error)
         self.metrics.delivery_failures.labels(channel=row.channel,
                                               final=str(give_up).lower()).inc()
-        await Outbox.filter(id=row.id).update(
-            status="failed" if give_up else "pending", attempts=attempts, last_error=error,
-            locked_until=None, claimed_by=None, next_attempt_at=utcnow() + backoff(attempts),
-        )
+        await update_ids(
+            Outbox, [row.id], status="failed" if give_up else "pending", attempts=attempts,
+            last_error=error, locked_until=None, claimed_by=None,
+            next_attempt_at=utcnow() + backoff(attempts))
         self._count(1)
         return FAILED if give_up else WAITING
 

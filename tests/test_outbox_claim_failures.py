@@ -176,7 +176,7 @@ async def test_a_real_mysql_deadlock_in_the_claims_savepoint_sends_a_row_twice(
         finally:
             c_done.set()
 
-    stamp = a.leases._stamp_mysql
+    stamp = a.leases._stamp
 
     async def stamp_after_the_other(*args: Any) -> None:
         # the moment between the claim's select and its stamp, widened for the test
@@ -185,7 +185,7 @@ async def test_a_real_mysql_deadlock_in_the_claims_savepoint_sends_a_row_twice(
             await c_done.wait()
         await stamp(*args)
 
-    a.leases._stamp_mysql = stamp_after_the_other  # type: ignore[method-assign]
+    a.leases._stamp = stamp_after_the_other  # type: ignore[method-assign]
     b = asyncio.create_task(heavier_transaction())
     other = asyncio.create_task(other_replica())
     try:
