@@ -13,7 +13,9 @@ the paced recipients' recent sends (pacing is then worked out in memory). A row 
 sent before its recipient's next row goes, so a crash leaves at most the rows in flight
 unrecorded (one per recipient served at once; retried after the lease, and WeCom's
 duplicate check hides the repeats); rows the platform answered together share one mark
-(group commit). A channel in our own database (the simulator) gets its rows of the batch
+(group commit). A mark that fails is tried again; if the database stays away, the rows
+are kept and marked before this sender claims anything again, and their recipients'
+next rows wait. A channel in our own database (the simulator) gets its rows of the batch
 inside the claim's transaction, marked sent there with no lease: exactly once, one commit. Rows are claimed most urgent
 first (priority: cards, then answers, then bulk), each recipient's earlier rows with them.
 """
@@ -53,6 +55,8 @@ MAX_BACKOFF_SECONDS = 600
 BATCH = 100
 YIELD_EVERY = 50  # rows queued in one handler between turns given to the event loop
 SENT, FAILED, WAITING, NOT_OURS = "sent", "failed", "waiting", "not_ours"
+UNRECORDED = "unrecorded"  # sent, but its sent mark could not be written yet
+MARK_ATTEMPTS = 4  # a sent mark's tries within the pass, 0.1 s, 0.2 s, 0.4 s apart
 # delivery order across recipients (each recipient's own rows always go in queue order):
 # review cards and card updates first, then answers and notices, then bulk (reminders,
 # digests); a burst of bulk rows never holds up the cards of others
@@ -137,6 +141,9 @@ class Sender:
         self._wake = asyncio.Event()
         self._stopping = False
         self._waits: dict[tuple[str, str], datetime] = {}
+        # rows sent whose sent mark failed, with their sent_at: written before this
+        # sender claims anything again (their leases are still ours meanwhile)
+        self._unmarked: dict[int, tuple[Outbox, datetime]] = {}
 
     @property
     def lease(self) -> timedelta:
@@ -172,7 +179,7 @@ class Sender:
 
     async def flush(self) -> int:
         """Deliver every row due now, most urgent first; return how many were sent."""
-        sent, after = 0, dict[int, int]()
+        sent, after = await self._mark_unmarked(), dict[int, int]()
         self._waits = {}  # recipients told to wait in this flush, and till when
         while True:
             claim = await self._claim_batch(after)
@@ -369,7 +376,7 @@ class Sender:
                         row, recent.get((row.channel, row.user_id)), marks)
                 done.add(row.id)
                 sent += outcome == SENT
-                if outcome in (WAITING, NOT_OURS):
+                if outcome in (WAITING, NOT_OURS, UNRECORDED):
                     # later rows to this person keep their order: they wait as long
                     rest = [r.id for r in rows[i + 1:]]
                     done.update(rest)
@@ -428,7 +435,13 @@ class Sender:
                 utcnow() + backoff(row.attempts + 1)
         # recorded before this recipient's next row goes: a crash leaves at most the rows
         # in flight unrecorded (rows finished together share one statement)
-        sent_at = await (marks or _GroupMark(self._mark_sent)).mark(row)
+        try:
+            sent_at = await (marks or _GroupMark(self._mark_sent)).mark(row)
+        except Exception:
+            log.exception("outbox %s: sent via %s, its sent mark failed; written later",
+                          row.id, row.channel)
+            self._unmarked[row.id] = (row, utcnow())
+            return UNRECORDED, None
         if recent is not None:
             recent.append(sent_at)
         self.metrics.delivery_seconds.labels(channel=row.channel).observe(
@@ -472,17 +485,37 @@ class Sender:
                           attempts=F("attempts") + 1)
 
     async def _mark_sent(self, rows: list[Outbox], sent_at: datetime) -> None:
-        """The group commit's write: one statement for the rows finished together."""
-        for attempt in range(3):
+        """The group commit's write: one statement for the rows finished together. The
+        messages went out, so a failure is tried again (a MySQL deadlock victim against a
+        claim, a dropped connection, a lock wait timeout); if it still fails, the caller
+        keeps the rows to mark before its next claim."""
+        for attempt in range(1, MARK_ATTEMPTS + 1):
             self._count(1)
             try:
                 await self._sent_update([row.id for row in rows], sent_at)
                 return
-            except Exception as exc:  # a driver's deadlock error may come unwrapped
-                # MySQL may pick this statement as a deadlock victim against a claim:
-                # the messages went out, so the mark must not be lost to it
-                if attempt == 2 or not is_deadlock(exc):
+            except Exception as exc:  # a driver's error may come unwrapped
+                if attempt == MARK_ATTEMPTS:
                     raise
+                log.warning("outbox: sent mark of %s rows failed (%r); again", len(rows), exc)
+                await asyncio.sleep(0 if is_deadlock(exc) else 0.05 * 2 ** attempt)
+
+    async def _mark_unmarked(self) -> int:
+        """Write the sent marks that failed in an earlier pass, before anything is claimed
+        again: until then the rows are leased to this sender, and a claim of ours after
+        their lease ran out would send them again. Raises if it still fails (the pass is
+        then skipped); returns how many rows it marked."""
+        if not self._unmarked:
+            return 0
+        groups: dict[datetime, list[Outbox]] = {}
+        for row, sent_at in self._unmarked.values():
+            groups.setdefault(sent_at, []).append(row)
+        for sent_at, rows in groups.items():
+            await self._mark_sent(rows, sent_at)
+            for row in rows:
+                del self._unmarked[row.id]
+            self._observe(rows, sent_at)
+        return sum(len(rows) for rows in groups.values())
 
     def _paced_until(self, row: Outbox, recent: list[datetime], now: datetime
                      ) -> datetime | None:

@@ -1,0 +1,101 @@
+"""The group commit of sent marks (bot/outbox.py _GroupMark): the messages of a group went
+out, so a failure of its one mark statement must not leave the rows to be sent again when
+their leases run out. Found by review: a mark that failed once (not a deadlock) failed the
+pass, and every row of the group went out a second time after the lease."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+import pytest
+from tortoise.exceptions import OperationalError
+
+from bot import outbox
+from bot.clock import utcnow
+from bot.events import CardUpdate, Outgoing, OutgoingText
+from bot.outbox import Sender
+from models.system import Outbox
+
+
+class _Recording:
+    """A platform that records what it was sent."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.delivered: list[int] = []
+
+    async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
+        self.delivered.append(outbox_id)
+
+    async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
+        self.delivered.append(outbox_id)
+
+
+def _failing_marks(sender: Sender, failures: int) -> list[int]:
+    """The next `failures` sent marks after a delivery fail as a lost connection does;
+    returns the ids each failed mark carried."""
+    update: Callable[..., Awaitable[int]] = sender._sent_update
+    failed: list[int] = []
+
+    def flaky(ids: list[int], sent_at: datetime, *, held: bool = False) -> Awaitable[int]:
+        if not held and len(failed) < failures:
+            failed.append(len(ids))
+
+            async def lost() -> int:
+                raise OperationalError("(2013, 'Lost connection to server during query')")
+            return lost()
+        return update(ids, sent_at, held=held)
+
+    sender._sent_update = flaky  # type: ignore[method-assign]
+    return failed
+
+
+async def _lease_runs_out() -> None:
+    await Outbox.filter(status="pending").update(locked_until=utcnow() - timedelta(seconds=1))
+
+
+async def _queue() -> list[int]:
+    """Three people, two messages each."""
+    return [(await outbox.enqueue("fake", f"u{i % 3}", OutgoingText(f"第 {i} 条"))).id
+            for i in range(6)]
+
+
+async def test_a_mark_that_fails_once_is_written_again(db: None) -> None:
+    fake = _Recording()
+    sender = Sender({"fake": fake}, max_attempts=3, poll_seconds=0.01, concurrency=3)
+    ids = await _queue()
+    failed = _failing_marks(sender, 1)
+    assert await sender.flush() == 6
+    assert failed, "no mark failed: the test tests nothing"
+    assert await Outbox.filter(status="sent", attempts=1).count() == 6
+    await _lease_runs_out()
+    other = Sender({"fake": fake}, max_attempts=3, poll_seconds=0.01)
+    await other.flush()
+    assert sorted(fake.delivered) == ids, "a message went out twice"
+
+
+@pytest.mark.parametrize("fails", [outbox.MARK_ATTEMPTS, outbox.MARK_ATTEMPTS + 1])
+async def test_a_mark_that_keeps_failing_is_written_before_the_next_claim(
+        db: None, fails: int) -> None:
+    """The database stays away for the whole pass (and, the second time, for the first try
+    of the next pass): the rows sent are kept and marked first thing when it is back; each
+    person's next message waits for the mark; nothing goes twice."""
+    fake = _Recording()
+    sender = Sender({"fake": fake}, max_attempts=3, poll_seconds=0.01, concurrency=3)
+    ids = await _queue()
+    _failing_marks(sender, fails)
+    await sender.flush()  # the pass itself goes on; what it could not record waits
+    assert len(fake.delivered) == 3 and await Outbox.filter(status="sent").count() == 0
+    while await Outbox.filter(status="pending").exists():
+        try:
+            await sender.flush()
+        except OperationalError:
+            assert fails > outbox.MARK_ATTEMPTS  # the next pass claims nothing meanwhile
+            assert len(fake.delivered) == 3
+    await _lease_runs_out()
+    other = Sender({"fake": fake}, max_attempts=3, poll_seconds=0.01)
+    await other.flush()
+    assert sorted(fake.delivered) == ids, "a message went out twice"
+    assert await Outbox.filter(status="sent", attempts=1).count() == 6
