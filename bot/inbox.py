@@ -248,8 +248,13 @@ class Inbox:
         async def one_sender(rows: list[InboundEvent]) -> int:
             async with self._limit:
                 if await self._waits_for_earlier(rows[0]):
-                    await self._release(rows)  # its turn comes after the earlier one
+                    # its turn comes after the earlier one: the pass handling that one
+                    # looks again (the flag, raised first), or if it ended meanwhile and
+                    # looked already, this pass does (the check after the release)
                     self._held_back = True
+                    await self._release(rows)
+                    if not await self._waits_for_earlier(rows[0]):
+                        self._again = True
                     return 0
                 done = 0
                 for row in rows:

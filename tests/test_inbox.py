@@ -210,3 +210,50 @@ async def test_a_long_event_does_not_hold_up_the_next(bot: Harness) -> None:
         release.set()
         await inbox.stop()
         await tasks.drain(10)
+
+
+async def test_an_event_held_back_while_the_earlier_one_ends_is_not_left_to_the_poll(
+        bot: Harness) -> None:
+    """Found by review: a second pass that finds an event waiting for its sender's earlier
+    one releases it and raises a flag for the pass handling the earlier one to look again.
+    If that pass finished the earlier event and looked at the flag while the release was
+    under way, nobody looked again: the event waited for the poll (here an hour)."""
+    from bot.tasks import BackgroundTasks
+
+    release, started, handled = asyncio.Event(), asyncio.Event(), []
+
+    async def handle(event: IncomingEvent) -> bool:
+        if event.event_id == "long":
+            started.set()
+            await release.wait()
+        handled.append(event.event_id)
+        return await bot.dispatcher.feed(event)
+
+    async def until(check: Any) -> None:
+        async with asyncio.timeout(10):
+            while not check():
+                await asyncio.sleep(0.01)
+
+    tasks = BackgroundTasks()
+    inbox = Inbox(handle, spawn=tasks.spawn, lease_seconds=30, poll_seconds=3600,
+                  max_attempts=3)
+    give_back = inbox._release
+
+    async def release_once_the_first_pass_is_over(rows: list[InboundEvent]) -> None:
+        # the second pass is releasing "later": meanwhile "long" ends and its pass returns
+        release.set()
+        await until(lambda: "long" in handled and inbox._passes == 1)
+        await give_back(rows)
+
+    inbox._release = release_once_the_first_pass_is_over  # type: ignore[method-assign]
+    inbox.start()
+    try:
+        await inbox.accept(sim.text_event("liufang", "帮助", "long"))
+        await until(started.is_set)
+        await inbox.accept(sim.text_event("liufang", "帮助", "later"))
+        await until(lambda: inbox._passes == 0)
+        assert handled == ["long", "later"], "the held-back event waits for the poll"
+    finally:
+        release.set()
+        await inbox.stop()
+        await tasks.drain(10)
