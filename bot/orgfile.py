@@ -239,13 +239,15 @@ async def _apply_people(people: list[dict[str, Any]], summary: LoadSummary) -> N
 async def _apply_away(people: list[dict[str, Any]], tz: ZoneInfo,
                       summary: LoadSummary) -> None:
     """请假 from the file replaces the file's earlier entries; absences set in chat stay, and
-    so does an entry 销假 called off (the file still listing it does not bring it back)."""
+    so does an entry 销假 called off (the file still listing it does not bring it back; the
+    same start with another end is another entry, and is applied)."""
     for person in people:
-        called_off = set(await Absence.filter(person_id=person["id"],
-                                              set_by=Absence.CALLED_OFF)
-                         .values_list("starts_at", flat=True))
+        called_off = await Absence.filter(person_id=person["id"], set_by=Absence.CALLED_OFF) \
+            .values_list("starts_at", "file_ends_at")
+        held = {(start, end) for start, end in called_off if end is not None}
+        held_start = {start for start, end in called_off if end is None}  # before 0019
         wanted = sorted((span, a.get("deputy")) for a in person.get("away", [])
-                        if (span := _span(a, tz))[0] not in called_off)
+                        if (span := _span(a, tz)) not in held and span[0] not in held_start)
         rows = await Absence.filter(person_id=person["id"], set_by=Absence.FROM_FILE) \
             .order_by("id")
         current = sorted(((r.starts_at, r.ends_at), r.deputy_id) for r in rows)

@@ -145,6 +145,9 @@ class Absence(Model):
     deputy_id: str | None
     set_by = fields.CharField(max_length=64)  # a person id, FROM_FILE or CALLED_OFF
     created_at = fields.DatetimeField(auto_now_add=True)
+    # CALLED_OFF: the end the file's entry had, so that only that entry stays called off
+    # (null on rows called off before migration 0019: those hold their start alone)
+    file_ends_at = fields.DatetimeField(null=True)
 
     FROM_FILE = "org"  # people.away in the org file
     # one from the file that 销假 ended or called off: kept so that the file, loaded again,

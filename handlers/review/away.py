@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import cast
 
+from tortoise.expressions import F
+
 from bot import clock
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
@@ -221,11 +223,14 @@ async def _held_for(person: Person, absences: list[Absence]) -> int:
 async def _call_off(absences: list[Absence], now: datetime, ended: bool) -> None:
     """An absence in progress ends now (its record stays); one not begun goes. One the org
     file set is kept, marked called off, so that loading the same file again does not bring
-    it back (bot/orgfile.py skips a file entry whose start a called-off row holds)."""
+    it back (bot/orgfile.py skips the file entry a called-off row holds: its start and the
+    end it had, kept in file_ends_at)."""
     from_file = [a.id for a in absences if a.set_by == Absence.FROM_FILE]
     if from_file:
+        # file_ends_at before ends_at: MySQL reads a column already set in the same SET
         await Absence.filter(id__in=from_file).update(
-            set_by=Absence.CALLED_OFF, ends_at=now if ended else absences[0].starts_at)
+            set_by=Absence.CALLED_OFF, file_ends_at=F("ends_at"),
+            ends_at=now if ended else absences[0].starts_at)
     ours = [a.id for a in absences if a.set_by != Absence.FROM_FILE]
     if ours and ended:
         await Absence.filter(id__in=ours).update(ends_at=now)
