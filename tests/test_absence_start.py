@@ -13,6 +13,7 @@ from pathlib import Path
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -233,11 +234,14 @@ async def test_ending_a_later_absence_counts_only_what_it_moved(bot: Harness) ->
     assert "的请假已结束" in reply and "转给代理人" not in reply, reply
 
 
-def test_remind_now_begins_absences_too(backend: str, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
-    """`govmedia remind --now` runs both of the scheduler's jobs: at the time an absence
-    registered ahead has begun, its step goes to the deputy (a dry run says so and moves
-    nothing), once."""
+def test_remind_begins_absences_at_the_real_time(backend: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """`govmedia remind` runs both of the scheduler's jobs, but `--now` moves only the
+    reminder scan: a real run at a time ahead leaves the step with the person, who is still
+    at their desk. Once the absence has really begun, its step goes to the deputy (a dry
+    run says so and moves nothing), once, whatever `--now` says. Found by review: a
+    future `--now` began the absence early."""
     from bot import demo
     from bot.cli import main
     from bot.config import Settings
@@ -247,6 +251,7 @@ def test_remind_now_begins_absences_too(backend: str, tmp_path: Path,
 
     url = f"sqlite://{tmp_path / 'a.db'}" if backend == "sqlite" else databases.URLS[backend]
     begins = datetime.fromisoformat(_days(1)).replace(hour=8, minute=45)
+    real = begins.replace(tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
 
     async def prepare() -> None:
         await (init_db(url) if backend == "sqlite" else databases.open_clean(backend))
@@ -270,10 +275,17 @@ def test_remind_now_begins_absences_too(backend: str, tmp_path: Path,
     asyncio.run(prepare())
     env = {"GOVMEDIA_DATABASE_URL": url}
     assert main(["remind", "--now", begins.isoformat(), "--dry-run"], env) == 0
+    assert "已开始的请假" not in capsys.readouterr().out
+    assert main(["remind", "--now", begins.isoformat()], env) == 0
+    assert "已开始的请假" not in capsys.readouterr().out
+    assert asyncio.run(holder()) == ("zhangming", None)
+    monkeypatch.setattr("bot.clock.utcnow", lambda: real)  # the day comes
+    assert main(["remind", "--dry-run"], env) == 0
     assert "已开始的请假 1 条" in capsys.readouterr().out
     assert asyncio.run(holder()) == ("zhangming", None)
-    assert main(["remind", "--now", begins.isoformat()], env) == 0
+    assert main(["remind", "--now", "2025-11-10T08:45"], env) == 0  # any time: the real one
     assert "已开始的请假 1 条" in capsys.readouterr().out
     assert asyncio.run(holder()) == ("zhaolei", "zhangming")
-    assert main(["remind", "--now", begins.replace(minute=46).isoformat()], env) == 0
+    monkeypatch.setattr("bot.clock.utcnow", lambda: real + timedelta(minutes=1))
+    assert main(["remind"], env) == 0
     assert "已开始的请假" not in capsys.readouterr().out

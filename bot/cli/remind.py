@@ -1,11 +1,17 @@
 """`govmedia remind [--now ISO-TIME] [--dry-run]`: one reminder scan at that time, and the
-absences registered ahead that have begun by then (the scheduler's two jobs)."""
+absences registered ahead that have begun (the scheduler's two jobs).
+
+`--now` moves the scan only: what reminders are due then is worked out and sent, each
+once per period. An absence begins at the real time, as the server's job begins it: a
+future `--now` must not hand someone's review steps to the deputy while they are still
+at their desk, nor a past one hand them over for an absence that has ended since. The
+dry run counts the absences the same way, so it says what the real run would do."""
 
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 
+from bot import clock
 from bot.cli.common import Subparsers, db_command, err
 from bot.config import Settings
 from bot.rendering import msg
@@ -34,13 +40,13 @@ async def _remind(settings: Settings, args: argparse.Namespace) -> int:
     if not args.dry_run:
         print(msg("reminders.cli_done", now=local, claimed=report.claimed,
                   messages=report.messages, quiet=report.quiet))
-        begun = await _start_absences(settings, now)
+        begun = await _start_absences(settings)
         if begun:
             print(msg("reminders.cli_absences", count=begun))
         return 0
     print(msg("reminders.cli_dry_done", now=local, claimed=report.claimed,
               messages=report.messages, quiet=report.quiet))
-    begun = len(await due_starts(now.astimezone(UTC)))
+    begun = len(await due_starts(clock.utcnow()))
     if begun:
         print(msg("reminders.cli_dry_absences", count=begun))
     for item in report.planned:
@@ -50,9 +56,9 @@ async def _remind(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _start_absences(settings: Settings, now: datetime) -> int:
-    """The scheduler's other job at that time: absences registered ahead that have begun
-    offer their steps to the deputy, through the dispatcher as the server does it."""
+async def _start_absences(settings: Settings) -> int:
+    """The scheduler's other job, now: absences registered ahead that have begun offer
+    their steps to the deputy, through the dispatcher as the server does it."""
     from bot.dispatcher import Dispatcher
     from bot.policy import load_policy
     from bot.scheduler import start_absences
@@ -60,4 +66,4 @@ async def _start_absences(settings: Settings, now: datetime) -> int:
 
     dispatcher = Dispatcher(settings, load_policy(settings.policy))
     dispatcher.include_routers(*ROUTERS)
-    return await start_absences(settings, dispatcher.feed, now)
+    return await start_absences(settings, dispatcher.feed)
