@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import socket
 from pathlib import Path
+from typing import Any
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
-from tortoise.exceptions import BaseORMException, OperationalError
+from tortoise.exceptions import BaseORMException, IntegrityError, OperationalError
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
+from tortoise.models import Model
 from yarl import URL
 
 from bot.errors import BotError
@@ -213,3 +215,28 @@ def is_deadlock(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+async def insert_new(model: type[Model], rows: list[Any], key: tuple[str, ...]) -> None:
+    """Insert `rows` in one statement, leaving out those whose unique `key` is taken (the
+    retry of something already stored): that conflict is the only thing skipped.
+    PostgreSQL and SQLite skip it with ON CONFLICT DO NOTHING. MySQL's form of that is
+    INSERT IGNORE, which also turns real errors into warnings (a value the column cannot
+    hold is stored altered, or the row dropped), so there a plain insert runs, and on a
+    duplicate key the rows already in are read and the others inserted (the failed
+    statement changed nothing; the read happens only then)."""
+    if not rows:
+        return
+    if model._meta.db.capabilities.dialect != "mysql":
+        await model.bulk_create(rows, ignore_conflicts=True)
+        return
+    try:
+        await model.bulk_create(rows)
+    except IntegrityError:
+        there = set(await model.filter(**{f"{k}__in": list({getattr(r, k) for r in rows})
+                                          for k in key}).values_list(*key))
+        rest = [r for r in rows if tuple(getattr(r, k) for k in key) not in there]
+        if len(rest) == len(rows):
+            raise  # not the retry of a stored row
+        if rest:
+            await model.bulk_create(rest)

@@ -39,6 +39,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from bot.clock import utcnow
+from bot.db import insert_new
 from bot.events import IncomingEvent, event_from_dict, event_to_dict
 from bot.health import Heartbeat
 from bot.leases import Leases
@@ -191,8 +192,9 @@ class Inbox:
     @staticmethod
     async def _insert(rows: list[InboundEvent]) -> None:
         async with in_transaction():
-            # a platform retry of a stored event is no new row (unique channel + event id)
-            await InboundEvent.bulk_create(rows, ignore_conflicts=True)
+            # a platform retry of a stored event is no new row (unique channel + event id);
+            # nothing else is skipped: an event the table cannot hold is refused (5xx)
+            await insert_new(InboundEvent, rows, ("channel", "event_id"))
 
     # --- the pump -------------------------------------------------------------------
 

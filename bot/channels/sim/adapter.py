@@ -12,12 +12,12 @@ from collections.abc import Sequence
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
-from tortoise.exceptions import IntegrityError
 
 from bot.channels.base import Accept, Session
 from bot.channels.sim import NAME, cards, guard, inbound
 from bot.clock import utcnow
 from bot.config import Settings
+from bot.db import insert_new
 from bot.errors import ChannelAPIError, DomainError
 from bot.events import Attachment, CardUpdate, IncomingEvent, Outgoing
 from bot.media import Upload, load
@@ -110,27 +110,9 @@ def _message(outbox_id: int, user_id: str, message: Outgoing) -> SimMessage:
 
 async def _insert(messages: list[SimMessage]) -> None:
     """Insert, skipping any outbox row already in the mailbox (a delivery whose `sent`
-    mark was lost to a crash): the unique outbox_id is the check, no read before.
-    Only that duplicate is skipped. PostgreSQL and SQLite skip it with ON CONFLICT DO
-    NOTHING; MySQL's form of it is INSERT IGNORE, which also turns real errors (a value
-    the column cannot hold) into warnings and stores the row altered or not at all, so
-    there a plain insert runs and only a duplicate key is handled, by leaving out the
-    rows already in (read only then; the failed statement changed nothing)."""
-    if not messages:
-        return
-    if SimMessage._meta.db.capabilities.dialect != "mysql":
-        await SimMessage.bulk_create(messages, ignore_conflicts=True)
-        return
-    try:
-        await SimMessage.bulk_create(messages)
-    except IntegrityError:
-        there = set(await SimMessage.filter(outbox_id__in=[m.outbox_id for m in messages])
-                    .values_list("outbox_id", flat=True))
-        rest = [m for m in messages if m.outbox_id not in there]
-        if len(rest) == len(messages):
-            raise  # not a duplicate of a delivered row
-        if rest:
-            await SimMessage.bulk_create(rest)
+    mark was lost to a crash): the unique outbox_id is the check, no read before; any
+    other error is raised (bot.db.insert_new)."""
+    await insert_new(SimMessage, messages, ("outbox_id",))
 
 
 async def _redirect_to_sim(request: web.Request) -> web.Response:
