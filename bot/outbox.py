@@ -437,9 +437,9 @@ class Sender:
         # in flight unrecorded (rows finished together share one statement)
         try:
             sent_at = await (marks or _GroupMark(self._mark_sent)).mark(row)
-        except Exception:
-            log.exception("outbox %s: sent via %s, its sent mark failed; written later",
-                          row.id, row.channel)
+        except Exception as exc:  # each row of the group: no traceback per row
+            log.warning("outbox %s: sent via %s, its sent mark failed (%r); written before "
+                        "the next claim", row.id, row.channel, exc)
             self._unmarked[row.id] = (row, utcnow())
             return UNRECORDED, None
         if recent is not None:
