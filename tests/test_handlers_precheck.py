@@ -108,6 +108,22 @@ async def test_false_positive_mark_clears_the_error(bot: Harness) -> None:
     assert (await ReviewStep.get(draft_id=1, level=2)).decision == "approve"
 
 
+async def test_asked_then_marked_false_positive_keeps_one_check_row(bot: Harness) -> None:
+    """The approval writes the row the ask made (rule R-REV-6): asked, then the error
+    marked 误报, then 通过 with no error open."""
+    await bot.say("wangwu", ID_DRAFT)
+    card = await bot.live_card("zhangming")
+    assert "已核" in await bot.tap("zhangming", bot.key(card, "通过"))
+    assert "第 1 条机审提示标记为误报" in await bot.say("zhangming", "误报 #1 1")
+    card = await bot.live_card("zhangming")
+    assert await bot.tap("zhangming", bot.key(card, "通过")) == ""
+    step = await ReviewStep.get(draft_id=1, level=2)
+    assert step.decision == "approve"
+    [check] = await ReviewCheck.filter(step_id=step.id)
+    assert check.asked_at is not None and check.confirmed_at is not None
+    assert check.confirmed_findings == [] and len(check.checklist) == 12
+
+
 async def test_words_commands_take_effect_without_restart(bot: Harness) -> None:
     """rule R-REV-7: a supervisor's sensitive word flags the next draft of units below."""
     assert "只有主管单位人员" in await bot.say("zhangming", "词库 添加 敏感 龙舟赛")

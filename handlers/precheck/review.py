@@ -148,10 +148,15 @@ async def approval_gate(ctx: HandlerContext, draft: Draft, step: ReviewStep, *,
     Returns what the approval confirms, for the audit record (R-REV-6), or None after
     asking the reviewer to confirm.
     """
-    errors = [f.seq for f in await findings_of(draft)
-              if f.severity == ERROR and f.false_positive_by_id is None]
-    # one row per step, written as it ends up (a step is decided under its draft's lock)
-    check = await ReviewCheck.get_or_none(step_id=step.id) or ReviewCheck(step_id=step.id)
+    findings = await findings_of(draft)
+    errors = [f.seq for f in findings if f.severity == ERROR and f.false_positive_by_id is None]
+    # one row per step, written as it ends up (a step is decided under its draft's lock).
+    # Only an ask writes one before the approval, and only an error finding of the
+    # version asks (findings are never deleted, a 误报 mark keeps them): without one there
+    # is no row to read
+    may_exist = any(f.severity == ERROR for f in findings)
+    check = (await ReviewCheck.get_or_none(step_id=step.id) if may_exist else None) \
+        or ReviewCheck(step_id=step.id)
     now = utcnow()
     if errors and not confirmed and check.asked_at is None:
         check.asked_at = now
