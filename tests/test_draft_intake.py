@@ -218,3 +218,20 @@ async def test_a_photo_with_its_location_is_flagged(joining: Harness) -> None:
     assert "照片含拍摄位置" in card["body_md"] and "图1" in card["body_md"]
     shown = await joining.say("zhangming", "机审 #1")
     assert "GPS" in shown and "图2" not in shown
+
+
+async def test_a_docx_photo_with_its_location_is_flagged_at_once(bot: Harness) -> None:
+    """rule R-REV-8: the pictures a .docx brings are checked as they are stored, when the
+    draft goes to review in the same event (no join window)."""
+    made = make_docx("走访困难家庭", paragraphs(200), pictures=[png(10), png(11)])
+    # python-docx cannot embed our tiny Exif JPEG: put it in place of the first picture
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(made)) as src, zipfile.ZipFile(out, "w") as dst:
+        first = min(n for n in src.namelist() if n.startswith("word/media/"))
+        for item in src.infolist():
+            dst.writestr(item, jpeg(gps=True) if item.filename == first else src.read(item))
+    data = out.getvalue()
+    reply = await bot.upload("wangwu", "黔江文旅 走访.docx", data)
+    assert "已收到稿件 #1" in reply and "图片 2 张" in reply
+    card = await bot.live_card("zhangming")
+    assert "照片含拍摄位置" in card["body_md"] and "图1" in card["body_md"]

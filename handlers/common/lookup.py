@@ -11,6 +11,7 @@ from tortoise.expressions import Q
 from bot.dispatcher import HandlerContext, normalize
 from bot.errors import DomainError
 from bot.rendering import msg
+from handlers.review.content import PICTURES_OF_VERSION, pictures_known
 from models.org import Account, Person
 from models.review import Draft
 
@@ -54,10 +55,11 @@ async def load_draft(draft_id: int, *, lock: bool = False) -> Draft:
     """The draft #N, locked for update when a decision follows; DomainError if unknown."""
     if not 0 < draft_id <= MAX_ROW_ID:  # `#99999999999999999999` is no draft (not a 500)
         raise DomainError("review.no_such_draft", id=draft_id)
-    query = Draft.select_for_update() if lock else Draft
-    draft = await query.get_or_none(id=draft_id)
+    query = Draft.select_for_update() if lock else Draft.all()
+    draft = await query.annotate(pictures=PICTURES_OF_VERSION).get_or_none(id=draft_id)
     if draft is None:
         raise DomainError("review.no_such_draft", id=draft_id)
+    pictures_known(draft.id, draft.version, int(getattr(draft, "pictures")))  # noqa: B009
     # its account is read once, here: `await draft.account` is then free for the event
     await draft.fetch_related("account")
     return draft

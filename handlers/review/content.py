@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tortoise.expressions import RawSQL
+
 from bot import links
 from bot.clock import utcnow
 from bot.config import Settings
 from bot.textdiff import Change, Piece, change, diff
 from models.files import DOCX, IMAGE, DraftFile
 from models.intake import ASK_MAP, Question
-from models.org import event_memo
+from models.org import event_keep, event_memo
 from models.review import Draft, DraftVersion
 
 EXCERPT_CHARS = 200  # of the body, in chat; the page has the rest
@@ -67,11 +69,27 @@ async def source_file(draft_id: int, version: int) -> DraftFile | None:
     return found[0] if found else None
 
 
+def _pictures_key(draft_id: int, version: int) -> tuple[object, ...]:
+    return ("pictures", draft_id, version)
+
+
 async def picture_count(draft_id: int, version: int) -> int:
     """How many pictures the version has (once per event: each card of it shows it)."""
     return await event_memo(
-        ("pictures", draft_id, version),
+        _pictures_key(draft_id, version),
         lambda: DraftFile.filter(draft_id=draft_id, version=version, kind=IMAGE).count())
+
+
+# the current version's picture count as a column of a query on draft (load_draft): a
+# decision's cards show it, and it came as a statement of its own
+PICTURES_OF_VERSION = RawSQL(
+    f"(SELECT COUNT(*) FROM {DraftFile._meta.db_table} WHERE draft_id={Draft._meta.db_table}.id"
+    f" AND version={Draft._meta.db_table}.version AND kind='{IMAGE}')")
+
+
+def pictures_known(draft_id: int, version: int, count: int) -> None:
+    """picture_count of the version, read or made another way in this event."""
+    event_keep(_pictures_key(draft_id, version), count)
 
 
 async def returned_version(draft: Draft) -> DraftVersion | None:

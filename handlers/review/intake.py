@@ -30,13 +30,13 @@ from handlers.common.lookup import account_label, find_account, load_draft
 from handlers.precheck.review import forget_findings, new_version, run_precheck
 from handlers.relay.commands import task_for_draft
 from handlers.review.cards import receipt_card
-from handlers.review.content import files_of, picture_count
+from handlers.review.content import files_of, picture_count, pictures_known
 from handlers.review.form import DraftForm, form_of, parse_draft_form, requested_time, take_options
 from handlers.review.routing import Assignment
 from handlers.review.steps import check_staffed, route_text, start_review
 from models.files import DOCX, IMAGE, DraftFile, StoredFile
 from models.intake import ASK_ACCOUNT, ASK_DRAFT, ASK_MAP, Compose, Question
-from models.org import Account, Person, event_keep
+from models.org import Account, Person
 from models.precheck import PrecheckFinding
 from models.review import FIRST_REVIEW_LEVEL, Draft, DraftState, DraftVersion
 
@@ -171,11 +171,12 @@ async def open_version(ctx: HandlerContext, draft: Draft, author: Person, *,
     if source is None and not files and draft.version > 1:
         # a text revision keeps the pictures of the version it revises
         files = [f.file for f in await files_of(draft.id, draft.version - 1)]
-    for seq, file in enumerate(files, start=1):
-        await DraftFile.create(draft=draft, version=draft.version, kind=IMAGE, seq=seq, file=file)
+    made = [await DraftFile.create(draft=draft, version=draft.version, kind=IMAGE, seq=seq,
+                                   file=file)
+            for seq, file in enumerate(files, start=1)]
     window = ctx.settings.join_seconds
     if window <= 0:
-        await close_version(ctx, draft, author, messages=1, waited=False)
+        await close_version(ctx, draft, author, messages=1, waited=False, files=made)
         return
     await Compose.create(draft=draft, version=draft.version, author=author,
                          channel=ctx.event.channel, user_id=ctx.event.user.user_id,
@@ -187,11 +188,12 @@ async def open_version(ctx: HandlerContext, draft: Draft, author: Person, *,
 
 
 async def close_version(ctx: HandlerContext, draft: Draft, author: Person, *, messages: int,
-                        waited: bool) -> None:
+                        waited: bool, files: Sequence[DraftFile] | None = None) -> None:
     """The version is complete: pre-review it; hold it for the map question (R-REV-9) or
-    send it to review; tell the author what was received."""
+    send it to review; tell the author what was received. `files`: the version's pictures,
+    when this event made them all (else they are read)."""
     report = await run_precheck(ctx, draft)
-    pictures = await check_pictures(ctx, draft)
+    pictures = await check_pictures(ctx, draft, files)
     cue = next((f.text for f in report.findings if f.kind == MAP_NO_APPROVAL), None)
     if pictures and cue:
         # rule R-REV-9: maps must be standard maps or carry a 审图号; ask before review
@@ -208,11 +210,12 @@ async def close_version(ctx: HandlerContext, draft: Draft, author: Person, *, me
                                             waited))
 
 
-async def check_pictures(ctx: HandlerContext, draft: Draft) -> int:
+async def check_pictures(ctx: HandlerContext, draft: Draft,
+                         known: Sequence[DraftFile] | None = None) -> int:
     """The pictures' part of 机审: a photo that says where it was taken (R-REV-8); how many
-    pictures the version has."""
-    pictures = await files_of(draft.id, draft.version)
-    event_keep(("pictures", draft.id, draft.version), len(pictures))  # picture_count
+    pictures the version has (`known`: they are these)."""
+    pictures = list(known) if known is not None else await files_of(draft.id, draft.version)
+    pictures_known(draft.id, draft.version, len(pictures))
     seq: int | None = None
     located = []
     for picture in pictures:
