@@ -32,7 +32,7 @@ from handlers.relay.commands import task_for_draft
 from handlers.review.cards import receipt_card
 from handlers.review.content import files_of, picture_count, pictures_known
 from handlers.review.form import DraftForm, form_of, parse_draft_form, requested_time, take_options
-from handlers.review.routing import Assignment
+from handlers.review.routing import Assignment, no_steps_yet
 from handlers.review.steps import check_staffed, route_text, start_review
 from models.files import DOCX, IMAGE, DraftFile, StoredFile
 from models.intake import ASK_ACCOUNT, ASK_DRAFT, ASK_MAP, Compose, Question
@@ -78,6 +78,7 @@ async def create_draft(ctx: HandlerContext, author: Person, account: Account, fo
                   state=DraftState.RECEIVING)
     _apply_record_fields(ctx, draft, form)
     await draft.save()
+    no_steps_yet(draft)
     await ctx.audit("draft.submitted", f"draft:{draft.id}", account=account.id,
                     title=draft.title, version=1, repost_url=draft.repost_url,
                     important=draft.important, major=draft.major,

@@ -185,7 +185,7 @@ def _decided_key(draft: Draft) -> tuple[object, ...]:
 async def decided_steps(draft: Draft) -> list[ReviewStep]:
     """Every decided step of every version of the draft, oldest version first, in level
     order (read once per event: the card's history and R-REV-3 both ask; whoever decides
-    a step calls step_decided, whoever adds one forget_decided)."""
+    a step or adds a decided one calls step_decided)."""
     return await event_memo(_decided_key(draft), ReviewStep.filter(
         draft_id=draft.id, decision__isnull=False).order_by("version", "level").all)
 
@@ -199,13 +199,15 @@ async def step_at(draft: Draft, level: int, version: int) -> ReviewStep | None:
 
 
 def step_decided(draft: Draft, step: ReviewStep) -> None:
-    """The step was decided in this event: decided_steps has it without reading again."""
+    """The step was decided (or added decided) in this event: decided_steps has it without
+    reading again."""
     event_update(_decided_key(draft), lambda steps: sorted(
         [*steps, step], key=lambda s: (s.version, s.level)))
 
 
-def forget_decided(draft: Draft) -> None:
-    event_forget(_decided_key(draft))
+def no_steps_yet(draft: Draft) -> None:
+    """The draft was made in this event: decided_steps need not ask."""
+    event_keep(_decided_key(draft), [])
 
 
 async def excluded_for(draft: Draft, level: int) -> set[str]:

@@ -12,10 +12,10 @@ from handlers.review.routing import (
     assign,
     final_level,
     final_route,
-    forget_decided,
     level_label,
     normal_role,
     role_label,
+    step_decided,
 )
 from models.org import Person, event_forget, event_memo, event_org
 from models.review import (
@@ -66,16 +66,19 @@ async def check_staffed(ctx: HandlerContext, draft: Draft, author: Person) -> Pe
 
 async def start_review(ctx: HandlerContext, draft: Draft, author: Person) -> list[Assignment]:
     """Record the author's 一审 and send the version to level 2 (R-REV-1); the route."""
-    await ReviewStep.create(draft=draft, version=draft.version, level=AUTHOR_LEVEL,
-                            role=AUTHOR_ROLE, assignee=author, decision=Decision.APPROVE,
-                            decided_at=utcnow())
-    forget_decided(draft)
-    draft.state = DraftState.REVIEWING
-    await draft.save(update_fields=["state", "updated_at"])
     plan = await plan_route(ctx, draft, author)
     first = plan[0]
-    await open_step(ctx, draft, FIRST_REVIEW_LEVEL, first.person, first.role, first.note,
-                    on_behalf_of=first.on_behalf_of)
+    own = ReviewStep(draft=draft, version=draft.version, level=AUTHOR_LEVEL, role=AUTHOR_ROLE,
+                     assignee=author, decision=Decision.APPROVE, decided_at=utcnow())
+    step = _new_step(draft, FIRST_REVIEW_LEVEL, first.person, first.role, first.note,
+                     first.on_behalf_of)
+    # both steps in one insert, the draft's state and level in one update (nothing reads
+    # them before the event's end but this event)
+    await ReviewStep.bulk_create([own, step])
+    step_decided(draft, own)
+    draft.state, draft.level = DraftState.REVIEWING, FIRST_REVIEW_LEVEL
+    await draft.save(update_fields=["state", "level", "updated_at"])
+    await _opened(ctx, draft, step, first.person)
     return plan
 
 
@@ -93,17 +96,29 @@ async def route_text(ctx: HandlerContext, draft: Draft, author: Person,
     return msg("route.receipt", steps=steps, why=why)
 
 
+def _new_step(draft: Draft, level: int, person: Person, role: str, note: str,
+              on_behalf_of: str | None) -> ReviewStep:
+    return ReviewStep(draft=draft, version=draft.version, level=level, role=role,
+                      assignee=person, escalation_note=note, on_behalf_of=on_behalf_of)
+
+
 async def open_step(ctx: HandlerContext, draft: Draft, level: int, person: Person, role: str,
                     note: str, *, on_behalf_of: str | None = None) -> None:
-    step = await ReviewStep.create(draft=draft, version=draft.version, level=level, role=role,
-                                   assignee=person, escalation_note=note,
-                                   on_behalf_of=on_behalf_of)
-    event_forget(_roster_key(draft))  # the person's load has changed
+    step = _new_step(draft, level, person, role, note, on_behalf_of)
+    await step.save()
     draft.level = level
     await draft.save(update_fields=["level", "updated_at"])
+    await _opened(ctx, draft, step, person)
+
+
+async def _opened(ctx: HandlerContext, draft: Draft, step: ReviewStep, person: Person) -> None:
+    """The step is written: its holder's card and the record."""
+    event_forget(_roster_key(draft))  # the person's load has changed
     await ctx.notify(person.id, await review_card(ctx.policy, ctx.settings, draft, step))
+    level = step.level
     # R-REV-2/4/7, R-REV-5: why the final level is whose it is stays on the record
     route = await final_route(ctx.policy, draft) if level == final_level(ctx.policy) else None
     why = {"route": list(route.reasons)} if route and route.reasons else {}
     await ctx.audit("review.assigned", f"draft:{draft.id}", version=draft.version, level=level,
-                    assignee=person.id, role=role, note=note, on_behalf_of=on_behalf_of, **why)
+                    assignee=person.id, role=step.role, note=step.escalation_note,
+                    on_behalf_of=step.on_behalf_of, **why)
