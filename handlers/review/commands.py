@@ -28,6 +28,7 @@ from handlers.review.form import parse_draft_form
 from handlers.review.intake import ask_for_draft, create_draft, revise_draft
 from handlers.review.moves import take_as_deputy
 from handlers.review.routing import (
+    Assignment,
     assign,
     excluded_for,
     final_level,
@@ -191,6 +192,10 @@ async def _decide(ctx: HandlerContext, action: str, draft: Draft, level: int, ve
     _observe_step(ctx, step)
     await ctx.audit(f"review.{decision}", f"draft:{draft.id}", version=version, level=level,
                     comment=comment, **confirms)
+    # the next level's reviewer is chosen first: the unit's people it reads name the
+    # author and the deciders on the decided card too (one read of people, not two)
+    advance = decision == Decision.APPROVE and level < final_level(ctx.policy)
+    chosen = await _next_reviewer(ctx, draft, level + 1) if advance else None
     await ctx.notify(step.assignee_id,
                      CardUpdate(await decided_card(ctx.policy, ctx.settings, draft, step)))
     if decision == Decision.REJECT:
@@ -198,8 +203,9 @@ async def _decide(ctx: HandlerContext, action: str, draft: Draft, level: int, ve
         await ctx.notify(step.assignee_id,
                          CardUpdate(reason_card_done(draft, step)))
         await _returned(ctx, draft, step)
-    elif level < final_level(ctx.policy):
-        await _advance(ctx, draft, level + 1)
+    elif chosen is not None:
+        await open_step(ctx, draft, level + 1, chosen.person, chosen.role, chosen.note,
+                        on_behalf_of=chosen.on_behalf_of)
     else:
         await _approved(ctx, draft)
     if not tapped:
@@ -234,11 +240,10 @@ async def _close_receipt(ctx: HandlerContext, draft: Draft, status: str) -> None
     await ctx.notify(draft.author_id, CardUpdate(receipt_done(draft, status)))
 
 
-async def _advance(ctx: HandlerContext, draft: Draft, level: int) -> None:
+async def _next_reviewer(ctx: HandlerContext, draft: Draft, level: int) -> Assignment:
+    """Who reviews the level next (R-REV-3: not the author, nobody twice)."""
     account = await draft.account
-    chosen = await assign(ctx.policy, draft, account, level, await excluded_for(draft, level))
-    await open_step(ctx, draft, level, chosen.person, chosen.role, chosen.note,
-                    on_behalf_of=chosen.on_behalf_of)
+    return await assign(ctx.policy, draft, account, level, await excluded_for(draft, level))
 
 
 async def _approved(ctx: HandlerContext, draft: Draft) -> None:
