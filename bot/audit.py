@@ -155,29 +155,78 @@ async def _flush_pending() -> None:
         pending.clear()
 
 
+@dataclass(frozen=True)
+class _Left:
+    """Where this process left the head with its last write (a guess: another replica or
+    a command may have moved it since), and whether the write before found it unmoved."""
+
+    seq: int
+    hash: str
+    key_id: str
+    unmoved: bool
+
+
+_left: _Left | None = None
+
+
+def forget_head() -> None:
+    """A new database connection: where this process left a head says nothing about it."""
+    global _left
+    _left = None
+
+
 async def _write(events: list[_Pending]) -> None:
+    """The events after the head, and the head moved to the last of them. A process that
+    found the head where it left it last time (one replica, the usual case) moves it by a
+    conditional update on that guess and reads nothing: two statements, not three. The
+    update matches only the head as guessed, and locks it as the locked read would (on
+    PostgreSQL and MySQL it waits for a writer holding it and then sees its commit); if it
+    matches nothing the head is read locked, as always."""
+    global _left
     if not events:
         return
-    head = await _locked_head()
     ring = _keyring
-    if (head.key_id or "") and not ring.current:
-        raise AuditKeyMissing(msg("audit.key_needed"))
     key = ring.keys[ring.current] if ring.current else None
     at = utcnow().isoformat(timespec="microseconds")
-    seq, prev = head.seq, head.hash
+    left = _left
+    if left is not None and left.unmoved and (ring.current or not left.key_id):
+        rows, seq, prev = _chain(events, left.seq, left.hash, at, ring.current, key)
+        if await AuditHead.filter(id=1, seq=left.seq, hash=left.hash).update(
+                seq=seq, hash=prev, key_id=ring.current):
+            await _insert(rows)
+            _left = _Left(seq, prev, ring.current, True)
+            return
+    head = await _locked_head()
+    if (head.key_id or "") and not ring.current:
+        raise AuditKeyMissing(msg("audit.key_needed"))
+    rows, seq, prev = _chain(events, head.seq, head.hash, at, ring.current, key)
+    await _insert(rows)
+    unmoved = left is None or (left.seq, left.hash) == (head.seq, head.hash)
+    head.seq, head.hash, head.key_id = seq, prev, ring.current
+    await head.save(update_fields=["seq", "hash", "key_id"])
+    # a head another writer moved since this process's last write: the next write reads
+    # it (a guess that keeps missing would cost a statement each time)
+    _left = _Left(seq, prev, ring.current, unmoved)
+
+
+def _chain(events: list[_Pending], seq: int, prev: str, at: str, key_id: str,
+           key: bytes | None) -> tuple[list[AuditEvent], int, str]:
+    """The events' rows chained after (seq, prev); the new head's seq and hash."""
     rows = []
     for actor, action, subject, body in events:
         seq += 1
         digest = chain_hash(prev, seq, at, actor, action, subject, body, key)
         rows.append(AuditEvent(seq=seq, at=at, actor=actor, action=action, subject=subject,
-                               data=body, prev_hash=prev, hash=digest, key_id=ring.current))
+                               data=body, prev_hash=prev, hash=digest, key_id=key_id))
         prev = digest
+    return rows, seq, prev
+
+
+async def _insert(rows: list[AuditEvent]) -> None:
     if len(rows) == 1:
         await rows[0].save(force_create=True)
     else:
         await AuditEvent.bulk_create(rows)
-    head.seq, head.hash, head.key_id = seq, prev, ring.current
-    await head.save(update_fields=["seq", "hash", "key_id"])
 
 
 async def seal() -> bool:

@@ -19,6 +19,7 @@ from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 from tortoise.models import Model
 from yarl import URL
 
+from bot import audit
 from bot.errors import BotError
 from bot.rendering import msg
 from models import MODELS_MODULES
@@ -80,6 +81,7 @@ async def connect(database_url: str) -> None:
     # Tortoise caches each model's SQL by connection name, not by dialect, so a process
     # that connects again to another kind of database must start without that cache.
     EXECUTOR_CACHE.clear()
+    audit.forget_head()  # where this process left another database's audit head
     # aiohttp runs start-up, requests and background tasks in different asyncio contexts;
     # Tortoise 1.x keeps its state in a contextvar unless the global fallback is enabled.
     await Tortoise.init(db_url=database_url, modules={APP: MODELS_MODULES},

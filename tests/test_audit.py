@@ -11,12 +11,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from bot import audit
 from bot.cli import main
 from bot.scheduler import run_scan
 from models.system import AuditEvent, AuditHead, Outbox
 from tests.conftest import Harness
+from tests.test_decision_cost import statements
 
 KEY = "k" * 16 + "0123456789abcdef"  # 32 characters
 OTHER_KEY = "z" * 32
@@ -123,6 +125,51 @@ async def test_a_cut_off_tail_shows_only_against_a_kept_head(bot: Harness,
     assert (await audit.verify()).ok
     cut = await audit.verify(expect=kept)
     assert not cut.ok and cut.reason == "head"
+
+
+async def test_a_head_another_writer_moved_is_read_again(bot: Harness) -> None:
+    """Where this process left the head is a guess: events another replica appended
+    meanwhile are chained after, never written over (R-REV-5: the record stays whole)."""
+    await bot.say("wangwu", DRAFT)
+    left = audit._left
+    assert left is not None and left.unmoved  # one writer: the head is where it left it
+    with statements() as unread:
+        await audit.append("x", "test.one", "t", {})
+    assert not any("audit_head" in line and "SELECT" in line for line in unread)
+    # another replica appends: it reads the head and moves it
+    left = audit._left
+    audit.forget_head()
+    await audit.append("replica-2", "test.other", "t", {})
+    audit._left = left
+    with statements() as guessed:
+        await audit.append("x", "test.two", "t", {})
+    assert any("audit_head" in line and "SELECT" in line for line in guessed)
+    assert audit._left is not None and not audit._left.unmoved  # the next write reads first
+    with statements() as read:
+        await audit.append("x", "test.three", "t", {})
+    assert any("audit_head" in line and "SELECT" in line for line in read)
+    assert audit._left.unmoved  # nobody else wrote: guessing again
+    checked = await audit.verify()
+    assert checked.ok, checked
+    actions = await AuditEvent.filter(action__startswith="test.").order_by("seq") \
+        .values_list("action", flat=True)
+    assert actions == ["test.one", "test.other", "test.two", "test.three"]
+
+
+async def test_racing_writers_keep_one_chain(bot: Harness) -> None:
+    """Transactions racing for the head (events handled side by side, replicas): each
+    one's events follow the last committed ones, whatever its guess."""
+    await bot.say("wangwu", DRAFT)
+
+    async def write(i: int) -> None:
+        async with in_transaction():
+            await audit.append("x", f"race.{i}", "t", {})
+            await audit.append("x", f"race.{i}.again", "t", {})
+
+    await asyncio.gather(*(write(i) for i in range(8)))
+    checked = await audit.verify()
+    assert checked.ok, checked
+    assert await AuditEvent.filter(action__startswith="race.").count() == 16
 
 
 async def test_supervisors_get_the_head_once_a_week(bot: Harness) -> None:
