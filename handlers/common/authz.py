@@ -17,7 +17,7 @@ from pathlib import Path
 from bot.dispatcher import HandlerContext
 from bot.errors import DomainError
 from handlers.common.lookup import account_label
-from models.org import ROLES, Account, OrgTree, Person
+from models.org import ROLES, Account, OrgTree, Person, event_org
 from models.review import AUTHOR_LEVEL, Draft, DraftState, ReviewStep
 
 log = logging.getLogger(__name__)
@@ -124,18 +124,29 @@ async def account_ties(person: Person, account: Account) -> set[str]:
     return {"admin"} if await account.admins.filter(id=person.id).exists() else set()
 
 
+async def _ties_that_count(person: Person, action: str, account: Account) -> set[str]:
+    """account_ties, read only when they can change the table's answer: not when the
+    person's roles grant the row already and it denies no relation (a tie then only adds
+    a grant; an editor's 投稿 to their unit's account reads nothing more)."""
+    row = table()[action]
+    if not row.deny and person.active and decide(
+            row, person.roles, await where_of(person, account.unit_id, event_org()), ()):
+        return set()
+    return await account_ties(person, account)
+
+
 async def permits_account(person: Person, action: str, account: Account) -> bool:
     """`permits` on an account: the subject is its unit, the tie whether the person is an
     admin of it."""
     return await permits(person, action, account.unit_id,
-                         relations=await account_ties(person, account))
+                         relations=await _ties_that_count(person, action, account))
 
 
 async def check_account(ctx: HandlerContext, action: str, account: Account) -> Person:
     """`check` on an account: its unit, the sender's admin tie; the refusal names it."""
     person = ctx.require_person()
     return await check(ctx, action, account.unit_id,
-                       relations=await account_ties(person, account),
+                       relations=await _ties_that_count(person, action, account),
                        account=account_label(account))
 
 
