@@ -5,7 +5,12 @@ outbox delivered after each step), p50/p95 of the time from a decision entering 
 dispatcher to the next level's card sitting in the outbox, and the process's CPU time per
 draft (all of it: submit, both decisions, delivery).
 
-    .venv/bin/python bench/bench_review.py [--drafts N] [--db sqlite://file]
+    .venv/bin/python bench/bench_review.py [--drafts N] [--db URL]
+
+Without --db it runs on a new SQLite file. A --db database is left with the demo office and
+the drafts in it, so it must hold no drafts when the run starts (the counts and the draft
+lookups assume so): give it a new database each time, e.g. on PostgreSQL
+`createdb -h 127.0.0.1 -U postgres bench_review` before and `dropdb …` after.
 """
 
 from __future__ import annotations
@@ -37,6 +42,9 @@ from models.system import Outbox  # noqa: E402
 async def run(drafts: int, url: str) -> None:
     await init_db(url)
     await demo.seed_if_empty()
+    if await Draft.exists():
+        await close_db()
+        raise SystemExit("bench_review: the database holds drafts already; give it a new one")
     settings = Settings(database_url=url)
     dispatcher = Dispatcher(settings, load_policy("default"))
     dispatcher.include_routers(*ROUTERS)
