@@ -242,3 +242,16 @@ async def test_audit_chain_records_every_decision(bot: Harness) -> None:
     await AuditEvent.filter(seq=3).update(data='{"forged":true}')
     broken = await audit.verify()
     assert (broken.broken_at, broken.reason) == (3, "hash")
+
+
+async def test_a_new_draft_goes_to_the_reviewer_holding_fewer_open_steps(bot: Harness) -> None:
+    """Two reviewers of the unit (R-REV-1's level 2): each draft goes to whoever holds fewer
+    undecided steps, the first by id on a tie."""
+    from models.org import Person
+
+    await Person.create(id="zhaolei", name="赵磊", unit_id="qj-wlw", roles=["reviewer"])
+    for _ in range(3):
+        await bot.say("wangwu", DRAFT)
+    holders = await ReviewStep.filter(level=2).order_by("draft_id") \
+        .values_list("assignee_id", flat=True)
+    assert holders == ["zhangming", "zhaolei", "zhangming"]

@@ -137,18 +137,13 @@ async def next_up(policy: Policy, role: str, unit_id: str, excluded: set[str],
 
 
 class Roster:
-    """Who of a plan's candidates is away (请假) and how many open steps each holds: read
-    for all of them at once, one query each, and kept while one route is planned (nothing
-    in between writes steps or absences)."""
+    """Who of a plan's candidates is away (请假) and how many open steps each holds (where
+    there is a choice between them): read for all of them at once, one query each, and kept
+    while one route is planned (nothing in between writes steps or absences)."""
 
     def __init__(self) -> None:
         self._away: dict[str, Absence | None] = {}
         self._loads: dict[str, int] = {}
-
-    async def prepare(self, person_ids: Iterable[str]) -> None:
-        ids = list(person_ids)
-        await self.away(ids)
-        await self.loads(ids)
 
     async def away(self, person_ids: Iterable[str]) -> dict[str, Absence]:
         """away_at(person_ids), each person read once."""
@@ -173,6 +168,8 @@ class Roster:
 
 
 async def _least_loaded(people: list[Person], roster: Roster) -> Person:
+    if len(people) == 1:
+        return people[0]  # no choice to make: their load is not read
     loads = await roster.loads(p.id for p in people)
     return min(zip([loads[p.id] for p in people], range(len(people)), people,
                    strict=True))[2]

@@ -41,8 +41,11 @@ async def plan_route(ctx: HandlerContext, draft: Draft, author: Person) -> list[
     # and once per event for the version (check_staffed, then start_review)
     org, roster = event_org(), await event_memo(_roster_key(draft), _roster)
     roles = {await normal_role(ctx.policy, draft, level) for level in levels}
-    holders = [p for role in sorted(roles) for p in await org.holders_for(account.unit_id, role)]
-    await roster.prepare(p.id for p in holders if p.id not in excluded)
+    by_role = [[p for p in await org.holders_for(account.unit_id, role) if p.id not in excluded]
+               for role in sorted(roles)]
+    await roster.away(p.id for people in by_role for p in people)
+    # loads only choose between holders of one role: none to read for a role held by one
+    await roster.loads(p.id for people in by_role if len(people) > 1 for p in people)
     plan: list[Assignment] = []
     for level in levels:
         chosen = await assign(ctx.policy, draft, account, level, set(excluded), roster)
