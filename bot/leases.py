@@ -30,8 +30,12 @@ from tortoise.transactions import in_transaction
 from bot.clock import utcnow
 from bot.db import DEADLOCK_ATTEMPTS, DEADLOCK_BACKOFF_SECONDS, is_deadlock
 
-# selects the rows to claim from a fresh locking queryset of free rows; may run several
-Select = Callable[[Callable[[], QuerySet[Any]]], Awaitable[list[Any]]]
+# a claim's locking read: take(query, limit) returns up to `limit` of the rows `query`
+# (filtered and ordered, no limit) matches that are free and no other transaction holds,
+# locked until the claim commits, in the query's order
+Take = Callable[[QuerySet[Any], int], Awaitable[list[Any]]]
+# selects the rows to claim, through `take` (one or more locking reads); may run again
+Select = Callable[[Take], Awaitable[list[Any]]]
 
 
 def worker_name() -> str:
@@ -98,12 +102,13 @@ class Leases:
         now = utcnow()
         until = now + self.lease
 
-        def locked() -> QuerySet[Any]:
+        async def take(query: QuerySet[Any], limit: int) -> list[Any]:
             self.count()
-            return self.model.select_for_update(skip_locked=True).filter(free(now))
+            return list(await query.filter(free(now)).select_for_update(skip_locked=True)
+                        .limit(limit))
 
         async with in_transaction():
-            rows = await select(locked)
+            rows = await select(take)
             if rows:
                 await self._stamp([r.id for r in rows], until)
                 self.count()
