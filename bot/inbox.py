@@ -35,14 +35,13 @@ from datetime import timedelta
 from typing import Any
 
 from tortoise import connections
-from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from bot.clock import utcnow
 from bot.db import insert_new
 from bot.events import IncomingEvent, event_from_dict, event_to_dict
 from bot.health import Heartbeat
-from bot.leases import Leases
+from bot.leases import Leases, Take
 from models.system import InboundEvent
 
 log = logging.getLogger(__name__)
@@ -237,9 +236,9 @@ class Inbox:
             after = batch[-1].id
 
     async def _claim(self, after: int) -> list[InboundEvent]:
-        async def select(locked: Callable[[], QuerySet[InboundEvent]]) -> list[InboundEvent]:
-            return list(await locked().filter(status=PENDING, id__gt=after).order_by("id")
-                        .limit(BATCH))
+        async def select(take: Take) -> list[InboundEvent]:
+            return await take(InboundEvent.filter(status=PENDING, id__gt=after).order_by("id"),
+                              BATCH)
 
         return await self.leases.claim(select)
 

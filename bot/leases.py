@@ -3,8 +3,10 @@ replicas sharing a work table need (the outbox sender, the inbox pump).
 
 A worker claims rows with `SELECT … FOR UPDATE SKIP LOCKED` inside one transaction and
 stamps them with its name (`claimed_by`) and an expiry (`locked_until`); rows whose lease
-ended are free again, so a crashed worker's rows are taken over. A worker renews its
-leases only while they are still its own, so a row taken over is never worked twice at
+ended are free again, so a crashed worker's rows are taken over. On MariaDB/MySQL a claim
+picks its candidates with an unlocked read and locks only those, by primary key
+(pick_then_lock), so an open claim holds the rows it takes and no others. A worker renews
+its leases only while they are still its own, so a row taken over is never worked twice at
 once. A lease more than half left needs no renewal (no query): a claimed batch is
 usually done long before that.
 
@@ -30,8 +32,12 @@ from tortoise.transactions import in_transaction
 from bot.clock import utcnow
 from bot.db import DEADLOCK_ATTEMPTS, DEADLOCK_BACKOFF_SECONDS, is_deadlock
 
-# selects the rows to claim from a fresh locking queryset of free rows; may run several
-Select = Callable[[Callable[[], QuerySet[Any]]], Awaitable[list[Any]]]
+# a claim's locking read: take(query, limit) returns up to `limit` of the rows `query`
+# (filtered and ordered, no limit) matches that are free and no other transaction holds,
+# locked until the claim commits, in the query's order
+Take = Callable[[QuerySet[Any], int], Awaitable[list[Any]]]
+# selects the rows to claim, through `take` (one or more locking reads); may run again
+Select = Callable[[Take], Awaitable[list[Any]]]
 
 
 def worker_name() -> str:
@@ -59,6 +65,44 @@ async def update_ids(model: type[Model], ids: Iterable[int], *,
         raise AssertionError(f"unexpected UPDATE: {sql[:80]}")
     pinned = f"{head}FORCE INDEX (PRIMARY) {sql[len(head):]}"
     return int((await query._db.execute_query(pinned, params))[0])
+
+
+async def pick_then_lock(query: QuerySet[Any], limit: int,
+                         count: Callable[[], None]) -> list[Any]:
+    """MariaDB/MySQL's locking read for a claim: up to `limit` rows of `query` (ordered,
+    no limit), locked, skipping rows another transaction holds, in `query`'s order.
+
+    One `SELECT … FOR UPDATE SKIP LOCKED … ORDER BY … LIMIT` reads far more rows than it
+    takes (a whole small table; the whole due range of a backlog, then a filesort), and
+    under REPEATABLE READ InnoDB keeps a lock on every row a locking read examined until
+    the transaction ends: while one replica's claim was open, another's found nothing.
+    So, in the claim's transaction: an unlocked pick of candidate ids (a consistent read,
+    no locks), then a locking read of just those ids by primary key, which checks
+    `query`'s conditions again on the current rows (a row another claim holds is skipped,
+    one it took and committed meanwhile is left out). While candidates are skipped the
+    next ones are picked, until `limit` rows are locked or none are left: as with
+    PostgreSQL's SKIP LOCKED, a second replica takes the rows after the first one's batch.
+    The picks read the transaction's one snapshot, so the rows come in `query`'s order.
+
+    Left: a candidate another claim took and committed between the pick and the locking
+    read stays locked (REPEATABLE READ) though left out, until this claim commits; its
+    owner's next update of it waits that long."""
+    rows: list[Any] = []
+    tried: list[Any] = []  # ids
+    while len(rows) < limit:
+        want = limit - len(rows)
+        pick = query.exclude(id__in=tried) if tried else query
+        ids = list(await pick.limit(want).values_list("id", flat=True))
+        count()
+        if not ids:
+            break
+        tried += ids
+        rows += await query.filter(id__in=ids).select_for_update(skip_locked=True) \
+            .force_index("PRIMARY")
+        count()
+        if len(ids) < want:
+            break
+    return rows
 
 
 def free(now: datetime) -> Q:
@@ -98,12 +142,15 @@ class Leases:
         now = utcnow()
         until = now + self.lease
 
-        def locked() -> QuerySet[Any]:
+        async def take(query: QuerySet[Any], limit: int) -> list[Any]:
+            query = query.filter(free(now))
+            if query.capabilities.dialect == "mysql":
+                return await pick_then_lock(query, limit, self.count)
             self.count()
-            return self.model.select_for_update(skip_locked=True).filter(free(now))
+            return list(await query.select_for_update(skip_locked=True).limit(limit))
 
         async with in_transaction():
-            rows = await select(locked)
+            rows = await select(take)
             if rows:
                 await self._stamp([r.id for r in rows], until)
                 self.count()

@@ -33,7 +33,6 @@ from typing import Any
 
 from tortoise.expressions import F, Q
 from tortoise.functions import Min
-from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from bot.channels.base import Channel, InDatabase, Paced
@@ -43,7 +42,7 @@ from bot.errors import ChannelAPIError, ChannelNetworkError, RecipientError
 from bot.events import CardUpdate, Outgoing, OutgoingCard, outgoing_from_dict
 from bot.foreground import Foreground
 from bot.health import Heartbeat
-from bot.leases import Leases, free, update_ids
+from bot.leases import Leases, Take, free, update_ids
 from bot.metrics import Metrics
 from bot.redact import redact
 from models.system import Outbox
@@ -209,14 +208,14 @@ class Sender:
         now = utcnow()
         claim = _Claim(at=now)
 
-        async def select(locked: Callable[[], QuerySet[Outbox]]) -> list[Outbox]:
+        async def select(take: Take) -> list[Outbox]:
             # afresh each time: a claim rolled back (a deadlock) runs again
             claim.after, claim.full, claim.older, claim.delivered = dict(after or {}), False, \
                 {}, []
             due = Q(status="pending", next_attempt_at__lte=now)
             for priority, last_id in claim.after.items():
                 due &= ~Q(priority=priority) | Q(id__gt=last_id)
-            rows = list(await locked().filter(due).order_by("priority", "id").limit(BATCH))
+            rows = await take(Outbox.filter(due).order_by("priority", "id"), BATCH)
             if not rows:
                 return rows
             claim.full = len(rows) == BATCH
@@ -230,11 +229,11 @@ class Sender:
             top = min(r.priority for r in rows)
             if top < BULK and any(claim.older.get(k, n) < n for k, n in newest.items()):
                 # a recipient has a less urgent row queued before one claimed: take it too
-                earlier = [r for r in await locked().filter(
+                earlier = [r for r in await take(Outbox.filter(
                     status="pending", next_attempt_at__lte=now, priority__gt=top,
                     channel__in={c for c, _ in newest}, user_id__in={u for _, u in newest},
                     id__lt=max(newest.values())).exclude(id__in=[r.id for r in rows])
-                    .order_by("id").limit(BATCH) if r.id < newest.get((r.channel, r.user_id), 0)]
+                    .order_by("id"), BATCH) if r.id < newest.get((r.channel, r.user_id), 0)]
                 if earlier:
                     rows += earlier
                     claim.older = await self._older_pending(rows)

@@ -22,7 +22,14 @@ def _count(lines: list[str], text: str) -> int:
     return sum(text in line for line in _quoted(lines))
 
 
-async def test_a_simulator_batch_is_delivered_and_marked_in_one_transaction(db: None) -> None:
+def _claim_reads(backend: str) -> int:
+    # MySQL's claim picks its rows with an unlocked read, then locks them by primary key
+    # (bot/leases.py pick_then_lock)
+    return 2 if backend == "mysql" else 1
+
+
+async def test_a_simulator_batch_is_delivered_and_marked_in_one_transaction(
+        db: None, backend: str) -> None:
     """The simulator's mailbox is our own table: a claimed batch lands there and is marked
     sent in the claim's transaction (one insert, one mark, no lease), whatever its size; a
     card update changes the card queued before it."""
@@ -37,11 +44,12 @@ async def test_a_simulator_batch_is_delivered_and_marked_in_one_transaction(db: 
         assert await sender.flush() == 14
     # the claim (its select and each recipient's older rows), in the same transaction the
     # mark and the mailbox: one insert, and the card update for any copy already there
-    assert len(lines) <= 5, lines
+    assert len(lines) <= 4 + _claim_reads(backend), lines
     assert not any("locked_until\"=?" in line for line in _quoted(lines))  # no lease
     assert _count(lines, 'UPDATE "outbox" SET "status"') == 1
     assert _count(lines, 'INTO "sim_message"') == 1  # INSERT IGNORE INTO on MySQL
-    assert sum(line.startswith("SELECT") for line in lines) == 2  # no second claim query
+    # no second claim query
+    assert sum(line.startswith("SELECT") for line in lines) == 1 + _claim_reads(backend)
     assert not any('FROM "sim_message"' in line for line in _quoted(lines))
     assert await Outbox.filter(status="sent").count() == 14
     mailbox = await SimMessage.filter(user_id="u0").order_by("id")
@@ -103,7 +111,8 @@ class _Together:
         raise AssertionError("not used")
 
 
-async def test_rows_answered_together_are_marked_in_one_statement(db: None) -> None:
+async def test_rows_answered_together_are_marked_in_one_statement(db: None, backend: str
+                                                                  ) -> None:
     """A replica serving eight recipients at once marks the rows the platform answered
     together in one statement, and each before that recipient's next row goes out."""
     channel = _Together(width=8)
@@ -114,6 +123,6 @@ async def test_rows_answered_together_are_marked_in_one_statement(db: None) -> N
         assert await sender.flush() == 32
     # four rounds of eight answers: one mark each, plus the claim's three statements
     assert _count(lines, 'UPDATE "outbox" SET "status"') == 4, lines
-    assert len(lines) <= 3 + 4, lines
+    assert len(lines) <= 2 + _claim_reads(backend) + 4, lines
     assert sorted(channel.delivered) == [r.id for r in await Outbox.all().order_by("id")]
     assert await Outbox.filter(status="sent", attempts=1).count() == 32

@@ -1,6 +1,7 @@
-"""Two real replicas on one PostgreSQL database share the outbox (issue 7): every one of
-5,000 due messages reaches the fake WeCom server exactly once, and a replica killed with
-SIGKILL in the middle loses nothing — the other takes its rows over when the lease ends."""
+"""Two real replicas on one database (PostgreSQL, MariaDB/MySQL) share the outbox (issue 7):
+every one of 5,000 due messages reaches the fake WeCom server exactly once, and a replica
+killed with SIGKILL in the middle loses nothing — the other takes its rows over when the
+lease ends."""
 
 from __future__ import annotations
 
@@ -17,18 +18,24 @@ MESSAGES = 5000
 LEASE_SECONDS = 2.0
 TIMEOUT = 240
 
-pytestmark = pytest.mark.skipif("postgres" not in databases.backends(),
-                                reason="PostgreSQL is not reachable on 127.0.0.1:5432")
+SERVERS = [name for name in databases.backends() if name in replicas.SERVERS]
+pytestmark = pytest.mark.skipif(not SERVERS, reason="no database server on loopback")
+
+
+@pytest.fixture(params=SERVERS)
+def server(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture
-async def fake(aiohttp_server) -> AsyncIterator[FakeWeCom]:  # type: ignore[no-untyped-def]
+async def fake(aiohttp_server,  # type: ignore[no-untyped-def]
+               server: str) -> AsyncIterator[FakeWeCom]:
     fake = FakeWeCom()
-    server = await aiohttp_server(fake.app())
-    fake.base = f"http://127.0.0.1:{server.port}"
-    await replicas.prepare(MESSAGES)
+    site = await aiohttp_server(fake.app())
+    fake.base = f"http://127.0.0.1:{site.port}"
+    await replicas.prepare(MESSAGES, server)
     yield fake
-    await replicas.drop()
+    await replicas.drop(server)
 
 
 def assert_each_once(running: replicas.Cluster) -> None:
@@ -38,16 +45,19 @@ def assert_each_once(running: replicas.Cluster) -> None:
     assert max(shown.values()) == 1
 
 
-async def test_two_replicas_deliver_each_message_exactly_once(fake: FakeWeCom) -> None:
-    async with replicas.cluster(fake, [free_port(), free_port()], LEASE_SECONDS) as running:
+async def test_two_replicas_deliver_each_message_exactly_once(fake: FakeWeCom, server: str
+                                                               ) -> None:
+    async with replicas.cluster(fake, [free_port(), free_port()], LEASE_SECONDS,
+                                server) as running:
         await running.wait_sent(MESSAGES, TIMEOUT)
     assert_each_once(running)
     # no crash here, so not even a hidden repeat request
     assert max(running.requests().values()) == 1
 
 
-async def test_sigkill_in_the_middle_loses_nothing(fake: FakeWeCom) -> None:
-    async with replicas.cluster(fake, [free_port(), free_port()], LEASE_SECONDS) as running:
+async def test_sigkill_in_the_middle_loses_nothing(fake: FakeWeCom, server: str) -> None:
+    async with replicas.cluster(fake, [free_port(), free_port()], LEASE_SECONDS,
+                                server) as running:
         await running.wait_sent(MESSAGES // 4, TIMEOUT)
         running.replicas[0].kill()
         await running.wait_sent(MESSAGES, TIMEOUT)
