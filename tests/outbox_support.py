@@ -9,6 +9,7 @@ import time
 from aiohttp import web
 
 from bot.clock import utcnow
+from bot.events import CardUpdate, Outgoing
 from bot.keys import sender_key, tasks_key
 from models.system import Outbox
 
@@ -29,3 +30,18 @@ async def settle(app: web.Application) -> None:
             return
         assert time.monotonic() < deadline, f"outbox did not settle in {SETTLE_SECONDS} s"
         await asyncio.sleep(0.002)
+
+
+class Recording:
+    """A platform that records what it was sent."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.delivered: list[int] = []
+
+    async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
+        self.delivered.append(outbox_id)
+
+    async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
+        self.delivered.append(outbox_id)

@@ -22,21 +22,7 @@ from bot.events import CardUpdate, Outgoing, OutgoingText
 from bot.leases import Leases, Take
 from bot.outbox import Sender
 from models.system import Outbox
-
-
-class _Recording:
-    """A platform that records what it was sent."""
-
-    name = "fake"
-
-    def __init__(self) -> None:
-        self.delivered: list[int] = []
-
-    async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
-        self.delivered.append(outbox_id)
-
-    async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
-        self.delivered.append(outbox_id)
+from tests.outbox_support import Recording
 
 
 class _HeldOnce(SimChannel):
@@ -71,7 +57,7 @@ async def test_an_open_claim_leaves_a_row_due_since_to_another_replica(
     now = [utcnow()]
     monkeypatch.setattr("bot.outbox.utcnow", lambda: now[0])
     monkeypatch.setattr("bot.leases.utcnow", lambda: now[0])
-    fake, sim = _Recording(), _HeldOnce()
+    fake, sim = Recording(), _HeldOnce()
     a = Sender({"sim": sim, "fake": fake}, max_attempts=3, poll_seconds=0.01)
     b = Sender({"sim": sim, "fake": fake}, max_attempts=3, poll_seconds=0.01)
     for i in range(6):

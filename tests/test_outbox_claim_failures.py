@@ -20,21 +20,7 @@ from bot.channels.sim.adapter import SimChannel
 from bot.events import CardUpdate, Outgoing, OutgoingText
 from bot.outbox import Sender
 from models.system import Outbox
-
-
-class _Recording:
-    """A platform that records what it was sent."""
-
-    name = "fake"
-
-    def __init__(self) -> None:
-        self.delivered: list[int] = []
-
-    async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
-        self.delivered.append(outbox_id)
-
-    async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
-        self.delivered.append(outbox_id)
+from tests.outbox_support import Recording
 
 
 async def test_mysql_deadlock_inside_the_claims_savepoint_is_not_swallowed(
@@ -49,7 +35,7 @@ async def test_mysql_deadlock_inside_the_claims_savepoint_is_not_swallowed(
     replicas deliver the WeCom-like row: sent twice."""
     if backend != "mysql":
         pytest.skip("MySQL/MariaDB rolls a deadlock victim back whole")
-    fake = _Recording()
+    fake = Recording()
     other_claimed = asyncio.Event()
     go = asyncio.Event()
 
@@ -105,7 +91,7 @@ async def test_a_mailbox_error_that_is_no_deadlock_does_not_stop_every_channel(
     by Leases.claim, so the claim fails and with it the whole pass, every pass: the WeCom
     row in the same claim is never sent. A refused batch is meant to fall back to the
     lease path (ec72879) and other channels to go on."""
-    fake = _Recording()
+    fake = Recording()
 
     class Broken(SimChannel):
         async def deliver_all(self, items: Sequence[tuple[int, str, Outgoing | CardUpdate]]
@@ -137,7 +123,7 @@ async def test_a_real_mysql_deadlock_in_the_claims_savepoint_sends_a_row_twice(
     x = await SimMessage.create(user_id="ux", direction="out", payload={"t": "x"})
     y = await SimMessage.create(user_id="uy", direction="out", payload={"t": "y"})
     a_has_x, b_has_y, c_go, c_done = (asyncio.Event() for _ in range(4))
-    fake = _Recording()
+    fake = Recording()
 
     class Crossing(SimChannel):
         calls = 0

@@ -13,24 +13,10 @@ from tortoise.exceptions import OperationalError
 
 from bot import outbox
 from bot.clock import utcnow
-from bot.events import CardUpdate, Outgoing, OutgoingText
+from bot.events import OutgoingText
 from bot.outbox import Sender
 from models.system import Outbox
-
-
-class _Recording:
-    """A platform that records what it was sent."""
-
-    name = "fake"
-
-    def __init__(self) -> None:
-        self.delivered: list[int] = []
-
-    async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
-        self.delivered.append(outbox_id)
-
-    async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
-        self.delivered.append(outbox_id)
+from tests.outbox_support import Recording
 
 
 def _failing_marks(sender: Sender, failures: int) -> list[int]:
@@ -63,7 +49,7 @@ async def _queue() -> list[int]:
 
 
 async def test_a_mark_that_fails_once_is_written_again(db: None) -> None:
-    fake = _Recording()
+    fake = Recording()
     sender = Sender({"fake": fake}, max_attempts=3, poll_seconds=0.01, concurrency=3)
     ids = await _queue()
     failed = _failing_marks(sender, 1)
@@ -82,7 +68,7 @@ async def test_a_mark_that_keeps_failing_is_written_before_the_next_claim(
     """The database stays away for the whole pass (and, the second time, for the first try
     of the next pass): the rows sent are kept and marked first thing when it is back; each
     person's next message waits for the mark; nothing goes twice."""
-    fake = _Recording()
+    fake = Recording()
     sender = Sender({"fake": fake}, max_attempts=3, poll_seconds=0.01, concurrency=3)
     ids = await _queue()
     _failing_marks(sender, fails)

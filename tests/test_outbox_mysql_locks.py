@@ -19,21 +19,7 @@ from bot.clock import utcnow
 from bot.events import CardUpdate, Outgoing, OutgoingText
 from bot.outbox import Sender
 from models.system import Outbox
-
-
-class _Recording:
-    """A platform that records what it was sent."""
-
-    name = "fake"
-
-    def __init__(self) -> None:
-        self.delivered: list[int] = []
-
-    async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
-        self.delivered.append(outbox_id)
-
-    async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
-        self.delivered.append(outbox_id)
+from tests.outbox_support import Recording
 
 
 async def test_an_open_sent_mark_leaves_other_rows_to_other_replicas(
@@ -60,7 +46,7 @@ async def test_an_open_sent_mark_leaves_other_rows_to_other_replicas(
             marked.set()  # inside the mark's transaction, the rows marked
             await go.wait()
 
-    fake = _Recording()
+    fake = Recording()
     sim = RefusesOnceThenSlow()
     a = Sender({"sim": sim, "fake": fake}, max_attempts=3, poll_seconds=0.01)
     b = Sender({"sim": sim, "fake": fake}, max_attempts=3, poll_seconds=0.01)
