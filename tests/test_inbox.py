@@ -6,7 +6,7 @@ stand for two replicas (each has its own lease name)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -172,12 +172,17 @@ async def test_what_cannot_be_stored_is_refused(bot: Harness) -> None:
     assert await InboundEvent.all().count() == 0
 
 
-async def test_a_long_event_does_not_hold_up_the_next(bot: Harness) -> None:
-    """Issue 19: while one event takes long (a relay to every unit), an event from someone
-    else is handled by a second pass at once, not after it; a later event from the same
-    sender still waits for the long one and follows it without waiting for the poll."""
-    from bot.tasks import BackgroundTasks
+async def until(check: Any) -> None:
+    """Wait for a condition (a bound, not a pause)."""
+    async with asyncio.timeout(10):
+        while not check():
+            await asyncio.sleep(0.01)
 
+
+def _long_event(bot: Harness) -> tuple[asyncio.Event, asyncio.Event, list[str],
+                                        Callable[[IncomingEvent], Awaitable[bool]]]:
+    """A handler that holds the event "long" until `release` is set (`started` says it
+    began) and records the order events were handled in."""
     release, started, handled = asyncio.Event(), asyncio.Event(), []
 
     async def handle(event: IncomingEvent) -> bool:
@@ -187,11 +192,16 @@ async def test_a_long_event_does_not_hold_up_the_next(bot: Harness) -> None:
         handled.append(event.event_id)
         return await bot.dispatcher.feed(event)
 
-    async def until(check: Any) -> None:
-        async with asyncio.timeout(10):
-            while not check():
-                await asyncio.sleep(0.01)
+    return release, started, handled, handle
 
+
+async def test_a_long_event_does_not_hold_up_the_next(bot: Harness) -> None:
+    """Issue 19: while one event takes long (a relay to every unit), an event from someone
+    else is handled by a second pass at once, not after it; a later event from the same
+    sender still waits for the long one and follows it without waiting for the poll."""
+    from bot.tasks import BackgroundTasks
+
+    release, started, handled, handle = _long_event(bot)
     tasks = BackgroundTasks()
     inbox = Inbox(handle, spawn=tasks.spawn, lease_seconds=30, poll_seconds=60,
                   max_attempts=3)
@@ -220,20 +230,7 @@ async def test_an_event_held_back_while_the_earlier_one_ends_is_not_left_to_the_
     under way, nobody looked again: the event waited for the poll (here an hour)."""
     from bot.tasks import BackgroundTasks
 
-    release, started, handled = asyncio.Event(), asyncio.Event(), []
-
-    async def handle(event: IncomingEvent) -> bool:
-        if event.event_id == "long":
-            started.set()
-            await release.wait()
-        handled.append(event.event_id)
-        return await bot.dispatcher.feed(event)
-
-    async def until(check: Any) -> None:
-        async with asyncio.timeout(10):
-            while not check():
-                await asyncio.sleep(0.01)
-
+    release, started, handled, handle = _long_event(bot)
     tasks = BackgroundTasks()
     inbox = Inbox(handle, spawn=tasks.spawn, lease_seconds=30, poll_seconds=3600,
                   max_attempts=3)
