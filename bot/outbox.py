@@ -178,9 +178,12 @@ class Sender:
 
     async def flush(self) -> int:
         """Deliver every row due now, most urgent first; return how many were sent."""
-        sent, after = await self._mark_unmarked(), dict[int, int]()
+        sent, after = 0, dict[int, int]()
         self._waits = {}  # recipients told to wait in this flush, and till when
         while True:
+            # before every claim, the pass's own too: a backlog can outlast the lease of a
+            # row whose mark failed in an earlier batch, and the next claim would take it
+            sent += await self._mark_unmarked()
             claim = await self._claim_batch(after)
             sent += len(claim.delivered)
             self._observe(claim.delivered, claim.at)

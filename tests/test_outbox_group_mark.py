@@ -85,3 +85,34 @@ async def test_a_mark_that_keeps_failing_is_written_before_the_next_claim(
     await other.flush()
     assert sorted(fake.delivered) == ids, "a message went out twice"
     assert await Outbox.filter(status="sent", attempts=1).count() == 6
+
+
+async def test_a_row_left_unmarked_is_marked_before_the_same_pass_claims_again(
+        db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pass goes on claiming while its batches are full (a backlog); the row whose mark
+    failed must be marked before the pass's next claim, not only at the next pass: its
+    lease may run out meanwhile (a long backlog outlasts it), and the next claim takes it
+    again. Here a person's earlier reminder goes with their card (the earlier-rows read),
+    so no `after` of the pass leaves it out."""
+    monkeypatch.setattr(outbox, "BATCH", 2)
+    reminder = (await outbox.enqueue("fake", "u0", OutgoingText("提醒"),
+                                     priority=outbox.BULK)).id
+    card = (await outbox.enqueue("fake", "u0", OutgoingText("卡片"),
+                                 priority=outbox.URGENT)).id
+    other = (await outbox.enqueue("fake", "u1", OutgoingText("另一人"),
+                                  priority=outbox.URGENT)).id
+
+    class _Slow(_Recording):
+        async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
+            await super().send(user_id, message, outbox_id=outbox_id)
+            if outbox_id == other:  # the backlog took longer than the lease
+                await _lease_runs_out()
+
+    fake = _Slow()
+    sender = Sender({"fake": fake}, max_attempts=3, poll_seconds=0.01)
+    _failing_marks(sender, outbox.MARK_ATTEMPTS)  # the reminder's mark, every try
+    await sender.flush()
+    while await Outbox.filter(status="pending").exists():
+        await sender.flush()
+    assert sorted(fake.delivered) == sorted([reminder, card, other]), \
+        "a message went out twice"
