@@ -13,7 +13,7 @@ from tortoise.exceptions import OperationalError
 
 from bot import outbox
 from bot.clock import utcnow
-from bot.events import OutgoingText
+from bot.events import Outgoing, OutgoingText
 from bot.outbox import Sender
 from models.system import Outbox
 from tests.outbox_support import Recording
@@ -102,7 +102,7 @@ async def test_a_row_left_unmarked_is_marked_before_the_same_pass_claims_again(
     other = (await outbox.enqueue("fake", "u1", OutgoingText("另一人"),
                                   priority=outbox.URGENT)).id
 
-    class _Slow(_Recording):
+    class _Slow(Recording):
         async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
             await super().send(user_id, message, outbox_id=outbox_id)
             if outbox_id == other:  # the backlog took longer than the lease
