@@ -7,10 +7,13 @@ schema of an empty database themselves and refuse one whose schema is behind.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import random
 import socket
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
@@ -217,6 +220,26 @@ def is_deadlock(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+T = TypeVar("T")
+
+
+async def retry_deadlocks(run: Callable[[], Awaitable[T]],
+                          on_retry: Callable[[int], None] | None = None) -> T:
+    """Run `run` (a whole transaction, touching nothing outside it) again when the database
+    rolled it back as a deadlock victim; `on_retry` hears of each attempt that failed so."""
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        try:
+            return await run()
+        except Exception as exc:  # a driver's deadlock error may come unwrapped
+            if attempt == DEADLOCK_ATTEMPTS or not is_deadlock(exc):
+                raise
+            if on_retry is not None:
+                on_retry(attempt)
+            # victims that retry at once meet again: a random pause splits them
+            await asyncio.sleep(random.uniform(0, DEADLOCK_BACKOFF_SECONDS * attempt))
+    raise AssertionError("unreachable")
 
 
 async def insert_new(model: type[Model], rows: list[Any], key: tuple[str, ...]) -> None:

@@ -12,9 +12,7 @@ and is recorded for the admin (unknown_sender), whichever app they wrote in.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Iterable
@@ -28,7 +26,7 @@ from tortoise.transactions import in_transaction
 from bot import audit, inbox, outbox
 from bot.clock import utcnow
 from bot.config import Settings
-from bot.db import DEADLOCK_ATTEMPTS, DEADLOCK_BACKOFF_SECONDS, is_deadlock
+from bot.db import retry_deadlocks
 from bot.errors import ChannelAPIError, ChannelNetworkError, DomainError
 from bot.events import (
     MADE_BY,
@@ -309,17 +307,12 @@ class Dispatcher:
                    upload: Upload | None = None) -> HandlerContext:
         """The handler in one transaction; run again when the database rolled it back as a
         deadlock victim (handlers touch nothing outside the transaction)."""
-        for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
-            try:
-                return await self._run_once(event, route, person, upload)
-            except Exception as exc:  # a driver's deadlock error may come unwrapped
-                if attempt == DEADLOCK_ATTEMPTS or not is_deadlock(exc):
-                    raise
-                log.info("%s event %s: deadlock victim, attempt %d", event.channel,
-                         event.event_id, attempt, extra=_log_extra(event))
-                # victims that retry at once meet again: a random pause splits them
-                await asyncio.sleep(random.uniform(0, DEADLOCK_BACKOFF_SECONDS * attempt))
-        raise AssertionError("unreachable")
+        def victim(attempt: int) -> None:
+            log.info("%s event %s: deadlock victim, attempt %d", event.channel,
+                     event.event_id, attempt, extra=_log_extra(event))
+
+        return await retry_deadlocks(lambda: self._run_once(event, route, person, upload),
+                                     victim)
 
     async def _run_once(self, event: IncomingEvent,
                         route: tuple[Handler, Command | None, list[str]], person: Person,

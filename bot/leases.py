@@ -15,9 +15,7 @@ The table needs `id`, `locked_until` (nullable datetime) and `claimed_by` (nulla
 
 from __future__ import annotations
 
-import asyncio
 import os
-import random
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -30,7 +28,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from bot.clock import utcnow
-from bot.db import DEADLOCK_ATTEMPTS, DEADLOCK_BACKOFF_SECONDS, is_deadlock
+from bot.db import retry_deadlocks
 
 # a claim's locking read: take(query, limit) returns up to `limit` of the rows `query`
 # (filtered and ordered, no limit) matches that are free and no other transaction holds,
@@ -129,14 +127,7 @@ class Leases:
         another transaction holds), stamped with this owner and a lease. On MySQL two claims
         (or a claim and a worker's update) can deadlock over the rows' next-key locks; the
         server rolls the victim back whole, and it is run again after a random pause."""
-        for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
-            try:
-                return await self._claim_once(select)
-            except Exception as exc:  # a driver's deadlock error may come unwrapped
-                if attempt == DEADLOCK_ATTEMPTS or not is_deadlock(exc):
-                    raise
-                await asyncio.sleep(random.uniform(0, DEADLOCK_BACKOFF_SECONDS * attempt))
-        raise AssertionError("unreachable")
+        return await retry_deadlocks(lambda: self._claim_once(select))
 
     async def _claim_once(self, select: Select) -> list[Any]:
         now = utcnow()

@@ -8,9 +8,11 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from tortoise.exceptions import OperationalError
 from tortoise.transactions import in_transaction
 
 from bot import audit
@@ -184,6 +186,31 @@ async def test_supervisors_get_the_head_once_a_week(bot: Harness) -> None:
     assert f"--head {head.count}:{head.hash}" in rows[0].payload["text"]
     await run_scan(bot.settings, datetime(2025, 11, 18, 9, 0, tzinfo=TZ))
     assert await Outbox.filter(id__gt=before, user_id="zhaoqiang").count() == 1
+
+
+async def test_a_scan_chosen_as_a_deadlock_victim_runs_again(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two replicas' scans race for the same reminder-log keys; on MySQL one of them may be
+    rolled back as a deadlock victim (seen in CI with the test above). It runs again and the
+    weekly head still goes out once."""
+    from handlers.reminders import scan as scan_module
+
+    await bot.say("wangwu", DRAFT)
+    monday = datetime(2025, 11, 17, 9, 0, tzinfo=TZ).astimezone(UTC)
+    before = await Outbox.all().count()
+    create, failed = scan_module.ReminderLog.bulk_create, []
+
+    def deadlock_once(*args: Any, **kwargs: Any) -> Any:
+        if not failed:
+            failed.append(True)
+            raise OperationalError(1213, "Deadlock found when trying to get lock")
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(scan_module.ReminderLog, "bulk_create", deadlock_once)
+    report = await run_scan(bot.settings, monday)
+    assert failed and report.messages >= 1
+    rows = await Outbox.filter(id__gt=before, user_id="zhaoqiang")
+    assert len(rows) == 1 and (await audit.head()).hash in rows[0].payload["text"]
 
 
 def _db(tmp_path: Path) -> tuple[dict[str, str], Path]:

@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from bot import outbox
 from bot.config import Settings
+from bot.db import retry_deadlocks
 from bot.events import OutgoingText
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
@@ -164,17 +165,23 @@ async def scan(now: datetime, settings: Settings, policy: Policy, *,
         planned = await _plan(settings, plans, [c for c in claims if c.person],
                               _head_note(head, now, hours))
         return ScanReport(now, len(rows), len(planned), quiet, tuple(planned), dry_run=True)
-    async with in_transaction():
-        await ReminderLog.bulk_create(rows, ignore_conflicts=True, batch_size=CHUNK)
-        mine = set(await ReminderLog.filter(scan=scan_id).values_list("kind", "subject"))
-        plans = [p for p in plans if (p[0].kind, p[0].subject) in mine]
-        claims = [c for c in claims if ("digest", c.subject) in mine and c.person]
-        mine_head = head if head and (audit_head.KIND, head.subject) in mine else None
-        planned = await _plan(settings, plans, claims, _head_note(mine_head, now, hours))
-        sent = await outbox.enqueue_many([(p.channel, p.address, OutgoingText(p.text,
-                                                                              markdown=True))
-                                          for p in planned])
-    return ScanReport(now, len(mine), sent, quiet, tuple(planned))
+
+    async def claim_and_queue() -> ScanReport:
+        # replicas scanning at once race for the same log keys; on MySQL that can make
+        # this transaction a deadlock victim, rolled back whole and run again
+        async with in_transaction():
+            await ReminderLog.bulk_create(rows, ignore_conflicts=True, batch_size=CHUNK)
+            mine = set(await ReminderLog.filter(scan=scan_id).values_list("kind", "subject"))
+            mine_plans = [p for p in plans if (p[0].kind, p[0].subject) in mine]
+            mine_claims = [c for c in claims if ("digest", c.subject) in mine and c.person]
+            mine_head = head if head and (audit_head.KIND, head.subject) in mine else None
+            planned = await _plan(settings, mine_plans, mine_claims,
+                                  _head_note(mine_head, now, hours))
+            sent = await outbox.enqueue_many([
+                (p.channel, p.address, OutgoingText(p.text, markdown=True)) for p in planned])
+        return ScanReport(now, len(mine), sent, quiet, tuple(planned))
+
+    return await retry_deadlocks(claim_and_queue)
 
 
 def _head_note(claim: audit_head.HeadClaim | None, now: datetime,
