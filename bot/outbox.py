@@ -364,10 +364,14 @@ class Sender:
             nonlocal sent, lost
             for i, row in enumerate(rows):
                 if row.id not in lost and not self.leases.fresh(row):
-                    # a slow batch: renew every row still to go in one statement
+                    # a slow batch: renew every row still to go in one statement, and the
+                    # rows sent whose mark failed (still ours to mark: taken over, they
+                    # would go again)
                     left = [r for r in queue[place[row.id]:]
                             if r.id not in lost and r.id not in done]
-                    kept = {r.id for r in await self.leases.renew(left, status="pending")}
+                    unmarked = [r for r, _ in self._unmarked.values()]
+                    kept = {r.id for r in await self.leases.renew([*left, *unmarked],
+                                                                  status="pending")}
                     lost |= {r.id for r in left if r.id not in kept}
                 if row.priority != URGENT:
                     await self.foreground.wait_turn()  # people's events first
