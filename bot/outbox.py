@@ -171,10 +171,22 @@ class Sender:
             except Exception:
                 log.exception("outbox pass failed")
             if self._stopping:
+                await self._mark_before_stop()
                 return
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    async def _mark_before_stop(self) -> None:
+        """The marks the last pass could not write: tried once more, since nothing keeps
+        them after this (their rows would go again when the lease runs out)."""
+        if not self._unmarked:
+            return
+        try:
+            await self._mark_unmarked()
+        except Exception as exc:
+            log.error("outbox: %s rows sent but not recorded at stop (%r); they go again "
+                      "after their lease", len(self._unmarked), exc)
 
     async def flush(self) -> int:
         """Deliver every row due now, most urgent first; return how many were sent."""

@@ -150,3 +150,22 @@ async def test_a_row_left_unmarked_keeps_its_lease_while_the_batch_goes_on(db: N
     while await Outbox.filter(status="pending").exists():
         await sender.flush()
     assert sorted(fake.delivered).count(unmarked) == 1, "a message went out twice"
+
+
+async def test_a_row_left_unmarked_is_marked_before_the_sender_stops(db: None) -> None:
+    """A stop (a deploy, a restart) asked during the pass that could not record a send: the
+    sender marks it before it returns, or the row went out again after its lease."""
+    ids = [(await outbox.enqueue("fake", "u0", OutgoingText("停机前"))).id]
+    fake = Recording()
+
+    class _Stopping(Recording):
+        async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
+            fake.delivered.append(outbox_id)
+            sender.stop()
+
+    sender = Sender({"fake": _Stopping()}, max_attempts=3, poll_seconds=0.01)
+    _failing_marks(sender, outbox.MARK_ATTEMPTS)
+    await sender.run()
+    await _lease_runs_out()
+    await Sender({"fake": fake}, max_attempts=3, poll_seconds=0.01).flush()
+    assert fake.delivered == ids, "a message went out twice"
