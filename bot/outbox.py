@@ -171,10 +171,22 @@ class Sender:
             except Exception:
                 log.exception("outbox pass failed")
             if self._stopping:
+                await self._mark_before_stop()
                 return
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    async def _mark_before_stop(self) -> None:
+        """The marks the last pass could not write: tried once more, since nothing keeps
+        them after this (their rows would go again when the lease runs out)."""
+        if not self._unmarked:
+            return
+        try:
+            await self._mark_unmarked()
+        except Exception as exc:
+            log.error("outbox: %s rows sent but not recorded at stop (%r); they go again "
+                      "after their lease", len(self._unmarked), exc)
 
     async def flush(self) -> int:
         """Deliver every row due now, most urgent first; return how many were sent."""
@@ -364,10 +376,14 @@ class Sender:
             nonlocal sent, lost
             for i, row in enumerate(rows):
                 if row.id not in lost and not self.leases.fresh(row):
-                    # a slow batch: renew every row still to go in one statement
+                    # a slow batch: renew every row still to go in one statement, and the
+                    # rows sent whose mark failed (still ours to mark: taken over, they
+                    # would go again)
                     left = [r for r in queue[place[row.id]:]
                             if r.id not in lost and r.id not in done]
-                    kept = {r.id for r in await self.leases.renew(left, status="pending")}
+                    unmarked = [r for r, _ in self._unmarked.values()]
+                    kept = {r.id for r in await self.leases.renew([*left, *unmarked],
+                                                                  status="pending")}
                     lost |= {r.id for r in left if r.id not in kept}
                 if row.priority != URGENT:
                     await self.foreground.wait_turn()  # people's events first

@@ -5,6 +5,7 @@ pass, and every row of the group went out a second time after the lease."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -116,3 +117,55 @@ async def test_a_row_left_unmarked_is_marked_before_the_same_pass_claims_again(
         await sender.flush()
     assert sorted(fake.delivered) == sorted([reminder, card, other]), \
         "a message went out twice"
+
+
+async def test_a_row_left_unmarked_keeps_its_lease_while_the_batch_goes_on(db: None) -> None:
+    """A slow batch renews the leases of the rows still to go; the row whose mark failed
+    is still this sender's to mark, so it is renewed with them: another replica must not
+    take it over and send it again while the batch goes on."""
+    unmarked = (await outbox.enqueue("fake", "u0", OutgoingText("先发"))).id
+    slow = (await outbox.enqueue("fake", "u1", OutgoingText("慢"))).id
+    await outbox.enqueue("fake", "u1", OutgoingText("再慢"))
+    fake = Recording()
+    other = Sender({"fake": fake}, max_attempts=3, poll_seconds=0.01)
+    first_lease: list[datetime] = []
+
+    class _Slow(Recording):
+        async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
+            fake.delivered.append(outbox_id)
+            if outbox_id == unmarked:
+                row = await Outbox.get(id=outbox_id)
+                assert row.locked_until is not None
+                first_lease.append(row.locked_until)
+            if outbox_id == slow:
+                # the batch outlasts the lease it was claimed with (renewed before this
+                # send, being more than half spent); another replica then looks
+                while utcnow() <= first_lease[0]:
+                    await asyncio.sleep(0.01)
+                await other.flush()
+
+    sender = Sender({"fake": _Slow()}, max_attempts=3, poll_seconds=0.01, lease_seconds=1.0)
+    _failing_marks(sender, outbox.MARK_ATTEMPTS)  # the first row's mark, every try
+    await sender.flush()
+    while await Outbox.filter(status="pending").exists():
+        await sender.flush()
+    assert sorted(fake.delivered).count(unmarked) == 1, "a message went out twice"
+
+
+async def test_a_row_left_unmarked_is_marked_before_the_sender_stops(db: None) -> None:
+    """A stop (a deploy, a restart) asked during the pass that could not record a send: the
+    sender marks it before it returns, or the row went out again after its lease."""
+    ids = [(await outbox.enqueue("fake", "u0", OutgoingText("停机前"))).id]
+    fake = Recording()
+
+    class _Stopping(Recording):
+        async def send(self, user_id: str, message: Outgoing, *, outbox_id: int) -> None:
+            fake.delivered.append(outbox_id)
+            sender.stop()
+
+    sender = Sender({"fake": _Stopping()}, max_attempts=3, poll_seconds=0.01)
+    _failing_marks(sender, outbox.MARK_ATTEMPTS)
+    await sender.run()
+    await _lease_runs_out()
+    await Sender({"fake": fake}, max_attempts=3, poll_seconds=0.01).flush()
+    assert fake.delivered == ids, "a message went out twice"
