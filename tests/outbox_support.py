@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
+from bot import outbox
 from bot.clock import utcnow
-from bot.events import CardUpdate, Outgoing
+from bot.events import CardUpdate, Outgoing, OutgoingText
 from bot.keys import sender_key, tasks_key
 from models.system import Outbox
 
@@ -45,3 +47,13 @@ class Recording:
 
     async def update_card(self, user_id: str, update: CardUpdate, *, outbox_id: int) -> None:
         self.delivered.append(outbox_id)
+
+
+async def six_sim_rows_and_one_not_due(now: datetime) -> Outbox:
+    """Six due rows to the simulator (delivered inside a claim) and one WeCom row that falls
+    due 30 s after `now`, which is returned: the MySQL lock tests' queue."""
+    for i in range(6):
+        await outbox.enqueue("sim", f"s{i}", OutgoingText("模拟器"))
+    later = await outbox.enqueue("fake", "w1", OutgoingText("企业微信"))
+    await Outbox.filter(id=later.id).update(next_attempt_at=now + timedelta(seconds=30))
+    return later

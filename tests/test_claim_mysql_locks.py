@@ -22,7 +22,7 @@ from bot.events import CardUpdate, Outgoing, OutgoingText
 from bot.leases import Leases, Take
 from bot.outbox import Sender
 from models.system import Outbox
-from tests.outbox_support import Recording
+from tests.outbox_support import Recording, six_sim_rows_and_one_not_due
 
 
 class _HeldOnce(SimChannel):
@@ -60,10 +60,7 @@ async def test_an_open_claim_leaves_a_row_due_since_to_another_replica(
     fake, sim = Recording(), _HeldOnce()
     a = Sender({"sim": sim, "fake": fake}, max_attempts=3, poll_seconds=0.01)
     b = Sender({"sim": sim, "fake": fake}, max_attempts=3, poll_seconds=0.01)
-    for i in range(6):
-        await outbox.enqueue("sim", f"s{i}", OutgoingText("模拟器"))
-    later = await outbox.enqueue("fake", "w1", OutgoingText("企业微信"))
-    await Outbox.filter(id=later.id).update(next_attempt_at=now[0] + timedelta(seconds=30))
+    later = await six_sim_rows_and_one_not_due(now[0])
     first = asyncio.create_task(a.flush())
     try:
         await asyncio.wait_for(sim.holding.wait(), 30)
