@@ -27,6 +27,7 @@ from typing import Any
 
 from bot.clock import utcnow
 from bot.errors import BotError, ConfigError, os_reason
+from bot.fixed import Fixed
 from bot.rendering import msg
 from models.system import AuditEvent, AuditHead
 
@@ -110,6 +111,14 @@ def chain_hash(prev: str, seq: int, at: str, actor: str, action: str, subject: s
     return hmac.new(key, material, hashlib.sha256).hexdigest()
 
 
+# the head moved from where this process left it to the new last event, if nobody else
+# moved it meanwhile (fixed SQL: every event runs it, issue 19)
+_MOVE_HEAD: Fixed[int] = Fixed(
+    lambda seq, hash_, new_seq, new_hash, key_id: AuditHead.filter(
+        id=1, seq=seq, hash=hash_).update(seq=new_seq, hash=new_hash, key_id=key_id),
+    lambda seq, hash_, new_seq, new_hash, key_id: [new_seq, new_hash, key_id, 1, seq, hash_])
+
+
 async def _locked_head() -> AuditHead:
     head = await AuditHead.select_for_update().get_or_none(id=1)
     if head is None:
@@ -191,8 +200,7 @@ async def _write(events: list[_Pending]) -> None:
     left = _left
     if left is not None and left.unmoved and (ring.current or not left.key_id):
         rows, seq, prev = _chain(events, left.seq, left.hash, at, ring.current, key)
-        if await AuditHead.filter(id=1, seq=left.seq, hash=left.hash).update(
-                seq=seq, hash=prev, key_id=ring.current):
+        if await _MOVE_HEAD(left.seq, left.hash, seq, prev, ring.current):
             await _insert(rows)
             _left = _Left(seq, prev, ring.current, True)
             return

@@ -41,13 +41,17 @@ from bot.clock import utcnow
 from bot.db import insert_new
 from bot.events import IncomingEvent, event_from_dict, event_to_dict
 from bot.health import Heartbeat
-from bot.leases import Leases, Take
+from bot.leases import Claimable, Leases, Take
 from models.system import InboundEvent
 
 log = logging.getLogger(__name__)
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 BATCH = 20  # events claimed at once: small, so replicas share a burst
+# the pump's claim, every pass
+_PENDING_AFTER = Claimable(
+    lambda after: InboundEvent.filter(status=PENDING, id__gt=after).order_by("id"),
+    lambda after: [PENDING, after])
 MAX_WRITE = 500  # events committed in one statement at most
 WORKERS = 2  # senders handled at once by one process
 MAX_BACKOFF_SECONDS = 600
@@ -237,8 +241,7 @@ class Inbox:
 
     async def _claim(self, after: int) -> list[InboundEvent]:
         async def select(take: Take) -> list[InboundEvent]:
-            return await take(InboundEvent.filter(status=PENDING, id__gt=after).order_by("id"),
-                              BATCH)
+            return await take(_PENDING_AFTER, BATCH, after)
 
         return await self.leases.claim(select)
 

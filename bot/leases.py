@@ -29,11 +29,13 @@ from tortoise.transactions import in_transaction
 
 from bot.clock import utcnow
 from bot.db import retry_deadlocks
+from bot.fixed import Fixed
 
 # a claim's locking read: take(query, limit) returns up to `limit` of the rows `query`
-# (filtered and ordered, no limit) matches that are free and no other transaction holds,
+# (filtered and ordered, no limit; or a Claimable and its arguments) matches that are free
+# and no other transaction holds,
 # locked until the claim commits, in the query's order
-Take = Callable[[QuerySet[Any], int], Awaitable[list[Any]]]
+Take = Callable[..., Awaitable[list[Any]]]
 # selects the rows to claim, through `take` (one or more locking reads); may run again
 Select = Callable[[Take], Awaitable[list[Any]]]
 
@@ -103,6 +105,20 @@ async def pick_then_lock(query: QuerySet[Any], limit: int,
     return rows
 
 
+class Claimable:
+    """A claim's query that every pass runs, sent as fixed SQL (bot.fixed, issue 19):
+    `base(*args)` the rows wanted (filtered and ordered), `params(*args)` its parameters.
+    MariaDB/MySQL's pick_then_lock takes `base` as a query."""
+
+    def __init__(self, base: Callable[..., QuerySet[Any]],
+                 params: Callable[..., Sequence[Any]]) -> None:
+        self.base = base
+        self.locked: Fixed[list[Any]] = Fixed(
+            lambda now, limit, *args: base(*args).filter(free(now))
+            .select_for_update(skip_locked=True).limit(limit),
+            lambda now, limit, *args: [*params(*args), now, limit])
+
+
 def free(now: datetime) -> Q:
     """Rows nobody holds a live lease on."""
     return Q(locked_until__isnull=True) | Q(locked_until__lt=now)
@@ -133,9 +149,15 @@ class Leases:
         now = utcnow()
         until = now + self.lease
 
-        async def take(query: QuerySet[Any], limit: int) -> list[Any]:
+        async def take(query: QuerySet[Any] | Claimable, limit: int, *args: Any) -> list[Any]:
+            mysql = self.model._meta.db.capabilities.dialect == "mysql"
+            if isinstance(query, Claimable):
+                if not mysql:
+                    self.count()
+                    return await query.locked(now, limit, *args)
+                query = query.base(*args)
             query = query.filter(free(now))
-            if query.capabilities.dialect == "mysql":
+            if mysql:
                 return await pick_then_lock(query, limit, self.count)
             self.count()
             return list(await query.select_for_update(skip_locked=True).limit(limit))

@@ -42,7 +42,8 @@ from bot.errors import ChannelAPIError, ChannelNetworkError, RecipientError
 from bot.events import CardUpdate, Outgoing, OutgoingCard, outgoing_from_dict
 from bot.foreground import Foreground
 from bot.health import Heartbeat
-from bot.leases import Leases, Take, free, update_ids
+from bot.fixed import Fixed
+from bot.leases import Claimable, Leases, Take, free, update_ids
 from bot.metrics import Metrics
 from bot.redact import redact
 from models.system import Outbox
@@ -114,6 +115,25 @@ async def deferred() -> AsyncIterator[None]:
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** attempts, MAX_BACKOFF_SECONDS))
 
+
+
+def _due(now: datetime, after: tuple[tuple[int, int], ...]) -> Q:
+    """Pending rows due at `now`, in each priority only those after where a flush got to."""
+    due = Q(status="pending", next_attempt_at__lte=now)
+    for priority, last_id in after:
+        due &= ~Q(priority=priority) | Q(id__gt=last_id)
+    return due
+
+
+# every flush's claim and its order check (fixed SQL, issue 19)
+_DUE = Claimable(lambda now, after: Outbox.filter(_due(now, after)).order_by("priority", "id"),
+                 lambda now, after: ["pending", now, *(v for pair in after for v in pair)])
+_OLDER_PENDING: Fixed[list[dict[str, Any]]] = Fixed(
+    lambda channels, users, ids: Outbox.filter(
+        status="pending", channel__in=channels, user_id__in=users).exclude(id__in=ids)
+    .annotate(first=Min("id")).group_by("channel", "user_id")
+    .values("channel", "user_id", "first"),
+    lambda channels, users, ids: ["pending", *channels, *users, *ids])
 
 class Sender:
     """Delivers due outbox rows through the channel adapters, a claimed batch at a time."""
@@ -227,10 +247,7 @@ class Sender:
             # afresh each time: a claim rolled back (a deadlock) runs again
             claim.after, claim.full, claim.older, claim.delivered = dict(after or {}), False, \
                 {}, []
-            due = Q(status="pending", next_attempt_at__lte=now)
-            for priority, last_id in claim.after.items():
-                due &= ~Q(priority=priority) | Q(id__gt=last_id)
-            rows = await take(Outbox.filter(due).order_by("priority", "id"), BATCH)
+            rows = await take(_DUE, BATCH, now, tuple(claim.after.items()))
             if not rows:
                 return rows
             claim.full = len(rows) == BATCH
@@ -265,11 +282,8 @@ class Sender:
 
     async def _older_pending(self, rows: list[Outbox]) -> dict[Key, int]:
         """Each recipient's oldest pending row not among `rows` (one query for the batch)."""
-        found = await Outbox.filter(
-            status="pending", channel__in={r.channel for r in rows},
-            user_id__in={r.user_id for r in rows}).exclude(id__in=[r.id for r in rows]) \
-            .annotate(first=Min("id")).group_by("channel", "user_id") \
-            .values("channel", "user_id", "first")
+        found = await _OLDER_PENDING(sorted({r.channel for r in rows}),
+                                     sorted({r.user_id for r in rows}), [r.id for r in rows])
         self._count(1)
         return {(f["channel"], f["user_id"]): f["first"] for f in found}
 

@@ -11,6 +11,8 @@ from tortoise import fields
 from tortoise.expressions import Q
 from tortoise.models import Model
 
+from bot.fixed import Fixed
+
 ROLES = ("editor", "reviewer", "approver", "chief", "supervisor")
 SUPERVISOR = "supervisor"  # held for a unit by the units above it (OrgTree.supervisors)
 PLATFORMS = (
@@ -114,16 +116,26 @@ class Person(Model):
         if not 0 < len(user_id) <= ID_CHARS:  # nobody's (and too long to query for)
             return None
         field = CHANNEL_ID_FIELDS.get(channel)
-        if not field:
-            return await cls.get_or_none(id=user_id, active=True)
-        match: dict[str, Any] = {field: user_id, "active": True}
-        person = await cls.get_or_none(**match)
-        if person is not None:
+        person = await _ACTIVE_BY[field or "id"](user_id)
+        if person is not None or not field:
             return person
         # as in address(): an empty channel id is no id
         empty: list[dict[str, Any]] = [{f"{field}__isnull": True}, {field: ""}]
         unset = Q(**empty[0]) | Q(**empty[1])
         return await cls.filter(unset, id=user_id, active=True).first()
+
+
+def _active_by(field: str) -> Fixed[Person | None]:
+    # every event reads its sender by one of these (issue 19: fixed SQL)
+    return Fixed(lambda user_id: Person.get_or_none(**{field: user_id, "active": True}),
+                 lambda user_id: [user_id, True, 2])
+
+
+_ACTIVE_BY = {field: _active_by(field) for field in ("id", *CHANNEL_ID_FIELDS.values())}
+_ACTIVE_IN_UNITS: Fixed[list[Person]] = Fixed(
+    lambda units: Person.filter(unit_id__in=units, active=True).order_by("id"),
+    lambda units: [*units, True])
+_PEOPLE: Fixed[list[Person]] = Fixed(lambda ids: Person.filter(id__in=ids), lambda ids: [*ids])
 
 
 class Absence(Model):
@@ -261,7 +273,7 @@ class OrgTree:
         # hold the event loop (and the callbacks it acknowledges) for seconds
         for chunk in chunks(missing, MEMBER_UNITS):
             self._members.update({u: [] for u in chunk})
-            found = await Person.filter(unit_id__in=chunk, active=True).order_by("id")
+            found = await _ACTIVE_IN_UNITS(chunk)
             for person in found:
                 self._members[person.unit_id].append(person)
             remember(*found)
@@ -422,7 +434,7 @@ async def people_by_id(ids: Iterable[str | None]) -> dict[str, Person]:
     missing = sorted(i for i in wanted if i not in known)
     found = {i: known[i] for i in wanted if i in known}
     for chunk in chunks(missing):
-        for person in await Person.filter(id__in=chunk):
+        for person in await _PEOPLE(chunk):
             found[person.id] = person
     if rows is not None:
         rows.people.update(found)

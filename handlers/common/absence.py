@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import clock
+from bot.fixed import Fixed
 from models.org import Absence
 
 
@@ -16,12 +17,18 @@ async def away_at(person_ids: Iterable[str], at: datetime | None = None) -> dict
     if not ids:
         return {}
     moment = at or clock.utcnow()
-    rows = await Absence.filter(person_id__in=ids, starts_at__lte=moment, ends_at__gt=moment) \
-        .order_by("-created_at", "-id")
+    rows = await _AWAY(ids, moment)
     found: dict[str, Absence] = {}
     for row in rows:
         found.setdefault(row.person_id, row)
     return found
+
+
+# routing asks this for every candidate reviewer (fixed SQL, issue 19)
+_AWAY: Fixed[list[Absence]] = Fixed(
+    lambda ids, at: Absence.filter(person_id__in=ids, starts_at__lte=at, ends_at__gt=at)
+    .order_by("-created_at", "-id"),
+    lambda ids, at: [*ids, at, at])
 
 
 def span_of(first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datetime]:

@@ -10,6 +10,7 @@ from tortoise.expressions import Q
 
 from bot.dispatcher import HandlerContext, normalize
 from bot.errors import DomainError
+from bot.fixed import Fixed
 from bot.rendering import msg
 from handlers.review.content import PICTURES_OF_VERSION, pictures_known
 from models.org import Account, Person
@@ -55,14 +56,27 @@ async def load_draft(draft_id: int, *, lock: bool = False) -> Draft:
     """The draft #N, locked for update when a decision follows; DomainError if unknown."""
     if not 0 < draft_id <= MAX_ROW_ID:  # `#99999999999999999999` is no draft (not a 500)
         raise DomainError("review.no_such_draft", id=draft_id)
-    query = Draft.select_for_update() if lock else Draft.all()
-    draft = await query.annotate(pictures=PICTURES_OF_VERSION).get_or_none(id=draft_id)
+    draft = await (_LOCKED_DRAFT if lock else _DRAFT)(draft_id)
     if draft is None:
         raise DomainError("review.no_such_draft", id=draft_id)
     pictures_known(draft.id, draft.version, int(getattr(draft, "pictures")))  # noqa: B009
     # its account is read once, here: `await draft.account` is then free for the event
-    await draft.fetch_related("account")
+    draft.account = await _ACCOUNT(draft.account_id)
     return draft
+
+
+def _draft_by_id(lock: bool) -> Fixed[Draft | None]:
+    # every decision reads its draft so (fixed SQL, issue 19)
+    return Fixed(lambda draft_id: (Draft.select_for_update() if lock else Draft.all())
+                 .annotate(pictures=PICTURES_OF_VERSION).get_or_none(id=draft_id),
+                 lambda draft_id: [draft_id, 2])
+
+
+_DRAFT, _LOCKED_DRAFT = _draft_by_id(False), _draft_by_id(True)
+_ACCOUNT: Fixed[Account] = Fixed(lambda account_id: Account.get(id=account_id),
+                                 lambda account_id: [account_id, 2])
+_ACCOUNTS_NAMED: Fixed[list[Account]] = Fixed(
+    lambda name: Account.filter(name=name).order_by("id"), lambda name: [name])
 
 
 MAX_ROW_ID = 2**63 - 1  # the largest id any of our databases stores
@@ -93,7 +107,7 @@ async def find_account(text: str) -> Account:
     wanted = (match["platform"] or "").strip() if match else ""
     if not name:
         raise DomainError("account.name_missing")
-    accounts = [a for a in await Account.filter(name=name).order_by("id")
+    accounts = [a for a in await _ACCOUNTS_NAMED(name)
                 if not wanted or _platform_matches(a, wanted)]
     if len(accounts) == 1:
         return accounts[0]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from bot.clock import utcnow
 from bot.datefmt import local_minute
 from bot.dispatcher import HandlerContext, Router
 from bot.errors import DomainError
 from bot.events import CardUpdate, IncomingEvent
+from bot.fixed import Fixed
 from bot.parsing import is_web_url
 from handlers.common import authz
 from handlers.common.lookup import account_label, find_account, load_draft, numbered_ref
@@ -37,7 +36,7 @@ from handlers.review.routing import (
     step_decided,
 )
 from handlers.review.steps import open_step
-from models.org import person_by_id
+from models.org import Person, person_by_id
 from models.review import Decision, Draft, DraftState, ReviewStep
 
 router = Router("review")
@@ -183,8 +182,7 @@ async def _decide(ctx: HandlerContext, action: str, draft: Draft, level: int, ve
         confirms = gate
     # the conditional update is the gate: of two racing decisions exactly one matches
     decided_at = utcnow()
-    won = await ReviewStep.filter(id=step.id, decision__isnull=True).update(
-        decision=decision, comment=comment, decided_at=decided_at)
+    won = await _DECIDE(step.id, decision, comment, decided_at)
     if won != 1:
         raise DomainError("review.stale_card")
     step.decision, step.comment, step.decided_at = decision, comment, decided_at
@@ -246,6 +244,17 @@ async def _next_reviewer(ctx: HandlerContext, draft: Draft, level: int) -> Assig
     return await assign(ctx.policy, draft, account, level, await excluded_for(draft, level))
 
 
+# the gate of every decision, and the admins told at the end (fixed SQL, issue 19)
+_DECIDE: Fixed[int] = Fixed(
+    lambda step_id, decision, comment, at: ReviewStep.filter(
+        id=step_id, decision__isnull=True).update(decision=decision, comment=comment,
+                                                  decided_at=at),
+    lambda step_id, decision, comment, at: [decision, comment, at, step_id])
+_ADMINS: Fixed[list[str]] = Fixed(
+    lambda account_id: Person.filter(admin_of__id=account_id).values_list("id", flat=True),
+    lambda account_id: [account_id])
+
+
 async def _approved(ctx: HandlerContext, draft: Draft) -> None:
     """Final approval: the author and the account's admins may publish now."""
     draft.state = DraftState.APPROVED
@@ -254,7 +263,7 @@ async def _approved(ctx: HandlerContext, draft: Draft) -> None:
     await _close_receipt(ctx, draft, ctx.text("review.receipt_approved",
                                               at=local_minute(utcnow(), ctx.settings.tz)).text)
     account = await draft.account
-    admins = cast(list[str], await account.admins.all().values_list("id", flat=True))
+    admins = await _ADMINS(account.id)
     text = ctx.text("review.approved_publishable", id=draft.id, title=draft.title,
                     account=account_label(account))
     for person_id in dict.fromkeys([draft.author_id, *admins]):

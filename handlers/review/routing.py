@@ -17,6 +17,7 @@ from typing import cast
 from tortoise.functions import Count
 
 from bot.errors import DomainError
+from bot.fixed import Fixed
 from bot.policy import Policy
 from bot.precheck.findings import SENSITIVE_EVENT, SOURCE_SPAN
 from bot.rendering import msg
@@ -190,9 +191,14 @@ async def decided_steps(draft: Draft) -> list[ReviewStep]:
 async def step_at(draft: Draft, level: int, version: int) -> ReviewStep | None:
     """The draft's step of this level and version. Every step of the draft is read in the
     same query: its decided ones serve decided_steps for the rest of the event."""
-    steps = await ReviewStep.filter(draft_id=draft.id).order_by("version", "level")
+    steps = await _STEPS_OF(draft.id)
     event_keep(_decided_key(draft), [s for s in steps if s.decision is not None])
     return next((s for s in steps if (s.level, s.version) == (level, version)), None)
+
+
+_STEPS_OF: Fixed[list[ReviewStep]] = Fixed(  # every decision (fixed SQL, issue 19)
+    lambda draft_id: ReviewStep.filter(draft_id=draft_id).order_by("version", "level"),
+    lambda draft_id: [draft_id])
 
 
 def step_decided(draft: Draft, step: ReviewStep) -> None:

@@ -1,0 +1,149 @@
+"""Hot statements sent as SQL that Tortoise built once (issue 19).
+
+Building a query costs Tortoise about 0.5 ms of CPU (filters resolved, the pypika tree
+copied and rendered), two to three times what sending it costs. Every event runs the same
+handful of statements with new values, so for those a `Fixed` asks Tortoise for the SQL once
+per dialect and shape and afterwards sends that SQL with the new values, then reads the rows
+as Tortoise would.
+
+A `Fixed` is given two functions of the same arguments: `build`, the Tortoise query itself,
+and `params`, its parameters in the order of the SQL. The first time a shape is seen, the
+query is built and its parameters compared with `params`: a mismatch (a Tortoise upgrade
+that orders them otherwise, a value it converts) raises at once instead of sending a value
+to the wrong column. Lists (IN) and None (IS NULL) change the SQL, so their lengths and
+None-ness are part of the shape.
+
+Only plain queries are taken: a model query without select_related or prefetch, values(),
+values_list() and update().
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from tortoise.exceptions import DoesNotExist, MultipleObjectsReturned
+from tortoise.queryset import QuerySet, UpdateQuery, ValuesListQuery, ValuesQuery
+
+T = TypeVar("T")
+
+
+class FixedStatementError(RuntimeError):
+    """The parameters Tortoise built differ from the ones the statement was given."""
+
+
+@dataclass(frozen=True)
+class _Plan:
+    kind: str  # "models", "dicts", "tuples", "update"
+    sql: str
+    single: bool
+    must_exist: bool
+    converters: tuple[tuple[str, Callable[[Any], Any] | None], ...] = ()
+    custom: tuple[str, ...] = ()
+    flat: bool = False
+
+
+class Fixed(Generic[T]):
+    """`await stmt(*args)` returns what `await build(*args)` returns."""
+
+    def __init__(self, build: Callable[..., Any], params: Callable[..., Sequence[Any]]):
+        self._build = build
+        self._params = params
+        self._model: Any = None
+        self._plans: dict[tuple[Any, ...], _Plan] = {}
+
+    async def __call__(self, *args: Any) -> T:
+        query = self._build(*args) if self._model is None else None
+        if query is not None:
+            self._model = query.model
+        db = self._model._meta.db
+        key = (db.capabilities.dialect, *map(_shape, args))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._plan(query or self._build(*args), db, args)
+        return await _run(plan, self._model, db, list(self._params(*args)))
+
+    def _plan(self, query: Any, db: Any, args: tuple[Any, ...]) -> _Plan:
+        query._db = db
+        query._make_query()
+        sql, built = query.query.get_parameterized_sql()
+        expected = list(self._params(*args))
+        if list(built) != expected:
+            raise FixedStatementError(f"{sql}: Tortoise built {built!r}, given {expected!r}")
+        return _plan_of(query, sql)
+
+
+def _shape(arg: Any) -> Any:
+    if arg is None:
+        return None
+    if isinstance(arg, (list, tuple, set, frozenset)):
+        return len(arg)
+    return ""
+
+
+def _plan_of(query: Any, sql: str) -> _Plan:
+    if isinstance(query, UpdateQuery):
+        return _Plan("update", sql, False, False)
+    single, must_exist = query._single, query._raise_does_not_exist
+    if isinstance(query, ValuesListQuery):
+        columns = tuple((key, query.resolve_to_python_value(query.model, name))
+                        for key, name in query.fields.items())
+        return _Plan("tuples", sql, single, must_exist, columns, flat=query._flat)
+    if isinstance(query, ValuesQuery):
+        columns = tuple((alias, query.resolve_to_python_value(query.model, name))
+                        for alias, name in query._fields_for_select.items())
+        kept = tuple((a, f) for a, f in columns if not isinstance(f, types.LambdaType))
+        return _Plan("dicts", sql, single, must_exist, kept)
+    if isinstance(query, QuerySet):
+        if query._select_related or query._prefetch_map or query._prefetch_queries:
+            raise TypeError("Fixed takes no select_related or prefetch_related query")
+        return _Plan("models", sql, single, must_exist, custom=tuple(query._annotations))
+    raise TypeError(f"Fixed takes no {type(query).__name__}")
+
+
+async def _run(plan: _Plan, model: Any, db: Any, params: list[Any]) -> Any:
+    if plan.kind == "update":
+        return (await db.execute_query(plan.sql, params))[0]
+    if plan.kind == "dicts":
+        found: list[Any] = await db.execute_query_dict(plan.sql, params)
+        for row in found:
+            for column, convert in plan.converters:
+                row[column] = convert(row[column]) if convert else row[column]
+    else:
+        _, rows = await db.execute_query(plan.sql, params)
+        found = _tuples(plan, rows) if plan.kind == "tuples" else _models(plan, model, rows)
+    return _single(plan, model, found) if plan.single else found
+
+
+def _models(plan: _Plan, model: Any, rows: Sequence[Any]) -> list[Any]:
+    found = []
+    for row in rows:
+        instance = model._init_from_db(**row)
+        for name in plan.custom:
+            object.__setattr__(instance, name, row[name])
+        found.append(instance)
+    return found
+
+
+def _tuples(plan: _Plan, rows: Sequence[Any]) -> list[Any]:
+    if plan.flat:
+        (column, convert), = plan.converters
+        return [_converted(convert, row[column]) for row in rows]
+    return [tuple(_converted(convert, row[column]) for column, convert in plan.converters)
+            for row in rows]
+
+
+def _converted(convert: Callable[[Any], Any] | None, value: Any) -> Any:
+    return convert(value) if convert else value
+
+
+def _single(plan: _Plan, model: Any, found: list[Any]) -> Any:
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        if plan.must_exist:
+            raise DoesNotExist(model)
+        return None
+    raise MultipleObjectsReturned(model)
