@@ -14,7 +14,8 @@ to the wrong column. Lists (IN) and None (IS NULL) change the SQL, so their leng
 None-ness are part of the shape.
 
 Only plain queries are taken: a model query without select_related or prefetch, values(),
-values_list() and update().
+values_list() and update(). `rewrite(sql, dialect)`, if given, changes the SQL once as it
+is planned (e.g. an index hint Tortoise cannot write).
 """
 
 from __future__ import annotations
@@ -48,9 +49,11 @@ class _Plan:
 class Fixed(Generic[T]):
     """`await stmt(*args)` returns what `await build(*args)` returns."""
 
-    def __init__(self, build: Callable[..., Any], params: Callable[..., Sequence[Any]]):
+    def __init__(self, build: Callable[..., Any], params: Callable[..., Sequence[Any]], *,
+                 rewrite: Callable[[str, str], str] | None = None):
         self._build = build
         self._params = params
+        self._rewrite = rewrite
         self._model: Any = None
         self._plans: dict[tuple[Any, ...], _Plan] = {}
 
@@ -72,6 +75,8 @@ class Fixed(Generic[T]):
         expected = list(self._params(*args))
         if list(built) != expected:
             raise FixedStatementError(f"{sql}: Tortoise built {built!r}, given {expected!r}")
+        if self._rewrite is not None:
+            sql = self._rewrite(sql, db.capabilities.dialect)
         return _plan_of(query, sql)
 
 

@@ -60,11 +60,19 @@ async def update_ids(model: type[Model], ids: Iterable[int], *,
         return await query
     query._make_query()
     sql, params = query.query.get_parameterized_sql()
-    head = f"UPDATE `{model._meta.db_table}` "
-    if not sql.startswith(head):  # a Tortoise upgrade changed the statement's shape
-        raise AssertionError(f"unexpected UPDATE: {sql[:80]}")
-    pinned = f"{head}FORCE INDEX (PRIMARY) {sql[len(head):]}"
+    pinned = pin_primary(sql, "mysql")
     return int((await query._db.execute_query(pinned, params))[0])
+
+
+def pin_primary(sql: str, dialect: str) -> str:
+    """An UPDATE by ids as update_ids sends it: on MySQL, FORCE INDEX (PRIMARY) (for a
+    Fixed's rewrite)."""
+    if dialect != "mysql":
+        return sql
+    after_table = sql.find("` ", len("UPDATE `")) + 2
+    if not sql.startswith("UPDATE `") or after_table < 2:  # Tortoise changed its shape
+        raise AssertionError(f"unexpected UPDATE: {sql[:80]}")
+    return f"{sql[:after_table]}FORCE INDEX (PRIMARY) {sql[after_table:]}"
 
 
 async def pick_then_lock(query: QuerySet[Any], limit: int,
@@ -133,6 +141,11 @@ class Leases:
         self.lease = lease
         self.owner = owner or worker_name()
         self._on_query = on_query
+        # every claim's stamp (fixed SQL, issue 19)
+        self._stamp_rows: Fixed[int] = Fixed(
+            lambda ids, until, owner: model.filter(id__in=ids).update(
+                locked_until=until, claimed_by=owner),
+            lambda ids, until, owner: [until, owner, *ids], rewrite=pin_primary)
 
     def count(self, n: int = 1) -> None:
         if self._on_query is not None:
@@ -174,7 +187,7 @@ class Leases:
 
     async def _stamp(self, ids: list[int], until: datetime) -> None:
         """The claim's stamp on the rows it selected (inside its transaction)."""
-        await update_ids(self.model, ids, locked_until=until, claimed_by=self.owner)
+        await self._stamp_rows(ids, until, self.owner)
 
     def fresh(self, row: Any, now: datetime | None = None) -> bool:
         """The lease on a row has more than half its time left (no renewal needed)."""

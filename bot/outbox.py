@@ -43,7 +43,7 @@ from bot.events import CardUpdate, Outgoing, OutgoingCard, outgoing_from_dict
 from bot.foreground import Foreground
 from bot.health import Heartbeat
 from bot.fixed import Fixed
-from bot.leases import Claimable, Leases, Take, free, update_ids
+from bot.leases import Claimable, Leases, Take, free, pin_primary, update_ids
 from bot.metrics import Metrics
 from bot.redact import redact
 from models.system import Outbox
@@ -128,6 +128,16 @@ def _due(now: datetime, after: tuple[tuple[int, int], ...]) -> Q:
 # every flush's claim and its order check (fixed SQL, issue 19)
 _DUE = Claimable(lambda now, after: Outbox.filter(_due(now, after)).order_by("priority", "id"),
                  lambda now, after: ["pending", now, *(v for pair in after for v in pair)])
+_SENT: Fixed[int] = Fixed(
+    lambda ids, at: Outbox.filter(id__in=ids).update(
+        status="sent", sent_at=at, locked_until=None, claimed_by=None,
+        attempts=F("attempts") + 1),
+    lambda ids, at: ["sent", at, 1, *ids], rewrite=pin_primary)
+_SENT_HELD: Fixed[int] = Fixed(
+    lambda ids, at, owner: Outbox.filter(id__in=ids, claimed_by=owner, status="pending").update(
+        status="sent", sent_at=at, locked_until=None, claimed_by=None,
+        attempts=F("attempts") + 1),
+    lambda ids, at, owner: ["sent", at, 1, *ids, owner, "pending"], rewrite=pin_primary)
 _OLDER_PENDING: Fixed[list[dict[str, Any]]] = Fixed(
     lambda channels, users, ids: Outbox.filter(
         status="pending", channel__in=channels, user_id__in=users).exclude(id__in=ids)
@@ -511,10 +521,9 @@ class Sender:
         """Mark rows sent (one statement); returns how many were. `held`: only rows this
         sender still holds (before delivering; after, the message is out whoever holds
         the row now, and the mark must not be lost)."""
-        return update_ids(Outbox, ids,
-                          where={"claimed_by": self.name, "status": "pending"} if held else None,
-                          status="sent", sent_at=sent_at, locked_until=None, claimed_by=None,
-                          attempts=F("attempts") + 1)
+        if held:
+            return _SENT_HELD(ids, sent_at, self.name)
+        return _SENT(ids, sent_at)
 
     async def _mark_sent(self, rows: list[Outbox], sent_at: datetime) -> None:
         """The group commit's write: one statement for the rows finished together. The
