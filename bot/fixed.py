@@ -13,8 +13,8 @@ that orders them otherwise, a value it converts) raises at once instead of sendi
 to the wrong column. Lists (IN) and None (IS NULL) change the SQL, so their lengths and
 None-ness are part of the shape.
 
-Only plain queries are taken: a model query without select_related or prefetch, values(),
-values_list() and update(). `rewrite(sql, dialect)`, if given, changes the SQL once as it
+Taken: a model query (select_related too, rows read by Tortoise's own executor; no
+prefetch_related, which runs queries of its own), values(), values_list() and update(). `rewrite(sql, dialect)`, if given, changes the SQL once as it
 is planned (e.g. an index hint Tortoise cannot write).
 """
 
@@ -44,6 +44,7 @@ class _Plan:
     converters: tuple[tuple[str, Callable[[Any], Any] | None], ...] = ()
     custom: tuple[str, ...] = ()
     flat: bool = False
+    related: tuple[Any, ...] = ()  # the query's select_related_idx
 
 
 class Fixed(Generic[T]):
@@ -102,9 +103,10 @@ def _plan_of(query: Any, sql: str) -> _Plan:
         kept = tuple((a, f) for a, f in columns if not isinstance(f, types.LambdaType))
         return _Plan("dicts", sql, single, must_exist, kept)
     if isinstance(query, QuerySet):
-        if query._select_related or query._prefetch_map or query._prefetch_queries:
-            raise TypeError("Fixed takes no select_related or prefetch_related query")
-        return _Plan("models", sql, single, must_exist, custom=tuple(query._annotations))
+        if query._prefetch_map or query._prefetch_queries:
+            raise TypeError("Fixed takes no prefetch_related query")
+        return _Plan("models", sql, single, must_exist, custom=tuple(query._annotations),
+                     related=tuple(query._select_related_idx))
     raise TypeError(f"Fixed takes no {type(query).__name__}")
 
 
@@ -116,20 +118,12 @@ async def _run(plan: _Plan, model: Any, db: Any, params: list[Any]) -> Any:
         for row in found:
             for column, convert in plan.converters:
                 row[column] = convert(row[column]) if convert else row[column]
+    elif plan.kind == "tuples":
+        found = _tuples(plan, (await db.execute_query(plan.sql, params))[1])
     else:
-        _, rows = await db.execute_query(plan.sql, params)
-        found = _tuples(plan, rows) if plan.kind == "tuples" else _models(plan, model, rows)
+        found = await db.executor_class(model=model, db=db, select_related_idx=list(
+            plan.related)).execute_select(plan.sql, params, custom_fields=list(plan.custom))
     return _single(plan, model, found) if plan.single else found
-
-
-def _models(plan: _Plan, model: Any, rows: Sequence[Any]) -> list[Any]:
-    found = []
-    for row in rows:
-        instance = model._init_from_db(**row)
-        for name in plan.custom:
-            object.__setattr__(instance, name, row[name])
-        found.append(instance)
-    return found
 
 
 def _tuples(plan: _Plan, rows: Sequence[Any]) -> list[Any]:

@@ -135,6 +135,11 @@ _ACTIVE_BY = {field: _active_by(field) for field in ("id", *CHANNEL_ID_FIELDS.va
 _ACTIVE_IN_UNITS: Fixed[list[Person]] = Fixed(
     lambda units: Person.filter(unit_id__in=units, active=True).order_by("id"),
     lambda units: [*units, True])
+_ACTIVE_IN_UNIT: Fixed[list[Person]] = Fixed(
+    lambda unit: Person.filter(unit_id=unit, active=True).order_by("id"),
+    lambda unit: [unit, True])
+_UNIT_AND_ABOVE: Fixed[Unit] = Fixed(
+    lambda unit: Unit.filter(id=unit).select_related(_ABOVE).get(), lambda unit: [unit, 2])
 _PEOPLE: Fixed[list[Person]] = Fixed(lambda ids: Person.filter(id__in=ids), lambda ids: [*ids])
 
 
@@ -227,7 +232,7 @@ class Account(Model):
 CHUNK = 500  # ids per IN (…) list: SQLite allows a limited number of bound variables
 MEMBER_UNITS = 50  # units whose people OrgTree.prepare reads per query
 ANCESTORS_AT_ONCE = 3  # units above a unit OrgTree.unit reads with it
-_ABOVE = "__".join(["parent"] * ANCESTORS_AT_ONCE)
+_ABOVE: str = "__".join(["parent"] * ANCESTORS_AT_ONCE)
 T = TypeVar("T")
 
 
@@ -281,7 +286,7 @@ class OrgTree:
     async def unit(self, unit_id: str) -> Unit:
         """The unit, read with the few units above it (one query for a county's chain)."""
         if unit_id not in self._units:
-            unit = await Unit.filter(id=unit_id).select_related(_ABOVE).get()
+            unit = await _UNIT_AND_ABOVE(unit_id)
             self._units[unit_id] = above = unit
             for _ in range(ANCESTORS_AT_ONCE):
                 if above.parent_id is None:
@@ -316,8 +321,7 @@ class OrgTree:
     async def members(self, unit_id: str) -> list[Person]:
         """The active people of the unit, by id."""
         if unit_id not in self._members:
-            self._members[unit_id] = await Person.filter(unit_id=unit_id, active=True) \
-                .order_by("id")
+            self._members[unit_id] = await _ACTIVE_IN_UNIT(unit_id)
             remember(*self._members[unit_id])
         return self._members[unit_id]
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.clock import utcnow
 from bot.dispatcher import HandlerContext
+from bot.fixed import Fixed
 from bot.precheck import ERROR, Report, WordLists, default_lists, lexicon_for, precheck, snippet
 from bot.precheck.findings import CHIEF_KINDS, SOURCE_SPAN, Finding
 from bot.rendering import msg
@@ -38,8 +39,7 @@ async def unit_chain(unit_id: str) -> list[str]:
 
 async def unit_lists(unit_id: str) -> WordLists:
     """The shipped lists plus the words added or allowed for this unit and those above it."""
-    rows = await PrecheckWord.filter(unit_id__in=await unit_chain(unit_id)).order_by("id") \
-        .values_list("kind", "word")
+    rows = await _WORDS(await unit_chain(unit_id))
     words: dict[str, tuple[str, ...]] = {"sensitive": (), "ad": (), "allow": ()}
     for kind, word in rows:
         words[kind] += (word,)
@@ -90,7 +90,18 @@ async def findings_of(draft: Draft) -> list[PrecheckFinding]:
     and the approval gate all ask; whoever changes them calls forget_findings)."""
     return await event_memo(
         ("findings", draft.id, draft.version),
-        lambda: PrecheckFinding.filter(draft_id=draft.id, version=draft.version).order_by("seq"))
+        lambda: _FINDINGS(draft.id, draft.version))
+
+
+# the card, the route and the gate of every event (fixed SQL, issue 19)
+_FINDINGS: Fixed[list[PrecheckFinding]] = Fixed(
+    lambda draft_id, version: PrecheckFinding.filter(draft_id=draft_id, version=version)
+    .order_by("seq"),
+    lambda draft_id, version: [draft_id, version])
+_WORDS: Fixed[list[tuple[str, str]]] = Fixed(
+    lambda units: PrecheckWord.filter(unit_id__in=units).order_by("id")
+    .values_list("kind", "word"),
+    lambda units: [*units])
 
 
 def forget_findings(draft: Draft) -> None:

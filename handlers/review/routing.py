@@ -184,8 +184,7 @@ async def decided_steps(draft: Draft) -> list[ReviewStep]:
     """Every decided step of every version of the draft, oldest version first, in level
     order (read once per event: the card's history and R-REV-3 both ask; whoever decides
     a step or adds a decided one calls step_decided)."""
-    return await event_memo(_decided_key(draft), ReviewStep.filter(
-        draft_id=draft.id, decision__isnull=False).order_by("version", "level").all)
+    return await event_memo(_decided_key(draft), lambda: _DECIDED_STEPS_OF(draft.id))
 
 
 async def step_at(draft: Draft, level: int, version: int) -> ReviewStep | None:
@@ -198,6 +197,10 @@ async def step_at(draft: Draft, level: int, version: int) -> ReviewStep | None:
 
 _STEPS_OF: Fixed[list[ReviewStep]] = Fixed(  # every decision (fixed SQL, issue 19)
     lambda draft_id: ReviewStep.filter(draft_id=draft_id).order_by("version", "level"),
+    lambda draft_id: [draft_id])
+_DECIDED_STEPS_OF: Fixed[list[ReviewStep]] = Fixed(
+    lambda draft_id: ReviewStep.filter(draft_id=draft_id, decision__isnull=False)
+    .order_by("version", "level"),
     lambda draft_id: [draft_id])
 
 
