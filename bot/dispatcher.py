@@ -28,6 +28,7 @@ from bot.clock import utcnow
 from bot.config import Settings
 from bot.db import retry_deadlocks
 from bot.errors import ChannelAPIError, ChannelNetworkError, DomainError
+from bot.fixed import Fixed
 from bot.events import (
     MADE_BY,
     UNSUPPORTED,
@@ -47,6 +48,12 @@ from models.org import Person, event_rows, person_by_id, remember
 from models.system import InboundEvent
 
 log = logging.getLogger(__name__)
+# an inbox event marked done in its handler's transaction (fixed SQL, issue 19)
+_MARK_DONE: Fixed[int] = Fixed(
+    lambda channel, event_id: InboundEvent.filter(
+        channel=channel, event_id=event_id, status="pending").update(
+        status="done", payload=None, locked_until=None, claimed_by=None),
+    lambda channel, event_id: ["done", channel, event_id, "pending"])
 
 Handler = Callable[[IncomingEvent, "HandlerContext"], Awaitable[None]]
 # the bytes of an event's attachment, from the channel it came through
@@ -339,9 +346,7 @@ class Dispatcher:
         on a row that exists or a plain insert: an UPDATE that found no row would take a
         gap lock on MySQL, and two such transactions inserting into the gap deadlock."""
         if inbox.handing(event):
-            if await InboundEvent.filter(channel=event.channel, event_id=event.event_id,
-                                         status="pending").update(
-                    status="done", payload=None, locked_until=None, claimed_by=None):
+            if await _MARK_DONE(event.channel, event.event_id):
                 return
             raise _Duplicate  # another transaction marked it first
         try:

@@ -41,6 +41,7 @@ from bot.clock import utcnow
 from bot.db import insert_new
 from bot.events import IncomingEvent, event_from_dict, event_to_dict
 from bot.health import Heartbeat
+from bot.fixed import Fixed
 from bot.leases import Claimable, Leases, Take
 from models.system import InboundEvent
 
@@ -48,6 +49,12 @@ log = logging.getLogger(__name__)
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 BATCH = 20  # events claimed at once: small, so replicas share a burst
+# a sender's earlier pending event, looked for before each of their events
+_EARLIER: Fixed[int | None] = Fixed(
+    lambda channel, user, before: InboundEvent.filter(
+        channel=channel, user_id=user, status=PENDING, id__lt=before).first()
+    .values_list("id", flat=True),
+    lambda channel, user, before: [channel, user, PENDING, before, 1])
 # the pump's claim, every pass
 _PENDING_AFTER = Claimable(
     lambda after: InboundEvent.filter(status=PENDING, id__gt=after).order_by("id"),
@@ -284,8 +291,7 @@ class Inbox:
             await asyncio.sleep(max(QUIET_SECONDS - idle, 0.005))
 
     async def _waits_for_earlier(self, row: InboundEvent) -> bool:
-        return await InboundEvent.filter(channel=row.channel, user_id=row.user_id,
-                                         status=PENDING, id__lt=row.id).exists()
+        return await _EARLIER(row.channel, row.user_id, row.id) is not None
 
     async def _release(self, rows: list[InboundEvent]) -> None:
         await self.leases.release([r.id for r in rows], where={"status": PENDING})
