@@ -141,8 +141,8 @@ _SENT_HELD: Fixed[int] = Fixed(
 _OLDER_PENDING: Fixed[list[dict[str, Any]]] = Fixed(
     lambda channels, users, ids: Outbox.filter(
         status="pending", channel__in=channels, user_id__in=users).exclude(id__in=ids)
-    .annotate(first=Min("id")).group_by("channel", "user_id")
-    .values("channel", "user_id", "first"),
+    .annotate(first=Min("id"), due=Min("next_attempt_at")).group_by("channel", "user_id")
+    .values("channel", "user_id", "first", "due"),
     lambda channels, users, ids: ["pending", *channels, *users, *ids])
 
 class Sender:
@@ -230,7 +230,7 @@ class Sender:
             sent += len(claim.delivered)
             self._observe(claim.delivered, claim.at)
             if claim.rows:
-                sent += await self._deliver_batch(claim.rows, claim.older)
+                sent += await self._deliver_batch(claim.rows, claim.older, claim.older_due)
             if not claim.full:
                 return sent
             after = claim.after
@@ -255,8 +255,8 @@ class Sender:
 
         async def select(take: Take) -> list[Outbox]:
             # afresh each time: a claim rolled back (a deadlock) runs again
-            claim.after, claim.full, claim.older, claim.delivered = dict(after or {}), False, \
-                {}, []
+            claim.after, claim.full, claim.delivered = dict(after or {}), False, []
+            claim.older, claim.older_due = {}, {}
             rows = await take(_DUE, BATCH, now, tuple(claim.after.items()))
             if not rows:
                 return rows
@@ -267,7 +267,7 @@ class Sender:
             for row in rows:
                 key = (row.channel, row.user_id)
                 newest[key] = max(newest.get(key, 0), row.id)
-            claim.older = await self._older_pending(rows)
+            claim.older, claim.older_due = await self._older_pending(rows)
             top = min(r.priority for r in rows)
             if top < BULK and any(claim.older.get(k, n) < n for k, n in newest.items()):
                 # a recipient has a less urgent row queued before one claimed: take it too
@@ -278,7 +278,7 @@ class Sender:
                     .order_by("id"), BATCH) if r.id < newest.get((r.channel, r.user_id), 0)]
                 if earlier:
                     rows += earlier
-                    claim.older = await self._older_pending(rows)
+                    claim.older, claim.older_due = await self._older_pending(rows)
             return await self._deliver_locked(rows, claim)
 
         try:
@@ -290,12 +290,15 @@ class Sender:
             claim.rows = await self.leases.claim(select)
         return claim
 
-    async def _older_pending(self, rows: list[Outbox]) -> dict[Key, int]:
-        """Each recipient's oldest pending row not among `rows` (one query for the batch)."""
+    async def _older_pending(self, rows: list[Outbox]
+                             ) -> tuple[dict[Key, int], dict[Key, datetime]]:
+        """Each recipient's oldest pending row not among `rows`, and the soonest any of
+        their pending rows not among `rows` is due (one query for the batch)."""
         found = await _OLDER_PENDING(sorted({r.channel for r in rows}),
                                      sorted({r.user_id for r in rows}), [r.id for r in rows])
         self._count(1)
-        return {(f["channel"], f["user_id"]): f["first"] for f in found}
+        return ({(f["channel"], f["user_id"]): f["first"] for f in found},
+                {(f["channel"], f["user_id"]): f["due"] for f in found})
 
     async def _deliver_locked(self, rows: list[Outbox], claim: _Claim) -> list[Outbox]:
         """Inside the claim (the rows locked): deliver the rows for channels in our own
@@ -357,11 +360,15 @@ class Sender:
                 recent[(channel, user_id)].append(sent_at)
         return recent
 
-    async def _deliver_batch(self, batch: list[Outbox], older: Mapping[Key, int]) -> int:
+    async def _deliver_batch(self, batch: list[Outbox], older: Mapping[Key, int],
+                             older_due: Mapping[Key, datetime]) -> int:
         """Deliver a claimed batch recipient by recipient, each in its own order; the most
         urgent recipient first. A recipient whose older row is not ours (pending elsewhere
         or waiting for a retry; `older` from the claim) keeps its rows back: they are
-        released. Rows to a channel in our own database go first, all in one transaction."""
+        released, not due before the soonest of the recipient's other pending rows is
+        (`older_due`; otherwise every flush of a burst to a paced member claimed all the
+        rows queued behind its waiting one again). Rows to a channel in our own database go
+        first, all in one transaction."""
         groups: dict[Key, list[Outbox]] = {}
         for row in sorted(batch, key=lambda r: r.id):
             groups.setdefault((row.channel, row.user_id), []).append(row)
@@ -372,9 +379,8 @@ class Sender:
         for key, rows in groups.items():
             if older.get(key, rows[0].id) < rows[0].id:
                 # behind an older row: it waits too, as long as that one is known to wait
-                until = waits.get(key)
-                held.setdefault(until if until and until > now else None, []).extend(
-                    r.id for r in rows)
+                wait = max(waits.get(key) or now, older_due.get(key) or now)
+                held.setdefault(wait if wait > now else None, []).extend(r.id for r in rows)
             else:
                 ready.append(rows)
         for until, ids in held.items():
@@ -617,6 +623,7 @@ class _Claim:
     rows: list[Outbox] = field(default_factory=list)
     delivered: list[Outbox] = field(default_factory=list)
     older: dict[Key, int] = field(default_factory=dict)
+    older_due: dict[Key, datetime] = field(default_factory=dict)
     after: dict[int, int] = field(default_factory=dict)
     full: bool = False
     in_claim: bool = True  # deliver a channel in our own database inside the claim

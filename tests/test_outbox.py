@@ -227,6 +227,29 @@ async def test_a_burst_for_one_recipient_never_starves_others(db: None) -> None:
     assert await sender.flush() == 0
 
 
+async def test_rows_queued_behind_a_paced_row_wait_with_it(db: None) -> None:
+    """A burst to one paced member arrives event by event: each flush must not claim
+    again every row queued behind the one that waits for the member's window."""
+
+    class Paced(CountingChannel):
+        def pace_limits(self, user_id: str) -> list[tuple[int, float]]:
+            return [(3, 60.0)]
+
+    sender = Sender({"count": Paced()}, max_attempts=3, poll_seconds=0.01)
+    for i in range(5):
+        await outbox.enqueue("count", "busy", OutgoingText(str(i)))
+    assert await sender.flush() == 3
+    window = min(r.next_attempt_at for r in await Outbox.filter(status="pending"))
+    assert window > utcnow() + timedelta(seconds=30)
+    later = await outbox.enqueue("count", "busy", OutgoingText("later"))
+    assert await sender.flush() == 0
+    await later.refresh_from_db()
+    assert later.next_attempt_at >= window  # not due before the row ahead of it
+    before = sender.queries
+    assert await sender.flush() == 0
+    assert sender.queries - before <= 3  # BEGIN, the claim that finds nothing, COMMIT
+
+
 async def test_delivery_costs_at_most_two_statements_per_message(db: None) -> None:
     """Claims, order checks and pacing are per batch; only the sent mark is per row."""
 
