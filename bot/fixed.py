@@ -74,11 +74,17 @@ class Fixed(Generic[T]):
         query._make_query()
         sql, built = query.query.get_parameterized_sql()
         expected = list(self._params(*args))
-        if list(built) != expected:
+        if _typed(built) != _typed(expected):
             raise FixedStatementError(f"{sql}: Tortoise built {built!r}, given {expected!r}")
         if self._rewrite is not None:
             sql = self._rewrite(sql, db.capabilities.dialect)
         return _plan_of(query, sql)
+
+
+def _typed(values: Sequence[Any]) -> list[tuple[type, Any]]:
+    # the types too: a value Tortoise converts (an enum to its text, say) must be given
+    # converted, or later calls would send the unconverted one
+    return [(type(v), v) for v in values]
 
 
 def _shape(arg: Any) -> Any:

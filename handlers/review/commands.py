@@ -249,7 +249,7 @@ _DECIDE: Fixed[int] = Fixed(
     lambda step_id, decision, comment, at: ReviewStep.filter(
         id=step_id, decision__isnull=True).update(decision=decision, comment=comment,
                                                   decided_at=at),
-    lambda step_id, decision, comment, at: [decision, comment, at, step_id])
+    lambda step_id, decision, comment, at: [str(decision), comment, at, step_id])
 _ADMINS: Fixed[list[str]] = Fixed(
     lambda account_id: Person.filter(admin_of__id=account_id).values_list("id", flat=True),
     lambda account_id: [account_id])
