@@ -11,7 +11,8 @@ and `params`, its parameters in the order of the SQL. The first time a shape is 
 query is built and its parameters compared with `params`: a mismatch (a Tortoise upgrade
 that orders them otherwise, a value it converts) raises at once instead of sending a value
 to the wrong column. Lists (IN) and None (IS NULL) change the SQL, so their lengths and
-None-ness are part of the shape.
+None-ness are part of the shape. A "*" Tortoise writes into the SQL as a literal: a call
+with one that finds no plan runs the Tortoise query itself (no plan, no rewrite).
 
 Taken: a model query (select_related too, rows read by Tortoise's own executor; no
 prefetch_related, which runs queries of its own), values(), values_list() and update(). `rewrite(sql, dialect)`, if given, changes the SQL once as it
@@ -66,6 +67,10 @@ class Fixed(Generic[T]):
         key = (db.capabilities.dialect, *map(_shape, args))
         plan = self._plans.get(key)
         if plan is None:
+            if any(map(_written_out, args)):
+                # Tortoise writes such a value into the SQL, not as a parameter: no plan
+                # from it (the next call plans), this call is the Tortoise query itself
+                return await (query or self._build(*args))
             plan = self._plans[key] = self._plan(query or self._build(*args), db, args)
         return await _run(plan, self._model, db, list(self._params(*args)))
 
@@ -93,6 +98,16 @@ def _shape(arg: Any) -> Any:
     if isinstance(arg, (list, tuple, set, frozenset)):
         return len(arg)
     return ""
+
+
+def _written_out(arg: Any) -> bool:
+    """A value Tortoise puts into the SQL as a literal instead of a parameter (pypika's
+    Parameterizer leaves "*" out), so that SQL holds this one value."""
+    if isinstance(arg, str):
+        return arg == "*"
+    if isinstance(arg, (list, tuple, set, frozenset)):
+        return any(map(_written_out, arg))
+    return False
 
 
 def _plan_of(query: Any, sql: str) -> _Plan:

@@ -167,6 +167,21 @@ async def test_none_is_planned_apart_from_a_value(db: None) -> None:
     assert len(await stmt(None)) == await Unit.all().count() - 1
 
 
+async def test_a_star_written_into_the_sql_is_not_planned(db: None) -> None:
+    # Tortoise writes "*" as a literal, not a parameter: a plan made from it would hold
+    # that one value (and its parameters differ from params'); the call is Tortoise's own
+    calls: list[tuple[Any, ...]] = []
+    stmt: Fixed[int] = Fixed(counted(renamed, calls), lambda unit, name: [name, unit])
+    assert await stmt("qj-gaj", "*") == 4
+    assert await stmt("qj-wlw", "B") == len(WLW)  # planned from this one
+    assert await stmt("qj-wlw", "*") == len(WLW)  # the plan sends "*" as a parameter
+    names = await names_by_id()
+    assert {names[p] for p in WLW} == {"*"} and names["sunli"] == "*"
+    assert len(calls) == 2
+    ids: Fixed[list[Person]] = Fixed(lambda ids: Person.filter(id__in=ids), lambda ids: [*ids])
+    assert [p.id for p in await ids(["*", "lisi"])] == ["lisi"]  # in an IN list too
+
+
 async def test_swapped_params_raise_and_change_nothing(db: None) -> None:
     stmt: Fixed[int] = Fixed(renamed, lambda unit, name: [unit, name])
     before = await names_by_id()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.ledger import Member, set_team
+from handlers.common import lookup
 from models.org import Account
 from tests.conftest import Harness
 
@@ -77,6 +78,17 @@ async def test_fuzzy_names_are_suggested(bot: Harness) -> None:
     assert "黔江文旅" in await bot.say("wangwu", "查询 黔江文游")
     assert "请注明平台" in await bot.say("wangwu", "查询 平安黔江")
     assert "查询格式" in await bot.say("wangwu", "查询")
+
+
+async def test_a_star_for_a_name_is_looked_up_as_any_name(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tortoise writes a "*" into the SQL, not as a parameter: the first lookup of a new
+    # process (no statement planned yet) must still find, or not find, the account
+    monkeypatch.setattr(lookup._ACCOUNTS_NAMED, "_plans", {})
+    for _ in range(2):
+        assert "没有找到账号“*”" in await bot.say("wangwu", "查询 *")
+    assert "黔江文旅" in await bot.say("wangwu", "查询 黔江文旅")
+    assert "没有找到账号“*”" in await bot.say("wangwu", "查询 *")
 
 
 async def test_ledger_for_editor_and_supervisor(bot: Harness) -> None:

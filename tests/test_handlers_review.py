@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from handlers.review import commands
 from models.org import Account
 from models.review import Draft, DraftState, ReviewStep
 from models.system import AuditEvent
@@ -67,6 +70,18 @@ async def test_text_commands_work_like_taps(bot: Harness) -> None:
     assert step.comment == "同意"
     cards = await bot.cards("zhangming")
     assert cards[-1]["buttons"] == [] and "意见：同意" in cards[-1]["status"]
+
+
+async def test_a_star_for_a_comment_is_kept_as_written(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tortoise writes a "*" into the SQL, not as a parameter: the first decision of a new
+    # process (the gate's statement not planned yet) must still be taken
+    monkeypatch.setattr(commands._DECIDE, "_plans", {})
+    await bot.say("wangwu", DRAFT)
+    assert "已通过稿件 #1" in await bot.say("zhangming", "通过 #1 *")
+    assert (await ReviewStep.get(draft_id=1, level=2)).comment == "*"
+    assert "已通过稿件 #1" in await bot.say("liufang", "通过 #1 同意")
+    assert (await Draft.get(id=1)).state == DraftState.APPROVED
 
 
 async def test_reject_revise_approve(bot: Harness) -> None:
