@@ -84,6 +84,15 @@ async def test_a_star_for_a_comment_is_kept_as_written(
     assert (await Draft.get(id=1)).state == DraftState.APPROVED
 
 
+async def test_a_number_beyond_any_row_is_no_such_row(bot: Harness) -> None:
+    # ids are 32-bit on PostgreSQL and MySQL: a larger number was a database error (500)
+    huge = 3_000_000_000
+    assert f"没有找到稿件 #{huge}" in await bot.say("zhangming", f"通过 #{huge}")
+    assert f"没有找到备案 #{huge}" in await bot.say("zhaoqiang", f"同意备案 #{huge}")
+    assert f"没有编号为 {huge} 的转载任务" in await bot.say("wangwu", f"转载进度 {huge}")
+    assert not await AuditEvent.filter(action__startswith="review.").exists()
+
+
 async def test_reject_revise_approve(bot: Harness) -> None:
     await bot.say("wangwu", DRAFT)
     reply = await bot.say("zhangming", "退回 #1 第二段日期有误")

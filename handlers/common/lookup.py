@@ -79,7 +79,9 @@ _ACCOUNTS_NAMED: Fixed[list[Account]] = Fixed(
     lambda name: Account.filter(name=name).order_by("id"), lambda name: [name])
 
 
-MAX_ROW_ID = 2**63 - 1  # the largest id any of our databases stores
+# the largest id a row has: ids are 32-bit INT on PostgreSQL and MySQL (a larger number
+# in a query is a database error there, not a miss)
+MAX_ROW_ID = 2**31 - 1
 
 
 def platform_label(platform: str) -> str:

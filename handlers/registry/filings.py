@@ -21,6 +21,7 @@ from bot.policy import Policy
 from bot.rendering import msg
 from handlers.common import authz
 from handlers.common.lookup import (
+    MAX_ROW_ID,
     account_label,
     find_account,
     name_and_text,
@@ -268,7 +269,8 @@ async def _decide(ctx: HandlerContext, action: str, filing_id: int, tapped: Stag
                   approve: bool, comment: str) -> Filing:
     """Decide the stage the filing waits at (or the tapped card's stage, if still open)."""
     person = ctx.require_person()
-    filing = await Filing.select_for_update().get_or_none(id=filing_id)
+    filing = await Filing.select_for_update().get_or_none(id=filing_id) \
+        if 0 < filing_id <= MAX_ROW_ID else None
     if filing is None:
         raise DomainError("filing.no_such_filing", id=filing_id)
     if tapped is None:

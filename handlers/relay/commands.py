@@ -20,6 +20,7 @@ from bot.parsing import is_web_url
 from bot.policy import Policy
 from bot.reminders.hours import WorkingHours
 from handlers.common import authz
+from handlers.common.lookup import MAX_ROW_ID
 from handlers.duty.roster import on_duty
 from handlers.reminders.kinds import local_text
 from models.org import Account, OrgTree, Person, Unit, chunks, event_org, people_by_id
@@ -97,7 +98,7 @@ async def on_relay(event: IncomingEvent, ctx: HandlerContext) -> None:
 
 
 async def _open_task(task_no: int) -> RelayTask:
-    task = await RelayTask.get_or_none(id=task_no)
+    task = await RelayTask.get_or_none(id=task_no) if 0 < task_no <= MAX_ROW_ID else None
     if task is None:
         raise DomainError("relay.unknown_task", task=task_no)
     return task
