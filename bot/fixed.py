@@ -64,7 +64,9 @@ class Fixed(Generic[T]):
         if query is not None:
             self._model = query.model
         db = self._model._meta.db
-        key = (db.capabilities.dialect, *map(_shape, args))
+        # the client's module as well: two drivers of one dialect write their placeholders
+        # apart (asyncpg $1, psycopg %s)
+        key = (db.capabilities.dialect, type(db).__module__, *map(_shape, args))
         plan = self._plans.get(key)
         if plan is None:
             if any(map(_written_out, args)):
