@@ -8,15 +8,16 @@ as Tortoise would.
 
 A `Fixed` is given two functions of the same arguments: `build`, the Tortoise query itself,
 and `params`, its parameters in the order of the SQL. The first time a shape is seen, the
-query is built and its parameters compared with `params`: a mismatch (a Tortoise upgrade
-that orders them otherwise, a value it converts) raises at once instead of sending a value
-to the wrong column. Lists (IN) and None (IS NULL) change the SQL, so their lengths and
+query is built and its parameters compared with `params`, values and types: a mismatch (a
+Tortoise upgrade that orders them otherwise, a value it converts) raises at once instead of
+sending a value to the wrong column. Lists (IN) and None (IS NULL) change the SQL, so their lengths and
 None-ness are part of the shape. A "*" Tortoise writes into the SQL as a literal: a call
 with one that finds no plan runs the Tortoise query itself (no plan, no rewrite).
 
 Taken: a model query (select_related too, rows read by Tortoise's own executor; no
-prefetch_related, which runs queries of its own), values(), values_list() and update(). `rewrite(sql, dialect)`, if given, changes the SQL once as it
-is planned (e.g. an index hint Tortoise cannot write).
+prefetch_related, which runs queries of its own), values(), values_list() and update().
+`rewrite(sql, dialect)`, if given, changes the SQL once as it is planned (e.g. an index
+hint Tortoise cannot write).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class _Plan:
     sql: str
     single: bool
     must_exist: bool
-    converters: tuple[tuple[str, Callable[[Any], Any] | None], ...] = ()
+    converters: tuple[tuple[str, Callable[[Any], Any]], ...] = ()
     custom: tuple[str, ...] = ()
     flat: bool = False
     related: tuple[Any, ...] = ()  # the query's select_related_idx
@@ -140,7 +141,7 @@ async def _run(plan: _Plan, model: Any, db: Any, params: list[Any]) -> Any:
         found: list[Any] = await db.execute_query_dict(plan.sql, params)
         for row in found:
             for column, convert in plan.converters:
-                row[column] = convert(row[column]) if convert else row[column]
+                row[column] = convert(row[column])
     elif plan.kind == "tuples":
         found = _tuples(plan, (await db.execute_query(plan.sql, params))[1])
     else:
@@ -152,13 +153,9 @@ async def _run(plan: _Plan, model: Any, db: Any, params: list[Any]) -> Any:
 def _tuples(plan: _Plan, rows: Sequence[Any]) -> list[Any]:
     if plan.flat:
         (column, convert), = plan.converters
-        return [_converted(convert, row[column]) for row in rows]
-    return [tuple(_converted(convert, row[column]) for column, convert in plan.converters)
+        return [convert(row[column]) for row in rows]
+    return [tuple(convert(row[column]) for column, convert in plan.converters)
             for row in rows]
-
-
-def _converted(convert: Callable[[Any], Any] | None, value: Any) -> Any:
-    return convert(value) if convert else value
 
 
 def _single(plan: _Plan, model: Any, found: list[Any]) -> Any:
