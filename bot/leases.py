@@ -32,9 +32,8 @@ from bot.db import retry_deadlocks
 from bot.fixed import Fixed
 
 # a claim's locking read: take(query, limit) returns up to `limit` of the rows `query`
-# (filtered and ordered, no limit; or a Claimable and its arguments) matches that are free
-# and no other transaction holds,
-# locked until the claim commits, in the query's order
+# (filtered and ordered, no limit; or take(claimable, limit, *its arguments)) matches that
+# are free and no other transaction holds, locked until the claim commits, in order
 Take = Callable[..., Awaitable[list[Any]]]
 # selects the rows to claim, through `take` (one or more locking reads); may run again
 Select = Callable[[Take], Awaitable[list[Any]]]
